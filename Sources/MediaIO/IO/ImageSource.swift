@@ -1,0 +1,95 @@
+import CStoryForgeCodecs
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes a decoder reads: memory that stays valid for the decoder's life, or an open file.
+final class ImageSource {
+    let byteCount: Int
+    let format: ImageFormat
+    private let memory: UnsafeRawBufferPointer?
+    private let ownsMemory: Bool
+    private let file: UnsafeMutablePointer<FILE>?
+    private let path: String?
+
+    /// Copies `data`, so the source outlives the caller's `Data`.
+    convenience init(copying data: Data) throws {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+        if !data.isEmpty { _ = data.copyBytes(to: copy.bindMemory(to: UInt8.self)) }
+        try self.init(memory: UnsafeRawBufferPointer(rebasing: copy[0..<data.count]), owned: true, base: copy)
+    }
+
+    /// Uses `bytes` in place; the caller keeps them alive for the source's whole life.
+    convenience init(borrowing bytes: UnsafeRawBufferPointer) throws {
+        try self.init(memory: bytes, owned: false, base: nil)
+    }
+
+    private init(memory: UnsafeRawBufferPointer, owned: Bool, base: UnsafeMutableRawBufferPointer?) throws {
+        guard let format = ImageFormat.sniff(memory) else {
+            base?.deallocate()
+            throw ImageCodecError.unsupported(Self.unrecognised(Array(memory.prefix(8)), name: nil))
+        }
+        self.memory = memory
+        self.ownsMemory = owned
+        self.byteCount = memory.count
+        self.format = format
+        self.file = nil
+        self.path = nil
+    }
+
+    /// Opens the file at `url` for reading.
+    init(contentsOf url: URL) throws {
+        let path = url.path
+        guard let file = fopen(path, "rb") else {
+            throw ImageCodecError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        guard fstat(fileno(file), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            fclose(file)
+            throw ImageCodecError.io("\(path) is not a regular file")
+        }
+        var head = [UInt8](repeating: 0, count: 8)
+        let got = fread(&head, 1, 8, file)
+        guard let format = ImageFormat.sniff(head.prefix(got)) else {
+            fclose(file)
+            throw ImageCodecError.unsupported(Self.unrecognised(Array(head.prefix(got)), name: path))
+        }
+        rewind(file)
+        self.file = file
+        self.path = path
+        self.byteCount = Int(status.st_size)
+        self.format = format
+        self.memory = nil
+        self.ownsMemory = false
+    }
+
+    deinit {
+        if ownsMemory, let memory { UnsafeMutableRawPointer(mutating: memory.baseAddress)?.deallocate() }
+        if let file { fclose(file) }
+    }
+
+    var cSource: sf_source {
+        if let file { return sf_source(data: nil, size: 0, file: file) }
+        return sf_source(data: memory?.baseAddress?.assumingMemoryBound(to: UInt8.self), size: memory?.count ?? 0, file: nil)
+    }
+
+    /// A name for error messages: the file path, or "data".
+    var name: String { path ?? "data" }
+
+    private static func unrecognised(_ head: [UInt8], name: String?) -> String {
+        let where_ = name.map { " in \($0)" } ?? ""
+        if head.isEmpty { return "no image data\(where_): the input is empty" }
+        let hex = head.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
+        return "not a PNG or JPEG image\(where_) (first bytes \(hex)); the format is recognised from content, not the name"
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}
