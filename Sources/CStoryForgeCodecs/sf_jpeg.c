@@ -53,10 +53,12 @@ static void sf_jpeg_on_message(j_common_ptr cinfo, int level) {
     }
     sf_jpeg_error *error = (sf_jpeg_error *)cinfo->err;
     cinfo->err->num_warnings += 1;
-    // libjpeg pads a truncated stream with a fake EOI and only warns; a strict decoder refuses it
-    // so that a cut-off download never passes for a complete image.
-    if (error->strict && cinfo->err->msg_code == JWRN_JPEG_EOF) {
-        error->truncated = 1;
+    // libjpeg pads a truncated stream with a fake EOI, and a scan whose data stops before its last
+    // block with zeros, and only warns. A strict decoder refuses both, so that a cut-off download
+    // or a forged header never passes for a complete image (and never makes libjpeg walk a huge
+    // coefficient buffer that the data does not fill).
+    if (error->strict && (cinfo->err->msg_code == JWRN_JPEG_EOF || cinfo->err->msg_code == JWRN_HIT_MARKER)) {
+        error->truncated = cinfo->err->msg_code == JWRN_JPEG_EOF;
         sf_jpeg_on_error(cinfo);
     }
     if (error->warning_count < SF_MAX_WARNINGS) {

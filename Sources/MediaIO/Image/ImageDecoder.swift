@@ -25,19 +25,20 @@ public struct ImageDecoder: Sendable {
         public var maxPixelCount: Int
         /// What to do with a JPEG's EXIF orientation (default ``OrientationHandling/apply``).
         public var orientation: OrientationHandling
-        /// Whether a JPEG that ends early decodes anyway, padded with grey and a warning, as libjpeg
-        /// does by itself (default `false`: it is a ``ImageCodecError/truncated`` error).
-        public var allowsTruncatedJPEG: Bool
+        /// Whether a JPEG whose data ends early, or whose scan stops before its last block, decodes
+        /// anyway, padded and with a warning, as libjpeg does by itself (default `false`: a
+        /// ``ImageCodecError/truncated`` or ``ImageCodecError/corrupt`` error).
+        public var allowsIncompleteJPEG: Bool
 
         /// Creates a configuration; every parameter has a safe default.
         public init(
             maxPixelCount: Int = 16384 * 16384,
             orientation: OrientationHandling = .apply,
-            allowsTruncatedJPEG: Bool = false
+            allowsIncompleteJPEG: Bool = false
         ) {
             self.maxPixelCount = maxPixelCount
             self.orientation = orientation
-            self.allowsTruncatedJPEG = allowsTruncatedJPEG
+            self.allowsIncompleteJPEG = allowsIncompleteJPEG
         }
 
         func checkPixelCount(width: Int, height: Int, format: ImageFormat) throws {

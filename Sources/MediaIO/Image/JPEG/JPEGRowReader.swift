@@ -15,7 +15,7 @@ final class JPEGRowReader: ImageRowReader {
     private var failure: ImageCodecError?
 
     init(source: ImageSource, configuration: ImageDecoder.Configuration) throws {
-        guard let decoder = sf_jpeg_decoder_create(source.cSource, configuration.allowsTruncatedJPEG ? 0 : 1) else {
+        guard let decoder = sf_jpeg_decoder_create(source.cSource, configuration.allowsIncompleteJPEG ? 0 : 1) else {
             throw ImageCodecError.outOfMemory("JPEG: cannot allocate a decoder")
         }
         self.decoder = decoder
