@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file written under a temporary name beside its destination and renamed into place on
@@ -46,7 +46,8 @@ final class AtomicFile {
         let closed = fclose(handle) == 0
         guard flushed, closed else {
             unlink(temporaryPath)
-            throw ImageCodecError.io("writing \(destination) failed: \(String(cString: strerror(flushed ? errno : error)))")
+            throw ImageCodecError.io(
+                "writing \(destination) failed: \(String(cString: strerror(flushed ? errno : error)))")
         }
         guard rename(temporaryPath, destination) == 0 else {
             let message = String(cString: strerror(errno))

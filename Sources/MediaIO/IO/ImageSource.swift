@@ -2,9 +2,9 @@ import CStoryForgeCodecs
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The bytes a decoder reads: memory that stays valid for the decoder's life, or an open file.
@@ -74,17 +74,19 @@ final class ImageSource {
 
     var cSource: sf_source {
         if let file { return sf_source(data: nil, size: 0, file: file) }
-        return sf_source(data: memory?.baseAddress?.assumingMemoryBound(to: UInt8.self), size: memory?.count ?? 0, file: nil)
+        return sf_source(
+            data: memory?.baseAddress?.assumingMemoryBound(to: UInt8.self), size: memory?.count ?? 0, file: nil)
     }
 
     /// A name for error messages: the file path, or "data".
     var name: String { path ?? "data" }
 
     private static func unrecognised(_ head: [UInt8], name: String?) -> String {
-        let where_ = name.map { " in \($0)" } ?? ""
-        if head.isEmpty { return "no image data\(where_): the input is empty" }
+        let location = name.map { " in \($0)" } ?? ""
+        if head.isEmpty { return "no image data\(location): the input is empty" }
         let hex = head.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
-        return "not a PNG or JPEG image\(where_) (first bytes \(hex)); the format is recognised from content, not the name"
+        return
+            "not a PNG or JPEG image\(location) (first bytes \(hex)); the format is recognised from content, not the name"
     }
 }
 

@@ -138,7 +138,8 @@ public struct ImageEncoder: Sendable {
         let file = try AtomicFile(destination: url)
         switch format {
         case .png(let options):
-            return try PNGRowWriter(info: info, options: options, colorTag: colorTag, iccProfile: iccProfile, file: file)
+            return try PNGRowWriter(
+                info: info, options: options, colorTag: colorTag, iccProfile: iccProfile, file: file)
         case .jpeg(let options):
             return try JPEGRowWriter(info: info, options: options, iccProfile: iccProfile, file: file)
         }

@@ -93,7 +93,8 @@ func validateRowBuffer(byteCount: Int, rowStride: Int, rowCount: Int, info: Imag
         )
     }
     guard rowStride >= info.rowByteCount else {
-        throw ImageCodecError.invalidArgument("row stride \(rowStride) is shorter than a row (\(info.rowByteCount) bytes)")
+        throw ImageCodecError.invalidArgument(
+            "row stride \(rowStride) is shorter than a row (\(info.rowByteCount) bytes)")
     }
     guard rowCount == 0 || byteCount >= rowStride * (rowCount - 1) + info.rowByteCount else {
         throw ImageCodecError.invalidArgument("a buffer of \(byteCount) bytes cannot hold \(rowCount) rows")

@@ -123,7 +123,8 @@ public struct PixelBuffer: Sendable {
         colorTag: ColorTag = .sRGB,
         iccProfile: Data? = nil
     ) throws {
-        let stride = try Self.validatedStride(width: width, height: height, layout: layout, type: componentType, rowStride)
+        let stride = try Self.validatedStride(
+            width: width, height: height, layout: layout, type: componentType, rowStride)
         self.init(
             unchecked: width,
             height,
@@ -151,7 +152,8 @@ public struct PixelBuffer: Sendable {
         colorTag: ColorTag = .sRGB,
         iccProfile: Data? = nil
     ) throws {
-        let stride = try Self.validatedStride(width: width, height: height, layout: layout, type: componentType, rowStride)
+        let stride = try Self.validatedStride(
+            width: width, height: height, layout: layout, type: componentType, rowStride)
         let needed = stride * (height - 1) + width * layout.channelCount * componentType.byteCount
         guard bytes.count >= needed else {
             throw ImageCodecError.invalidArgument(
@@ -269,7 +271,9 @@ public struct PixelBuffer: Sendable {
             bytes.withUnsafeBytes { source in
                 for y in 0..<height {
                     out.baseAddress!.advanced(by: y * rowBytes)
-                        .update(from: source.baseAddress!.advanced(by: y * stride).assumingMemoryBound(to: UInt8.self), count: rowBytes)
+                        .update(
+                            from: source.baseAddress!.advanced(by: y * stride).assumingMemoryBound(to: UInt8.self),
+                            count: rowBytes)
                 }
             }
             count = rowBytes * height
@@ -325,7 +329,8 @@ extension PixelBuffer: Hashable {
         let rowBytes = rowByteCount
         bytes.withUnsafeBytes { raw in
             for y in 0..<height {
-                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw[(y * rowStride)..<(y * rowStride + rowBytes)]))
+                hasher.combine(
+                    bytes: UnsafeRawBufferPointer(rebasing: raw[(y * rowStride)..<(y * rowStride + rowBytes)]))
             }
         }
     }

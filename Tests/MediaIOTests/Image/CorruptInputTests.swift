@@ -3,18 +3,25 @@ import MediaIO
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bad input of every kind must end in a typed error (or, for a mutation that happens to leave a
 /// valid image, a valid image): never a crash, a hang or a large allocation.
 @Suite("Corrupt input")
 struct CorruptInputTests {
-    static let pngSeeds = ["png-rgb-8.png", "png-palette-4-trns-interlaced.png", "png-gray-alpha-16.png", "png-text.png"]
-    static let jpegSeeds = ["jpeg-baseline-420-q90.jpg", "jpeg-progressive-420-q85.jpg", "jpeg-cmyk-adobe.jpg", "jpeg-exif-orientation-6.jpg"]
+    static let pngSeeds = [
+        "png-rgb-8.png", "png-palette-4-trns-interlaced.png", "png-gray-alpha-16.png", "png-text.png",
+    ]
+    static let jpegSeeds = [
+        "jpeg-baseline-420-q90.jpg", "jpeg-progressive-420-q85.jpg", "jpeg-cmyk-adobe.jpg",
+        "jpeg-exif-orientation-6.jpg",
+    ]
 
     /// Decoding must either succeed with a sane image or throw an `ImageCodecError`.
-    static func decodeOutcome(_ data: Data, decoder: ImageDecoder = ImageDecoder()) -> Result<DecodedImage, ImageCodecError> {
+    static func decodeOutcome(_ data: Data, decoder: ImageDecoder = ImageDecoder()) -> Result<
+        DecodedImage, ImageCodecError
+    > {
         do {
             let decoded = try decoder.decode(data)
             return .success(decoded)
@@ -55,8 +62,10 @@ struct CorruptInputTests {
             case .success(let decoded):
                 // Plain Booleans: an expectation over the image itself would print all its bytes.
                 let pixels = decoded.pixels
-                let sane = pixels.width > 0 && pixels.height > 0 && pixels.bytes.count >= pixels.rowStride * pixels.height
-                #expect(sane, "iteration \(iteration) decoded to an inconsistent \(pixels.width)×\(pixels.height) image")
+                let sane =
+                    pixels.width > 0 && pixels.height > 0 && pixels.bytes.count >= pixels.rowStride * pixels.height
+                #expect(
+                    sane, "iteration \(iteration) decoded to an inconsistent \(pixels.width)×\(pixels.height) image")
             case .failure:
                 failures += 1
             }

@@ -67,13 +67,16 @@ struct RoundTripPropertyTests {
         #expect(tagged.pixels.colorTag == .linear)
     }
 
-    @Test("JPEG carries its ICC profile and every subsampling decodes", arguments: ImageEncoder.ChromaSubsampling.allCases)
+    @Test(
+        "JPEG carries its ICC profile and every subsampling decodes", arguments: ImageEncoder.ChromaSubsampling.allCases
+    )
     func jpegICCAndSubsampling(_ subsampling: ImageEncoder.ChromaSubsampling) throws {
         let icc = try Fixture.data("srgb.icc")
         var image = try TestImages.smooth(width: 33, height: 17, layout: .rgb, seed: 9)
         image.iccProfile = icc
         for progressive in [false, true] {
-            let options = ImageEncoder.JPEGOptions(quality: 95, chromaSubsampling: subsampling, progressive: progressive)
+            let options = ImageEncoder.JPEGOptions(
+                quality: 95, chromaSubsampling: subsampling, progressive: progressive)
             let decoded = try ImageDecoder().decode(ImageEncoder(format: .jpeg(options)).encode(image))
             #expect(decoded.pixels.iccProfile == icc)
             #expect(decoded.metadata.interlaced == progressive)
@@ -85,7 +88,8 @@ struct RoundTripPropertyTests {
     func jpegConvertsWhatItCannotStore() throws {
         let base = try TestImages.smooth(width: 20, height: 10, layout: .rgba, seed: 5)
         for image in [base, base.converted(to: .uint16), base.converted(to: .float32), base.converted(to: .grayAlpha)] {
-            let decoded = try ImageDecoder().decode(ImageEncoder(format: .jpeg(.init(quality: 100))).encode(image)).pixels
+            let decoded = try ImageDecoder().decode(ImageEncoder(format: .jpeg(.init(quality: 100))).encode(image))
+                .pixels
             #expect(decoded.layout == (image.layout == .grayAlpha ? .gray : .rgb))
             #expect(TestImages.psnr(image.converted(to: decoded.layout, componentType: .uint8), decoded) > 35)
         }

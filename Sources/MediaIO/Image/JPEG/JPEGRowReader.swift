@@ -41,7 +41,8 @@ final class JPEGRowReader: ImageRowReader {
         }
         let width = Int(header.width)
         let height = Int(header.height)
-        self.info = ImageInfo(width: width, height: height, layout: header.channels == 1 ? .gray : .rgb, componentType: .uint8)
+        self.info = ImageInfo(
+            width: width, height: height, layout: header.channels == 1 ? .gray : .rgb, componentType: .uint8)
 
         var icc: Data?
         var length = 0
@@ -89,10 +90,13 @@ final class JPEGRowReader: ImageRowReader {
 
     func readRows(into destination: UnsafeMutableRawBufferPointer, rowStride: Int, rowCount: Int) throws {
         if let failure { throw failure }
-        try validateRowBuffer(byteCount: destination.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
+        try validateRowBuffer(
+            byteCount: destination.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
         guard rowCount > 0, let base = destination.baseAddress else { return }
         do {
-            try withRowPointers(base, rowStride, rowCount) { try check(sf_jpeg_read_rows(decoder, $0, UInt32(rowCount))) }
+            try withRowPointers(base, rowStride, rowCount) {
+                try check(sf_jpeg_read_rows(decoder, $0, UInt32(rowCount)))
+            }
             nextRow += rowCount
             if nextRow == info.height { try check(sf_jpeg_finish(decoder)) }
         } catch let error as ImageCodecError {

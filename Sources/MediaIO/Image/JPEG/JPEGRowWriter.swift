@@ -65,7 +65,8 @@ final class JPEGRowWriter: ImageRowWriter {
 
     func writeRows(from source: UnsafeRawBufferPointer, rowStride: Int, rowCount: Int) throws {
         if let failure { throw failure }
-        try validateRowBuffer(byteCount: source.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
+        try validateRowBuffer(
+            byteCount: source.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
         guard rowCount > 0, let base = source.baseAddress else { return }
         do {
             if passesThrough {
@@ -76,7 +77,8 @@ final class JPEGRowWriter: ImageRowWriter {
                     height: rowCount,
                     layout: info.layout,
                     componentType: info.componentType,
-                    bytes: Array(UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
+                    bytes: Array(
+                        UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
                     rowStride: rowStride
                 ).converted(to: info.layout.withoutAlpha, componentType: .uint8)
                 try band.withUnsafeBytes { raw in try writeEncoded(raw.baseAddress!, band.rowStride, rowCount) }

@@ -130,7 +130,9 @@ final class PNGRowReader: ImageRowReader {
         guard rowCount > 0, let base = destination.baseAddress else { return }
         do {
             if !interlaced {
-                try withRowPointers(base, rowStride, rowCount) { try check(sf_png_read_rows(decoder, $0, UInt32(rowCount))) }
+                try withRowPointers(base, rowStride, rowCount) {
+                    try check(sf_png_read_rows(decoder, $0, UInt32(rowCount)))
+                }
             } else if nextRow == 0 && rowCount == info.height {
                 try withRowPointers(base, rowStride, rowCount) { try check(sf_png_read_image(decoder, $0)) }
             } else {
@@ -159,7 +161,8 @@ final class PNGRowReader: ImageRowReader {
         }
         interlacedRows!.withUnsafeBytes { all in
             for row in 0..<rowCount {
-                (base + row * rowStride).copyMemory(from: all.baseAddress! + (nextRow + row) * rowBytes, byteCount: rowBytes)
+                (base + row * rowStride).copyMemory(
+                    from: all.baseAddress! + (nextRow + row) * rowBytes, byteCount: rowBytes)
             }
         }
         if nextRow + rowCount == info.height { interlacedRows = nil }
@@ -182,7 +185,8 @@ final class PNGRowReader: ImageRowReader {
             let keyword = String(
                 UnsafeRawBufferPointer(start: key, count: strlen(key)).map { Character(Unicode.Scalar($0)) }
             )
-            return ImageTextChunk(keyword: keyword, text: value, compressed: compressed != 0, international: international != 0)
+            return ImageTextChunk(
+                keyword: keyword, text: value, compressed: compressed != 0, international: international != 0)
         }
     }
 

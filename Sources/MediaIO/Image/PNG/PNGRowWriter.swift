@@ -19,7 +19,8 @@ final class PNGRowWriter: ImageRowWriter {
         file: AtomicFile?
     ) throws {
         guard (0...9).contains(options.compressionLevel) else {
-            throw ImageCodecError.invalidArgument("PNG compression level must be 0...9, got \(options.compressionLevel)")
+            throw ImageCodecError.invalidArgument(
+                "PNG compression level must be 0...9, got \(options.compressionLevel)")
         }
         guard info.width > 0, info.height > 0, info.width <= 0x7FFF_FFFF, info.height <= 0x7FFF_FFFF else {
             throw ImageCodecError.invalidArgument("PNG dimensions must be 1...2³¹−1, got \(info.width)×\(info.height)")
@@ -33,18 +34,23 @@ final class PNGRowWriter: ImageRowWriter {
         for chunk in options.textChunks {
             let keyword = chunk.keyword
             guard keyword.unicodeScalars.allSatisfy({ (0x20...0xFF).contains($0.value) }) else {
-                throw ImageCodecError.invalidArgument("PNG text keyword \(keyword.debugDescription) must be printable Latin-1")
+                throw ImageCodecError.invalidArgument(
+                    "PNG text keyword \(keyword.debugDescription) must be printable Latin-1")
             }
-            guard chunk.international || chunk.text.unicodeScalars.allSatisfy({ $0.value <= 0xFF && $0.value != 0 }) else {
-                throw ImageCodecError.invalidArgument("PNG text for \(keyword.debugDescription) needs an international chunk")
+            guard chunk.international || chunk.text.unicodeScalars.allSatisfy({ $0.value <= 0xFF && $0.value != 0 })
+            else {
+                throw ImageCodecError.invalidArgument(
+                    "PNG text for \(keyword.debugDescription) needs an international chunk")
             }
             // tEXt/zTXt hold Latin-1 bytes; libpng takes them as a C string.
             let keyBytes = keyword.unicodeScalars.map { CChar(bitPattern: UInt8($0.value)) } + [0]
             let textBytes =
                 chunk.international
-                ? Array(chunk.text.utf8CString) : chunk.text.unicodeScalars.map { CChar(bitPattern: UInt8($0.value)) } + [0]
+                ? Array(chunk.text.utf8CString)
+                : chunk.text.unicodeScalars.map { CChar(bitPattern: UInt8($0.value)) } + [0]
             try check(
-                sf_png_encoder_add_text(encoder, keyBytes, textBytes, chunk.international ? 1 : 0, chunk.compressed ? 1 : 0)
+                sf_png_encoder_add_text(
+                    encoder, keyBytes, textBytes, chunk.international ? 1 : 0, chunk.compressed ? 1 : 0)
             )
         }
         var settings = sf_png_encode_settings()
@@ -72,7 +78,8 @@ final class PNGRowWriter: ImageRowWriter {
 
     func writeRows(from source: UnsafeRawBufferPointer, rowStride: Int, rowCount: Int) throws {
         if let failure { throw failure }
-        try validateRowBuffer(byteCount: source.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
+        try validateRowBuffer(
+            byteCount: source.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
         guard rowCount > 0, let base = source.baseAddress else { return }
         do {
             if info.componentType == .float32 {
@@ -81,7 +88,8 @@ final class PNGRowWriter: ImageRowWriter {
                     height: rowCount,
                     layout: info.layout,
                     componentType: .float32,
-                    bytes: Array(UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
+                    bytes: Array(
+                        UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
                     rowStride: rowStride
                 ).converted(to: .uint16)
                 try band.withUnsafeBytes { raw in
