@@ -4,8 +4,8 @@
 // no `main` (libFuzzer supplies it) and needs sanitizer flags. See Docs/Fuzzing.md:
 //
 //     swift build --package-path Fuzz -c release \
-//         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
-//         -Xcc -fsanitize=fuzzer-no-link,address
+//         -Xswiftc -sanitize=fuzzer,address \
+//         -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld
 //     Fuzz/.build/release/ImageCodecFuzzer -max_total_time=600 Fuzz/corpus-run Tests/MediaIOTests/Fixtures
 
 import Foundation

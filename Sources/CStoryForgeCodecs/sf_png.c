@@ -94,14 +94,30 @@ static void sf_png_read_data(png_structp png, png_bytep out, size_t length) {
     decoder->offset += length;
 }
 
+// libpng allocates an ancillary chunk's declared length before reading it, and only warns when
+// the length is over its chunk limit, so a forged 2 GB iTXt length in a 1 KB file would cost 2 GB.
+// No single allocation a real decode makes comes near 32 MiB: the largest are two rows, and libpng
+// caps the width at 1,000,000 pixels (8 MB for a 16-bit RGBA row). Refused, libpng skips the chunk.
+#define SF_PNG_MAX_ALLOCATION ((png_alloc_size_t)32 << 20)
+
+static png_voidp sf_png_bounded_malloc(png_structp png, png_alloc_size_t size) {
+    (void)png;
+    return size <= SF_PNG_MAX_ALLOCATION ? malloc(size) : NULL;
+}
+
+static void sf_png_free(png_structp png, png_voidp pointer) {
+    (void)png;
+    free(pointer);
+}
+
 sf_png_decoder *sf_png_decoder_create(sf_source source) {
     sf_png_decoder *decoder = calloc(1, sizeof(sf_png_decoder));
     if (decoder == NULL) {
         return NULL;
     }
     decoder->source = source;
-    decoder->png =
-        png_create_read_struct(PNG_LIBPNG_VER_STRING, &decoder->messages, sf_png_on_error, sf_png_on_warning);
+    decoder->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &decoder->messages, sf_png_on_error,
+        sf_png_on_warning, NULL, sf_png_bounded_malloc, sf_png_free);
     if (decoder->png == NULL) {
         free(decoder);
         return NULL;
@@ -113,6 +129,9 @@ sf_png_decoder *sf_png_decoder_create(sf_source source) {
         return NULL;
     }
     png_set_read_fn(decoder->png, decoder, sf_png_read_data);
+    // 16 MiB holds any real ICC profile or text; unknown ancillary chunks are skipped unbuffered.
+    png_set_chunk_malloc_max(decoder->png, 16u << 20);
+    png_set_keep_unknown_chunks(decoder->png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
     return decoder;
 }
 

@@ -30,8 +30,9 @@ final class ImageSource {
 
     private init(memory: UnsafeRawBufferPointer, owned: Bool, base: UnsafeMutableRawBufferPointer?) throws {
         guard let format = ImageFormat.sniff(memory) else {
-            base?.deallocate()
-            throw ImageCodecError.unsupported(Self.unrecognised(Array(memory.prefix(8)), name: nil))
+            let message = Self.unrecognised(Array(memory.prefix(8)), name: nil)
+            base?.deallocate()  // only after the message has read the first bytes
+            throw ImageCodecError.unsupported(message)
         }
         self.memory = memory
         self.ownsMemory = owned

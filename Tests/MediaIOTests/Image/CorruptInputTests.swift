@@ -146,6 +146,25 @@ struct CorruptInputTests {
         }
     }
 
+    @Test("a forged 1.8 GB ancillary chunk length costs no memory (found by the fuzzer)")
+    func forgedChunkLength() throws {
+        var png = [UInt8](try Fixture.data("png-rgb-8.png"))
+        // After IHDR (8 + 25 bytes): an iTXt chunk claiming 0x6C000000 bytes, followed by a few.
+        png.insert(contentsOf: [0x6C, 0x00, 0x00, 0x00] + Array("iTXt".utf8) + Array("Title\0\0\0".utf8), at: 33)
+        let before = Self.peakResidentBytes()
+        #expect(throws: ImageCodecError.truncated) { _ = try ImageDecoder().decode(Data(png)) }
+        let grown = Self.peakResidentBytes() - before
+        #expect(grown < 100 << 20, "peak resident memory grew by \(grown >> 20) MiB")
+    }
+
+    @Test("data that is no image is refused by every entry point (a use-after-free found by the fuzzer)")
+    func notAnImage() {
+        for bytes in [Data(), Data("GIF89a".utf8), Data([0xFF, 0xD8]), Data(repeating: 0x89, count: 64)] {
+            #expect(throws: ImageCodecError.unsupported) { _ = try ImageDecoder().decode(bytes) }
+            #expect(throws: ImageCodecError.unsupported) { _ = try ImageDecoder().rowReader(for: bytes) }
+        }
+    }
+
     // MARK: Helpers
 
     struct PNGChunk {
