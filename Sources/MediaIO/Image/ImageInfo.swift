@@ -1,0 +1,23 @@
+/// The geometry and sample format of the rows an ``ImageRowReader`` delivers or an
+/// ``ImageRowWriter`` accepts.
+public struct ImageInfo: Hashable, Sendable {
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+    /// Channels per pixel.
+    public var layout: PixelBuffer.Layout
+    /// How each channel is stored.
+    public var componentType: PixelBuffer.ComponentType
+
+    /// Creates an image description.
+    public init(width: Int, height: Int, layout: PixelBuffer.Layout, componentType: PixelBuffer.ComponentType) {
+        self.width = width
+        self.height = height
+        self.layout = layout
+        self.componentType = componentType
+    }
+
+    /// Bytes in one packed row.
+    public var rowByteCount: Int { width * layout.channelCount * componentType.byteCount }
+}
