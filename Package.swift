@@ -16,7 +16,9 @@ let package = Package(
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "MediaIO", targets: ["MediaIO"]),
+        .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
+        .executable(name: "upscale", targets: ["upscale"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +48,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: UpscaleKit
+
+        .target(
+            name: "UpscaleKit",
+            dependencies: ["MediaIO"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "UpscaleKitTests",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
 
         .executableTarget(
@@ -55,6 +75,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/image-convert",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "upscale",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/upscale",
             swiftSettings: strictSettings
         ),
     ]
