@@ -50,9 +50,11 @@ let package = Package(
 
         // MARK: UpscaleKit
 
+        // The resampler's SIMD loops, compiled for AVX2+FMA and for the baseline, chosen at run time.
+        .target(name: "CStoryForgeResample"),
         .target(
             name: "UpscaleKit",
-            dependencies: ["MediaIO"],
+            dependencies: ["MediaIO", "CStoryForgeResample"],
             swiftSettings: strictSettings
         ),
         .testTarget(

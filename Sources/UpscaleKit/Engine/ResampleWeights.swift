@@ -18,7 +18,10 @@ struct ResampleWeights: Sendable {
         // that it also low-passes (otherwise reduction aliases).
         let stretch = min(scale, 1)
         let support = kernel.support / stretch
-        let taps = kernel == .nearest ? 1 : Int((2 * support).rounded(.up)) + 1
+        // Enlarging, the open window (c − support, c + support) holds exactly 2·support integer
+        // positions; a stretched window needs one more.
+        let span = Int((2 * support).rounded(.up))
+        let taps = kernel == .nearest ? 1 : (stretch == 1 ? span : span + 1)
         var first = [Int](repeating: 0, count: outputCount)
         var weights = [Float](repeating: 0, count: outputCount * taps)
         var nearest = [(Int, Int)](repeating: (0, 0), count: outputCount)

@@ -54,7 +54,8 @@ public struct Upscaler: Sendable {
         public var antiRinging: Bool
         /// Worker threads (default: all cores).
         public var threads: Threads
-        /// Output rows per band: the unit of work, of cancellation checks and of streaming memory.
+        /// Output rows per band: the unit of work, of cancellation checks and of streaming memory
+        /// (raised to 32 source rows' worth when smaller, so bands share few source rows).
         public var bandHeight: Int
 
         /// Creates a configuration; every parameter has a default.
@@ -151,6 +152,13 @@ public struct Upscaler: Sendable {
         )
     }
 
+    /// Each band re-filters the few source rows it shares with its neighbours, so a band spans at
+    /// least 32 source rows (when the image has them) to keep that overlap small.
+    func effectiveBandHeight(inputHeight: Int, outputHeight: Int) -> Int {
+        let perSourceRow = max(1, outputHeight / max(inputHeight, 1))
+        return max(configuration.bandHeight, min(32 * perSourceRow, outputHeight))
+    }
+
     private func resample(_ image: PixelBuffer, cancellation: CancellationFlag) throws -> (
         image: PixelBuffer, report: UpscaleReport
     ) {
@@ -168,8 +176,9 @@ public struct Upscaler: Sendable {
             throw UpscaleError.invalidConfiguration(
                 "a \(outputInfo.width)×\(outputInfo.height) output does not fit in memory")
         }
-        let bands = stride(from: 0, to: outputInfo.height, by: configuration.bandHeight).map {
-            $0..<min($0 + configuration.bandHeight, outputInfo.height)
+        let bandHeight = effectiveBandHeight(inputHeight: image.height, outputHeight: outputInfo.height)
+        let bands = stride(from: 0, to: outputInfo.height, by: bandHeight).map {
+            $0..<min($0 + bandHeight, outputInfo.height)
         }
         let threads = min(configuration.threadCount, bands.count)
         let storage = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
