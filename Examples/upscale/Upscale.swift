@@ -77,6 +77,19 @@ struct Upscale: AsyncParsableCommand {
             )
         )
         do {
+            if self.repeat == nil, !metrics, output != "-" {
+                // File to file, a band at a time: the output never has to fit in memory.
+                let report = try await upscaler.upscaleFile(
+                    from: URL(fileURLWithPath: input),
+                    to: URL(fileURLWithPath: output)
+                )
+                print(
+                    "\(report.inputWidth)×\(report.inputHeight) → \(report.outputWidth)×\(report.outputHeight) "
+                        + "\(report.kernel.rawValue), \(report.threads) threads, "
+                        + "\(String(format: "%.1f", report.resampleMilliseconds)) ms including decode and encode"
+                )
+                return
+            }
             let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: input)).pixels
             let (result, initialReport) = try await upscaler.upscaleReporting(image)
             var report = initialReport

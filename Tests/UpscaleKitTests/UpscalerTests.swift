@@ -194,15 +194,52 @@ struct UpscalerTests {
         #expect(linear.component(x: 1, y: 0, channel: 0) > gamma.component(x: 1, y: 0, channel: 0) + 0.1)
     }
 
+    @Test("file-to-file streaming equals the in-memory upscale, and publishes only a complete file")
+    func streaming() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upscale-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = UpscaleExpectations.directory.appendingPathComponent("astronaut-suit-x4.png")
+        let input = try UpscaleExpectations.image("astronaut-suit-x4.png")
+        for (kernel, factor, band) in [(ResamplingKernel.lanczos3, 4, 64), (.mitchell, 3, 5), (.bilinear, 8, 300)] {
+            let upscaler = Upscaler(configuration: .init(kernel: kernel, target: .factor(factor), bandHeight: band))
+            let destination = directory.appendingPathComponent("out-\(kernel)-\(factor).png")
+            let report = try await upscaler.upscaleFile(from: source, to: destination)
+            #expect(report.outputWidth == input.width * factor)
+            let streamed = try ImageDecoder().decode(contentsOf: destination).pixels
+            #expect(streamed == (try await upscaler.upscale(input)), "\(kernel) ×\(factor)")
+        }
+        let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(contents.allSatisfy { !$0.hasPrefix(".") }, "no temporary files left: \(contents)")
+
+        let corrupt = directory.appendingPathComponent("corrupt.png")
+        var bytes = try Data(contentsOf: source)
+        bytes.removeLast(bytes.count / 3)
+        try bytes.write(to: corrupt)
+        let never = directory.appendingPathComponent("never.png")
+        await #expect(throws: ImageCodecError.truncated) {
+            try await Upscaler(configuration: .init(target: .factor(2))).upscaleFile(from: corrupt, to: never)
+        }
+        #expect(!FileManager.default.fileExists(atPath: never.path))
+    }
+
     @Test("cancelling the task stops the upscale with CancellationError")
     func cancellation() async throws {
-        let input = try UpscaleExpectations.image("astronaut-face.png")
-        let task = Task {
-            try await Upscaler(configuration: .init(target: .factor(8), threads: .count(1), bandHeight: 1)).upscale(
-                input)
-        }
-        try await Task.sleep(for: .milliseconds(50))
+        // Float32 takes the portable path: seconds of work for ×8 of 256², far longer than the wait.
+        let input = try UpscaleExpectations.image("astronaut-face.png").converted(to: .float32)
+        let upscaler = Upscaler(configuration: .init(target: .factor(8), threads: .count(1), bandHeight: 1))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let task = Task { try await upscaler.upscale(input) }
+        try await Task.sleep(for: .milliseconds(20))
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(clock.now - started < .seconds(30))
+
+        let cancelledFirst = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await upscaler.upscale(input)
+        }
+        await #expect(throws: CancellationError.self) { _ = try await cancelledFirst.value }
     }
 }
