@@ -7,8 +7,10 @@
 
 size_t sf_horizontal_scratch_count(const sf_horizontal_plan *plan) {
     size_t pixels = (size_t)plan->input_width + (size_t)plan->pad_left + (size_t)plan->pad_right;
-    return pixels * (size_t)plan->factor * (size_t)plan->channels + (size_t)plan->block
-        + (size_t)plan->taps * (size_t)plan->factor * (size_t)plan->channels;
+    size_t group = (size_t)plan->factor * (size_t)plan->channels;
+    // The expanded row with its tail, then the row converted to floats.
+    return pixels * group + (size_t)plan->block + (size_t)plan->taps * group
+        + (size_t)plan->input_width * (size_t)plan->channels;
 }
 
 size_t sf_horizontal_output_count(const sf_horizontal_plan *plan) {
@@ -21,21 +23,41 @@ size_t sf_horizontal_output_count(const sf_horizontal_plan *plan) {
     const int factor = plan->factor;                                                                         \
     const int width = plan->input_width;                                                                     \
     const int group = factor * channels;                                                                     \
+    /* Convert the row to floats once (vectorised), then repeat each pixel `factor` times. */               \
+    const int padded = width + plan->pad_left + plan->pad_right;                                             \
+    float *converted = scratch + (size_t)padded * (size_t)group + (size_t)plan->block                        \
+        + (size_t)plan->taps * (size_t)group;                                                                \
+    const size_t samples = (size_t)width * (size_t)channels;                                                 \
+    for (size_t t = 0; t < samples; t++) {                                                                   \
+        converted[t] = (float)row[t];                                                                        \
+    }                                                                                                        \
     float *e = scratch;                                                                                      \
     for (int i = -plan->pad_left; i < width + plan->pad_right; i++) {                                        \
-        const uint8_t *pixel = row + (size_t)(i < 0 ? 0 : (i >= width ? width - 1 : i)) * (size_t)channels;  \
-        for (int p = 0; p < factor; p++) {                                                                   \
-            for (int c = 0; c < channels; c++) {                                                             \
-                *e++ = (float)pixel[c];                                                                      \
+        const float *pixel = converted + (size_t)(i < 0 ? 0 : (i >= width ? width - 1 : i)) * (size_t)channels; \
+        switch (channels) {                                                                                  \
+        case 1:                                                                                              \
+            for (int p = 0; p < factor; p++) { e[p] = pixel[0]; }                                            \
+            break;                                                                                           \
+        case 3:                                                                                              \
+            for (int p = 0; p < factor; p++) {                                                               \
+                e[3 * p] = pixel[0];                                                                         \
+                e[3 * p + 1] = pixel[1];                                                                     \
+                e[3 * p + 2] = pixel[2];                                                                     \
+            }                                                                                                \
+            break;                                                                                           \
+        default:                                                                                             \
+            for (int p = 0; p < factor; p++) {                                                               \
+                for (int c = 0; c < channels; c++) { e[p * channels + c] = pixel[c]; }                       \
             }                                                                                                \
         }                                                                                                    \
+        e += group;                                                                                          \
     }                                                                                                        \
     /* The last block may read past the row: give it defined (edge) values. */                              \
     size_t tail = (size_t)plan->block + (size_t)plan->taps * (size_t)group;                                  \
     for (size_t t = 0; t < tail; t++) {                                                                      \
         e[0] = e[-group];                                                                                    \
         e++;                                                                                                 \
-    }                                                                                                        \
+    }
 
 #define SF_HORIZONTAL_BODY                                                                                   \
     SF_EXPAND_BODY                                                                                           \
