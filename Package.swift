@@ -34,7 +34,10 @@ let package = Package(
         ),
         .target(
             name: "PipelineKitTesting",
-            dependencies: ["PipelineKit"],
+            dependencies: [
+                "PipelineKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -57,7 +60,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineKitTests",
-            dependencies: ["PipelineKit", "PipelineKitTesting"],
+            dependencies: [
+                "PipelineKit",
+                "PipelineKitTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
