@@ -93,12 +93,15 @@ public final class TestClock: Clock, @unchecked Sendable {
         for sleeper in woken { sleeper.continuation.resume() }
     }
 
-    /// Waits (yielding, up to about ten seconds of real time) until at least `count` tasks sleep on the clock.
-    /// Returns whether they did.
+    /// Waits (polling, up to about ten seconds of real time) until at least `count` tasks sleep on the clock and at
+    /// least `started` sleeps have begun since the clock was made. Returns whether that happened.
+    ///
+    /// Counting started sleeps tells a new sleeper from one that is about to be woken or cancelled.
     @discardableResult
-    public func waitForSleepers(_ count: Int = 1) async -> Bool {
+    public func waitForSleepers(_ count: Int = 1, started: Int = 0) async -> Bool {
         for _ in 0..<10_000 {
-            if sleeperCount >= count { return true }
+            let (sleeping, total) = lock.withLock { (sleepers.count, totalSleeps) }
+            if sleeping >= count && total >= started { return true }
             try? await Task.sleep(for: .milliseconds(1))
         }
         return false
