@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "PipelineKit",
                 "PipelineKitTesting",
+                "pipeline-crash-probe",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
