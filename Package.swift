@@ -44,6 +44,7 @@ let package = Package(
             name: "pipeline-crash-probe",
             dependencies: [
                 "PipelineKit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/pipeline-crash-probe",
@@ -53,6 +54,7 @@ let package = Package(
             name: "pipeline-bench",
             dependencies: [
                 "PipelineKit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/pipeline-bench",
