@@ -41,11 +41,13 @@ struct PipelineBench: AsyncParsableCommand {
                 ("sqlite sync (FULL, power-loss safe)", .sync, .full, true),
                 ("sqlite async", .async, .normal, true),
             ] {
-                let (seconds, bytes) = try await bench.chain(length: length, durability: durability, synchronous: sync, cache: cache)
+                let (seconds, bytes) = try await bench.chain(
+                    length: length, durability: durability, synchronous: sync, cache: cache)
                 print(
                     String(
                         format: "per-stage  %@ %5d stages: %.4f ms/stage  (%.1f ms total, store %.0f bytes/stage)",
-                        label.padding(toLength: 36, withPad: " ", startingAt: 0) as NSString, length, seconds * 1_000 / Double(length), seconds * 1_000,
+                        label.padding(toLength: 36, withPad: " ", startingAt: 0) as NSString, length,
+                        seconds * 1_000 / Double(length), seconds * 1_000,
                         Double(bytes) / Double(length)
                     )
                 )

@@ -29,7 +29,9 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         public var maximumReaderCount: Int
 
         /// Creates a configuration; every parameter has a default.
-        public init(busyTimeout: Duration = .seconds(5), synchronous: Synchronous = .normal, maximumReaderCount: Int = 4) {
+        public init(
+            busyTimeout: Duration = .seconds(5), synchronous: Synchronous = .normal, maximumReaderCount: Int = 4
+        ) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
             self.maximumReaderCount = maximumReaderCount
@@ -150,7 +152,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func run(_ id: RunID) async throws -> RunRecord? {
         try await access {
             try await self.pool.read { db in
-                try Row.fetchOne(db, sql: "\(Self.selectRun) WHERE id = ?", arguments: [id.rawValue]).map(Self.runRecord)
+                try Row.fetchOne(db, sql: "\(Self.selectRun) WHERE id = ?", arguments: [id.rawValue]).map(
+                    Self.runRecord)
             }
         }
     }
@@ -239,7 +242,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                     let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                     let rows = try Row.fetchCursor(
                         db,
-                        sql: "SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))",
+                        sql:
+                            "SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))",
                         arguments: StatementArguments(chunk)
                     )
                     while let row = try rows.next() {
@@ -298,7 +302,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                 }
                 if !batch.cacheEntries.isEmpty {
                     let statement = try db.cachedStatement(
-                        sql: "INSERT OR REPLACE INTO cache (key, stage_id, version, output, created_at) VALUES (?, ?, ?, ?, ?)"
+                        sql:
+                            "INSERT OR REPLACE INTO cache (key, stage_id, version, output, created_at) VALUES (?, ?, ?, ?, ?)"
                     )
                     for entry in batch.cacheEntries {
                         try statement.execute(arguments: [

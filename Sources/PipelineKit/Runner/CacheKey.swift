@@ -9,9 +9,10 @@ import Foundation
 enum CacheKey {
     static func make(stage: StageID, version: Int, input: Data, parameters: Data, upstream: String) -> String {
         var hasher = SHA256()
-        for field in [Data("storyforge.cache.v1".utf8), Data(stage.rawValue.utf8), Data(String(version).utf8),
-            input, parameters, Data(upstream.utf8)]
-        {
+        for field in [
+            Data("storyforge.cache.v1".utf8), Data(stage.rawValue.utf8), Data(String(version).utf8),
+            input, parameters, Data(upstream.utf8),
+        ] {
             var length = UInt64(field.count).littleEndian
             withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
             hasher.update(data: field)

@@ -20,7 +20,8 @@ public struct PipelinePlan: Sendable, Hashable, CustomStringConvertible {
             case .runs: return "will run"
             case .skipped: return "skipped (disabled)"
             case .runsAfterUpstream: return "will run (input known only after upstream runs)"
-            case .fanOut(let cached, let total): return "fan-out: \(cached)/\(total) children cached, \(total - cached) will run"
+            case .fanOut(let cached, let total):
+                return "fan-out: \(cached)/\(total) children cached, \(total - cached) will run"
             }
         }
     }

@@ -52,8 +52,9 @@ public struct PipelineRunner: Sendable {
     private let hub: EventHub
 
     /// Creates a runner.
-    public init(store: any CheckpointStore, artifacts: any ArtifactStore, configuration: Configuration = Configuration())
-    {
+    public init(
+        store: any CheckpointStore, artifacts: any ArtifactStore, configuration: Configuration = Configuration()
+    ) {
         self.store = store
         self.artifacts = artifacts
         self.configuration = configuration

@@ -123,7 +123,8 @@ struct RunExecution: Sendable {
                 }
                 try await writer.commit(
                     CheckpointBatch(stages: [
-                        stageRecord(stage, index, key, .skipped, try stage.encodeStageOutput(fallback), attempts: 0, started)
+                        stageRecord(
+                            stage, index, key, .skipped, try stage.encodeStageOutput(fallback), attempts: 0, started)
                     ])
                 )
                 value = fallback
@@ -138,7 +139,9 @@ struct RunExecution: Sendable {
             {
                 let output = try stage.decodeStageOutput(entry.output)
                 try await writer.commit(
-                    CheckpointBatch(stages: [stageRecord(stage, index, key, .committed, entry.output, attempts: 0, started)])
+                    CheckpointBatch(stages: [
+                        stageRecord(stage, index, key, .committed, entry.output, attempts: 0, started)
+                    ])
                 )
                 value = output
                 StageMetrics.recordStage(stage.id, outcome: .cached, duration: ContinuousClock.now - started)
@@ -184,13 +187,15 @@ struct RunExecution: Sendable {
                 )
                 if stage.fanOut == nil, settings.options.cache.writesCache {
                     batch.cacheEntries = [
-                        CacheEntry(key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: Date())
+                        CacheEntry(
+                            key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: Date())
                     ]
                 }
                 try await writer.commit(batch)
                 let duration = ContinuousClock.now - started
                 StageMetrics.recordStage(stage.id, outcome: .success, duration: duration)
-                hub.emit(.stageFinished(runID: runID, stage: stage.id, index: index, duration: duration, attempts: attempts))
+                hub.emit(
+                    .stageFinished(runID: runID, stage: stage.id, index: index, duration: duration, attempts: attempts))
                 logger.debug("stage finished", metadata: ["stage.attempts": "\(attempts)"])
                 value = output
             } catch {
@@ -198,12 +203,15 @@ struct RunExecution: Sendable {
                 let duration = ContinuousClock.now - started
                 let reason = "\((error as? PipelineError)?.message ?? "\(error)")"
                 if settings.options.continueOnError, let fallback = try? stage.fallbackOutput(for: value) {
-                    var record = stageRecord(stage, index, key, .recovered, try stage.encodeStageOutput(fallback), attempts: 0, started)
+                    var record = stageRecord(
+                        stage, index, key, .recovered, try stage.encodeStageOutput(fallback), attempts: 0, started)
                     record.error = reason
                     try await writer.commit(CheckpointBatch(stages: [record]))
                     StageMetrics.recordStage(stage.id, outcome: .recovered, duration: duration)
-                    hub.emit(.stageFailed(runID: runID, stage: stage.id, index: index, error: reason, willContinue: true))
-                    logger.warning("stage failed; continuing with its fallback output", metadata: ["error": "\(reason)"])
+                    hub.emit(
+                        .stageFailed(runID: runID, stage: stage.id, index: index, error: reason, willContinue: true))
+                    logger.warning(
+                        "stage failed; continuing with its fallback output", metadata: ["error": "\(reason)"])
                     value = fallback
                     continue
                 }
@@ -270,7 +278,8 @@ struct RunExecution: Sendable {
                     let output = try await withTimeout(
                         options.attemptTimeout,
                         clock: clock,
-                        timeoutError: PipelineError.attemptTimedOut(context.stageID, after: options.attemptTimeout ?? .zero)
+                        timeoutError: PipelineError.attemptTimedOut(
+                            context.stageID, after: options.attemptTimeout ?? .zero)
                     ) {
                         try await unit.run(input, attemptContext)
                     }
@@ -292,7 +301,9 @@ struct RunExecution: Sendable {
                             error: "\(error)"
                         )
                     )
-                    logger.warning("attempt failed; retrying", metadata: ["error": "\(error)", "retry.delay_s": "\(delay.seconds)"])
+                    logger.warning(
+                        "attempt failed; retrying",
+                        metadata: ["error": "\(error)", "retry.delay_s": "\(delay.seconds)"])
                     try await sleep(on: clock, for: delay)
                     attempt += 1
                 }
@@ -393,7 +404,8 @@ struct RunExecution: Sendable {
                     } catch {
                         if error is CancellationError || Task.isCancelled { throw error }
                         guard options.continueOnError, let fallback = unit.fallback else { throw error }
-                        logger.warning("child failed; continuing with its fallback output", metadata: ["error": "\(error)"])
+                        logger.warning(
+                            "child failed; continuing with its fallback output", metadata: ["error": "\(error)"])
                         (output, attempts) = (try fallback(element), 0)
                     }
                     let encoded = try unit.encodeOutput(output)
@@ -412,7 +424,8 @@ struct RunExecution: Sendable {
                     ])
                     if writesCache, attempts > 0 {
                         batch.cacheEntries = [
-                            CacheEntry(key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: now)
+                            CacheEntry(
+                                key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: now)
                         ]
                     }
                     try await writer.commitChild(batch)
@@ -437,7 +450,9 @@ struct RunExecution: Sendable {
             }
         }
         let outputs = try results.enumerated().map { index, result in
-            guard let result else { throw PipelineError.typeMismatch("fan-out child \(index) of \(stage.id) has no output") }
+            guard let result else {
+                throw PipelineError.typeMismatch("fan-out child \(index) of \(stage.id) has no output")
+            }
             return result
         }
         return (try shape.join(outputs), attemptsTotal)
@@ -484,7 +499,8 @@ struct RunExecution: Sendable {
                 var cached = 0
                 if settings.options.cache.readsCache {
                     let entries = try await store.cacheEntries(forKeys: Array(Set(keys)))
-                    cached = keys.filter { key in entries[key].map { isFresh($0, settings.options.cache) } ?? false }.count
+                    cached =
+                        keys.filter { key in entries[key].map { isFresh($0, settings.options.cache) } ?? false }.count
                 }
                 steps.append(step(.fanOut(cached: cached, total: keys.count)))
                 value = nil

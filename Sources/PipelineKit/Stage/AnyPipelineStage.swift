@@ -90,7 +90,8 @@ struct StageUnit: Sendable {
         encodeInput = { try CanonicalJSON.encode(try cast($0, to: S.Input.self, stage: S.id)) }
         encodeOutput = { try CanonicalJSON.encode(try cast($0, to: S.Output.self, stage: S.id)) }
         decodeOutput = { try CanonicalJSON.decode(S.Output.self, from: $0) }
-        run = { input, context in try await stage.run(try cast(input, to: S.Input.self, stage: S.id), context: context) }
+        run = { input, context in try await stage.run(try cast(input, to: S.Input.self, stage: S.id), context: context)
+        }
         if S.Input.self == S.Output.self {
             fallback = { $0 }
         } else {

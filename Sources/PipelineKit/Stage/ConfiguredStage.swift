@@ -17,12 +17,6 @@ public struct ConfiguredStage<Base: PipelineStage>: PipelineStage {
     /// The output used when the stage is skipped by configuration or fails with `continueOnError`.
     var fallback: (@Sendable (Base.Input) -> Base.Output)?
 
-    init(base: Base, options: StageOptions, fallback: (@Sendable (Base.Input) -> Base.Output)?) {
-        self.base = base
-        self.options = options
-        self.fallback = fallback
-    }
-
     /// Runs the wrapped stage.
     public func run(_ input: Base.Input, context: StageContext) async throws -> Base.Output {
         try await base.run(input, context: context)

@@ -23,7 +23,8 @@ public struct Pipeline<Input: Codable & Sendable, Output: Codable & Sendable>: S
 
 extension Pipeline where Input == Output {
     /// Chains stages that all map `Input` to `Input`, for pipelines whose length is known only at run time.
-    public init<S: PipelineStage>(_ name: String = "pipeline", chain stages: [S]) where S.Input == Input, S.Output == Input {
+    public init<S: PipelineStage>(_ name: String = "pipeline", chain stages: [S])
+    where S.Input == Input, S.Output == Input {
         self.name = name
         self.stages = stages.map { AnyPipelineStage($0) }
     }

@@ -46,7 +46,8 @@ import Testing
         finished.status = .succeeded
         finished.output = Data("\"done\"".utf8)
         finished.finishedAt = Date(timeIntervalSince1970: 5_000)
-        try await store.commit(CheckpointBatch(stages: [stage], children: [child], cacheEntries: [entry], run: finished))
+        try await store.commit(
+            CheckpointBatch(stages: [stage], children: [child], cacheEntries: [entry], run: finished))
         #expect(try await store.stages(of: "r") == [stage])
         #expect(try await store.children(of: "r", stageIndex: 1) == [child])
         #expect(try await store.cacheEntries(forKeys: ["k", "missing"]) == ["k": entry])
@@ -103,7 +104,9 @@ import Testing
         #expect(run.output == nil)  // the v2 column, absent before
         #expect(try await store.stages(of: "old").map(\.output) == [Data("2".utf8)])
         try await store.commit(
-            CheckpointBatch(cacheEntries: [CacheEntry(key: "k", stageID: "a", version: 1, output: Data(), createdAt: Date())])
+            CheckpointBatch(cacheEntries: [
+                CacheEntry(key: "k", stageID: "a", version: 1, output: Data(), createdAt: Date())
+            ])
         )
         #expect(try await store.cacheEntries(forKeys: ["k"]).count == 1)
         #expect(try await store.integrityCheck() == "ok")

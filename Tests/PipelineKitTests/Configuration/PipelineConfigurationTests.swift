@@ -39,12 +39,18 @@ import Testing
         (#"{"stages": {"voice": {}}}"#, "stages.voice: unknown stage id (the pipeline has: increment, length)"),
         (#"{"stages": {"increment": {"timeout": 0}}}"#, "stages.increment.timeout: must be > 0"),
         (#"{"stages": {"increment": {"totalTimeout": -1}}}"#, "stages.increment.totalTimeout: must be > 0"),
-        (#"{"stages": {"increment": {"retry": {"maxAttempts": 0}}}}"#, "stages.increment.retry.maxAttempts: must be >= 1"),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 0}}}}"#,
+            "stages.increment.retry.maxAttempts: must be >= 1"
+        ),
         (
             #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 5, "maxDelay": 1}}}}"#,
             "stages.increment.retry.maxDelay: must be >= retry.initialDelay"
         ),
-        (#"{"stages": {"increment": {"cache": "ttl"}}}"#, "stages.increment.cacheTTL: must be > 0 when cache is \"ttl\""),
+        (
+            #"{"stages": {"increment": {"cache": "ttl"}}}"#,
+            "stages.increment.cacheTTL: must be > 0 when cache is \"ttl\""
+        ),
         (
             #"{"stages": {"length": {"enabled": false}}}"#,
             "stages.length.enabled: cannot skip: the stage has no fallback output (give it .fallback { … })"
@@ -71,7 +77,11 @@ import Testing
         let log = ExecutionLog()
         let runner = makeRunner(pipeline: try decode(#"{"stages": {"increment": {"timeout": 0, "cacheTTL": 3}}}"#))
         let error = await #expect(throws: PipelineError.self) {
-            try await runner.run(Pipeline<String, Int>("config") { Length(log: log); Increment(log: log) }, input: "a")
+            try await runner.run(
+                Pipeline<String, Int>("config") {
+                    Length(log: log)
+                    Increment(log: log)
+                }, input: "a")
         }
         let issues = (error?.underlying as? ConfigurationError)?.issues.map(\.path)
         #expect(issues == ["stages.increment.timeout", "stages.increment.cacheTTL"])
@@ -91,7 +101,10 @@ import Testing
     @Test func configurationRoundTripsThroughJSON() throws {
         let configuration = PipelineConfiguration(
             durability: .onExit,
-            stages: ["increment": StageConfiguration(enabled: false, timeout: 2, parameters: StageParameters(["k": .bool(true)]))]
+            stages: [
+                "increment": StageConfiguration(
+                    enabled: false, timeout: 2, parameters: StageParameters(["k": .bool(true)]))
+            ]
         )
         let data = try JSONEncoder().encode(configuration)
         #expect(try PipelineConfiguration.decode(json: data) == configuration)

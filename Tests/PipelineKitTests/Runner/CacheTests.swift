@@ -138,7 +138,8 @@ import Testing
         let before = log.total
         let plan = try await runner.plan(pipeline, input: "abc")
         #expect(log.total == before)  // nothing ran
-        #expect(plan.steps.map(\.action) == [.cached, .cached, .fanOut(cached: 0, total: 3), .runsAfterUpstream, .skipped])
+        #expect(
+            plan.steps.map(\.action) == [.cached, .cached, .fanOut(cached: 0, total: 3), .runsAfterUpstream, .skipped])
         #expect(plan.description.contains("2. square@1: fan-out: 0/3 children cached, 3 will run"))
     }
 }

@@ -78,7 +78,8 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         if let delay {
-            Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) * 1e-18 + Double(delay.components.seconds))
+            Thread.sleep(
+                forTimeInterval: Double(delay.components.attoseconds) * 1e-18 + Double(delay.components.seconds))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()

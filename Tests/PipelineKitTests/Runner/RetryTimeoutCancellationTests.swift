@@ -40,7 +40,8 @@ import Testing
     @Test func nonRetryableErrorsAreNotRetried() async throws {
         let log = ExecutionLog()
         let pipeline: Pipeline<Int, Int> = Pipeline("retry") {
-            Flaky(log: log, failures: 10, permanent: true).retry(.exponentialJitter(maxAttempts: 5, initialDelay: .zero))
+            Flaky(log: log, failures: 10, permanent: true).retry(
+                .exponentialJitter(maxAttempts: 5, initialDelay: .zero))
         }
         await #expect(throws: PipelineError.self) { try await makeRunner().run(pipeline, input: 1) }
         #expect(log.count("flaky") == 1)
@@ -83,7 +84,9 @@ import Testing
         let clock = TestClock()
         let pipeline: Pipeline<Int, Int> = Pipeline("timeout") {
             Flaky(log: log, failures: 100)
-                .retry(.exponentialJitter(maxAttempts: 100, initialDelay: .seconds(1), maxDelay: .seconds(1), jitter: 0))
+                .retry(
+                    .exponentialJitter(maxAttempts: 100, initialDelay: .seconds(1), maxDelay: .seconds(1), jitter: 0)
+                )
                 .timeout(nil, total: .seconds(5))
         }
         let running = Task { try await makeRunner(clock: clock).run(pipeline, input: 1) }
