@@ -139,7 +139,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// Inserts a new run record; throws if a run with that id exists.
     public func createRun(_ run: RunRecord) async throws {
         try await access {
-            try await self.pool.write { db in
+            try self.pool.write { db in
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.id.rawValue]) != nil {
                     throw PipelineError.runExists("run \(run.id) exists already")
                 }
@@ -151,7 +151,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// The run with that id, if any.
     public func run(_ id: RunID) async throws -> RunRecord? {
         try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 try Row.fetchOne(db, sql: "\(Self.selectRun) WHERE id = ?", arguments: [id.rawValue]).map(
                     Self.runRecord)
             }
@@ -161,7 +161,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// All runs, newest first.
     public func runs() async throws -> [RunRecord] {
         try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 try Row.fetchAll(db, sql: "\(Self.selectRun) ORDER BY created_at DESC").map(Self.runRecord)
             }
         }
@@ -170,7 +170,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// The stage records of a run, by index.
     public func stages(of run: RunID) async throws -> [StageRecord] {
         try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -204,7 +204,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// The committed children of a fan-out stage, by child index.
     public func children(of run: RunID, stageIndex: Int) async throws -> [ChildRecord] {
         try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -232,7 +232,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func cacheEntries(forKeys keys: [String]) async throws -> [String: CacheEntry] {
         guard !keys.isEmpty else { return [:] }
         return try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 var found: [String: CacheEntry] = [:]
                 // 500 keys a statement stays far below SQLite's bound-parameter limit.
                 var start = 0
@@ -240,12 +240,11 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                     let chunk = Array(keys[start..<min(start + 500, keys.count)])
                     start += chunk.count
                     let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                    let rows = try Row.fetchCursor(
-                        db,
-                        sql:
-                            "SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))",
-                        arguments: StatementArguments(chunk)
+                    // Cached: one prepared statement per chunk size, so SQLite parses it once.
+                    let statement = try db.cachedStatement(
+                        sql: "SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))"
                     )
+                    let rows = try Row.fetchCursor(statement, arguments: StatementArguments(chunk))
                     while let row = try rows.next() {
                         let entry = CacheEntry(
                             key: try row.decode(atIndex: 0),
@@ -266,7 +265,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func commit(_ batch: CheckpointBatch) async throws {
         guard !batch.isEmpty else { return }
         try await access {
-            try await self.pool.write { db in
+            try self.pool.write { db in
                 if let run = batch.run { try Self.upsert(run, in: db) }
                 if !batch.stages.isEmpty {
                     let statement = try db.cachedStatement(
@@ -319,7 +318,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when the file is sound).
     public func integrityCheck() async throws -> String {
         try await access {
-            try await self.pool.read { db in
+            try self.pool.read { db in
                 try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
             }
         }

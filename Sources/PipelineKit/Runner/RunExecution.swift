@@ -96,9 +96,6 @@ struct RunExecution: Sendable {
         for (index, stage) in stages.enumerated() {
             try Task.checkCancellation()
             let settings = try settings(for: stage)
-            var logger = runLogger
-            logger[metadataKey: "stage.id"] = "\(stage.id)"
-            logger[metadataKey: "stage.index"] = "\(index)"
             let key = CacheKey.make(
                 stage: stage.id,
                 version: stage.version,
@@ -112,9 +109,17 @@ struct RunExecution: Sendable {
             if let done = committed[index], done.inputHash == key, done.status != .failed, let output = done.output {
                 value = try stage.decodeStageOutput(output)
                 hub.emit(.cacheHit(runID: runID, stage: stage.id, index: index, source: .checkpoint))
-                logger.debug("stage restored from checkpoint")
+                runLogger.debug(
+                    "stage restored from checkpoint",
+                    metadata: ["stage.id": "\(stage.id)", "stage.index": "\(index)"]
+                )
                 continue
             }
+
+            // Built only for stages that do something: restoring a long run stays cheap.
+            var logger = runLogger
+            logger[metadataKey: "stage.id"] = "\(stage.id)"
+            logger[metadataKey: "stage.index"] = "\(index)"
 
             let started = ContinuousClock.now
             if !settings.enabled {

@@ -120,15 +120,21 @@ func cast<T>(_ value: any Sendable, to type: T.Type, stage: StageID) throws -> T
 
 /// The canonical JSON encoding used for cache keys and checkpoints: sorted keys, unescaped slashes.
 enum CanonicalJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> Data {
+    // Shared: making a coder costs more than a small encode. Both are safe to share once configured.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        try encoder.encode(value)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try decoder.decode(T.self, from: data)
         } catch {
             throw PipelineError.checkpointCorrupt("cannot decode \(T.self): \(error)", underlying: error)
         }
