@@ -8,6 +8,10 @@ import GRDB
 /// commits (never corrupt the file). ``Configuration/Synchronous-swift.enum/full`` survives power loss too, at the
 /// cost of an fsync per commit.
 ///
+/// Database work runs synchronously on the calling task's thread: each access takes microseconds, and skipping the
+/// hop to a dispatch queue and back is most of the engine's per-stage overhead. The one long wait is a write that
+/// finds the file locked by another process; it blocks for at most ``Configuration/busyTimeout``.
+///
 /// The schema is versioned with GRDB migrations; opening a file written by an older version upgrades it in place,
 /// and opening one written by a newer version is refused.
 public final class SQLiteCheckpointStore: CheckpointStore {
@@ -242,7 +246,9 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                     let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                     // Cached: one prepared statement per chunk size, so SQLite parses it once.
                     let statement = try db.cachedStatement(
-                        sql: "SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))"
+                        sql: """
+                            SELECT key, stage_id, version, output, created_at FROM cache WHERE key IN (\(placeholders))
+                            """
                     )
                     let rows = try Row.fetchCursor(statement, arguments: StatementArguments(chunk))
                     while let row = try rows.next() {
