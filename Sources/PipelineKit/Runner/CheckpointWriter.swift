@@ -2,9 +2,11 @@ import Foundation
 
 /// Commits a run's checkpoints according to its ``Durability``, with group commit for fan-out children.
 ///
-/// Group commit: the first child to commit becomes the leader and writes, in one transaction, its own record and
-/// every record that queued up meanwhile; the others wait for the leader to report. Under load this turns thousands
-/// of small transactions into a few big ones, without delaying a lone commit.
+/// Group commit: a child that finishes hands its record over and returns at once, freeing its concurrency slot.
+/// The first child to find no flush under way becomes the leader and writes, one transaction at a time, everything
+/// queued until the queue is empty. Under load this turns thousands of small transactions into a few big ones
+/// without delaying a lone commit; a crash loses only records not yet written, and those children rerun.
+/// ``drainChildren()`` waits until every queued record is written (or reports the write's error).
 ///
 /// `@unchecked Sendable`: every mutable property is only touched under `lock`.
 final class CheckpointWriter: @unchecked Sendable {
@@ -13,8 +15,10 @@ final class CheckpointWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var tail: Task<Void, any Error>?
     private var deferred = CheckpointBatch()
-    private var groupLeaderActive = false
-    private var queued: [(batch: CheckpointBatch, waiter: CheckedContinuation<Bool, any Error>)] = []
+    private var childQueue = CheckpointBatch()
+    private var childLeaderActive = false
+    private var childError: (any Error)?
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(store: any CheckpointStore, durability: Durability) {
         self.store = store
@@ -40,60 +44,57 @@ final class CheckpointWriter: @unchecked Sendable {
         }
     }
 
-    /// Commits a fan-out child's batch, grouped with concurrent ones.
-    func commitChild(_ batch: CheckpointBatch) async throws {
+    /// Queues a fan-out child's batch; the caller that finds no flush under way writes the queue.
+    func commitChild(_ batch: CheckpointBatch) async {
         if durability == .onExit {
             lock.withLock { deferred.append(batch) }
             return
         }
-        let isLeader = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Bool, any Error>) in
-            let leads = lock.withLock { () -> Bool in
-                if groupLeaderActive {
-                    queued.append((batch, waiter))
-                    return false
-                }
-                groupLeaderActive = true
-                return true
-            }
-            if leads { waiter.resume(returning: true) }
+        let leads = lock.withLock { () -> Bool in
+            childQueue.append(batch)
+            if childLeaderActive { return false }
+            childLeaderActive = true
+            return true
         }
-        guard isLeader else { return }
-        try await lead(with: batch)
+        if leads { await flushChildren() }
     }
 
-    /// Writes the leader's batch and whatever queued meanwhile, until the queue is empty.
-    private func lead(with own: CheckpointBatch) async throws {
-        var ownResult: Result<Void, any Error> = .success(())
-        var pending: [(batch: CheckpointBatch, waiter: CheckedContinuation<Bool, any Error>)] = []
-        var includeOwn = true
+    private func flushChildren() async {
         while true {
-            if !includeOwn {
-                pending = lock.withLock {
-                    let taken = queued
-                    queued.removeAll(keepingCapacity: true)
-                    if taken.isEmpty { groupLeaderActive = false }
-                    return taken
+            let (batch, waiters) = lock.withLock { () -> (CheckpointBatch?, [CheckedContinuation<Void, Never>]) in
+                if childQueue.isEmpty {
+                    childLeaderActive = false
+                    let waiters = drainWaiters
+                    drainWaiters.removeAll()
+                    return (nil, waiters)
                 }
-                if pending.isEmpty { break }
-            } else {
-                pending = lock.withLock {
-                    let taken = queued
-                    queued.removeAll(keepingCapacity: true)
-                    return taken
-                }
+                let batch = childQueue
+                childQueue = CheckpointBatch()
+                return (batch, [])
             }
-            var combined = includeOwn ? own : CheckpointBatch()
-            for item in pending { combined.append(item.batch) }
+            guard let batch else {
+                for waiter in waiters { waiter.resume() }
+                return
+            }
             do {
-                try await store.commit(combined)
-                for item in pending { item.waiter.resume(returning: false) }
+                try await store.commit(batch)
             } catch {
-                for item in pending { item.waiter.resume(throwing: error) }
-                if includeOwn { ownResult = .failure(error) }
+                lock.withLock { childError = childError ?? error }
             }
-            includeOwn = false
         }
-        try ownResult.get()
+    }
+
+    /// Waits until every queued child record is written; throws the first write error, if any.
+    func drainChildren() async throws {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let waits = lock.withLock { () -> Bool in
+                guard childLeaderActive else { return false }
+                drainWaiters.append(waiter)
+                return true
+            }
+            if !waits { waiter.resume() }
+        }
+        if let error = lock.withLock({ childError }) { throw error }
     }
 
     /// Waits for overlapped commits, or writes the deferred batch; call before recording the run's end.

@@ -378,7 +378,7 @@ struct RunExecution: Sendable {
                 done += 1
             }
             if !restored.children.isEmpty {
-                try await writer.commitChild(restored)
+                await writer.commitChild(restored)
                 hub.emit(.cacheHit(runID: runID, stage: stage.id, index: context.stageIndex, source: .cache))
             }
         }
@@ -390,70 +390,78 @@ struct RunExecution: Sendable {
         let hub = self.hub
         let writesCache = settings.options.cache.writesCache
         let options = settings.options
-        try await withThrowingTaskGroup(of: (Int, any Sendable, Int).self) { group in
-            var next = 0
-            func startChild() {
-                let index = pending[next]
-                next += 1
-                let element = elements[index]
-                let key = keys[index]
-                var logger = context.logger
-                logger[metadataKey: "stage.child"] = "\(index)"
-                let childContext = context.with(childIndex: index, logger: logger)
-                group.addTask {
-                    let started = ContinuousClock.now
-                    let output: any Sendable
-                    let attempts: Int
-                    do {
-                        (output, attempts) = try await runUnit(unit, input: element, options: options, childContext)
-                    } catch {
-                        if error is CancellationError || Task.isCancelled { throw error }
-                        guard options.continueOnError, let fallback = unit.fallback else { throw error }
-                        logger.warning(
-                            "child failed; continuing with its fallback output", metadata: ["error": "\(error)"])
-                        (output, attempts) = (try fallback(element), 0)
+        do {
+            try await withThrowingTaskGroup(of: (Int, any Sendable, Int).self) { group in
+                var next = 0
+                func startChild() {
+                    let index = pending[next]
+                    next += 1
+                    let element = elements[index]
+                    let key = keys[index]
+                    var logger = context.logger
+                    logger[metadataKey: "stage.child"] = "\(index)"
+                    let childContext = context.with(childIndex: index, logger: logger)
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        let output: any Sendable
+                        let attempts: Int
+                        do {
+                            (output, attempts) = try await runUnit(unit, input: element, options: options, childContext)
+                        } catch {
+                            if error is CancellationError || Task.isCancelled { throw error }
+                            guard options.continueOnError, let fallback = unit.fallback else { throw error }
+                            logger.warning(
+                                "child failed; continuing with its fallback output", metadata: ["error": "\(error)"])
+                            (output, attempts) = (try fallback(element), 0)
+                        }
+                        let encoded = try unit.encodeOutput(output)
+                        let now = Date()
+                        var batch = CheckpointBatch(children: [
+                            ChildRecord(
+                                runID: runID,
+                                stageIndex: childContext.stageIndex,
+                                childIndex: index,
+                                inputHash: key,
+                                output: encoded,
+                                attempts: attempts,
+                                duration: (ContinuousClock.now - started).seconds,
+                                finishedAt: now
+                            )
+                        ])
+                        if writesCache, attempts > 0 {
+                            batch.cacheEntries = [
+                                CacheEntry(
+                                    key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: now
+                                )
+                            ]
+                        }
+                        await writer.commitChild(batch)
+                        return (index, output, attempts)
                     }
-                    let encoded = try unit.encodeOutput(output)
-                    let now = Date()
-                    var batch = CheckpointBatch(children: [
-                        ChildRecord(
+                }
+                while next < min(shape.maxConcurrency, pending.count) { startChild() }
+                while let (index, output, attempts) = try await group.next() {
+                    results[index] = output
+                    attemptsTotal += attempts
+                    done += 1
+                    hub.emit(
+                        .progress(
                             runID: runID,
-                            stageIndex: childContext.stageIndex,
-                            childIndex: index,
-                            inputHash: key,
-                            output: encoded,
-                            attempts: attempts,
-                            duration: (ContinuousClock.now - started).seconds,
-                            finishedAt: now
+                            stage: stage.id,
+                            index: context.stageIndex,
+                            fraction: Double(done) / Double(max(total, 1)),
+                            detail: "\(done)/\(total) children"
                         )
-                    ])
-                    if writesCache, attempts > 0 {
-                        batch.cacheEntries = [
-                            CacheEntry(
-                                key: key, stageID: stage.id, version: stage.version, output: encoded, createdAt: now)
-                        ]
-                    }
-                    try await writer.commitChild(batch)
-                    return (index, output, attempts)
+                    )
+                    if next < pending.count { startChild() }
                 }
             }
-            while next < min(shape.maxConcurrency, pending.count) { startChild() }
-            while let (index, output, attempts) = try await group.next() {
-                results[index] = output
-                attemptsTotal += attempts
-                done += 1
-                hub.emit(
-                    .progress(
-                        runID: runID,
-                        stage: stage.id,
-                        index: context.stageIndex,
-                        fraction: Double(done) / Double(max(total, 1)),
-                        detail: "\(done)/\(total) children"
-                    )
-                )
-                if next < pending.count { startChild() }
-            }
+        } catch {
+            // Whatever finished is written before the failure is reported: those children will not rerun.
+            try? await writer.drainChildren()
+            throw error
         }
+        try await writer.drainChildren()
         let outputs = try results.enumerated().map { index, result in
             guard let result else {
                 throw PipelineError.typeMismatch("fan-out child \(index) of \(stage.id) has no output")
