@@ -91,7 +91,7 @@ struct RunExecution: Sendable {
         writer: CheckpointWriter,
         logger runLogger: Logger
     ) async throws -> any Sendable {
-        var value = input
+        var current = StageValue.decoded(input)
         var upstreamKey = ""
         for (index, stage) in stages.enumerated() {
             try Task.checkCancellation()
@@ -99,7 +99,7 @@ struct RunExecution: Sendable {
             let key = CacheKey.make(
                 stage: stage.id,
                 version: stage.version,
-                input: try stage.encodeStageInput(value),
+                input: try current.encoded(for: stage),
                 parameters: settings.parametersData,
                 upstream: upstreamKey
             )
@@ -107,7 +107,7 @@ struct RunExecution: Sendable {
 
             // Durability: a committed stage of this run never runs again.
             if let done = committed[index], done.inputHash == key, done.status != .failed, let output = done.output {
-                value = try stage.decodeStageOutput(output)
+                current = .encoded(output, producer: stage)
                 hub.emit(.cacheHit(runID: runID, stage: stage.id, index: index, source: .checkpoint))
                 runLogger.debug(
                     "stage restored from checkpoint",
@@ -116,7 +116,8 @@ struct RunExecution: Sendable {
                 continue
             }
 
-            // Built only for stages that do something: restoring a long run stays cheap.
+            // Decoded and logged only for stages that do something: restoring a long run stays cheap.
+            let value = try current.decoded()
             var logger = runLogger
             logger[metadataKey: "stage.id"] = "\(stage.id)"
             logger[metadataKey: "stage.index"] = "\(index)"
@@ -132,7 +133,7 @@ struct RunExecution: Sendable {
                             stage, index, key, .skipped, try stage.encodeStageOutput(fallback), attempts: 0, started)
                     ])
                 )
-                value = fallback
+                current = .decoded(fallback)
                 StageMetrics.recordStage(stage.id, outcome: .skipped, duration: ContinuousClock.now - started)
                 hub.emit(.stageSkipped(runID: runID, stage: stage.id, index: index))
                 logger.info("stage skipped by configuration")
@@ -142,13 +143,12 @@ struct RunExecution: Sendable {
             if stage.fanOut == nil, settings.options.cache.readsCache,
                 let entry = try await store.cacheEntries(forKeys: [key])[key], isFresh(entry, settings.options.cache)
             {
-                let output = try stage.decodeStageOutput(entry.output)
                 try await writer.commit(
                     CheckpointBatch(stages: [
                         stageRecord(stage, index, key, .committed, entry.output, attempts: 0, started)
                     ])
                 )
-                value = output
+                current = .encoded(entry.output, producer: stage)
                 StageMetrics.recordStage(stage.id, outcome: .cached, duration: ContinuousClock.now - started)
                 hub.emit(.cacheHit(runID: runID, stage: stage.id, index: index, source: .cache))
                 logger.debug("stage result taken from cache")
@@ -202,7 +202,7 @@ struct RunExecution: Sendable {
                 hub.emit(
                     .stageFinished(runID: runID, stage: stage.id, index: index, duration: duration, attempts: attempts))
                 logger.debug("stage finished", metadata: ["stage.attempts": "\(attempts)"])
-                value = output
+                current = .decoded(output)
             } catch {
                 if error is CancellationError || Task.isCancelled { throw error }
                 let duration = ContinuousClock.now - started
@@ -217,7 +217,7 @@ struct RunExecution: Sendable {
                         .stageFailed(runID: runID, stage: stage.id, index: index, error: reason, willContinue: true))
                     logger.warning(
                         "stage failed; continuing with its fallback output", metadata: ["error": "\(reason)"])
-                    value = fallback
+                    current = .decoded(fallback)
                     continue
                 }
                 var record = stageRecord(stage, index, key, .failed, nil, attempts: 0, started)
@@ -230,7 +230,7 @@ struct RunExecution: Sendable {
                 throw PipelineError.stageFailed(stage.id, underlying: error)
             }
         }
-        return value
+        return try current.decoded()
     }
 
     private func stageRecord(
@@ -530,5 +530,28 @@ struct RunExecution: Sendable {
             }
         }
         return PipelinePlan(pipeline: pipelineName, steps: steps)
+    }
+}
+
+/// The value flowing between stages: decoded, or still as the checkpointed JSON of the stage that produced it.
+///
+/// Restoring a committed stage keeps its output encoded: the next stage's key is computed from those very bytes
+/// (the canonical encoding the producer wrote), and the value is decoded only when a stage actually needs it.
+private enum StageValue {
+    case decoded(any Sendable)
+    case encoded(Data, producer: AnyPipelineStage)
+
+    func encoded(for consumer: AnyPipelineStage) throws -> Data {
+        switch self {
+        case .decoded(let value): return try consumer.encodeStageInput(value)
+        case .encoded(let data, _): return data
+        }
+    }
+
+    func decoded() throws -> any Sendable {
+        switch self {
+        case .decoded(let value): return value
+        case .encoded(let data, let producer): return try producer.decodeStageOutput(data)
+        }
     }
 }
