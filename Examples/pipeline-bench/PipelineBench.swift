@@ -164,6 +164,11 @@ struct Bench {
             _ = try? await runner.run(pipeline, input: 0, runID: "resume")
             gate.openGate()
             let clock = ContinuousClock()
+            if ProcessInfo.processInfo.environment["BENCH_DETAIL"] != nil {
+                let loadStart = clock.now
+                _ = try await store.stages(of: "resume")
+                print("  (loading \(committed) stage records: \(clock.now - loadStart))")
+            }
             let start = clock.now
             _ = try await runner.resume(pipeline, runID: "resume")
             times.append((clock.now - start).seconds)
