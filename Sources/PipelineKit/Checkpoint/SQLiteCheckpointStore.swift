@@ -175,32 +175,33 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func stages(of run: RunID) async throws -> [StageRecord] {
         try await access {
             try self.pool.read { db in
-                try Row.fetchAll(
-                    db,
+                // A cursor decodes each row in place, without copying it first: resuming long runs stays fast.
+                let statement = try db.cachedStatement(
                     sql: """
                         SELECT idx, stage_id, version, input_hash, status, output, attempts, duration, error, finished_at
                         FROM stages WHERE run_id = ? ORDER BY idx
-                        """,
-                    arguments: [run.rawValue]
-                ).map { row in
-                    let status: String = try row.decode(atIndex: 4)
-                    guard let stageStatus = StageStatus(rawValue: status) else {
-                        throw PipelineError.checkpointCorrupt("unknown stage status \(status)")
-                    }
-                    return StageRecord(
-                        runID: run,
-                        index: try row.decode(atIndex: 0),
-                        stageID: StageID(try row.decode(String.self, atIndex: 1)),
-                        version: try row.decode(atIndex: 2),
-                        inputHash: try row.decode(atIndex: 3),
-                        status: stageStatus,
-                        output: try row.decode(atIndex: 5),
-                        attempts: try row.decode(atIndex: 6),
-                        duration: try row.decode(atIndex: 7),
-                        error: try row.decode(atIndex: 8),
-                        finishedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 9))
-                    )
-                }
+                        """
+                )
+                return try Array(
+                    Row.fetchCursor(statement, arguments: [run.rawValue]).map { row in
+                        let status: String = try row.decode(atIndex: 4)
+                        guard let stageStatus = StageStatus(rawValue: status) else {
+                            throw PipelineError.checkpointCorrupt("unknown stage status \(status)")
+                        }
+                        return StageRecord(
+                            runID: run,
+                            index: try row.decode(atIndex: 0),
+                            stageID: StageID(try row.decode(String.self, atIndex: 1)),
+                            version: try row.decode(atIndex: 2),
+                            inputHash: try row.decode(atIndex: 3),
+                            status: stageStatus,
+                            output: try row.decode(atIndex: 5),
+                            attempts: try row.decode(atIndex: 6),
+                            duration: try row.decode(atIndex: 7),
+                            error: try row.decode(atIndex: 8),
+                            finishedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 9))
+                        )
+                    })
             }
         }
     }
@@ -209,25 +210,25 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func children(of run: RunID, stageIndex: Int) async throws -> [ChildRecord] {
         try await access {
             try self.pool.read { db in
-                try Row.fetchAll(
-                    db,
+                let statement = try db.cachedStatement(
                     sql: """
                         SELECT child_idx, input_hash, output, attempts, duration, finished_at
                         FROM children WHERE run_id = ? AND stage_idx = ? ORDER BY child_idx
-                        """,
-                    arguments: [run.rawValue, stageIndex]
-                ).map { row in
-                    ChildRecord(
-                        runID: run,
-                        stageIndex: stageIndex,
-                        childIndex: try row.decode(atIndex: 0),
-                        inputHash: try row.decode(atIndex: 1),
-                        output: try row.decode(atIndex: 2),
-                        attempts: try row.decode(atIndex: 3),
-                        duration: try row.decode(atIndex: 4),
-                        finishedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 5))
-                    )
-                }
+                        """
+                )
+                return try Array(
+                    Row.fetchCursor(statement, arguments: [run.rawValue, stageIndex]).map { row in
+                        ChildRecord(
+                            runID: run,
+                            stageIndex: stageIndex,
+                            childIndex: try row.decode(atIndex: 0),
+                            inputHash: try row.decode(atIndex: 1),
+                            output: try row.decode(atIndex: 2),
+                            attempts: try row.decode(atIndex: 3),
+                            duration: try row.decode(atIndex: 4),
+                            finishedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 5))
+                        )
+                    })
             }
         }
     }

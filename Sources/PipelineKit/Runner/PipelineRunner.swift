@@ -87,7 +87,8 @@ public struct PipelineRunner: Sendable {
             updatedAt: now
         )
         try await store.createRun(record)
-        let output = try await execution(for: pipeline, record: record).run(input: input, committed: [:])
+        let output = try await execution(for: pipeline, record: record, resumed: false).run(
+            input: input, committed: [:])
         return try cast(output, to: Output.self, stage: pipeline.stages.last?.id ?? "pipeline")
     }
 
@@ -118,7 +119,8 @@ public struct PipelineRunner: Sendable {
         record.finishedAt = nil
         record.updatedAt = Date()
         try await store.commit(CheckpointBatch(run: record))
-        let output = try await execution(for: pipeline, record: record).run(input: input, committed: committed)
+        let output = try await execution(for: pipeline, record: record, resumed: true)
+            .run(input: input, committed: committed)
         return try cast(output, to: Output.self, stage: pipeline.stages.last?.id ?? "pipeline")
     }
 
@@ -128,17 +130,19 @@ public struct PipelineRunner: Sendable {
     /// as ``PipelinePlan/Action/runsAfterUpstream``.
     public func plan<Input, Output>(_ pipeline: Pipeline<Input, Output>, input: Input) async throws -> PipelinePlan {
         try configuration.pipeline.validate(for: pipeline.stages)
-        return try await execution(for: pipeline, record: nil).plan(input: input)
+        return try await execution(for: pipeline, record: nil, resumed: false).plan(input: input)
     }
 
     private func execution<Input, Output>(
         for pipeline: Pipeline<Input, Output>,
-        record: RunRecord?
+        record: RunRecord?,
+        resumed: Bool
     ) -> RunExecution {
         RunExecution(
             pipelineName: pipeline.name,
             stages: pipeline.stages,
             record: record,
+            resumed: resumed,
             store: store,
             artifacts: artifacts,
             configuration: configuration,

@@ -7,6 +7,8 @@ struct RunExecution: Sendable {
     let pipelineName: String
     let stages: [AnyPipelineStage]
     let record: RunRecord?
+    /// Whether this execution continues an earlier one (then committed fan-out children are looked up).
+    let resumed: Bool
     let store: any CheckpointStore
     let artifacts: any ArtifactStore
     let configuration: PipelineRunner.Configuration
@@ -44,7 +46,6 @@ struct RunExecution: Sendable {
         logger[metadataKey: "pipeline.name"] = "\(pipelineName)"
         let writer = CheckpointWriter(store: store, durability: durability)
         let started = ContinuousClock.now
-        let resumed = !committed.isEmpty || record.createdAt != record.updatedAt
         hub.emit(.runStarted(runID: record.id, pipeline: pipelineName, resumed: resumed))
         logger.info("run started", metadata: ["pipeline.resumed": "\(resumed)"])
         do {
@@ -180,7 +181,7 @@ struct RunExecution: Sendable {
                         settings: settings,
                         context: context,
                         upstreamKey: upstreamKey,
-                        resuming: committed.isEmpty == false || record?.createdAt != record?.updatedAt,
+                        resuming: resumed,
                         writer: writer
                     )
                 } else {
