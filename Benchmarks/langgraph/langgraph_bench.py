@@ -47,15 +47,18 @@ def chain_graph(length: int, fail_last: dict | None = None) -> StateGraph:
     return graph
 
 
-def saver(directory: str) -> SqliteSaver:
-    path = os.path.join(directory, f"{time.monotonic_ns()}.sqlite")
+def saver(directory: str, name: str | None = None) -> SqliteSaver:
+    path = os.path.join(directory, name or f"{time.monotonic_ns()}.sqlite")
     return SqliteSaver(sqlite3.connect(path, check_same_thread=False))
 
 
-def per_node(directory: str, length: int, repetitions: int, durability: str | None) -> float:
+def per_node(directory: str, length: int, repetitions: int, durability: str | None) -> tuple[float, int]:
     times = []
+    size = 0
     for rep in range(repetitions):
-        app = chain_graph(length).compile(checkpointer=saver(directory))
+        name = f"chain-{time.monotonic_ns()}.sqlite"
+        checkpointer = saver(directory, name)
+        app = chain_graph(length).compile(checkpointer=checkpointer)
         config = {"configurable": {"thread_id": f"t{rep}"}, "recursion_limit": length + 10}
         start = time.perf_counter()
         if durability is None:
@@ -63,7 +66,9 @@ def per_node(directory: str, length: int, repetitions: int, durability: str | No
         else:
             app.invoke({"x": 0}, config, durability=durability)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        checkpointer.conn.close()
+        size = os.path.getsize(os.path.join(directory, name))
+    return statistics.median(times), size
 
 
 def resume(directory: str, length: int, repetitions: int) -> float:
@@ -119,10 +124,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         for length in args.stages:
             for label, durability in [("sqlite sync", "sync"), ("sqlite default (async)", None)]:
-                seconds = per_node(directory, length, args.repetitions, durability)
+                seconds, size = per_node(directory, length, args.repetitions, durability)
                 print(
                     f"per-node   {label:<36} {length:5d} nodes: {seconds * 1000 / length:.4f} ms/node"
-                    f"  ({seconds * 1000:.1f} ms total)"
+                    f"  ({seconds * 1000:.1f} ms total, store {size / length:.0f} bytes/node)"
                 )
         seconds = resume(directory, args.resume_stages, args.repetitions)
         print(f"resume     {args.resume_stages} committed nodes: {seconds * 1000:.3f} ms")
