@@ -15,12 +15,14 @@ public struct AnyPipelineStage: Sendable, CustomStringConvertible {
     public var maxConcurrency: Int? { fanOut?.maxConcurrency }
     /// Whether the stage can be skipped by configuration or survive a failure with `continueOnError`:
     /// it has a fallback output (the identity when `Input == Output`, or one given with `.fallback(_:)`).
-    public var hasFallback: Bool { unit.fallback != nil }
+    public var hasFallback: Bool { unit.fallback != nil || stageFallback != nil }
 
     /// How one unit of work (a single stage, or one child of a fan-out) is encoded and run.
     var unit: StageUnit
     /// The shape of a fan-out; `nil` for a single stage.
     let fanOut: FanOutShape?
+    /// A fallback for the whole stage's input, set by `.fallback(_:)` on a fan-out (whose `unit` is the child's).
+    var stageFallback: (@Sendable (any Sendable) throws -> any Sendable)?
 
     /// Erases a stage.
     public init<S: PipelineStage>(_ stage: S) {
@@ -65,6 +67,7 @@ public struct AnyPipelineStage: Sendable, CustomStringConvertible {
 
     /// The output used when the stage is skipped or fails with `continueOnError`.
     func fallbackOutput(for input: any Sendable) throws -> (any Sendable)? {
+        if let stageFallback { return try stageFallback(input) }
         guard let fallback = unit.fallback else { return nil }
         if let fanOut {
             return try fanOut.join(try fanOut.split(input).map { try fallback($0) })

@@ -28,7 +28,15 @@ extension ConfiguredStage: ErasableStage {
         var erased = AnyPipelineStage(base)
         erased.options = options
         if let fallback {
-            erased.unit.fallback = { fallback(try cast($0, to: Base.Input.self, stage: Base.id)) }
+            let whole: @Sendable (any Sendable) throws -> any Sendable = {
+                fallback(try cast($0, to: Base.Input.self, stage: Base.id))
+            }
+            // A fan-out's unit is its child; a fallback given to the fan-out itself maps the whole array.
+            if erased.fanOut == nil {
+                erased.unit.fallback = whole
+            } else {
+                erased.stageFallback = whole
+            }
         }
         return erased
     }

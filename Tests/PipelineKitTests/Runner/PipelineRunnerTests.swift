@@ -151,6 +151,19 @@ import Testing
         #expect(try await makeRunner().run(pipeline, input: 4) == [0, 1, -1, 9])
     }
 
+    @Test func aFanOutFallbackReplacesTheWholeArray() async throws {
+        let log = ExecutionLog()
+        let pipeline: Pipeline<Int, [Int]> = Pipeline("fan") {
+            Explode(log: log)
+            ForEach(Square(log: log, failing: [1]), maxConcurrency: 2).fallback { $0.map { _ in 0 } }.continueOnError()
+        }
+        // continueOnError applies per child, and Square (Int -> Int) recovers a child with its identity fallback.
+        #expect(try await makeRunner().run(pipeline, input: 3) == [0, 1, 4])
+        let skipped = makeRunner(
+            pipeline: PipelineConfiguration(stages: ["square": StageConfiguration(enabled: false)]))
+        #expect(try await skipped.run(pipeline, input: 2) == [0, 0])
+    }
+
     @Test func disabledStageUsesItsFallback() async throws {
         let log = ExecutionLog()
         let sink = RecordingEventSink()
