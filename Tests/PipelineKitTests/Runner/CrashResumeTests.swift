@@ -18,7 +18,11 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
+        let clock = ContinuousClock()
+        let referenceStart = clock.now
         let reference = try runProbe(probe, directory: directory.appendingPathComponent("reference"), killAfter: nil)
+        // Kill points are drawn over the length of an uninterrupted run on this machine, start-up included.
+        let runLength = max(Int((clock.now - referenceStart) / .milliseconds(1)), 50)
         #expect(reference.status == 0)
         #expect(reference.output.hasPrefix("\"published: 200 chunks"))
 
@@ -30,8 +34,9 @@ import Testing
             for attempt in 0..<20 {
                 let before = try await committedWork(database: crashed.appendingPathComponent("db.sqlite"))
                 let logOffset = try executionLog(in: crashed).count
-                // Up to three kills a round, anywhere in a run's length (about 0.3 s including start-up).
-                let delay: Duration? = attempt < 3 ? .milliseconds(Int.random(in: 5...300, using: &generator)) : nil
+                // Up to three kills a round: the first anywhere in a run, the later ones in the shorter resumes.
+                let window = attempt == 0 ? runLength * 9 / 10 : runLength / 2
+                let delay: Duration? = attempt < 3 ? .milliseconds(Int.random(in: 5...window, using: &generator)) : nil
                 let result = try runProbe(probe, directory: crashed, killAfter: delay)
                 let ranNow = try executionLog(in: crashed).dropFirst(logOffset)
                 let rerun = Set(ranNow).intersection(before)
@@ -112,8 +117,12 @@ import Testing
     }
 
     private func probeExecutable() throws -> URL {
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            packageRoot.appendingPathComponent(".build/debug"),
             Bundle.main.bundleURL,
             Bundle.main.bundleURL.deletingLastPathComponent(),
         ]
