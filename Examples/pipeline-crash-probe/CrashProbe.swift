@@ -36,9 +36,14 @@ struct CrashProbe: AsyncParsableCommand {
     @Option(help: "The most children in flight.")
     var maxConcurrency: Int = 4
 
+    @Option(help: "Kill this process with SIGKILL in the middle of its Nth checkpoint write (0: never).")
+    var killDuringCommit: Int = 0
+
     func run() async throws {
         let log = try ExecutionLog(path: executionLog)
-        let store = try SQLiteCheckpointStore(path: database)
+        let sqlite = try SQLiteCheckpointStore(path: database)
+        let store: any CheckpointStore =
+            killDuringCommit > 0 ? KillingStore(inner: sqlite, killAt: killDuringCommit) : sqlite
         let artifacts = try FileSystemArtifactStore(
             root: URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("artifacts")
         )
@@ -56,6 +61,65 @@ struct CrashProbe: AsyncParsableCommand {
             : try await runner.resume(pipeline, runID: id)
         let json = try JSONEncoder().encode(output)
         print(String(decoding: json, as: UTF8.self))
+    }
+}
+
+/// Delegates to a real store, but makes its Nth commit a long transaction (the batch padded with throwaway cache
+/// entries) and sends itself SIGKILL while SQLite is writing it: a kill inside a checkpoint write, every time.
+final class KillingStore: CheckpointStore, @unchecked Sendable {
+    // `@unchecked Sendable`: `commits` is only touched under `lock`.
+    private let inner: any CheckpointStore
+    private let killAt: Int
+    private let lock = NSLock()
+    private var commits = 0
+
+    /// Cache keys of the padding; a test checks none of them survived the kill.
+    static let paddingPrefix = "padding-"
+
+    init(inner: any CheckpointStore, killAt: Int) {
+        self.inner = inner
+        self.killAt = killAt
+    }
+
+    func createRun(_ run: RunRecord) async throws { try await inner.createRun(run) }
+    func run(_ id: RunID) async throws -> RunRecord? { try await inner.run(id) }
+    func runs() async throws -> [RunRecord] { try await inner.runs() }
+    func stages(of run: RunID) async throws -> [StageRecord] { try await inner.stages(of: run) }
+    func children(of run: RunID, stageIndex: Int) async throws -> [ChildRecord] {
+        try await inner.children(of: run, stageIndex: stageIndex)
+    }
+    func cacheEntries(forKeys keys: [String]) async throws -> [String: CacheEntry] {
+        try await inner.cacheEntries(forKeys: keys)
+    }
+
+    func commit(_ batch: CheckpointBatch) async throws {
+        let number = lock.withLock {
+            commits += 1
+            return commits
+        }
+        guard number == killAt else { return try await inner.commit(batch) }
+        var padded = batch
+        let filler = Data(repeating: 0x2A, count: 512)
+        for index in 0..<200_000 {
+            padded.cacheEntries.append(
+                CacheEntry(
+                    key: "\(Self.paddingPrefix)\(index)",
+                    stageID: "padding",
+                    version: 1,
+                    output: filler,
+                    createdAt: Date()
+                )
+            )
+        }
+        // 200,000 rows of 512 bytes take far longer than 30 ms to insert: the kill lands mid-transaction.
+        let killer = Thread {
+            Thread.sleep(forTimeInterval: 0.03)
+            kill(getpid(), SIGKILL)
+        }
+        killer.start()
+        try await inner.commit(padded)
+        // Not reached unless the machine wrote 100 MB in 30 ms; then the kill lands right after.
+        try await Task.sleep(for: .seconds(1))
     }
 }
 

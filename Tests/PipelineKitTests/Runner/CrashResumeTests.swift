@@ -64,20 +64,54 @@ import Testing
         #expect(kills >= 12, "too few kills landed mid-run: \(kills)")
     }
 
+    @Test(arguments: [1, 2, 6, 20])
+    func killedInsideACheckpointWriteTheTransactionVanishesAndTheRunResumes(commit: Int) async throws {
+        let probe = try probeExecutable()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = try runProbe(probe, directory: directory.appendingPathComponent("reference"), killAfter: nil)
+
+        let crashed = directory.appendingPathComponent("crashed")
+        let killed = try runProbe(
+            probe, directory: crashed, killAfter: nil, extra: ["--kill-during-commit", "\(commit)"])
+        #expect(killed.killed, "the probe was not killed in commit \(commit)")
+        let database = crashed.appendingPathComponent("db.sqlite")
+        do {
+            let store = try SQLiteCheckpointStore(path: database.path)
+            #expect(try await store.integrityCheck() == "ok")
+            // The interrupted transaction left nothing behind: none of its padding, all or nothing.
+            let padding = try await store.cacheEntries(forKeys: (0..<200).map { "padding-\($0)" })
+            #expect(padding.isEmpty)
+        }
+        let before = try await committedWork(database: database)
+        let logOffset = try executionLog(in: crashed).count
+        let resumed = try runProbe(probe, directory: crashed, killAfter: nil)
+        #expect(resumed.status == 0)
+        #expect(resumed.output == reference.output)
+        let rerun = Set(try executionLog(in: crashed).dropFirst(logOffset)).intersection(before)
+        #expect(rerun.isEmpty, "committed work ran again: \(rerun.sorted().prefix(5))")
+    }
+
     private struct ProbeResult {
         let status: Int32
         let killed: Bool
         let output: String
     }
 
-    private func runProbe(_ probe: URL, directory: URL, killAfter delay: Duration?) throws -> ProbeResult {
+    private func runProbe(
+        _ probe: URL,
+        directory: URL,
+        killAfter delay: Duration?,
+        extra: [String] = []
+    ) throws -> ProbeResult {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = probe
-        process.arguments = [
-            "--database", directory.appendingPathComponent("db.sqlite").path,
-            "--execution-log", directory.appendingPathComponent("executions.log").path,
-        ]
+        process.arguments =
+            [
+                "--database", directory.appendingPathComponent("db.sqlite").path,
+                "--execution-log", directory.appendingPathComponent("executions.log").path,
+            ] + extra
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
