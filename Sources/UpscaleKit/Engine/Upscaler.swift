@@ -230,11 +230,13 @@ public struct Upscaler: Sendable {
     ) throws {
         let next = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let buffers = ResampleBuffers()
             while !cancellation.isCancelled {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < bands.count else { return }
                 engine.resample(
                     rows: bands[index],
+                    buffers: buffers,
                     sourceRow: { rows.input + $0 * rows.inputStride },
                     outputRow: { rows.output + $0 * rows.outputStride }
                 )
