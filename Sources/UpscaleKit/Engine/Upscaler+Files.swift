@@ -27,14 +27,18 @@ extension Upscaler {
         let encoder = try format.map(ImageEncoder.init(format:)) ?? ImageEncoder(forPathExtensionOf: destination)
         let reader = try decoder.rowReader(contentsOf: source)
         if let orientation = reader.metadata.orientation, orientation != .topLeft {
-            let image = try decoder.decode(contentsOf: source).pixels
+            let image = try await Self.offCooperativePool { try decoder.decode(contentsOf: source).pixels }
             let (output, report) = try await upscaleReporting(image)
-            try encoder.write(output, to: destination)
+            try await Self.offCooperativePool { try encoder.write(output, to: destination) }
             return report
         }
         let flag = CancellationFlag()
+        // The reader is used by one thread at a time: handed to the Dispatch thread, then dropped.
+        let handOff = UncheckedSendable(reader)
         return try await withTaskCancellationHandler {
-            try stream(reader: reader, encoder: encoder, destination: destination, cancellation: flag)
+            try await Self.offCooperativePool {
+                try stream(reader: handOff.value, encoder: encoder, destination: destination, cancellation: flag)
+            }
         } onCancel: {
             flag.cancel()
         }
@@ -142,4 +146,10 @@ extension Upscaler {
             (rows.lowerBound + rows.count * part / parts)..<(rows.lowerBound + rows.count * (part + 1) / parts)
         }
     }
+}
+
+/// Moves a value that is not `Sendable` to exactly one other thread, which then owns it.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -130,9 +130,19 @@ public struct Upscaler: Sendable {
     public func upscaleReporting(_ image: PixelBuffer) async throws -> (image: PixelBuffer, report: UpscaleReport) {
         let flag = CancellationFlag()
         return try await withTaskCancellationHandler {
-            try resample(image, cancellation: flag)
+            try await Self.offCooperativePool { try resample(image, cancellation: flag) }
         } onCancel: {
             flag.cancel()
+        }
+    }
+
+    /// Runs CPU-bound work on a Dispatch thread and awaits it, so that the Swift concurrency pool
+    /// (one thread per core) stays free for the host's other tasks while an upscale runs.
+    static func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try work() })
+            }
         }
     }
 
