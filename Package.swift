@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .library(name: "MediaIO", targets: ["MediaIO"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
+        .library(name: "ProviderKit", targets: ["ProviderKit"]),
+        .executable(name: "provider-chat", targets: ["provider-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +48,30 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: ProviderKit
+
+        // curl_easy_setopt and friends are variadic; Swift calls these plain C wrappers instead.
+        .target(
+            name: "CStoryForgeCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "ProviderKit",
+            dependencies: ["MediaIO", "CStoryForgeCurl"],
+            swiftSettings: strictSettings
+        ),
+        // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
+        // injects faults on command; used by the tests and the transport benchmark.
+        .target(
+            name: "ProviderKitTestServer",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderKitTests",
+            dependencies: ["ProviderKit", "ProviderKitTestServer", "MediaIO"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
 
         .executableTarget(
@@ -55,6 +81,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/image-convert",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "provider-chat",
+            dependencies: [
+                "ProviderKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/provider-chat",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "provider-bench",
+            dependencies: ["ProviderKit", "ProviderKitTestServer"],
+            path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),
     ]

@@ -1,0 +1,153 @@
+import Foundation
+import ProviderKit
+import ProviderKitTestServer
+import Testing
+
+@Suite("HTTP transport over loopback")
+struct HTTPTransportTests {
+    let transport = DefaultHTTPTransport()
+
+    @Test("a buffered request sends method, headers and body, and reads the response")
+    func bufferedRoundTrip() async throws {
+        let server = try LoopbackHTTPServer { request in
+            .json(#"{"echo":\#(request.body.count)}"#, headers: [("X-Path", request.path)])
+        }
+        defer { server.shutdown() }
+        let request = HTTPRequest(
+            method: .post,
+            url: server.baseURL.appending(path: "v1/echo"),
+            headers: [("Content-Type", "application/json"), ("X-Test", "yes")],
+            body: Data(#"{"hello":"world"}"#.utf8)
+        )
+        let response = try await transport.send(request)
+        #expect(response.status == 200)
+        #expect(response.head.header("x-path") == "/v1/echo")
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"echo":17}"#)
+        let seen = try #require(server.requests.first)
+        #expect(seen.method == "POST")
+        #expect(seen.header("X-Test") == "yes")
+        #expect(seen.bodyText == #"{"hello":"world"}"#)
+    }
+
+    @Test("a streamed body arrives in pieces before the response ends")
+    func streamsIncrementally() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .stream(["first\n", "second\n"], gap: .milliseconds(700))
+        }
+        defer { server.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL))
+        var iterator = response.body.makeAsyncIterator()
+        let first = try await iterator.next()
+        #expect(first.map { String(decoding: $0, as: UTF8.self) } == "first\n")
+        #expect(clock.now - start < .milliseconds(600), "the first piece must not wait for the second")
+        var rest = Data()
+        while let chunk = try await iterator.next() { rest.append(chunk) }
+        #expect(String(decoding: rest, as: UTF8.self) == "second\n")
+    }
+
+    @Test("a slow first byte ends in a timeout within the limit")
+    func firstByteTimeout() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            var response = LoopbackHTTPServer.Response.json("{}")
+            response.delayBeforeHead = .seconds(5)
+            return response
+        }
+        defer { server.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let request = HTTPRequest(url: server.baseURL, timeouts: HTTPTimeouts(firstByte: .milliseconds(300)))
+        let error = await #expect(throws: ProviderError.self) { try await transport.send(request) }
+        #expect(error == .timeout)
+        #expect(clock.now - start < .seconds(2))
+    }
+
+    @Test("a stall in the middle of a stream ends in an idle timeout")
+    func idleTimeout() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            LoopbackHTTPServer.Response(
+                parts: [.data(Data("part".utf8)), .pause(.seconds(5)), .data(Data("late".utf8))], framing: .close)
+        }
+        defer { server.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let request = HTTPRequest(url: server.baseURL, timeouts: HTTPTimeouts(idle: .milliseconds(300)))
+        let error = await #expect(throws: ProviderError.self) { try await transport.send(request) }
+        #expect(error == .timeout)
+        #expect(error?.message.contains("idle") == true)
+        #expect(clock.now - start < .seconds(2))
+    }
+
+    @Test("the total limit ends a response that trickles forever")
+    func totalTimeout() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .stream(Array(repeating: "x", count: 50), contentType: "text/plain", gap: .milliseconds(100))
+        }
+        defer { server.shutdown() }
+        let request = HTTPRequest(
+            url: server.baseURL, timeouts: HTTPTimeouts(idle: .seconds(1), total: .milliseconds(500)))
+        let error = await #expect(throws: ProviderError.self) { try await transport.send(request) }
+        #expect(error == .timeout)
+        #expect(error?.message.contains("total") == true)
+    }
+
+    @Test("a response larger than the limit is refused")
+    func oversizedResponse() async throws {
+        let server = try LoopbackHTTPServer { _ in .bytes(Data(count: 1 << 20), contentType: "application/octet-stream")
+        }
+        defer { server.shutdown() }
+        let request = HTTPRequest(url: server.baseURL, maxResponseBytes: 64 << 10)
+        let error = await #expect(throws: ProviderError.self) { try await transport.send(request) }
+        #expect(error == .responseTooLarge)
+    }
+
+    @Test("a body shorter than its Content-Length is a transport error")
+    func truncatedBody() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            LoopbackHTTPServer.Response(parts: [.data(Data("short".utf8))], framing: .contentLength(100))
+        }
+        defer { server.shutdown() }
+        let error = await #expect(throws: ProviderError.self) {
+            try await transport.send(HTTPRequest(url: server.baseURL))
+        }
+        #expect(error == .transport)
+    }
+
+    @Test("a refused connection is a transport error")
+    func connectionRefused() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{}") }
+        let url = server.baseURL
+        server.shutdown()
+        let error = await #expect(throws: ProviderError.self) { try await transport.send(HTTPRequest(url: url)) }
+        #expect(error == .transport)
+    }
+
+    @Test("cancelling the task stops a stalled transfer at once")
+    func cancellation() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            LoopbackHTTPServer.Response(parts: [.data(Data("a".utf8)), .pause(.seconds(10))], framing: .close)
+        }
+        defer { server.shutdown() }
+        let clock = ContinuousClock()
+        let task = Task { try await transport.send(HTTPRequest(url: server.baseURL)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        #expect(clock.now - start < .milliseconds(500))
+        let error = #expect(throws: ProviderError.self) { try result.get() }
+        #expect(error == .cancelled)
+    }
+
+    @Test("sequential requests reuse the connection")
+    func connectionReuse() async throws {
+        let server = try LoopbackHTTPServer { _ in .json("{}") }
+        defer { server.shutdown() }
+        for _ in 0..<5 {
+            let response = try await transport.send(HTTPRequest(url: server.baseURL))
+            #expect(response.status == 200)
+        }
+        #expect(server.requests.map(\.connection) == [0, 0, 0, 0, 0])
+    }
+}
