@@ -196,15 +196,18 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             return !isShutDown
         }
         guard wasRunning else { return }
+        // Only the accept thread closes the socket, once accept() has failed: closing it here
+        // would free the descriptor number while that thread may still be about to accept on it,
+        // and it would then serve another server's socket that got the number.
         _ = shutdownSocket(listener)
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR, !lock.withLock({ isShutDown }) { continue }
                 return
             }
             var yes: Int32 = 1

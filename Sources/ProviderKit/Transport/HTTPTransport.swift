@@ -14,11 +14,11 @@ public protocol HTTPTransport: Sendable {
     func stream(_ request: HTTPRequest) async throws -> HTTPStreamingResponse
 }
 
-/// The default transport for the platform: ``CurlHTTPTransport`` on Linux, ``URLSessionHTTPTransport``
-/// on Apple platforms.
 #if canImport(Darwin)
+    /// The default transport for the platform: ``URLSessionHTTPTransport`` on Apple platforms.
     public typealias DefaultHTTPTransport = URLSessionHTTPTransport
 #else
+    /// The default transport for the platform: ``CurlHTTPTransport`` on Linux.
     public typealias DefaultHTTPTransport = CurlHTTPTransport
 #endif
 
