@@ -28,7 +28,11 @@ public struct JSONLinesDecoder: Sendable {
     /// - Throws: ``ProviderError/malformedResponse(_:rawText:)`` when a line is longer than
     ///   ``maxLineBytes``.
     public mutating func feed(_ chunk: some Sequence<UInt8>) throws -> [Data] {
-        buffer.append(contentsOf: chunk)
+        // One dynamic call for the whole chunk rather than one per byte through the generic
+        // Sequence path (this function is not specialised across the module boundary).
+        if chunk.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: chunk)
+        }
         var lines: [Data] = []
         var start = 0
         buffer.withUnsafeBufferPointer { bytes in

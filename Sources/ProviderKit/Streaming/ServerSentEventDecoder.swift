@@ -52,7 +52,11 @@ public struct ServerSentEventDecoder: Sendable {
     ///   ``maxLineBytes``.
     public mutating func feed(_ chunk: some Sequence<UInt8>) throws -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
-        buffer.append(contentsOf: chunk)
+        // One dynamic call for the whole chunk rather than one per byte through the generic
+        // Sequence path (this function is not specialised across the module boundary).
+        if chunk.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: chunk)
+        }
         var index = lineStart
         let end = buffer.count
         do {

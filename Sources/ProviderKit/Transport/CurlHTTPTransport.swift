@@ -18,9 +18,17 @@
 
         /// Sends a request and collects the whole response.
         public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-            let response = try await stream(request)
-            let body = try await response.collect(upTo: request.maxResponseBytes)
-            return HTTPResponse(head: response.head, body: body)
+            try Task.checkCancellation()
+            // The body is collected on the transfer thread and handed over once, which saves the
+            // task switches of a stream for every small request.
+            let transfer = try CurlTransfer(request: request, share: share, body: nil)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (response: CheckedContinuation<HTTPResponse, any Error>) in
+                    transfer.start(response: response)
+                }
+            } onCancel: {
+                transfer.cancel()
+            }
         }
 
         /// Sends a request and returns once the status and headers have arrived.
@@ -57,7 +65,8 @@
 
     /// One transfer: its easy and multi handles, and the loop that drives them on its own thread.
     ///
-    /// `@unchecked Sendable`: `cancelled`, `headContinuation` and `multi` are guarded by `lock`;
+    /// `@unchecked Sendable`: `cancelled`, `headContinuation`, `responseContinuation` and `multi` are
+    /// guarded by `lock`;
     /// every other mutable field is touched only by the transfer thread (libcurl calls the
     /// callbacks from inside `curl_multi_perform` on that thread).
     private final class CurlTransfer: @unchecked Sendable {
@@ -66,10 +75,13 @@
         private let lock = NSLock()
         private var cancelled = false
         private var headContinuation: CheckedContinuation<HTTPResponseHead, any Error>?
+        private var responseContinuation: CheckedContinuation<HTTPResponse, any Error>?
         private var multi: UnsafeMutableRawPointer?
 
         private let easy: UnsafeMutableRawPointer
-        private let body: AsyncThrowingStream<Data, any Error>.Continuation
+        /// Where a streaming transfer's body goes; `nil` for a buffered one, collected in `collected`.
+        private let body: AsyncThrowingStream<Data, any Error>.Continuation?
+        private var collected = Data()
         private let timeouts: HTTPTimeouts
         private let maxResponseBytes: Int
         private let host: String
@@ -87,7 +99,7 @@
         init(
             request: HTTPRequest,
             share: CurlShare?,
-            body: AsyncThrowingStream<Data, any Error>.Continuation
+            body: AsyncThrowingStream<Data, any Error>.Continuation?
         ) throws {
             guard sf_curl_global_init() == CURLE_OK, let easy = curl_easy_init() else {
                 throw ProviderError.transport("libcurl could not be initialised")
@@ -160,12 +172,16 @@
             return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
         }
 
-        /// Starts the transfer thread; `head` resumes once the status and headers are in.
+        /// Hands the transfer to a worker thread; `head` resumes once the status and headers are in.
         func start(head: CheckedContinuation<HTTPResponseHead, any Error>) {
             lock.withLock { headContinuation = head }
-            let thread = Thread { [self] in run() }
-            thread.name = "storyforge.curl"
-            thread.start()
+            CurlWorkerPool.shared.submit { [self] multi in run(multi) }
+        }
+
+        /// Hands the transfer to a worker thread; `response` resumes with the whole response.
+        func start(response: CheckedContinuation<HTTPResponse, any Error>) {
+            lock.withLock { responseContinuation = response }
+            CurlWorkerPool.shared.submit { [self] multi in run(multi) }
         }
 
         /// Stops the transfer at once: the thread notices within one poll, woken early by libcurl.
@@ -178,8 +194,8 @@
 
         private var isCancelled: Bool { lock.withLock { cancelled } }
 
-        private func run() {
-            guard let multi = curl_multi_init() else {
+        private func run(_ multi: UnsafeMutableRawPointer?) {
+            guard let multi else {
                 fail(.transport("libcurl could not create a multi handle"))
                 return
             }
@@ -190,16 +206,19 @@
             _ = curl_multi_add_handle(multi, easy)
             defer {
                 _ = curl_multi_remove_handle(multi, easy)
-                lock.withLock {
-                    self.multi = nil
-                    _ = curl_multi_cleanup(multi)
-                }
+                lock.withLock { self.multi = nil }
             }
             if let error = loop(multi) {
                 fail(error)
             } else {
                 deliverHead()
-                body.finish()
+                body?.finish()
+                let response = lock.withLock {
+                    defer { responseContinuation = nil }
+                    return responseContinuation
+                }
+                response?.resume(
+                    returning: HTTPResponse(head: HTTPResponseHead(status: status, headers: headers), body: collected))
             }
         }
 
@@ -265,14 +284,16 @@
         }
 
         private func fail(_ error: ProviderError) {
-            let head = lock.withLock {
-                defer { headContinuation = nil }
-                return headContinuation
+            let (head, response) = lock.withLock {
+                defer {
+                    headContinuation = nil
+                    responseContinuation = nil
+                }
+                return (headContinuation, responseContinuation)
             }
-            if let head {
-                head.resume(throwing: error)
-            }
-            body.finish(throwing: error)
+            head?.resume(throwing: error)
+            response?.resume(throwing: error)
+            body?.finish(throwing: error)
         }
 
         private func deliverHead() {
@@ -292,17 +313,24 @@
 
         fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Int {
             lastByteAt = .now
-            let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.hasPrefix("HTTP/") {
-                let parts = line.split(separator: " ", maxSplits: 2)
-                status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+            var start = 0
+            var end = bytes.count
+            while start < end, isSpace(bytes[start]) { start += 1 }
+            while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            if line.starts(with: "HTTP/".utf8) {
+                let parts = line.split(separator: 0x20, maxSplits: 2)
+                status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
                 headers = []
             } else if line.isEmpty {
                 // The end of a header block; a 1xx block is followed by the real one.
                 if status >= 200 { deliverHead() }
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-                let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                var valueStart = colon + 1
+                while valueStart < line.count, isSpace(line[valueStart]) { valueStart += 1 }
+                let name = String(decoding: line[..<colon], as: UTF8.self)
+                let value = String(decoding: line[valueStart...], as: UTF8.self)
                 headers.append((name, value))
             }
             return bytes.count
@@ -316,8 +344,62 @@
                 abortError = .responseTooLarge("\(host) sent more than \(maxResponseBytes) bytes")
                 return 0
             }
-            body.yield(Data(bytes))
+            if let body {
+                body.yield(Data(bytes))
+            } else {
+                collected.append(contentsOf: bytes)
+            }
             return bytes.count
+        }
+    }
+
+    /// Long-lived threads that each own a libcurl multi handle and run one transfer at a time.
+    ///
+    /// A thread and a multi handle (with its wake-up socket pair) cost more to create than a small
+    /// loopback request takes, so they are reused: a transfer goes to an idle worker, or to a new
+    /// one when all are busy (streams can last minutes, so the pool never makes a transfer wait).
+    /// Workers idle for 30 s exit.
+    ///
+    /// `@unchecked Sendable`: `jobs` and `idle` are guarded by `condition`.
+    private final class CurlWorkerPool: @unchecked Sendable {
+        static let shared = CurlWorkerPool()
+        private static let idleLifetime: TimeInterval = 30
+
+        private let condition = NSCondition()
+        private var jobs: [@Sendable (UnsafeMutableRawPointer?) -> Void] = []
+        private var idle = 0
+
+        func submit(_ job: @escaping @Sendable (UnsafeMutableRawPointer?) -> Void) {
+            condition.lock()
+            jobs.append(job)
+            let spawn = jobs.count > idle
+            if !spawn { condition.signal() }
+            condition.unlock()
+            if spawn {
+                let thread = Thread { [self] in work() }
+                thread.name = "storyforge.curl"
+                thread.start()
+            }
+        }
+
+        private func work() {
+            let multi = curl_multi_init()
+            defer { if let multi { _ = curl_multi_cleanup(multi) } }
+            while true {
+                condition.lock()
+                while jobs.isEmpty {
+                    idle += 1
+                    let signalled = condition.wait(until: Date(timeIntervalSinceNow: Self.idleLifetime))
+                    idle -= 1
+                    if !signalled, jobs.isEmpty {
+                        condition.unlock()
+                        return
+                    }
+                }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job(multi)
+            }
         }
     }
 
