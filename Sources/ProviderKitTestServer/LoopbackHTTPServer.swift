@@ -141,6 +141,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var received: [Request] = []
     private var isShutDown = false
     private var connections = 0
+    private var failedWrites = 0
     /// The port the server listens on.
     public let port: Int
 
@@ -185,6 +186,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     public var baseURL: URL {
         URL(string: "http://127.0.0.1:\(port)")!  // a literal scheme, host and an integer port always parse
     }
+
+    /// How many responses could not be written completely because the client had gone (it closed
+    /// or reset the connection while the script was still sending).
+    public var abandonedResponses: Int { lock.withLock { failedWrites } }
 
     /// The requests received so far, in order of arrival.
     public var requests: [Request] { lock.withLock { received } }
@@ -278,6 +283,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                 #endif
                 if sent < 0 {
                     if errno == EINTR { continue }
+                    lock.withLock { failedWrites += 1 }
                     return false
                 }
                 offset += sent

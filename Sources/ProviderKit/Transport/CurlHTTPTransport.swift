@@ -253,11 +253,15 @@
                     deadline = min(deadline, lastByteAt + timeouts.idle)
                 } else {
                     if connectedAt == nil {
-                        var connectTime: curl_off_t = 0
-                        if sf_curl_get_offset(easy, CURLINFO_CONNECT_TIME_T, &connectTime) == CURLE_OK,
-                            connectTime > 0
+                        // Pre-transfer time is set once the connection is ready, whether new or
+                        // reused from the pool (a reused one has no connect time of its own).
+                        var readyTime: curl_off_t = 0
+                        if sf_curl_get_offset(easy, CURLINFO_PRETRANSFER_TIME_T, &readyTime) == CURLE_OK,
+                            readyTime > 0
                         {
                             connectedAt = now
+                        } else if now - start > timeouts.connect + timeouts.firstByte {
+                            return .timeout("\(host) sent no response within \(timeouts.firstByte) (first-byte limit)")
                         }
                     }
                     if let connectedAt {

@@ -63,6 +63,46 @@ struct HTTPTransportTests {
         #expect(clock.now - start < .seconds(2))
     }
 
+    @Test("the first-byte limit also holds on a connection reused from the pool")
+    func firstByteTimeoutOnReusedConnection() async throws {
+        let server = try LoopbackHTTPServer { request in
+            var response = LoopbackHTTPServer.Response.json("{}")
+            if request.path == "/slow" { response.delayBeforeHead = .seconds(5) }
+            return response
+        }
+        defer { server.shutdown() }
+        let timeouts = HTTPTimeouts(firstByte: .milliseconds(300))
+        _ = try await transport.send(HTTPRequest(url: server.baseURL.appending(path: "fast"), timeouts: timeouts))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: ProviderError.self) {
+            try await transport.send(HTTPRequest(url: server.baseURL.appending(path: "slow"), timeouts: timeouts))
+        }
+        #expect(error == .timeout)
+        #expect(clock.now - start < .seconds(2))
+        #expect(server.requests.map(\.connection) == [0, 0])
+    }
+
+    @Test("dropping a streamed body stops the transfer")
+    func droppingTheStreamStopsTheTransfer() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .stream(Array(repeating: String(repeating: "x", count: 1000), count: 100), gap: .milliseconds(20))
+        }
+        defer { server.shutdown() }
+        do {
+            let response = try await transport.stream(HTTPRequest(url: server.baseURL))
+            for try await _ in response.body { break }
+        }
+        // The server needs two seconds to send everything; once the consumer leaves, the
+        // transport closes the connection and the server's next write fails.
+        let clock = ContinuousClock()
+        let start = clock.now
+        while server.abandonedResponses == 0, clock.now - start < .seconds(1) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(server.abandonedResponses == 1)
+    }
+
     @Test("a stall in the middle of a stream ends in an idle timeout")
     func idleTimeout() async throws {
         let server = try LoopbackHTTPServer { _ in

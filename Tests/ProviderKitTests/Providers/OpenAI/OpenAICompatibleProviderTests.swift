@@ -156,6 +156,30 @@ struct OpenAICompatibleProviderTests {
         #expect(quota == .quotaExhausted)
     }
 
+    @Test("Retry-After as an HTTP date and retry-after-ms are understood")
+    func retryAfterForms() async throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let date = formatter.string(from: Date(timeIntervalSinceNow: 30))
+        let server = try LoopbackHTTPServer { request in
+            request.bodyText.contains("ms")
+                ? .json(#"{"error":{"message":"slow"}}"#, status: 429, headers: [("retry-after-ms", "1500")])
+                : .json(#"{"error":{"message":"slow"}}"#, status: 429, headers: [("Retry-After", date)])
+        }
+        defer { server.shutdown() }
+        let dated = await #expect(throws: ProviderError.self) {
+            try await provider(server).generate(ChatRequest(messages: [.user("date")]))
+        }
+        let wait = try #require(dated?.retryAfter)
+        #expect(wait > .seconds(25) && wait <= .seconds(30))
+        let milliseconds = await #expect(throws: ProviderError.self) {
+            try await provider(server).generate(ChatRequest(messages: [.user("ms")]))
+        }
+        #expect(milliseconds?.retryAfter == .milliseconds(1500))
+    }
+
     @Test("500 and 503 are server errors", arguments: [500, 503])
     func serverErrors(status: Int) async throws {
         let server = try LoopbackHTTPServer { _ in .json(#"{"error":{"message":"overloaded"}}"#, status: status) }
