@@ -180,6 +180,28 @@ struct HTTPTransportTests {
         #expect(error == .cancelled)
     }
 
+    @Test("many concurrent streams all progress at once")
+    func concurrentStreams() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .stream(["a", "b", "c"], contentType: "text/plain", gap: .milliseconds(200))
+        }
+        defer { server.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let bodies = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    let response = try await transport.stream(HTTPRequest(url: server.baseURL))
+                    return String(decoding: try await response.collect(), as: UTF8.self)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(bodies == Array(repeating: "abc", count: 24))
+        // Each stream takes 0.4 s; one at a time would take 9.6 s.
+        #expect(clock.now - start < .seconds(3))
+    }
+
     @Test("sequential requests reuse the connection")
     func connectionReuse() async throws {
         let server = try LoopbackHTTPServer { _ in .json("{}") }
