@@ -82,9 +82,10 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     public static func notFound(_ message: String, statusCode: Int? = 404) -> Self {
         Self(.notFound, message, statusCode: statusCode)
     }
-    /// The provider failed (HTTP 5xx, or an error event in the middle of a stream).
-    public static func server(_ message: String, statusCode: Int? = nil) -> Self {
-        Self(.server, message, statusCode: statusCode)
+    /// The provider failed (HTTP 5xx, or an error event in the middle of a stream); a 503 may say
+    /// when to come back (`retryAfter`).
+    public static func server(_ message: String, statusCode: Int? = nil, retryAfter: Duration? = nil) -> Self {
+        Self(.server, message, statusCode: statusCode, retryAfter: retryAfter)
     }
     /// A connect, first-byte, idle or total time limit passed.
     public static func timeout(_ message: String) -> Self { Self(.timeout, message) }

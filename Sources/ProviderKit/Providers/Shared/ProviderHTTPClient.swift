@@ -168,7 +168,7 @@ enum ProviderErrorMapping {
         case 404: return .notFound(message, statusCode: status)
         case 408: return .timeout(message)
         case 429: return .rateLimited(message, retryAfter: retryAfter, statusCode: status)
-        case 500...: return .server(message, statusCode: status)
+        case 500...: return .server(message, statusCode: status, retryAfter: retryAfter)
         default: return .badRequest(message, statusCode: status)
         }
     }

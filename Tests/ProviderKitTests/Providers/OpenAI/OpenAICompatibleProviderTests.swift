@@ -180,6 +180,24 @@ struct OpenAICompatibleProviderTests {
         #expect(milliseconds?.retryAfter == .milliseconds(1500))
     }
 
+    @Test("an error status before a stream starts is thrown from the stream; health reports models")
+    func streamingErrorStatusAndHealth() async throws {
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/v1/models"
+                ? .json(#"{"data":[{"id":"m"}]}"#)
+                : .json(#"{"error":{"message":"busy"}}"#, status: 503, headers: [("Retry-After", "2")])
+        }
+        defer { server.shutdown() }
+        let error = await #expect(throws: ProviderError.self) {
+            for try await _ in provider(server).stream(ChatRequest(messages: [.user("Hi")])) {}
+        }
+        #expect(error == .server)
+        #expect(error?.statusCode == 503)
+        #expect(error?.retryAfter == .seconds(2))
+        let health = try await provider(server).checkHealth()
+        #expect(health.detail.contains("1 models"))
+    }
+
     @Test("500 and 503 are server errors", arguments: [500, 503])
     func serverErrors(status: Int) async throws {
         let server = try LoopbackHTTPServer { _ in .json(#"{"error":{"message":"overloaded"}}"#, status: status) }
