@@ -275,12 +275,12 @@ struct OpenAICompatibleProviderTests {
         let server = try LoopbackHTTPServer { request in
             if request.bodyText.contains("slow") {
                 var response = LoopbackHTTPServer.Response.json("{}")
-                response.delayBeforeHead = .seconds(5)
+                response.delayBeforeHead = .seconds(10)
                 return response
             }
             return LoopbackHTTPServer.Response(
                 headers: [("Content-Type", "text/event-stream")],
-                parts: [.data(Data(Self.chunk(#"{"content":"a"}"#).utf8)), .pause(.seconds(5))], framing: .close)
+                parts: [.data(Data(Self.chunk(#"{"content":"a"}"#).utf8)), .pause(.seconds(10))], framing: .close)
         }
         defer { server.shutdown() }
         let limited = provider(server, timeouts: HTTPTimeouts(firstByte: .milliseconds(300), idle: .milliseconds(300)))
@@ -290,13 +290,13 @@ struct OpenAICompatibleProviderTests {
             try await limited.generate(ChatRequest(messages: [.user("slow")]))
         }
         #expect(slow == .timeout)
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < .seconds(5))
         start = clock.now
         let stalled = await #expect(throws: ProviderError.self) {
             for try await _ in limited.stream(ChatRequest(messages: [.user("stall")])) {}
         }
         #expect(stalled == .timeout)
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < .seconds(5))
     }
 
     @Test("structured output decodes into the caller's type, or fails keeping the raw text")
