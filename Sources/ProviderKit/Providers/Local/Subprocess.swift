@@ -24,7 +24,10 @@ enum Subprocess {
         process.standardInput = FileHandle.nullDevice
         let status: Int32 = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+                process.terminationHandler = { finished in
+                    finished.terminationHandler = nil
+                    continuation.resume(returning: finished.terminationStatus)
+                }
                 do {
                     try process.run()
                 } catch {
