@@ -16,13 +16,21 @@ let package = Package(
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "MediaIO", targets: ["MediaIO"]),
+        .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
+        .library(name: "PipelineKit", targets: ["PipelineKit"]),
+        .library(name: "PipelineKitTesting", targets: ["PipelineKitTesting"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
+        .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
         .executable(name: "provider-chat", targets: ["provider-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // MARK: MediaIO
@@ -45,6 +53,80 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: UpscaleKit
+
+        // The resampler's SIMD loops, compiled for AVX2+FMA and for the baseline, chosen at run time.
+        .target(name: "CStoryForgeResample"),
+        .target(
+            name: "UpscaleKit",
+            dependencies: ["MediaIO", "CStoryForgeResample"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "UpscaleKitTests",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: PipelineKit
+
+        .target(
+            name: "PipelineKit",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PipelineKitTesting",
+            dependencies: [
+                "PipelineKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "pipeline-crash-probe",
+            dependencies: [
+                "PipelineKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/pipeline-crash-probe",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "pipeline-bench",
+            dependencies: [
+                "PipelineKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/pipeline-bench",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PipelineKitTests",
+            dependencies: [
+                "PipelineKit",
+                "PipelineKitTesting",
+                "pipeline-crash-probe",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -81,6 +163,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/image-convert",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "upscale",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/upscale",
             swiftSettings: strictSettings
         ),
         .executableTarget(

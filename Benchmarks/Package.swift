@@ -30,6 +30,17 @@ let package = Package(
             path: "Benchmarks/MediaIOBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "UpscaleKitBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaIO", package: storyForge.lastPathComponent),
+                .product(name: "UpscaleKit", package: storyForge.lastPathComponent),
+            ],
+            path: "Benchmarks/UpscaleKitBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -102,24 +102,10 @@ public struct ImageDecoder: Sendable {
 
     private func decode(from source: ImageSource) throws -> DecodedImage {
         let reader = try makeReader(source)
-        let info = reader.info
-        let rowBytes = info.rowByteCount
-        // Uninitialised storage: a decode that fails early touches few pages of a large image.
-        let storage = try [UInt8](unsafeUninitializedCapacity: rowBytes * info.height) { buffer, count in
-            try reader.readRows(into: UnsafeMutableRawBufferPointer(buffer), rowStride: rowBytes, rowCount: info.height)
-            count = rowBytes * info.height
-        }
+        // One band of every row; its storage is uninitialised until decoded, so a decode that
+        // fails early touches few pages of a large image.
+        var pixels = try reader.readBand(maxRows: reader.info.height)
         let metadata = reader.metadata
-        var pixels = PixelBuffer(
-            unchecked: info.width,
-            info.height,
-            info.layout,
-            info.componentType,
-            rowBytes,
-            bytes: storage,
-            colorTag: metadata.colorTag,
-            iccProfile: metadata.iccProfile
-        )
         if configuration.orientation == .apply, let orientation = metadata.orientation {
             pixels = pixels.applyingOrientation(orientation)
         }

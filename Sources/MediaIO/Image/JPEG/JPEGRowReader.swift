@@ -35,7 +35,9 @@ final class JPEGRowReader: ImageRowReader {
             status = sf_jpeg_start(decoder)
         }
         guard status == SF_OK else {
-            let error = Self.error(status, String(cString: sf_jpeg_decoder_message(decoder)), source)
+            let error = ImageCodecError(
+                status: status, format: .jpeg, message: String(cString: sf_jpeg_decoder_message(decoder)),
+                location: source.name)
             sf_jpeg_decoder_destroy(decoder)
             throw error
         }
@@ -107,18 +109,9 @@ final class JPEGRowReader: ImageRowReader {
 
     private func check(_ status: sf_status) throws {
         guard status == SF_OK else {
-            throw Self.error(status, String(cString: sf_jpeg_decoder_message(decoder)), source)
-        }
-    }
-
-    static func error(_ status: sf_status, _ message: String, _ source: ImageSource) -> ImageCodecError {
-        let text = "JPEG: \(message) (\(source.name))"
-        switch status {
-        case SF_ERR_TRUNCATED: return .truncated(text)
-        case SF_ERR_NO_MEMORY: return .outOfMemory(text)
-        case SF_ERR_IO: return .io(text)
-        case SF_ERR_USAGE: return .invalidArgument(text)
-        default: return .corrupt(text)
+            throw ImageCodecError(
+                status: status, format: .jpeg, message: String(cString: sf_jpeg_decoder_message(decoder)),
+                location: source.name)
         }
     }
 }

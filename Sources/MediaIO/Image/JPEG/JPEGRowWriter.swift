@@ -72,15 +72,8 @@ final class JPEGRowWriter: ImageRowWriter {
             if passesThrough {
                 try writeEncoded(base, rowStride, rowCount)
             } else {
-                let band = try PixelBuffer(
-                    width: info.width,
-                    height: rowCount,
-                    layout: info.layout,
-                    componentType: info.componentType,
-                    bytes: Array(
-                        UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
-                    rowStride: rowStride
-                ).converted(to: info.layout.withoutAlpha, componentType: .uint8)
+                let band = try PixelBuffer(copyingRows: base, rowStride: rowStride, rowCount: rowCount, info: info)
+                    .converted(to: info.layout.withoutAlpha, componentType: .uint8)
                 try band.withUnsafeBytes { raw in try writeEncoded(raw.baseAddress!, band.rowStride, rowCount) }
             }
             nextRow += rowCount
@@ -91,11 +84,7 @@ final class JPEGRowWriter: ImageRowWriter {
     }
 
     private func writeEncoded(_ base: UnsafeRawPointer, _ stride: Int, _ count: Int) throws {
-        try withRowPointers(UnsafeMutableRawPointer(mutating: base), stride, count) { rows in
-            try rows.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: count) {
-                try check(sf_jpeg_write_rows(encoder, $0, UInt32(count)))
-            }
-        }
+        try withRowPointers(base, stride, count) { try check(sf_jpeg_write_rows(encoder, $0, UInt32(count))) }
     }
 
     func finish() throws {
@@ -113,12 +102,13 @@ final class JPEGRowWriter: ImageRowWriter {
 
     private func check(_ status: sf_status) throws {
         guard status == SF_OK else {
-            let text = "JPEG: \(String(cString: sf_jpeg_encoder_message(encoder)))"
-            switch status {
-            case SF_ERR_NO_MEMORY: throw ImageCodecError.outOfMemory(text)
-            case SF_ERR_IO: throw ImageCodecError.io(text + (file.map { " (\($0.destination))" } ?? ""))
-            default: throw ImageCodecError.invalidArgument(text)
-            }
+            throw ImageCodecError(
+                status: status,
+                format: .jpeg,
+                message: String(cString: sf_jpeg_encoder_message(encoder)),
+                location: file?.destination,
+                encoding: true
+            )
         }
     }
 }

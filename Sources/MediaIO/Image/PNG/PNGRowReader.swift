@@ -24,7 +24,9 @@ final class PNGRowReader: ImageRowReader {
         var header = sf_png_info()
         let status = sf_png_read_header(decoder, &header)
         guard status == SF_OK else {
-            let error = Self.error(status, String(cString: sf_png_decoder_message(decoder)), source)
+            let error = ImageCodecError(
+                status: status, format: .png, message: String(cString: sf_png_decoder_message(decoder)),
+                location: source.name)
             sf_png_decoder_destroy(decoder)
             throw error
         }
@@ -192,31 +194,9 @@ final class PNGRowReader: ImageRowReader {
 
     private func check(_ status: sf_status) throws {
         guard status == SF_OK else {
-            throw Self.error(status, String(cString: sf_png_decoder_message(decoder)), source)
+            throw ImageCodecError(
+                status: status, format: .png, message: String(cString: sf_png_decoder_message(decoder)),
+                location: source.name)
         }
-    }
-
-    static func error(_ status: sf_status, _ message: String, _ source: ImageSource) -> ImageCodecError {
-        let text = "PNG: \(message) (\(source.name))"
-        switch status {
-        case SF_ERR_TRUNCATED: return .truncated(text)
-        case SF_ERR_NO_MEMORY: return .outOfMemory(text)
-        case SF_ERR_IO: return .io(text)
-        case SF_ERR_USAGE: return .invalidArgument(text)
-        default: return .corrupt(text)
-        }
-    }
-}
-
-/// Calls `body` with an array of `count` row pointers, `stride` bytes apart from `base`.
-func withRowPointers<R>(
-    _ base: UnsafeMutableRawPointer,
-    _ stride: Int,
-    _ count: Int,
-    _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>) throws -> R
-) rethrows -> R {
-    try withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt8>?.self, capacity: count) { rows in
-        for i in 0..<count { rows[i] = (base + i * stride).assumingMemoryBound(to: UInt8.self) }
-        return try body(rows.baseAddress!)
     }
 }

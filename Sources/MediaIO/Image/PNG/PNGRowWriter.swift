@@ -83,15 +83,8 @@ final class PNGRowWriter: ImageRowWriter {
         guard rowCount > 0, let base = source.baseAddress else { return }
         do {
             if info.componentType == .float32 {
-                let band = try PixelBuffer(
-                    width: info.width,
-                    height: rowCount,
-                    layout: info.layout,
-                    componentType: .float32,
-                    bytes: Array(
-                        UnsafeRawBufferPointer(start: base, count: rowStride * (rowCount - 1) + info.rowByteCount)),
-                    rowStride: rowStride
-                ).converted(to: .uint16)
+                let band = try PixelBuffer(copyingRows: base, rowStride: rowStride, rowCount: rowCount, info: info)
+                    .converted(to: .uint16)
                 try band.withUnsafeBytes { raw in
                     try writeConverted(raw.baseAddress!, band.rowStride, rowCount)
                 }
@@ -106,11 +99,7 @@ final class PNGRowWriter: ImageRowWriter {
     }
 
     private func writeConverted(_ base: UnsafeRawPointer, _ stride: Int, _ count: Int) throws {
-        try withRowPointers(UnsafeMutableRawPointer(mutating: base), stride, count) { rows in
-            try rows.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: count) {
-                try check(sf_png_write_rows(encoder, $0, UInt32(count)))
-            }
-        }
+        try withRowPointers(base, stride, count) { try check(sf_png_write_rows(encoder, $0, UInt32(count))) }
     }
 
     func finish() throws {
@@ -128,13 +117,13 @@ final class PNGRowWriter: ImageRowWriter {
 
     private func check(_ status: sf_status) throws {
         guard status == SF_OK else {
-            let text = "PNG: \(String(cString: sf_png_encoder_message(encoder)))"
-            switch status {
-            case SF_ERR_NO_MEMORY: throw ImageCodecError.outOfMemory(text)
-            case SF_ERR_IO: throw ImageCodecError.io(text + (file.map { " (\($0.destination))" } ?? ""))
-            case SF_ERR_USAGE: throw ImageCodecError.invalidArgument(text)
-            default: throw ImageCodecError.invalidArgument(text)
-            }
+            throw ImageCodecError(
+                status: status,
+                format: .png,
+                message: String(cString: sf_png_encoder_message(encoder)),
+                location: file?.destination,
+                encoding: true
+            )
         }
     }
 }
