@@ -139,7 +139,7 @@ let package = Package(
         ),
         .target(
             name: "ProviderKit",
-            dependencies: ["MediaIO", "CStoryForgeCurl"],
+            dependencies: ["MediaIO", "CStoryForgeCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
@@ -150,7 +150,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ProviderKitTests",
-            dependencies: ["ProviderKit", "ProviderKitTestServer", "MediaIO"],
+            dependencies: [
+                "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
 

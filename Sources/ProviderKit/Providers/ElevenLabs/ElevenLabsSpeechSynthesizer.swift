@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 
 /// ElevenLabs text to speech, with word timings from the with-timestamps endpoint's character
 /// alignment.
@@ -26,6 +27,8 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
         public var timeouts: HTTPTimeouts
         /// The largest response accepted, in bytes.
         public var maxResponseBytes: Int
+        /// Where requests are logged (method, path, status, duration; never keys, headers or bodies).
+        public var logger: Logger
 
         /// Creates a configuration.
         public init(
@@ -34,7 +37,8 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             voiceID: String = "21m00Tcm4TlvDq8ikWAM",
             modelID: String = "eleven_multilingual_v2",
             timeouts: HTTPTimeouts = HTTPTimeouts(),
-            maxResponseBytes: Int = 64 << 20
+            maxResponseBytes: Int = 64 << 20,
+            logger: Logger = Logger(label: "storyforge.provider")
         ) {
             self.baseURL = baseURL
             self.apiKey = apiKey
@@ -42,6 +46,7 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             self.modelID = modelID
             self.timeouts = timeouts
             self.maxResponseBytes = maxResponseBytes
+            self.logger = logger
         }
 
         /// A configuration from `ELEVENLABS_API_KEY` (and `ELEVENLABS_BASE_URL`, `ELEVENLABS_VOICE_ID`).
@@ -74,7 +79,7 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             transport: transport, baseURL: configuration.baseURL,
             authHeaders: configuration.apiKey.map { [("xi-api-key", $0)] } ?? [], extraHeaders: [],
             timeouts: configuration.timeouts, maxResponseBytes: configuration.maxResponseBytes,
-            providerName: "ElevenLabs")
+            providerName: "ElevenLabs", logger: configuration.logger)
     }
 
     /// Word timings and a model list.

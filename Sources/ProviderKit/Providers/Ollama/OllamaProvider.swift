@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 
 /// Ollama's native API: `/api/chat` and `/api/generate` streamed as NDJSON, and `/api/tags`.
 ///
@@ -23,6 +24,8 @@ public struct OllamaProvider: TextGenerator {
         public var timeouts: HTTPTimeouts
         /// The largest response accepted, in bytes.
         public var maxResponseBytes: Int
+        /// Where requests are logged (method, path, status, duration; never keys, headers or bodies).
+        public var logger: Logger
 
         /// Creates a configuration.
         public init(
@@ -30,13 +33,15 @@ public struct OllamaProvider: TextGenerator {
             chatModel: String = "llama3.2",
             keepAlive: String? = nil,
             timeouts: HTTPTimeouts = HTTPTimeouts(firstByte: .seconds(300)),
-            maxResponseBytes: Int = 64 << 20
+            maxResponseBytes: Int = 64 << 20,
+            logger: Logger = Logger(label: "storyforge.provider")
         ) {
             self.baseURL = baseURL
             self.chatModel = chatModel
             self.keepAlive = keepAlive
             self.timeouts = timeouts
             self.maxResponseBytes = maxResponseBytes
+            self.logger = logger
         }
 
         /// A configuration from `OLLAMA_HOST` (`host`, `host:port` or a URL; default
@@ -81,7 +86,8 @@ public struct OllamaProvider: TextGenerator {
         client = ProviderHTTPClient(
             transport: transport, baseURL: configuration.baseURL, authHeaders: [], extraHeaders: [],
             timeouts: configuration.timeouts, maxResponseBytes: configuration.maxResponseBytes,
-            providerName: "Ollama at \(configuration.baseURL.host ?? "?"):\(configuration.baseURL.port ?? 11434)")
+            providerName: "Ollama at \(configuration.baseURL.host ?? "?"):\(configuration.baseURL.port ?? 11434)",
+            logger: configuration.logger)
     }
 
     /// Streaming, tools, JSON schema, seed and a model list.

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 
 /// OpenAI's API and the servers that copy it (LM Studio, vLLM, llama.cpp server, LiteLLM): chat
 /// completions (streamed, with tools and JSON-schema output), speech, transcription with word
@@ -32,6 +33,8 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
         public var timeouts: HTTPTimeouts
         /// The largest response accepted, in bytes.
         public var maxResponseBytes: Int
+        /// Where requests are logged (method, path, status, duration; never keys, headers or bodies).
+        public var logger: Logger
         /// Headers added to every request (e.g. `OpenAI-Organization`).
         public var extraHeaders: [String: String]
 
@@ -46,6 +49,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             imageModel: String = "dall-e-3",
             timeouts: HTTPTimeouts = HTTPTimeouts(),
             maxResponseBytes: Int = 64 << 20,
+            logger: Logger = Logger(label: "storyforge.provider"),
             extraHeaders: [String: String] = [:]
         ) {
             self.baseURL = baseURL
@@ -57,6 +61,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             self.imageModel = imageModel
             self.timeouts = timeouts
             self.maxResponseBytes = maxResponseBytes
+            self.logger = logger
             self.extraHeaders = extraHeaders
         }
 
@@ -96,7 +101,8 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             timeouts: configuration.timeouts,
             maxResponseBytes: configuration.maxResponseBytes,
             providerName:
-                "OpenAI-compatible server at \(configuration.baseURL.host ?? configuration.baseURL.absoluteString)"
+                "OpenAI-compatible server at \(configuration.baseURL.host ?? configuration.baseURL.absoluteString)",
+            logger: configuration.logger
         )
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The HTTP plumbing every remote provider shares: URLs, auth headers, JSON bodies, status checks
 /// and error mapping, with the API key redacted from anything that could be shown.
@@ -11,6 +12,8 @@ struct ProviderHTTPClient: Sendable {
     let timeouts: HTTPTimeouts
     let maxResponseBytes: Int
     let providerName: String
+    /// Where requests are logged: method, path, status, bytes and duration, never headers or bodies.
+    let logger: Logger
 
     func url(_ path: String) -> URL {
         var base = baseURL.absoluteString
@@ -43,21 +46,69 @@ struct ProviderHTTPClient: Sendable {
 
     /// Sends a request and returns the body of a 2xx answer, or throws the mapped error.
     func raw(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Data {
-        let response = try await transport.send(request(method, path, body: body, contentType: contentType))
-        guard (200..<300).contains(response.status) else {
-            throw mapError(status: response.status, head: response.head, body: response.body)
+        let start = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request(method, path, body: body, contentType: contentType))
+        } catch {
+            log(method, path, start: start, error: error)
+            throw error
         }
+        guard (200..<300).contains(response.status) else {
+            let error = mapError(status: response.status, head: response.head, body: response.body)
+            log(method, path, start: start, status: response.status, error: error)
+            throw error
+        }
+        log(method, path, start: start, status: response.status, bytes: response.body.count)
         return response.body
+    }
+
+    /// One line per request, at debug level when it succeeds and warning when it fails.
+    func log(
+        _ method: HTTPMethod,
+        _ path: String,
+        start: ContinuousClock.Instant,
+        status: Int? = nil,
+        bytes: Int? = nil,
+        error: (any Error)? = nil
+    ) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "provider.name": "\(providerName)",
+            "http.method": "\(method.rawValue)",
+            "http.path": "\(path.split(separator: "?").first.map(String.init) ?? path)",
+            "http.duration_ms": "\(Int(milliseconds.rounded()))",
+        ]
+        if let status { metadata["http.status"] = "\(status)" }
+        if let bytes { metadata["http.response_bytes"] = "\(bytes)" }
+        if let error {
+            // ProviderError messages are already redacted; anything else is redacted here.
+            metadata["error"] = "\(redact(String(describing: error)))"
+            logger.warning("provider request failed", metadata: metadata)
+        } else {
+            logger.debug("provider request", metadata: metadata)
+        }
     }
 
     /// Starts a streaming request; a non-2xx answer is read (bounded) and thrown as the mapped error.
     func stream(_ path: String, body: JSONValue) async throws -> HTTPStreamingResponse {
-        let response = try await transport.stream(
-            request(.post, path, body: Data(body.jsonText.utf8), contentType: "application/json"))
+        let start = ContinuousClock.now
+        let response: HTTPStreamingResponse
+        do {
+            response = try await transport.stream(
+                request(.post, path, body: Data(body.jsonText.utf8), contentType: "application/json"))
+        } catch {
+            log(.post, path, start: start, error: error)
+            throw error
+        }
         guard (200..<300).contains(response.head.status) else {
             let errorBody = (try? await response.collect(upTo: 1 << 20)) ?? Data()
-            throw mapError(status: response.head.status, head: response.head, body: errorBody)
+            let error = mapError(status: response.head.status, head: response.head, body: errorBody)
+            log(.post, path, start: start, status: response.head.status, error: error)
+            throw error
         }
+        log(.post, path, start: start, status: response.head.status)
         return response
     }
 
