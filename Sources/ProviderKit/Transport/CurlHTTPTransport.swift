@@ -87,7 +87,7 @@
         private let host: String
         private var headerList: UnsafeMutablePointer<curl_slist>?
         private let requestBody: UnsafeMutableRawBufferPointer?
-        private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        private let errorBuffer: UnsafeMutablePointer<CChar>
 
         private var status = 0
         private var headers: [(name: String, value: String)] = []
@@ -101,14 +101,14 @@
             share: CurlShare?,
             body: AsyncThrowingStream<Data, any Error>.Continuation?
         ) throws {
-            guard sf_curl_global_init() == CURLE_OK, let easy = curl_easy_init() else {
-                throw ProviderError.transport("libcurl could not be initialised")
-            }
             guard let scheme = request.url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-                curl_easy_cleanup(easy)
                 throw ProviderError.badRequest(
                     "only http and https URLs are supported, not \(request.url.scheme ?? "none")")
             }
+            guard sf_curl_global_init() == CURLE_OK, let easy = curl_easy_init() else {
+                throw ProviderError.transport("libcurl could not be initialised")
+            }
+            errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
             self.easy = easy
             self.body = body
             self.timeouts = request.timeouts

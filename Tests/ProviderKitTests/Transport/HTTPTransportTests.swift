@@ -154,6 +154,13 @@ struct HTTPTransportTests {
         #expect(error == .transport)
     }
 
+    @Test("only http and https URLs are fetched", arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x"])
+    func otherSchemesRefused(url: String) async throws {
+        let request = HTTPRequest(url: try #require(URL(string: url)))
+        await #expect(throws: ProviderError.badRequest) { try await transport.send(request) }
+        await #expect(throws: ProviderError.badRequest) { try await transport.stream(request) }
+    }
+
     @Test("a refused connection is a transport error")
     func connectionRefused() async throws {
         let server = try LoopbackHTTPServer { _ in .json("{}") }
