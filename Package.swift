@@ -152,6 +152,7 @@ let package = Package(
             name: "ProviderKitTests",
             dependencies: [
                 "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
         ),
