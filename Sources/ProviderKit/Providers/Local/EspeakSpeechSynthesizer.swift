@@ -116,7 +116,7 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
         }
         guard let audio = joined else { throw ProviderError.badRequest("there is no text to speak") }
         var bytes = audio.wav
-        if request.format == .pcm { bytes = bytes.dropFirst(44) }
+        if request.format == .pcm { bytes = Data(bytes.dropFirst(44)) }
         return SynthesizedSpeech(
             audio: bytes, format: request.format, sampleRate: audio.sampleRate,
             wordTimings: request.wantsWordTimings ? words : nil)

@@ -37,6 +37,16 @@ struct EspeakSpeechSynthesizerTests {
         _ = try await synthesizer.checkHealth()
     }
 
+    @Test("raw PCM is the WAV's samples without the header")
+    func rawPCM() async throws {
+        let synthesizer = EspeakSpeechSynthesizer()
+        let wav = try await synthesizer.synthesize(SpeechRequest(text: "Short.", format: .wav))
+        let pcm = try await synthesizer.synthesize(SpeechRequest(text: "Short.", format: .pcm))
+        #expect(pcm.format == .pcm)
+        #expect(pcm.audio.startIndex == 0)
+        #expect(pcm.audio == wav.audio.dropFirst(44))
+    }
+
     @Test("text that looks like an option is spoken, not obeyed")
     func noOptionInjection() async throws {
         let speech = try await EspeakSpeechSynthesizer().synthesize(SpeechRequest(text: "--version -w /tmp/x.wav"))
