@@ -13,6 +13,7 @@ struct ProviderBench {
         let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 2000
         decoders()
         try await transport(requests: requests)
+        try await placeholderArt()
     }
 
     static func measure(runs: Int = 7, _ body: () throws -> Void) rethrows -> (best: Double, median: Double) {
@@ -101,30 +102,28 @@ struct ProviderBench {
         let transport = DefaultHTTPTransport()
         for _ in 0..<50 { _ = try await transport.send(HTTPRequest(url: url)) }  // warm up
 
+        guard let curl = ["/usr/bin/curl", "/usr/local/bin/curl"].first(where: FileManager.default.isExecutableFile)
+        else {
+            throw ProviderError.unsupported("the curl program is needed for the comparison")
+        }
+        // Rounds alternate between the transport and curl so that both meet the same machine load.
+        // curl is given every URL at once, so it reuses one connection: its per-request cost
+        // without process start-up, the fair comparison for a long-lived client.
         var ours: [Double] = []
-        for _ in 0..<3 {
-            let start = ContinuousClock.now
+        var curlReuse: [Double] = []
+        for _ in 0..<5 {
+            var start = ContinuousClock.now
             for _ in 0..<requests {
                 let response = try await transport.send(HTTPRequest(url: url))
                 guard response.status == 200 else { throw ProviderError.server("status \(response.status)") }
             }
             ours.append(seconds(ContinuousClock.now - start) / Double(requests))
-        }
-
-        guard let curl = ["/usr/bin/curl", "/usr/local/bin/curl"].first(where: FileManager.default.isExecutableFile)
-        else {
-            print("curl not found; transport: \(String(format: "%.1f", ours.min()! * 1e6)) µs/request")
-            return
-        }
-        // curl given every URL at once reuses one connection: its per-request cost without
-        // process start-up, the fair comparison for a long-lived client.
-        var curlReuse: [Double] = []
-        for _ in 0..<3 {
             let arguments = ["-s"] + Array(repeating: url.absoluteString, count: requests)
-            let start = ContinuousClock.now
+            start = ContinuousClock.now
             try run(curl, arguments)
             curlReuse.append(seconds(ContinuousClock.now - start) / Double(requests))
         }
+        let ratios = zip(ours, curlReuse).map { $0 / $1 }.sorted()
         // One curl process per request, as a shell script would use it.
         let processRuns = min(requests, 200)
         let start = ContinuousClock.now
@@ -139,7 +138,23 @@ struct ProviderBench {
         print(
             String(format: "curl, %d URLs in one process (keep-alive): best %.1f µs/request", requests, bestCurl * 1e6))
         print(String(format: "curl, one process per request: %.1f µs/request", curlProcess * 1e6))
-        print(String(format: "ratio transport / curl (keep-alive): %.2f×", bestOurs / bestCurl))
+        print(
+            String(
+                format: "ratio transport / curl (keep-alive): best-to-best %.2f×, per round median %.2f× (%.2f…%.2f×)",
+                bestOurs / bestCurl, ratios[ratios.count / 2], ratios.first!, ratios.last!))
+    }
+
+    /// How long one 1080×1920 placeholder frame takes, PNG encoding included.
+    static func placeholderArt() async throws {
+        let generator = ProceduralImageGenerator()
+        var times: [Double] = []
+        for seed in 0..<3 {
+            let start = ContinuousClock.now
+            _ = try await generator.generateImages(
+                ImageRequest(prompt: "a calm ocean at dawn", width: 1080, height: 1920, seed: seed))
+            times.append(seconds(ContinuousClock.now - start))
+        }
+        print(String(format: "procedural 1080×1920 PNG: best %.0f ms", times.min()! * 1000))
     }
 
     static func seconds(_ duration: Duration) -> Double {
