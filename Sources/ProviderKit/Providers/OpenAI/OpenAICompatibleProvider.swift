@@ -224,11 +224,36 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
         guard case .array(let items)? = json["data"] else {
             throw ProviderError.malformedResponse("the image answer has no data array", rawText: json.jsonText)
         }
-        return try items.map { item in
-            guard let base64 = item["b64_json"]?.stringValue, let data = Data(base64Encoded: base64) else {
-                throw ProviderError.malformedResponse("an image came without valid b64_json")
+        var images: [GeneratedImage] = []
+        for item in items {
+            let revised = item["revised_prompt"]?.stringValue
+            if let base64 = item["b64_json"]?.stringValue, let data = Data(base64Encoded: base64) {
+                images.append(GeneratedImage(data: data, mimeType: Self.imageType(data), revisedPrompt: revised))
+            } else if let link = item["url"]?.stringValue, let url = URL(string: link) {
+                // Some compatible servers ignore response_format and answer with a link.
+                let response = try await client.transport.send(
+                    HTTPRequest(
+                        url: url, timeouts: configuration.timeouts, maxResponseBytes: configuration.maxResponseBytes))
+                guard (200..<300).contains(response.status) else {
+                    throw ProviderError.server("fetching a generated image failed with HTTP \(response.status)")
+                }
+                images.append(
+                    GeneratedImage(data: response.body, mimeType: Self.imageType(response.body), revisedPrompt: revised)
+                )
+            } else {
+                throw ProviderError.malformedResponse(
+                    "an image came with neither valid b64_json nor a url", rawText: item.jsonText)
             }
-            return GeneratedImage(data: data, mimeType: "image/png", revisedPrompt: item["revised_prompt"]?.stringValue)
         }
+        return images
+    }
+
+    /// The MIME type from the data's signature (PNG, JPEG, WebP), PNG when unknown.
+    private static func imageType(_ data: Data) -> String {
+        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if data.count >= 12, data.prefix(4) == Data("RIFF".utf8), data.dropFirst(8).prefix(4) == Data("WEBP".utf8) {
+            return "image/webp"
+        }
+        return "image/png"
     }
 }

@@ -198,6 +198,21 @@ struct OpenAICompatibleProviderTests {
         #expect(health.detail.contains("1 models"))
     }
 
+    @Test("an image answer with a url instead of b64_json is fetched")
+    func imageByURL() async throws {
+        let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3])
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/files/a.jpg"
+                ? .bytes(jpeg, contentType: "image/jpeg")
+                : .json(
+                    #"{"data":[{"url":"http://127.0.0.1:\#(request.header("Host")?.split(separator: ":").last ?? "")/files/a.jpg"}]}"#
+                )
+        }
+        defer { server.shutdown() }
+        let images = try await provider(server).generateImages(ImageRequest(prompt: "x", width: 64, height: 64))
+        #expect(images == [GeneratedImage(data: jpeg, mimeType: "image/jpeg")])
+    }
+
     @Test("500 and 503 are server errors", arguments: [500, 503])
     func serverErrors(status: Int) async throws {
         let server = try LoopbackHTTPServer { _ in .json(#"{"error":{"message":"overloaded"}}"#, status: status) }
