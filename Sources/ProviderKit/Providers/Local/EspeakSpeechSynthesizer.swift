@@ -4,10 +4,10 @@ import Foundation
 ///
 /// The text is split into sentences and each is synthesised by its own espeak-ng run (an argument
 /// array, the text passed in a file so that nothing in it can read as an option). A sentence's
-/// duration is measured from its audio; inside it, words share the voiced part (leading and
-/// trailing silence trimmed) in proportion to their length, with extra room after commas. The
-/// sentences are joined into one WAV, so timings are exact at sentence boundaries and estimated
-/// within them.
+/// duration is measured from its audio. Inside it, the phrase breaks at commas (and `;:—`) are
+/// placed on the silences espeak-ng leaves there, found in the audio, and words share their
+/// phrase's voiced time in proportion to their length. The sentences are joined into one WAV, so
+/// timings are exact at sentence and phrase boundaries and estimated between them.
 ///
 /// ```swift
 /// let speech = try await EspeakSpeechSynthesizer().synthesize(SpeechRequest(text: "Hello. Goodbye."))
@@ -148,24 +148,55 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
         sentence.split { $0.isWhitespace }.filter { $0.contains { $0.isLetter || $0.isNumber } }
     }
 
-    /// Shares a sentence's voiced time among its words by length, with a pause's worth after
-    /// commas and similar marks.
+    /// Times a sentence's words: the sentence is cut into phrases at words ending in `,;:—`, and
+    /// when the audio has at least as many silent gaps as there are phrase breaks, the longest gaps
+    /// become the breaks (espeak-ng pauses there); words then share their phrase's time by length.
+    /// Without enough gaps the whole voiced part is shared, with extra room after punctuation.
     static func distribute(_ sentence: String, over audio: PCM16Audio, startingAt offset: Double) -> [TimedWord] {
         let words = words(sentence)
         guard !words.isEmpty else { return [] }
         let voiced = audio.voicedRange() ?? (0, audio.duration)
-        let weights = words.map { word -> Double in
-            let letters = Double(word.filter { $0.isLetter || $0.isNumber }.count)
-            let pause = word.last.map { ",;:—".contains($0) } == true ? 3.0 : 0
-            return letters + 1.5 + pause
+        var phrases: [[Substring]] = [[]]
+        for word in words {
+            phrases[phrases.count - 1].append(word)
+            if word.last.map({ ",;:—".contains($0) }) == true { phrases.append([]) }
+        }
+        phrases.removeAll { $0.isEmpty }
+        let gaps = audio.silentGaps(within: voiced)
+        guard phrases.count > 1, gaps.count >= phrases.count - 1 else {
+            return share(words, from: voiced.start, to: voiced.end, offset: offset, pauseWeight: 3)
+        }
+        let breaks = gaps.sorted { $0.end - $0.start > $1.end - $1.start }.prefix(phrases.count - 1)
+            .sorted { $0.start < $1.start }
+        var timed: [TimedWord] = []
+        var phraseStart = voiced.start
+        for (index, phrase) in phrases.enumerated() {
+            let phraseEnd = index < breaks.count ? breaks[index].start : voiced.end
+            timed += share(phrase, from: phraseStart, to: phraseEnd, offset: offset, pauseWeight: 0)
+            if index < breaks.count { phraseStart = breaks[index].end }
+        }
+        return timed
+    }
+
+    /// Shares `start...end` among `words` in proportion to their length (plus `pauseWeight` after
+    /// punctuation, which is left silent).
+    private static func share(
+        _ words: [Substring],
+        from start: Double,
+        to end: Double,
+        offset: Double,
+        pauseWeight: Double
+    ) -> [TimedWord] {
+        func letters(_ word: Substring) -> Double { Double(word.filter { $0.isLetter || $0.isNumber }.count) }
+        let weights = words.map { word in
+            letters(word) + 1.5 + (word.last.map { ",;:—".contains($0) } == true ? pauseWeight : 0)
         }
         let total = weights.reduce(0, +)
-        var cursor = voiced.start
+        var cursor = start
         var timed: [TimedWord] = []
         for (word, weight) in zip(words, weights) {
-            let span = (voiced.end - voiced.start) * weight / total
-            let letters = Double(word.filter { $0.isLetter || $0.isNumber }.count)
-            let spoken = span * (letters + 1.5) / weight
+            let span = max(0, end - start) * weight / total
+            let spoken = span * (letters(word) + 1.5) / weight
             let text = word.trimmingCharacters(in: .punctuationCharacters)
             timed.append(TimedWord(word: text, start: offset + cursor, end: offset + cursor + spoken))
             cursor += span

@@ -106,6 +106,40 @@ struct PCM16Audio {
         return (Double(first) / perSecond, Double(last + 1) / perSecond)
     }
 
+    /// Silent stretches of at least `minimum` seconds strictly inside `range` (10 ms frames whose
+    /// peak stays under `threshold`).
+    func silentGaps(
+        within range: (start: Double, end: Double),
+        minimum: Double = 0.06,
+        threshold: Int16 = 300
+    ) -> [(start: Double, end: Double)] {
+        let perSecond = Double(sampleRate * channels)
+        let frame = max(1, Int(perSecond * 0.01))
+        let first = Int(range.start * perSecond)
+        let last = min(samples.count, Int(range.end * perSecond))
+        var gaps: [(start: Double, end: Double)] = []
+        var silentFrom: Int?
+        var index = first
+        while index < last {
+            let stop = min(last, index + frame)
+            var quiet = true
+            for sample in samples[index..<stop] where abs(Int32(sample)) > Int32(threshold) {
+                quiet = false
+                break
+            }
+            if quiet {
+                if silentFrom == nil { silentFrom = index }
+            } else if let from = silentFrom {
+                if Double(index - from) / perSecond >= minimum {
+                    gaps.append((Double(from) / perSecond, Double(index) / perSecond))
+                }
+                silentFrom = nil
+            }
+            index = stop
+        }
+        return gaps
+    }
+
     var wav: Data {
         var data = Data()
         func put32(_ value: Int) { withUnsafeBytes(of: UInt32(value).littleEndian) { data.append(contentsOf: $0) } }

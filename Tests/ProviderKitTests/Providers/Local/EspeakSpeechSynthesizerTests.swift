@@ -28,6 +28,25 @@ struct EspeakSpeechSynthesizerTests {
         #expect(words[4].start > words[3].end + 0.2)
     }
 
+    @Test("phrase breaks at commas fall in the silence espeak-ng leaves there")
+    func commasAlignWithSilence() async throws {
+        let speech = try await EspeakSpeechSynthesizer().synthesize(
+            SpeechRequest(text: "Then, slowly and carefully, a light came on."))
+        let words = try #require(speech.wordTimings)
+        #expect(words.map(\.word) == ["Then", "slowly", "and", "carefully", "a", "light", "came", "on"])
+        let samples = speech.audio.dropFirst(44).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        func peak(from start: Double, to end: Double) -> Int32 {
+            let range = Int(start * 22_050)..<max(Int(start * 22_050) + 1, Int(end * 22_050))
+            return samples[range].map { abs(Int32($0)) }.max() ?? 0
+        }
+        // Between "Then" and "slowly", and between "carefully" and "a", the audio is (near) silent,
+        // while each of those words is loud somewhere.
+        #expect(words[1].start - words[0].end > 0.05)
+        #expect(peak(from: words[0].end, to: words[1].start) <= 300)
+        #expect(peak(from: words[3].end, to: words[4].start) <= 300)
+        #expect(peak(from: words[1].start, to: words[1].end) > 1000)
+    }
+
     @Test("the same text gives the same audio")
     func deterministic() async throws {
         let synthesizer = EspeakSpeechSynthesizer()
