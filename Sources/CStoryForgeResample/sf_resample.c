@@ -66,19 +66,22 @@ size_t sf_horizontal_output_count(const sf_horizontal_plan *plan) {
     const size_t total = sf_horizontal_output_count(plan);                                                   \
     const float *start = scratch; /* pixel -pad_left: tap 0 of output 0 */                                  \
     for (size_t b = 0; b < total; b += (size_t)block) {                                                      \
-        /* Eight outputs at a time, summed over the taps in registers. */                                   \
-        for (int j = 0; j < block; j += 8) {                                                                 \
-            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                         \
+        /* Thirty-two outputs at a time: four independent sums, so the FMA latency overlaps. */          \
+        for (int j = 0; j < block; j += 32) {                                                                \
+            float acc[32];                                                                                   \
+            for (int l = 0; l < 32; l++) {                                                                   \
+                acc[l] = 0;                                                                                  \
+            }                                                                                                \
             const float *src = start + b + (size_t)j;                                                        \
             const float *w = plan->weights + j;                                                              \
             for (int k = 0; k < taps; k++) {                                                                 \
                 const float *sk = src + (size_t)k * (size_t)group;                                           \
                 const float *wk = w + (size_t)k * (size_t)block;                                             \
-                for (int l = 0; l < 8; l++) {                                                                \
+                for (int l = 0; l < 32; l++) {                                                               \
                     acc[l] += wk[l] * sk[l];                                                                 \
                 }                                                                                            \
             }                                                                                                \
-            for (int l = 0; l < 8; l++) {                                                                    \
+            for (int l = 0; l < 32; l++) {                                                                   \
                 out[b + (size_t)j + (size_t)l] = acc[l];                                                     \
             }                                                                                                \
         }                                                                                                    \

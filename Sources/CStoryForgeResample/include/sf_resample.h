@@ -20,7 +20,7 @@ extern "C" {
 /// The input row is first expanded: each pixel repeated `factor` times, as floats, with the edge
 /// pixels repeated `pad_left` / `pad_right` more times. Then output sample `m` of the row is
 /// `sum_k weights[k * block + m % block] * expanded[m + k * factor * channels]`, with the weights
-/// periodic in `m` (period `block`, a multiple of `factor * channels` and of 8).
+/// periodic in `m` (period `block`, a multiple of `factor * channels` and of 32).
 typedef struct {
     int channels;
     int factor;

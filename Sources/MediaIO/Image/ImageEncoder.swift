@@ -105,20 +105,24 @@ public struct ImageEncoder: Sendable {
     public func encode(_ image: PixelBuffer) throws -> Data {
         switch format {
         case .png(let options):
-            let writer = try PNGRowWriter(
+            let encoder = try PNGRowEncoder(
                 info: image.info,
                 options: options,
                 colorTag: image.colorTag,
                 iccProfile: image.iccProfile,
                 file: nil
             )
-            try write(image, with: writer)
-            return writer.takeOutput()
+            return try encodeInMemory(image, CodecRowWriter(info: image.info, encoder: encoder, file: nil))
         case .jpeg(let options):
-            let writer = try JPEGRowWriter(info: image.info, options: options, iccProfile: image.iccProfile, file: nil)
-            try write(image, with: writer)
-            return writer.takeOutput()
+            let encoder = try JPEGRowEncoder(
+                info: image.info, options: options, iccProfile: image.iccProfile, file: nil)
+            return try encodeInMemory(image, CodecRowWriter(info: image.info, encoder: encoder, file: nil))
         }
+    }
+
+    private func encodeInMemory(_ image: PixelBuffer, _ writer: CodecRowWriter<some RowEncoder>) throws -> Data {
+        try write(image, with: writer)
+        return writer.takeOutput()
     }
 
     /// Encodes a whole image into a file, atomically.
@@ -138,10 +142,17 @@ public struct ImageEncoder: Sendable {
         let file = try AtomicFile(destination: url)
         switch format {
         case .png(let options):
-            return try PNGRowWriter(
-                info: info, options: options, colorTag: colorTag, iccProfile: iccProfile, file: file)
+            let encoder = try PNGRowEncoder(
+                info: info,
+                options: options,
+                colorTag: colorTag,
+                iccProfile: iccProfile,
+                file: file
+            )
+            return CodecRowWriter(info: info, encoder: encoder, file: file)
         case .jpeg(let options):
-            return try JPEGRowWriter(info: info, options: options, iccProfile: iccProfile, file: file)
+            let encoder = try JPEGRowEncoder(info: info, options: options, iccProfile: iccProfile, file: file)
+            return CodecRowWriter(info: info, encoder: encoder, file: file)
         }
     }
 

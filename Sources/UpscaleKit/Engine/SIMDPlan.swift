@@ -22,7 +22,8 @@ final class SIMDPlan: @unchecked Sendable {
         guard offset <= 0 else { return nil }
         let group = factor * channels
         var block = group
-        while block % 8 != 0 { block += group }
+        // The C loop sums 32 outputs at a time (four AVX registers of independent sums).
+        while block % 32 != 0 { block += group }
         let table = UnsafeMutablePointer<Float>.allocate(capacity: taps * block)
         table.initialize(repeating: 0, count: taps * block)
         for j in 0..<block {

@@ -1,15 +1,15 @@
 import CStoryForgeCodecs
 import Foundation
 
-/// Encodes a PNG through libpng, a band of rows at a time, into memory or an ``AtomicFile``.
+/// libpng's encoder, for ``CodecRowWriter``: the header (with text, ICC and colour chunks) is
+/// written on creation.
 ///
 /// 8- and 16-bit rows are written as they are; Float32 rows are converted to 16 bits.
-final class PNGRowWriter: ImageRowWriter {
-    let info: ImageInfo
-    private(set) var nextRow = 0
+final class PNGRowEncoder: RowEncoder {
+    let format = ImageFormat.png
+    let passesThrough: Bool
     private let encoder: OpaquePointer
-    private let file: AtomicFile?
-    private var failure: ImageCodecError?
+    private let destination: String?
 
     init(
         info: ImageInfo,
@@ -28,9 +28,9 @@ final class PNGRowWriter: ImageRowWriter {
         guard let encoder = sf_png_encoder_create(sf_sink(file: file?.handle)) else {
             throw ImageCodecError.outOfMemory("PNG: cannot allocate an encoder")
         }
-        self.info = info
         self.encoder = encoder
-        self.file = file
+        self.destination = file?.destination
+        self.passesThrough = info.componentType != .float32
         for chunk in options.textChunks {
             let keyword = chunk.keyword
             guard keyword.unicodeScalars.allSatisfy({ (0x20...0xFF).contains($0.value) }) else {
@@ -76,54 +76,21 @@ final class PNGRowWriter: ImageRowWriter {
         sf_png_encoder_destroy(encoder)
     }
 
-    func writeRows(from source: UnsafeRawBufferPointer, rowStride: Int, rowCount: Int) throws {
-        if let failure { throw failure }
-        try validateRowBuffer(
-            byteCount: source.count, rowStride: rowStride, rowCount: rowCount, info: info, nextRow: nextRow)
-        guard rowCount > 0, let base = source.baseAddress else { return }
-        do {
-            if info.componentType == .float32 {
-                let band = try PixelBuffer(copyingRows: base, rowStride: rowStride, rowCount: rowCount, info: info)
-                    .converted(to: .uint16)
-                try band.withUnsafeBytes { raw in
-                    try writeConverted(raw.baseAddress!, band.rowStride, rowCount)
-                }
-            } else {
-                try writeConverted(base, rowStride, rowCount)
-            }
-            nextRow += rowCount
-        } catch let error as ImageCodecError {
-            failure = error
-            throw error
-        }
+    func converted(_ band: PixelBuffer) -> PixelBuffer { band.converted(to: .uint16) }
+
+    func encode(rows: UnsafePointer<UnsafePointer<UInt8>?>, count: UInt32) -> sf_status {
+        sf_png_write_rows(encoder, rows, count)
     }
 
-    private func writeConverted(_ base: UnsafeRawPointer, _ stride: Int, _ count: Int) throws {
-        try withRowPointers(base, stride, count) { try check(sf_png_write_rows(encoder, $0, UInt32(count))) }
-    }
+    func end() -> sf_status { sf_png_write_end(encoder) }
 
-    func finish() throws {
-        if let failure { throw failure }
-        try check(sf_png_write_end(encoder))
-        try file?.commit()
-    }
+    func takeOutput(length: inout Int) -> UnsafeMutablePointer<UInt8>? { sf_png_encoder_output(encoder, &length, 1) }
 
-    /// The encoded bytes of a writer without a file, after ``finish()``.
-    func takeOutput() -> Data {
-        var length = 0
-        guard let bytes = sf_png_encoder_output(encoder, &length, 1) else { return Data() }
-        return Data(bytesNoCopy: bytes, count: length, deallocator: .free)
-    }
+    var message: String { String(cString: sf_png_encoder_message(encoder)) }
 
     private func check(_ status: sf_status) throws {
         guard status == SF_OK else {
-            throw ImageCodecError(
-                status: status,
-                format: .png,
-                message: String(cString: sf_png_encoder_message(encoder)),
-                location: file?.destination,
-                encoding: true
-            )
+            throw ImageCodecError(status: status, format: .png, message: message, location: destination, encoding: true)
         }
     }
 }
