@@ -95,6 +95,10 @@
         private var receivedBytes = 0
         private var lastByteAt: ContinuousClock.Instant?
         private var abortError: ProviderError?
+        /// Kept alive as long as the easy handle: libcurl locks the share's mutexes until
+        /// `curl_multi_remove_handle` and `curl_easy_cleanup`, which can run after the caller has
+        /// its response and has released the transport.
+        private let share: CurlShare?
 
         init(
             request: HTTPRequest,
@@ -110,6 +114,7 @@
             }
             errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
             self.easy = easy
+            self.share = share
             self.body = body
             self.timeouts = request.timeouts
             self.maxResponseBytes = request.maxResponseBytes
