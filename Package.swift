@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "PipelineKitTesting", targets: ["PipelineKitTesting"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
         .executable(name: "upscale", targets: ["upscale"]),
+        .library(name: "ProviderKit", targets: ["ProviderKit"]),
+        .executable(name: "provider-chat", targets: ["provider-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -128,6 +130,33 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: ProviderKit
+
+        // curl_easy_setopt and friends are variadic; Swift calls these plain C wrappers instead.
+        .target(
+            name: "CStoryForgeCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "ProviderKit",
+            dependencies: ["MediaIO", "CStoryForgeCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
+        // injects faults on command; used by the tests and the transport benchmark.
+        .target(
+            name: "ProviderKitTestServer",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderKitTests",
+            dependencies: [
+                "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
 
         .executableTarget(
@@ -147,6 +176,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/upscale",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "provider-chat",
+            dependencies: [
+                "ProviderKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/provider-chat",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "provider-bench",
+            dependencies: ["ProviderKit", "ProviderKitTestServer"],
+            path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),
     ]

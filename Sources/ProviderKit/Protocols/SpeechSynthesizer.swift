@@ -1,0 +1,96 @@
+public import Foundation
+
+/// An encoded audio format.
+public enum AudioFormat: String, Sendable, Hashable, Codable, CaseIterable {
+    /// RIFF WAVE, 16-bit PCM.
+    case wav
+    /// MPEG-1 Layer III.
+    case mp3
+    /// Raw 16-bit little-endian PCM, mono.
+    case pcm
+    /// Opus in Ogg.
+    case opus
+    /// FLAC.
+    case flac
+    /// AAC in ADTS.
+    case aac
+}
+
+/// A word and when it is spoken.
+public struct TimedWord: Sendable, Hashable, Codable {
+    /// The word as written.
+    public var word: String
+    /// Start, in seconds from the beginning of the audio.
+    public var start: Double
+    /// End, in seconds from the beginning of the audio.
+    public var end: Double
+    /// How sure the provider is (0...1), when it says.
+    public var confidence: Double?
+
+    /// Creates a timed word.
+    public init(word: String, start: Double, end: Double, confidence: Double? = nil) {
+        self.word = word
+        self.start = start
+        self.end = end
+        self.confidence = confidence
+    }
+}
+
+/// What to say and how.
+public struct SpeechRequest: Sendable, Hashable {
+    /// The text to speak.
+    public var text: String
+    /// The voice: a provider voice name or id; `nil` for the provider's default.
+    public var voice: String?
+    /// The model; `nil` for the provider's default.
+    public var model: String?
+    /// The audio format wanted.
+    public var format: AudioFormat
+    /// Speaking rate relative to normal (1.0), where the provider supports it.
+    public var speed: Double?
+    /// Whether word timings are wanted (they may cost a slower endpoint).
+    public var wantsWordTimings: Bool
+
+    /// Creates a speech request.
+    public init(
+        text: String,
+        voice: String? = nil,
+        model: String? = nil,
+        format: AudioFormat = .wav,
+        speed: Double? = nil,
+        wantsWordTimings: Bool = true
+    ) {
+        self.text = text
+        self.voice = voice
+        self.model = model
+        self.format = format
+        self.speed = speed
+        self.wantsWordTimings = wantsWordTimings
+    }
+}
+
+/// Synthesised speech.
+public struct SynthesizedSpeech: Sendable, Hashable {
+    /// The encoded audio.
+    public var audio: Data
+    /// Its format.
+    public var format: AudioFormat
+    /// Its sample rate in Hz, when known.
+    public var sampleRate: Int?
+    /// When each word is spoken, when the provider can tell.
+    public var wordTimings: [TimedWord]?
+
+    /// Creates synthesised speech.
+    public init(audio: Data, format: AudioFormat, sampleRate: Int?, wordTimings: [TimedWord]? = nil) {
+        self.audio = audio
+        self.format = format
+        self.sampleRate = sampleRate
+        self.wordTimings = wordTimings
+    }
+}
+
+/// Turns text into speech.
+public protocol SpeechSynthesizer: Provider {
+    /// Speaks `request.text`.
+    func synthesize(_ request: SpeechRequest) async throws -> SynthesizedSpeech
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+/// A ``TextGenerator`` that is not a language model: it fills templates, deterministically from the
+/// prompt and seed, so that a pipeline runs end to end with no network and no API key.
+///
+/// Plain requests get a short story built from the prompt's own words. Requests with a
+/// ``ResponseFormat/jsonSchema(name:schema:strict:)`` get JSON that satisfies the schema (objects,
+/// required and optional properties, strings with lengths and enums, numbers with bounds, arrays
+/// with item counts), with text chosen by each property's name (`title`, `narration`, `prompt`,
+/// `mood`, ...). Its model name, ``modelName``, says what it is.
+///
+/// ```swift
+/// let writer = TemplateStoryWriter()
+/// let draft = try await writer.generate(ChatRequest(messages: [.user("a lighthouse keeper")], seed: 3))
+/// ```
+public struct TemplateStoryWriter: TextGenerator {
+    /// The model name every response carries.
+    public static let modelName = "template-story-writer (not a language model)"
+
+    /// Creates a writer.
+    public init() {}
+
+    /// Streaming, structured output, seed; offline and deterministic.
+    public var capabilities: ProviderCapabilities { [.streaming, .structuredOutput, .seed, .offline, .deterministic] }
+
+    /// Always healthy: it needs nothing outside the process.
+    public func checkHealth() async throws -> HealthReport {
+        HealthReport(latency: .zero, detail: "offline template writer, no dependencies")
+    }
+
+    /// Its single model.
+    public func models() async throws -> [ModelInfo] { [ModelInfo(id: Self.modelName, ownedBy: "StoryForge")] }
+
+    /// Writes the response at once.
+    public func generate(_ request: ChatRequest) async throws -> ChatResponse {
+        let start = ContinuousClock.now
+        let prompt = request.messages.filter { $0.role == .user }.map(\.content).joined(separator: " ")
+        var writer = Writer(prompt: prompt, seed: request.seed ?? 0)
+        let text: String
+        switch request.responseFormat {
+        case .jsonSchema(_, let schema, _): text = writer.instance(of: schema, name: "root", depth: 0).jsonText
+        case .jsonObject: text = JSONValue.object(["text": .string(writer.story())]).jsonText
+        case .text: text = writer.story()
+        }
+        var finish = FinishReason.stop
+        var output = text
+        for stop in request.stop where !stop.isEmpty {
+            if let range = output.range(of: stop) { output = String(output[..<range.lowerBound]) }
+        }
+        if let maxTokens = request.maxTokens, case .text = request.responseFormat {
+            let words = output.split(separator: " ", omittingEmptySubsequences: false)
+            if words.count > maxTokens {
+                output = words.prefix(maxTokens).joined(separator: " ")
+                finish = .length
+            }
+        }
+        return ChatResponse(
+            text: output, finishReason: finish, usage: nil, model: Self.modelName, latency: .now - start)
+    }
+
+    /// Streams the same text as ``generate(_:)``, a word at a time.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamPart, any Error> {
+        makeProviderStream { continuation in
+            let response = try await generate(request)
+            continuation.yield(.model(response.model))
+            var first = true
+            for word in response.text.split(separator: " ", omittingEmptySubsequences: false) {
+                try Task.checkCancellation()
+                continuation.yield(.textDelta(first ? String(word) : " " + word))
+                first = false
+            }
+            continuation.yield(.finish(response.finishReason))
+        }
+    }
+}
+
+/// The templates and the seeded choices among them.
+private struct Writer {
+    var random: SeededGenerator
+    let keywords: [String]
+
+    static let stopWords: Set<String> = [
+        "about", "after", "again", "their", "there", "these", "those", "which", "while", "would", "could",
+        "should", "story", "write", "please", "short", "with", "from", "into", "that", "this", "make", "video",
+        "give", "have", "json", "return", "about", "where", "what", "when", "your",
+    ]
+    static let heroes = [
+        "a lighthouse keeper", "a young cartographer", "an old baker", "a night-shift nurse", "a runaway robot",
+    ]
+    static let places = [
+        "a fog-bound harbour", "a city of bridges", "a village under the mountain", "a night train",
+        "a desert observatory",
+    ]
+    static let turns = [
+        "finds a letter never sent", "hears a song no one else can", "loses the one thing that mattered",
+        "is given a single day", "meets a stranger with the same face",
+    ]
+    static let moods = ["hopeful", "eerie", "bittersweet", "triumphant", "calm", "tense", "warm"]
+    static let adjectives = ["Quiet", "Last", "Hidden", "Burning", "Silver", "Forgotten", "Endless"]
+
+    init(prompt: String, seed: Int) {
+        random = SeededGenerator(text: prompt, seed: seed)
+        keywords = prompt.lowercased()
+            .split { !$0.isLetter }
+            .map(String.init)
+            .filter { $0.count >= 4 && !Self.stopWords.contains($0) }
+    }
+
+    mutating func keyword() -> String? { keywords.isEmpty ? nil : random.pick(keywords) }
+
+    mutating func title() -> String {
+        let noun = (keyword() ?? random.pick(["Harbour", "Signal", "Garden", "Promise"])).capitalized
+        return "The \(random.pick(Self.adjectives)) \(noun)"
+    }
+
+    mutating func sentence() -> String {
+        let hero = random.pick(Self.heroes)
+        let place = random.pick(Self.places)
+        let turn = random.pick(Self.turns)
+        if let word = keyword() {
+            return "In \(place), \(hero) \(turn), and everything turns on the \(word)."
+        }
+        return "In \(place), \(hero) \(turn)."
+    }
+
+    mutating func story() -> String {
+        let title = title()
+        let paragraphs = (0..<3).map { _ in (0..<3).map { _ in sentence() }.joined(separator: " ") }
+        return ([title, ""] + paragraphs.flatMap { [$0, ""] }).joined(separator: "\n").trimmingCharacters(in: .newlines)
+    }
+
+    mutating func visual() -> String {
+        let mood = random.pick(Self.moods)
+        let subject = keyword() ?? random.pick(["a lone figure", "a lit window", "an open door"])
+        return
+            "\(mood) cinematic shot of \(subject) in \(random.pick(Self.places)), soft volumetric light, vertical frame"
+    }
+
+    mutating func text(forProperty name: String) -> String {
+        let key = name.lowercased()
+        if key.contains("title") || key.contains("name") { return title() }
+        if key.contains("mood") || key.contains("tone") || key.contains("emotion") { return random.pick(Self.moods) }
+        if key.contains("prompt") || key.contains("visual") || key.contains("image") || key.contains("description") {
+            return visual()
+        }
+        if key.contains("narration") || key.contains("script") || key.contains("body") || key.contains("text")
+            || key.contains("story") || key.contains("content")
+        {
+            return (0..<3).map { _ in sentence() }.joined(separator: " ")
+        }
+        if key.contains("hook") || key.contains("logline") || key.contains("summary") || key.contains("premise") {
+            return sentence()
+        }
+        return sentence()
+    }
+
+    mutating func instance(of schema: JSONValue, name: String, depth: Int) -> JSONValue {
+        if case .array(let options)? = schema["enum"], !options.isEmpty { return random.pick(options) }
+        if let constant = schema["const"] { return constant }
+        if case .array(let options)? = schema["anyOf"] ?? schema["oneOf"], let first = options.first {
+            return instance(of: first, name: name, depth: depth)
+        }
+        var type = schema["type"]?.stringValue
+        if case .array(let types)? = schema["type"] { type = types.compactMap(\.stringValue).first { $0 != "null" } }
+        switch type {
+        case "object":
+            var object: [String: JSONValue] = [:]
+            if case .object(let properties)? = schema["properties"], depth < 8 {
+                for (key, property) in properties.sorted(by: { $0.key < $1.key }) {
+                    object[key] = instance(of: property, name: key, depth: depth + 1)
+                }
+            }
+            return .object(object)
+        case "array":
+            let minimum = Int(schema["minItems"]?.numberValue ?? 3)
+            let maximum = Int(schema["maxItems"]?.numberValue ?? Double(max(minimum, 5)))
+            let count = depth < 8 ? max(minimum, min(maximum, minimum + Int(random.next() % 3))) : 0
+            let items = schema["items"] ?? ["type": "string"]
+            let singular = name.hasSuffix("s") ? String(name.dropLast()) : name
+            return .array((0..<count).map { _ in instance(of: items, name: singular, depth: depth + 1) })
+        case "integer", "number":
+            let low = schema["minimum"]?.numberValue ?? 1
+            let high = schema["maximum"]?.numberValue ?? max(low, 10)
+            let value = low + (high - low) * random.unit()
+            return .number(type == "integer" ? value.rounded(.down) : (value * 100).rounded() / 100)
+        case "boolean": return .bool(random.next() % 2 == 0)
+        case "null": return .null
+        default:
+            var text = text(forProperty: name)
+            if let maxLength = schema["maxLength"]?.numberValue, text.count > Int(maxLength) {
+                text = String(text.prefix(Int(maxLength)))
+            }
+            if let minLength = schema["minLength"]?.numberValue {
+                while text.count < Int(minLength) { text += " " + sentence() }
+            }
+            return .string(text)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import Logging
+
+/// The HTTP plumbing every remote provider shares: URLs, auth headers, JSON bodies, status checks
+/// and error mapping, with the API key redacted from anything that could be shown.
+struct ProviderHTTPClient: Sendable {
+    let transport: any HTTPTransport
+    let baseURL: URL
+    /// Headers that carry credentials; their values are secrets.
+    let authHeaders: [(name: String, value: String)]
+    let extraHeaders: [(name: String, value: String)]
+    let timeouts: HTTPTimeouts
+    let maxResponseBytes: Int
+    let providerName: String
+    /// Where requests are logged: method, path, status, bytes and duration, never headers or bodies.
+    let logger: Logger
+
+    func url(_ path: String) -> URL {
+        var base = baseURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        let suffix = path.hasPrefix("/") ? path : "/" + path
+        return URL(string: base + suffix) ?? baseURL.appending(path: path)
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) -> HTTPRequest {
+        var headers = authHeaders + extraHeaders
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        return HTTPRequest(
+            method: method, url: url(path), headers: headers, body: body, timeouts: timeouts,
+            maxResponseBytes: maxResponseBytes)
+    }
+
+    /// Sends a JSON request and returns the parsed JSON answer, or throws the mapped error.
+    func json(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+        let data = try await raw(
+            method, path, body: body.map { Data($0.jsonText.utf8) },
+            contentType: body == nil ? nil : "application/json")
+        do {
+            return try JSONValue(parsing: data)
+        } catch let error as ProviderError {
+            throw ProviderError.malformedResponse(
+                "\(providerName) answered \(path) with something that is not JSON",
+                rawText: redact(error.rawText ?? ""))
+        }
+    }
+
+    /// Sends a request and returns the body of a 2xx answer, or throws the mapped error.
+    func raw(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Data {
+        let start = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request(method, path, body: body, contentType: contentType))
+        } catch {
+            log(method, path, start: start, error: error)
+            throw error
+        }
+        guard (200..<300).contains(response.status) else {
+            let error = mapError(status: response.status, head: response.head, body: response.body)
+            log(method, path, start: start, status: response.status, error: error)
+            throw error
+        }
+        log(method, path, start: start, status: response.status, bytes: response.body.count)
+        return response.body
+    }
+
+    /// One line per request, at debug level when it succeeds and warning when it fails.
+    func log(
+        _ method: HTTPMethod,
+        _ path: String,
+        start: ContinuousClock.Instant,
+        status: Int? = nil,
+        bytes: Int? = nil,
+        error: (any Error)? = nil
+    ) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "provider.name": "\(providerName)",
+            "http.method": "\(method.rawValue)",
+            "http.path": "\(path.split(separator: "?").first.map(String.init) ?? path)",
+            "http.duration_ms": "\(Int(milliseconds.rounded()))",
+        ]
+        if let status { metadata["http.status"] = "\(status)" }
+        if let bytes { metadata["http.response_bytes"] = "\(bytes)" }
+        if let error {
+            // ProviderError messages are already redacted; anything else is redacted here.
+            metadata["error"] = "\(redact(String(describing: error)))"
+            logger.warning("provider request failed", metadata: metadata)
+        } else {
+            logger.debug("provider request", metadata: metadata)
+        }
+    }
+
+    /// Starts a streaming request; a non-2xx answer is read (bounded) and thrown as the mapped error.
+    func stream(_ path: String, body: JSONValue) async throws -> HTTPStreamingResponse {
+        let start = ContinuousClock.now
+        let response: HTTPStreamingResponse
+        do {
+            response = try await transport.stream(
+                request(.post, path, body: Data(body.jsonText.utf8), contentType: "application/json"))
+        } catch {
+            log(.post, path, start: start, error: error)
+            throw error
+        }
+        guard (200..<300).contains(response.head.status) else {
+            let errorBody = (try? await response.collect(upTo: 1 << 20)) ?? Data()
+            let error = mapError(status: response.head.status, head: response.head, body: errorBody)
+            log(.post, path, start: start, status: response.head.status, error: error)
+            throw error
+        }
+        log(.post, path, start: start, status: response.head.status)
+        return response
+    }
+
+    func mapError(status: Int, head: HTTPResponseHead, body: Data) -> ProviderError {
+        let parsed = try? JSONValue(parsing: body)
+        let details = ErrorDetails(parsed, fallback: String(decoding: body.prefix(2000), as: UTF8.self))
+        return ProviderErrorMapping.error(
+            status: status, retryAfter: ProviderErrorMapping.retryAfter(head), details: details,
+            provider: providerName, redact: redact)
+    }
+
+    /// Removes every credential value from `text`.
+    func redact(_ text: String) -> String {
+        var text = text
+        for (_, value) in authHeaders {
+            for secret in Self.secretParts(of: value) {
+                text = text.replacingOccurrences(of: secret, with: "[redacted]")
+            }
+        }
+        return text
+    }
+
+    private static func secretParts(of headerValue: String) -> [String] {
+        var parts = [headerValue]
+        if headerValue.hasPrefix("Bearer ") { parts.append(String(headerValue.dropFirst(7))) }
+        return parts.filter { $0.count >= 4 }
+    }
+}
+
+/// What an error body said, in the shapes providers use: `{"error": {"message", "type", "code"}}`
+/// (OpenAI and compatibles, where `code` may be a string, a number or null), `{"error": "text"}`
+/// (Ollama), `{"detail": {"status", "message"}}` or `{"detail": "text"}` (ElevenLabs, FastAPI).
+struct ErrorDetails: Sendable {
+    var message: String
+    var type: String?
+    var code: String?
+
+    init(message: String, type: String? = nil, code: String? = nil) {
+        self.message = message
+        self.type = type
+        self.code = code
+    }
+
+    init(_ json: JSONValue?, fallback: String) {
+        func text(_ value: JSONValue?) -> String? {
+            switch value {
+            case .string(let string): string
+            case .number(let number): number == number.rounded() ? String(Int64(number)) : String(number)
+            default: nil
+            }
+        }
+        var message: String?
+        var type: String?
+        var code: String?
+        if let error = json?["error"] {
+            if case .string(let string) = error {
+                message = string
+            } else {
+                message = text(error["message"])
+                type = text(error["type"])
+                code = text(error["code"])
+            }
+        } else if let detail = json?["detail"] {
+            switch detail {
+            case .string(let string): message = string
+            case .array(let items): message = items.compactMap { text($0["msg"]) }.joined(separator: "; ")
+            default:
+                message = text(detail["message"])
+                code = text(detail["status"]) ?? text(detail["code"])
+            }
+        } else if let text = text(json?["message"]) {
+            message = text
+        }
+        let trimmed = fallback.trimmingCharacters(in: .whitespacesAndNewlines)
+        self.init(message: message ?? (trimmed.isEmpty ? "no details given" : trimmed), type: type, code: code)
+    }
+}
+
+/// Maps an HTTP status and an error body to a ``ProviderError`` kind.
+enum ProviderErrorMapping {
+    static func error(
+        status: Int,
+        retryAfter: Duration?,
+        details: ErrorDetails,
+        provider: String,
+        redact: (String) -> String
+    ) -> ProviderError {
+        let message = redact("\(provider): \(details.message)")
+        let tags = [details.code, details.type].compactMap { $0?.lowercased() }
+        let lowerMessage = details.message.lowercased()
+        func tagged(_ words: String...) -> Bool { tags.contains { tag in words.contains { tag.contains($0) } } }
+
+        if tagged("insufficient_quota", "quota_exceeded", "billing", "credits") {
+            return .quotaExhausted(message, statusCode: status)
+        }
+        if tagged("context_length", "context_window", "too_many_tokens")
+            || lowerMessage.contains("maximum context length") || lowerMessage.contains("context window")
+            || lowerMessage.contains("context length")
+        {
+            return .contextTooLong(message, statusCode: status)
+        }
+        if tagged("content_filter", "content_policy", "safety", "moderation") {
+            return .contentFiltered(message, statusCode: status)
+        }
+        switch status {
+        case 401, 403: return .authentication(message, statusCode: status)
+        case 402: return .quotaExhausted(message, statusCode: status)
+        case 404: return .notFound(message, statusCode: status)
+        case 408: return .timeout(message)
+        case 429: return .rateLimited(message, retryAfter: retryAfter, statusCode: status)
+        case 500...: return .server(message, statusCode: status, retryAfter: retryAfter)
+        default: return .badRequest(message, statusCode: status)
+        }
+    }
+
+    /// `Retry-After` in seconds or as an HTTP date, or OpenAI's `retry-after-ms`.
+    static func retryAfter(_ head: HTTPResponseHead) -> Duration? {
+        if let text = head.header("retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)) {
+            return .milliseconds(Int64(max(0, ms)))
+        }
+        guard let text = head.header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(text) { return .milliseconds(Int64(max(0, seconds) * 1000)) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+    }
+}
+
+/// Runs `body` in a task feeding a stream; cancelling the consumer cancels the task.
+func makeProviderStream<Element: Sendable>(
+    _ body: @escaping @Sendable (AsyncThrowingStream<Element, any Error>.Continuation) async throws -> Void
+) -> AsyncThrowingStream<Element, any Error> {
+    let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream()
+    let task = Task {
+        do {
+            try await body(continuation)
+            continuation.finish()
+        } catch {
+            continuation.finish(throwing: error)
+        }
+    }
+    continuation.onTermination = { _ in task.cancel() }
+    return stream
+}
+
+/// The sample rate in a RIFF WAVE header, or `nil` when `data` is not one.
+func wavSampleRate(_ data: Data) -> Int? {
+    guard data.count >= 28, data.prefix(4) == Data("RIFF".utf8),
+        data.dropFirst(8).prefix(4) == Data("WAVE".utf8)
+    else { return nil }
+    let bytes = [UInt8](data.dropFirst(24).prefix(4))
+    return Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+}
