@@ -3,7 +3,7 @@ import Foundation
 extension AudioBuffer {
     /// The same audio at another sample rate, through a Kaiser-windowed sinc filter.
     ///
-    /// The filter has 32 zero crossings each side (β = 8.6, about 90 dB of stop-band rejection)
+    /// The filter has 32 zero crossings each side (Kaiser β = 8.6: about 85 dB of stop-band rejection)
     /// and its cut-off sits at 0.95 of the lower Nyquist frequency, so downsampling does not alias.
     /// Rates whose ratio reduces to at most 4096 phases (22.05 → 48 kHz is 320/147) use exact
     /// phases; others round to the nearest of 4096.

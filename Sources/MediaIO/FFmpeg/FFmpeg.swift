@@ -18,8 +18,8 @@ public struct FFmpeg: Sendable {
         public var ffmpegPath: String?
         /// The ffprobe executable; nil looks beside ffmpeg, then on PATH.
         public var ffprobePath: String?
-        /// The oldest accepted version. 5.1: the first release with every filter option used here
-        /// (`loudnorm` JSON stats, `xfade`, `amix normalize`).
+        /// The oldest accepted version. 5.1: the release the composer and the quality gate are
+        /// tested with (Debian 12's ffmpeg).
         public var minimumVersion: FFmpegVersion
         /// Strings replaced by `***` wherever a command line is shown (API keys in URLs, tokens).
         public var secrets: [String]

@@ -4,8 +4,8 @@ import Foundation
 /// 100 ms with absolute (−70 LUFS) and relative (−10 LU) gating, loudness range from 3 s blocks, and
 /// true peak by 4× oversampling.
 ///
-/// The figures agree with ffmpeg's `ebur128` filter (`ebur128=peak=true`) within 0.01 LU on the
-/// test signals.
+/// The figures agree with ffmpeg's `ebur128` filter (`ebur128=peak=true`) within 0.1 LU / 0.1 dB
+/// of its one-decimal summary on the test signals.
 ///
 /// ```swift
 /// let loudness = try LoudnessMeter().measure(WAV.read(from: url))
