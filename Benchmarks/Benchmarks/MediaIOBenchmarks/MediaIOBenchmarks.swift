@@ -54,4 +54,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    registerAudioAndSubtitleBenchmarks()
+    registerRenderBenchmark()
 }

@@ -1,0 +1,361 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Renders a ``VideoComposition`` to an MP4 that plays anywhere: H.264 High, yuv420p with BT.709
+/// tags, AAC 48 kHz, `+faststart`.
+///
+/// Pictures: each image is cropped to fill the frame, prescaled, and moved by `zoompan` for exactly
+/// `round(duration × fps)` frames; shots are joined by cuts or `xfade` crossfades (offset of the
+/// k-th = frames of shots 0…k − frames of transitions 0…k); the last shot is held until the voice
+/// ends, so audio and video lengths agree within one frame.
+///
+/// Sound: voice and music at 48 kHz stereo; the music loops, is ducked under the voice by
+/// `sidechaincompress` and mixed with `amix normalize=0` (no −6 dB); the mix is mastered by
+/// two-pass `loudnorm` to ``RenderSettings/loudnessTarget`` and measured by ``LoudnessMeter``.
+///
+/// The MP4 is written under a temporary name in the destination folder and renamed when complete:
+/// a failed or cancelled render leaves nothing under the final name. Intermediate files live in a
+/// hidden folder beside it that is removed afterwards.
+public struct VideoComposer: Sendable {
+    /// The ffmpeg installation used.
+    public let ffmpeg: FFmpeg
+
+    /// Creates a composer.
+    public init(ffmpeg: FFmpeg) {
+        self.ffmpeg = ffmpeg
+    }
+
+    /// Renders the composition.
+    /// - Parameters:
+    ///   - progress: called with the fraction of the final encode done, 0...1.
+    /// - Throws: ``FFmpegError`` (with ffmpeg's stderr), ``AudioError`` or `CancellationError`.
+    public func render(
+        _ composition: VideoComposition, settings: RenderSettings = .init(), to output: URL,
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) async throws -> RenderReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var ffmpegTime = Duration.zero
+        try validate(composition, settings)
+        let directory = output.deletingLastPathComponent()
+        let work = directory.appendingPathComponent(".storyforge-render-\(UUID().uuidString)", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false)
+        } catch {
+            throw FFmpegError.invalidArgument("cannot create a work folder in \(directory.path): \(error)")
+        }
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        // Timing in whole frames.
+        let fps = settings.frameRate
+        var shotFrames = composition.shots.map { max(1, Int(($0.duration * Double(fps)).rounded())) }
+        let transitionFrames = (0..<max(0, shotFrames.count - 1)).map { index -> Int in
+            guard index < composition.transitions.count, case .crossfade(let seconds) = composition.transitions[index]
+            else { return 0 }
+            // A crossfade cannot be longer than either shot it joins.
+            return min(max(0, Int((seconds * Double(fps)).rounded())), shotFrames[index] - 1, shotFrames[index + 1] - 1)
+        }
+        var voiceDuration = 0.0
+        if let voice = composition.voice {
+            let measureStart = clock.now
+            let probe = try await ffmpeg.probe(voice)
+            ffmpegTime += clock.now - measureStart
+            voiceDuration = probe.audio?.duration ?? probe.duration ?? 0
+        }
+        let pictureFrames = shotFrames.reduce(0, +) - transitionFrames.reduce(0, +)
+        let voiceFrames = Int((voiceDuration * Double(fps)).rounded())
+        if voiceFrames > pictureFrames { shotFrames[shotFrames.count - 1] += voiceFrames - pictureFrames }
+        let totalFrames = max(pictureFrames, voiceFrames)
+        let totalDuration = Double(totalFrames) / Double(fps)
+
+        // Sound: mix, measure, master.
+        let mix = work.appendingPathComponent("mix.wav")
+        let mastered = work.appendingPathComponent("mastered.wav")
+        var time = clock.now
+        try await ffmpeg.run(audioMixArguments(composition, settings, duration: totalDuration, to: mix))
+        if composition.voice == nil && composition.music == nil {
+            // Silence cannot be normalised; keep it as it is.
+            try FileManager.default.copyItem(at: mix, to: mastered)
+        } else {
+            let loudnormOptions = [
+                "I": format(settings.loudnessTarget), "TP": format(settings.truePeakCeiling), "LRA": "11",
+            ]
+            let measureLog = try await ffmpeg.run([
+                "-i", "file:" + mix.path, "-af",
+                Filter(
+                    "loudnorm",
+                    ["I": loudnormOptions["I"]!, "TP": loudnormOptions["TP"]!, "LRA": "11", "print_format": "json"]
+                ).description,
+                "-f", "null", "-",
+            ])
+            let measured = try loudnormStats(measureLog)
+            let inputI = Double(measured["input_i"]!) ?? settings.loudnessTarget
+            let inputTP = Double(measured["input_tp"]!) ?? settings.truePeakCeiling
+            let gain = settings.loudnessTarget - inputI
+            // loudnorm's linear mode applies one gain, but only when the peaks allow it and the
+            // programme is at least 3 s (its window); otherwise it falls back to a dynamic mode that
+            // misses the target on short clips. Then a gain and a 4×-oversampled limiter do it.
+            if totalDuration >= 3, inputTP + gain <= settings.truePeakCeiling {
+                try await ffmpeg.run([
+                    "-i", "file:" + mix.path, "-af",
+                    [
+                        Filter(
+                            "loudnorm",
+                            [
+                                "I": loudnormOptions["I"]!, "TP": loudnormOptions["TP"]!, "LRA": "11",
+                                "measured_I": measured["input_i"]!, "measured_TP": measured["input_tp"]!,
+                                "measured_LRA": measured["input_lra"]!, "measured_thresh": measured["input_thresh"]!,
+                                "offset": measured["target_offset"]!, "linear": "true",
+                            ]),
+                        Filter("aresample", ["out_sample_rate": "48000"]),
+                        Filter("aformat", ["sample_fmts": "flt", "channel_layouts": "stereo"]),
+                        Filter("atrim", ["duration": format(totalDuration)]),
+                    ].map(\.description).joined(separator: ","),
+                    "-c:a", "pcm_f32le", "-y", "file:" + mastered.path,
+                ])
+            } else {
+                var applied = gain
+                for _ in 0..<2 {
+                    try await applyGainAndLimit(mix, to: mastered, gain: applied, settings: settings)
+                    let check = try LoudnessMeter().measure(WAV.read(from: mastered))
+                    // Limiting lowers the loudness a little: correct once.
+                    guard abs(check.integrated - settings.loudnessTarget) > 0.3, check.integrated > -70 else { break }
+                    applied += settings.loudnessTarget - check.integrated
+                }
+            }
+        }
+        ffmpegTime += clock.now - time
+        let loudness = try LoudnessMeter().measure(WAV.read(from: mastered))
+        try Task.checkCancellation()
+
+        // Pictures and the final encode.
+        let temporary = directory.appendingPathComponent(
+            ".\(output.lastPathComponent).partial-\(UUID().uuidString).mp4")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let arguments = videoArguments(
+            composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+            totalFrames: totalFrames, audio: mastered, to: temporary)
+        time = clock.now
+        let job = ffmpeg.job(arguments, expectedDuration: totalDuration)
+        async let finished = job.run()
+        for await report in job.progress { progress?(report.fraction ?? 0) }
+        _ = try await finished
+        ffmpegTime += clock.now - time
+        guard rename(temporary.path, output.path) == 0 else {
+            throw FFmpegError.invalidArgument(
+                "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
+        }
+        let total = clock.now - started
+        return RenderReport(
+            output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
+            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
+    }
+
+    private func applyGainAndLimit(_ input: URL, to output: URL, gain: Double, settings: RenderSettings) async throws {
+        // Limit 0.3 dB under the ceiling at 192 kHz, so inter-sample peaks are caught too.
+        let limit = pow(10, (settings.truePeakCeiling - 0.3) / 20)
+        try await ffmpeg.run([
+            "-i", "file:" + input.path, "-af",
+            [
+                Filter("volume", ["volume": "\(format(gain))dB"]),
+                Filter("aresample", ["out_sample_rate": "192000"]),
+                Filter(
+                    "alimiter",
+                    ["limit": format(min(1, max(0.0625, limit))), "attack": "1", "release": "60", "level": "0"]),
+                Filter("aresample", ["out_sample_rate": "48000"]),
+                Filter("aformat", ["sample_fmts": "flt", "channel_layouts": "stereo"]),
+            ].map(\.description).joined(separator: ","),
+            "-c:a", "pcm_f32le", "-y", "file:" + output.path,
+        ])
+    }
+
+    /// The ffmpeg arguments of the audio mix: voice and looped, ducked music at 48 kHz stereo,
+    /// padded or trimmed to `duration`, as Float32 WAV.
+    func audioMixArguments(_ composition: VideoComposition, _ settings: RenderSettings, duration: Double, to url: URL)
+        -> [String]
+    {
+        var arguments = [String]()
+        var graph = FilterGraph()
+        let normalize = [
+            Filter("aresample", ["out_sample_rate": "48000"]),
+            Filter("aformat", ["sample_fmts": "fltp", "channel_layouts": "stereo"]),
+        ]
+        let end = [Filter("apad", ["whole_dur": format(duration)]), Filter("atrim", ["duration": format(duration)])]
+        switch (composition.voice, composition.music) {
+        case (let voice?, let music?):
+            arguments += ["-i", "file:" + voice.path, "-stream_loop", "-1", "-i", "file:" + music.path]
+            graph.chain(["0:a"], normalize + [Filter("asplit", positional: ["2"])], ["voice", "key"])
+            graph.chain(["1:a"], normalize + [Filter("volume", ["volume": "\(format(settings.musicGain))dB"])], ["bed"])
+            // Duck the music ~12 dB while the voice speaks: fast attack, slow release so it does not pump.
+            graph.chain(
+                ["bed", "key"],
+                [Filter("sidechaincompress", ["threshold": "0.03", "ratio": "8", "attack": "20", "release": "400"])],
+                ["ducked"])
+            graph.chain(
+                ["voice", "ducked"],
+                [Filter("amix", ["inputs": "2", "duration": "first", "normalize": "0"])] + end, ["mix"])
+        case (let voice?, nil):
+            arguments += ["-i", "file:" + voice.path]
+            graph.chain(["0:a"], normalize + end, ["mix"])
+        case (nil, let music?):
+            arguments += ["-stream_loop", "-1", "-i", "file:" + music.path]
+            graph.chain(["0:a"], normalize + end, ["mix"])
+        case (nil, nil):
+            arguments += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
+            graph.chain(["0:a"], normalize + end, ["mix"])
+        }
+        return arguments + [
+            "-filter_complex", graph.description, "-map", "[mix]", "-c:a", "pcm_f32le", "-y", "file:" + url.path,
+        ]
+    }
+
+    /// The ffmpeg arguments of the final encode.
+    func videoArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, shotFrames: [Int], transitionFrames: [Int],
+        totalFrames: Int, audio: URL, to output: URL
+    ) -> [String] {
+        let (width, height, fps) = (settings.width, settings.height, settings.frameRate)
+        let prescale = max(1, settings.motionPrescale)
+        var arguments = [String]()
+        var graph = FilterGraph()
+        for (index, shot) in composition.shots.enumerated() {
+            // image2 with pattern_type none: a '%' in a file name is not a sequence pattern.
+            arguments += ["-f", "image2", "-pattern_type", "none", "-i", "file:" + shot.image.path]
+            let frames = shotFrames[index]
+            let (zoom, x, y) = motionExpressions(shot.motion, frames: frames, amount: settings.zoomAmount)
+            graph.chain(
+                ["\(index):v"],
+                [
+                    Filter(
+                        "scale",
+                        [
+                            "w": "\(width * prescale)", "h": "\(height * prescale)",
+                            "force_original_aspect_ratio": "increase", "flags": "bicubic",
+                        ]),
+                    Filter("crop", ["w": "\(width * prescale)", "h": "\(height * prescale)"]),
+                    Filter("setsar", positional: ["1"]),
+                    Filter(
+                        "zoompan",
+                        ["z": zoom, "x": x, "y": y, "d": "\(frames)", "s": "\(width)x\(height)", "fps": "\(fps)"]),
+                    Filter("setpts", positional: ["PTS-STARTPTS"]),
+                    Filter("format", ["pix_fmts": "yuv420p"]),
+                ], ["s\(index)"])
+        }
+        // Join: offsets in frames, converted to seconds at the end.
+        var current = "s0"
+        var length = shotFrames[0]
+        for index in 1..<max(1, shotFrames.count) {
+            let overlap = transitionFrames[index - 1]
+            let label = "j\(index)"
+            if overlap > 0 {
+                graph.chain(
+                    [current, "s\(index)"],
+                    [
+                        Filter(
+                            "xfade",
+                            [
+                                "transition": "fade", "duration": format(Double(overlap) / Double(fps)),
+                                "offset": format(Double(length - overlap) / Double(fps)),
+                            ])
+                    ], [label])
+                length += shotFrames[index] - overlap
+            } else {
+                graph.chain([current, "s\(index)"], [Filter("concat", ["n": "2", "v": "1", "a": "0"])], [label])
+                length += shotFrames[index]
+            }
+            current = label
+        }
+        var finish = [Filter]()
+        if let subtitles = composition.subtitles, composition.subtitleMode == .burned {
+            finish.append(Filter("subtitles", ["filename": subtitles.path]))
+        }
+        finish += [
+            Filter("scale", ["out_color_matrix": "bt709", "out_range": "tv"]),
+            Filter("format", ["pix_fmts": "yuv420p"]),
+        ]
+        graph.chain([current], finish, ["video"])
+        let audioIndex = composition.shots.count
+        arguments += ["-i", "file:" + audio.path]
+        var maps = ["-map", "[video]", "-map", "\(audioIndex):a"]
+        var subtitleCodec = [String]()
+        if let subtitles = composition.subtitles, composition.subtitleMode == .soft {
+            arguments += ["-i", "file:" + subtitles.path]
+            maps += ["-map", "\(audioIndex + 1):s"]
+            subtitleCodec = ["-c:s", "mov_text"]
+        }
+        return arguments + ["-filter_complex", graph.description] + maps + [
+            "-t", format(Double(totalFrames) / Double(fps)), "-r", "\(fps)",
+            "-c:v", "libx264", "-profile:v", "high", "-preset", settings.preset, "-crf", "\(settings.crf)",
+            "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-color_range", "tv", "-threads", "\(settings.threads)",
+            "-c:a", "aac", "-b:a", "\(settings.audioBitRate)", "-ar", "48000", "-ac", "2",
+        ] + subtitleCodec + ["-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path]
+    }
+
+    /// zoompan expressions for a motion over `frames` frames; `on` is the output frame number.
+    func motionExpressions(_ motion: VideoComposition.Motion, frames: Int, amount: Double) -> (String, String, String) {
+        let progress = frames > 1 ? "on/\(frames - 1)" : "0"
+        let centreX = "(iw-iw/zoom)/2"
+        let centreY = "(ih-ih/zoom)/2"
+        let zoomed = format(1 + amount)
+        switch motion {
+        case .still: return ("1", "0", "0")
+        case .zoomIn: return ("1+\(format(amount))*\(progress)", centreX, centreY)
+        case .zoomOut: return ("\(zoomed)-\(format(amount))*\(progress)", centreX, centreY)
+        case .pan(.right): return (zoomed, "(iw-iw/zoom)*\(progress)", centreY)
+        case .pan(.left): return (zoomed, "(iw-iw/zoom)*(1-\(progress))", centreY)
+        case .pan(.down): return (zoomed, centreX, "(ih-ih/zoom)*\(progress)")
+        case .pan(.up): return (zoomed, centreX, "(ih-ih/zoom)*(1-\(progress))")
+        }
+    }
+
+    private func validate(_ composition: VideoComposition, _ settings: RenderSettings) throws {
+        guard !composition.shots.isEmpty else {
+            throw FFmpegError.invalidArgument("a composition needs at least one shot")
+        }
+        guard settings.width > 0, settings.height > 0, settings.width % 2 == 0, settings.height % 2 == 0 else {
+            throw FFmpegError.invalidArgument(
+                "\(settings.width)×\(settings.height): width and height must be positive and even for yuv420p")
+        }
+        guard settings.frameRate > 0 else { throw FFmpegError.invalidArgument("frame rate must be positive") }
+        for shot in composition.shots {
+            guard shot.duration > 0 else {
+                throw FFmpegError.invalidArgument("shot \(shot.image.lastPathComponent) has no duration")
+            }
+        }
+        let inputs =
+            composition.shots.map(\.image)
+            + [composition.voice, composition.music, composition.subtitles].compactMap { $0 }
+        for url in inputs where !FileManager.default.fileExists(atPath: url.path) {
+            throw FFmpegError.invalidArgument("\(url.path) does not exist; check the composition's file paths")
+        }
+    }
+
+    private func loudnormStats(_ log: String) throws -> [String: String] {
+        guard let open = log.lastIndex(of: "{"), let close = log.lastIndex(of: "}"), open < close,
+            let object = try? JSONSerialization.jsonObject(with: Data(log[open...close].utf8)) as? [String: Any]
+        else {
+            throw FFmpegError.invalidOutput("loudnorm printed no JSON statistics; is the mix silent?")
+        }
+        var stats = [String: String]()
+        for key in ["input_i", "input_tp", "input_lra", "input_thresh", "target_offset"] {
+            guard let value = object[key] as? String, let number = Double(value), number.isFinite else {
+                throw FFmpegError.invalidOutput(
+                    "loudnorm reported \(key) = \(object[key] ?? "nothing"); the mix is probably silent")
+            }
+            stats[key] = value
+        }
+        return stats
+    }
+}
+
+func format(_ value: Double) -> String { String(format: "%.9g", value) }
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}

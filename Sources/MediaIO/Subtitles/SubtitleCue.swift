@@ -1,0 +1,25 @@
+/// One subtitle: text shown from ``start`` to ``end``.
+public struct SubtitleCue: Sendable, Hashable, Codable {
+    /// When the cue appears, in seconds.
+    public var start: Double
+    /// When the cue disappears, in seconds.
+    public var end: Double
+    /// The text, lines separated by `\n`.
+    public var text: String
+    /// The words with their timings, when known (``SubtitleSegmenter`` fills them; karaoke ASS uses them).
+    public var words: [TimedWord]
+
+    /// Creates a cue.
+    public init(start: Double, end: Double, text: String, words: [TimedWord] = []) {
+        self.start = start
+        self.end = end
+        self.text = text
+        self.words = words
+    }
+
+    /// The lines of the text.
+    public var lines: [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+
+    /// How long the cue is shown, in seconds.
+    public var duration: Double { end - start }
+}
