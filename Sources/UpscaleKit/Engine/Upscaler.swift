@@ -164,9 +164,13 @@ public struct Upscaler: Sendable {
 
     /// Each band re-filters the few source rows it shares with its neighbours, so a band spans at
     /// least 32 source rows (when the image has them) to keep that overlap small.
-    func effectiveBandHeight(inputHeight: Int, outputHeight: Int) -> Int {
+    ///
+    /// In memory, bands also grow to an eighth of each thread's share of the rows: still enough bands
+    /// to balance the threads, and fewer shared rows filtered twice.
+    func effectiveBandHeight(inputHeight: Int, outputHeight: Int, inMemory: Bool = false) -> Int {
         let perSourceRow = max(1, outputHeight / max(inputHeight, 1))
-        return max(configuration.bandHeight, min(32 * perSourceRow, outputHeight))
+        let balanced = inMemory ? outputHeight / (configuration.threadCount * 8) : 0
+        return max(configuration.bandHeight, min(max(32 * perSourceRow, balanced), outputHeight))
     }
 
     private func resample(_ image: PixelBuffer, cancellation: CancellationFlag) throws -> (
@@ -186,7 +190,7 @@ public struct Upscaler: Sendable {
             throw UpscaleError.invalidConfiguration(
                 "a \(outputInfo.width)×\(outputInfo.height) output does not fit in memory")
         }
-        let bandHeight = effectiveBandHeight(inputHeight: image.height, outputHeight: outputInfo.height)
+        let bandHeight = effectiveBandHeight(inputHeight: image.height, outputHeight: outputInfo.height, inMemory: true)
         let bands = stride(from: 0, to: outputInfo.height, by: bandHeight).map {
             $0..<min($0 + bandHeight, outputInfo.height)
         }
