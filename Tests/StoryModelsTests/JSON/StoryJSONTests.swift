@@ -108,4 +108,16 @@ struct StoryJSONTests {
         #expect(settings.framesPerSecond == 30)
         #expect(settings.targetLoudness == -14)
     }
+
+    @Test("fields added by a later version are ignored, and optional fields may be absent")
+    func forwardCompatible() throws {
+        let json = """
+            {"schema_version": 1, "language": "en", "future_field": {"x": 1},
+             "cues": [{"start": 0, "end": 1.5, "text": "Hi", "words": [{"word": "Hi", "start": 0, "end": 1}],
+                       "speaker": "narrator"}]}
+            """
+        let track = try StoryJSON.decode(SubtitleTrack.self, from: Data(json.utf8))
+        #expect(track.cues.first?.end == 1.5)
+        #expect(track.words == [WordTiming(word: "Hi", start: 0, end: 1, confidence: nil)])
+    }
 }
