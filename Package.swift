@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
         .executable(name: "provider-chat", targets: ["provider-chat"]),
+        .library(name: "StoryModels", targets: ["StoryModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -152,6 +153,21 @@ let package = Package(
             name: "ProviderKitTests",
             dependencies: [
                 "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: StoryModels
+
+        .target(
+            name: "StoryModels",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryModelsTests",
+            dependencies: [
+                "StoryModels",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings

@@ -1,0 +1,161 @@
+public import Foundation
+
+/// What a run exported, as written to `manifest.json`: ids, titles, durations, who made each
+/// part, what it cost and the SHA-256 of every file.
+public struct ExportManifest: Codable, Hashable, Sendable {
+    /// Which provider and model ran a stage, for how long, with what usage and cost.
+    public struct StageRecord: Codable, Hashable, Sendable {
+        /// The stage's name, e.g. "script".
+        public var stage: String
+        /// The provider's name, e.g. "openai", "espeak-ng", "template".
+        public var provider: String
+        /// The model's name, or "" where the provider has none.
+        public var model: String
+        /// How long the stage ran, in seconds.
+        public var duration: Double
+        /// Tokens consumed, for text providers.
+        public var usage: TokenUsage?
+        /// The cost in US dollars, when known.
+        public var costUsd: Double?
+
+        /// Creates a stage record.
+        public init(
+            stage: String,
+            provider: String,
+            model: String,
+            duration: Double,
+            usage: TokenUsage? = nil,
+            costUsd: Double? = nil
+        ) {
+            self.stage = stage
+            self.provider = provider
+            self.model = model
+            self.duration = duration
+            self.usage = usage
+            self.costUsd = costUsd
+        }
+    }
+
+    /// Tokens a text model read and wrote.
+    public struct TokenUsage: Codable, Hashable, Sendable {
+        /// Tokens in the prompt.
+        public var promptTokens: Int
+        /// Tokens in the completion.
+        public var completionTokens: Int
+
+        /// Creates a usage record.
+        public init(promptTokens: Int, completionTokens: Int) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+        }
+
+        /// Prompt plus completion tokens.
+        public var totalTokens: Int { promptTokens + completionTokens }
+    }
+
+    /// One exported file.
+    public struct File: Codable, Hashable, Sendable {
+        /// The path relative to the output directory, e.g. `keyframes/003.png`.
+        public var path: String
+        /// The size in bytes.
+        public var bytes: Int
+        /// The SHA-256 of the contents as 64 lowercase hexadecimal digits.
+        public var sha256: String
+
+        /// Creates a file record.
+        public init(path: String, bytes: Int, sha256: String) {
+            self.path = path
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+
+        /// Whether `text` is 64 lowercase hexadecimal digits.
+        public static func isSHA256Hex(_ text: String) -> Bool {
+            text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+
+        private enum CodingKeys: String, CodingKey { case path, bytes, sha256 }
+
+        /// Decodes a file record, rejecting a hash that is not 64 lowercase hex digits.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            path = try container.decode(String.self, forKey: .path)
+            bytes = try container.decode(Int.self, forKey: .bytes)
+            sha256 = try container.decode(String.self, forKey: .sha256)
+            guard Self.isSHA256Hex(sha256) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .sha256, in: container, debugDescription: "expected 64 lowercase hex digits")
+            }
+        }
+    }
+
+    /// The schema version this document was written with; see ``StoryJSON/schemaVersion``.
+    public var schemaVersion: Int
+    /// The pipeline run's identifier.
+    public var runId: String
+    /// The ``StoryIdea/id`` of the story.
+    public var ideaId: String
+    /// The ``Script/id`` of the script.
+    public var scriptId: String
+    /// When the export was written.
+    public var createdAt: Date
+    /// The chosen title.
+    public var title: String
+    /// Other titles to try, best first.
+    public var alternativeTitles: [String]
+    /// The description to post with the video.
+    public var description: String
+    /// Hashtags without `#`.
+    public var hashtags: [String]
+    /// The voice-over's length, in seconds.
+    public var voiceDuration: Double
+    /// The video's length, in seconds.
+    public var videoDuration: Double
+    /// Each stage that ran, in order.
+    public var stages: [StageRecord]
+    /// Every exported file.
+    public var files: [File]
+
+    /// Creates a manifest written with the current ``StoryJSON/schemaVersion``.
+    public init(
+        runId: String,
+        ideaId: String,
+        scriptId: String,
+        createdAt: Date,
+        title: String,
+        alternativeTitles: [String] = [],
+        description: String,
+        hashtags: [String],
+        voiceDuration: Double,
+        videoDuration: Double,
+        stages: [StageRecord],
+        files: [File]
+    ) {
+        self.schemaVersion = StoryJSON.schemaVersion
+        self.runId = runId
+        self.ideaId = ideaId
+        self.scriptId = scriptId
+        self.createdAt = createdAt
+        self.title = title
+        self.alternativeTitles = alternativeTitles
+        self.description = description
+        self.hashtags = hashtags
+        self.voiceDuration = voiceDuration
+        self.videoDuration = videoDuration
+        self.stages = stages
+        self.files = files
+    }
+
+    /// The tokens of every stage together.
+    public var totalUsage: TokenUsage {
+        stages.compactMap(\.usage)
+            .reduce(TokenUsage(promptTokens: 0, completionTokens: 0)) {
+                TokenUsage(
+                    promptTokens: $0.promptTokens + $1.promptTokens,
+                    completionTokens: $0.completionTokens + $1.completionTokens)
+            }
+    }
+
+    /// The cost of every stage that reported one, in US dollars.
+    public var totalCostUsd: Double { stages.compactMap(\.costUsd).reduce(0, +) }
+}
