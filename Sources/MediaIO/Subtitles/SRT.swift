@@ -14,18 +14,7 @@ public enum SRT {
         let lines = SubtitleText.lines(text)
         var cues = [SubtitleCue]()
         var issues = [SubtitleIssue]()
-        var index = 0
-        while index < lines.count {
-            if lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
-                index += 1
-                continue
-            }
-            let blockStart = index
-            var block = [String]()
-            while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
-                block.append(lines[index])
-                index += 1
-            }
+        for (blockStart, block) in SubtitleText.blocks(lines) {
             var timingOffset = 0
             if block.count > 1, !block[0].contains("-->") { timingOffset = 1 }
             guard timingOffset < block.count, block[timingOffset].contains("-->") else {

@@ -10,6 +10,27 @@ enum SubtitleText {
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
+    /// The blank-line-separated blocks of `lines` from index `start` on, each with the index of
+    /// its first line (for issue line numbers). Lines of only spaces count as blank.
+    static func blocks(_ lines: [String], from start: Int = 0) -> [(firstLine: Int, lines: [String])] {
+        var blocks = [(firstLine: Int, lines: [String])]()
+        var index = start
+        while index < lines.count {
+            if lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
+                index += 1
+                continue
+            }
+            let first = index
+            var block = [String]()
+            while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
+                block.append(lines[index])
+                index += 1
+            }
+            blocks.append((first, block))
+        }
+        return blocks
+    }
+
     /// Parses `[hh:]mm:ss[.,]fff` (SRT, WebVTT) or `h:mm:ss.cc` (ASS) into seconds.
     static func seconds(_ text: String) -> Double? {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)

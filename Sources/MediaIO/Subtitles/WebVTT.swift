@@ -11,18 +11,7 @@ public enum WebVTT {
         guard let first = lines.first, first.hasPrefix("WEBVTT") else {
             return .init(cues: [], issues: [.init(line: 1, message: "the file must start with 'WEBVTT'")])
         }
-        var index = 1
-        while index < lines.count {
-            if lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
-                index += 1
-                continue
-            }
-            let blockStart = index
-            var block = [String]()
-            while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
-                block.append(lines[index])
-                index += 1
-            }
+        for (blockStart, block) in SubtitleText.blocks(lines, from: 1) {
             if let head = block.first, head.hasPrefix("NOTE") || head == "STYLE" || head == "REGION" { continue }
             let timingOffset = block[0].contains("-->") ? 0 : 1
             guard timingOffset < block.count, block[timingOffset].contains("-->") else {
