@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
         .executable(name: "provider-chat", targets: ["provider-chat"]),
         .library(name: "StoryModels", targets: ["StoryModels"]),
+        .library(name: "StoryPipeline", targets: ["StoryPipeline"]),
+        .executable(name: "story-demo", targets: ["story-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -173,6 +175,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: StoryPipeline
+
+        .target(
+            name: "StoryPipeline",
+            dependencies: [
+                "StoryModels", "MediaIO", "UpscaleKit", "ProviderKit", "PipelineKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryPipelineTests",
+            dependencies: [
+                "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "ProviderKitTestServer",
+                "story-demo",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
 
         .executableTarget(
@@ -201,6 +225,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/provider-chat",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "story-demo",
+            dependencies: [
+                "StoryPipeline", "StoryModels", "PipelineKit", "ProviderKit", "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/story-demo",
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -1,0 +1,124 @@
+import Foundation
+import PipelineKit
+import Synchronization
+
+/// Shows a run's progress: one updating line (stage, percent, elapsed, ETA) on a terminal, plain lines otherwise;
+/// and keeps what the summary needs (per-stage durations, cache hits).
+final class ProgressDisplay: PipelineEventSink, Sendable {
+    /// Rough share of a typical offline run's time per stage, for the percentage and the ETA.
+    static let weights: [String: Double] = [
+        "ideas": 1, "select-idea": 0.2, "script": 1, "revise": 1, "shots": 1, "voice": 4, "timing": 1,
+        "keyframe-plan": 0.2, "keyframes": 4, "keyframe-collect": 0.2, "upscale": 6, "assemble": 55, "qc": 20,
+    ]
+
+    private struct State {
+        var start = ContinuousClock.now
+        var totalStages = 0
+        var doneWeight = 0.0
+        var current: (stage: String, weight: Double, fraction: Double)?
+        var durations: [(stage: String, seconds: Double, note: String)] = []
+        var cacheHits = 0
+        var stagesSeen = 0
+        var lastDraw = ContinuousClock.now
+        var lineOpen = false
+    }
+
+    private let interactive: Bool
+    private let state = Mutex(State())
+
+    init(interactive: Bool) {
+        self.interactive = interactive
+    }
+
+    func start(totalStages: Int) {
+        state.withLock {
+            $0.start = .now
+            $0.totalStages = totalStages
+        }
+    }
+
+    var elapsed: Double { state.withLock { Self.seconds(.now - $0.start) } }
+    var cacheHits: Int { state.withLock { $0.cacheHits } }
+    var stagesSeen: Int { state.withLock { $0.stagesSeen } }
+
+    func stageSummary() -> [String] {
+        state.withLock { state in
+            state.durations.map { String(format: "%-16@ %7.2f s%@", $0.stage as NSString, $0.seconds, $0.note as NSString) }
+        }
+    }
+
+    func receive(_ event: PipelineEvent) {
+        state.withLock { state in
+            let totalWeight = Self.weights.values.reduce(0, +)
+            switch event {
+            case .stageStarted(_, let stage, _):
+                state.current = (stage.rawValue, Self.weights[stage.rawValue] ?? 1, 0)
+                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): started")
+            case .progress(_, let stage, _, let fraction, _):
+                if state.current?.stage == stage.rawValue { state.current?.fraction = fraction }
+                draw(&state, totalWeight: totalWeight, force: false, message: nil)
+            case .cacheHit(_, let stage, _, let source):
+                state.cacheHits += 1
+                state.stagesSeen += 1
+                state.doneWeight += Self.weights[stage.rawValue] ?? 1
+                state.current = nil
+                let from = source == .checkpoint ? "from this run's checkpoint" : "from the cache"
+                state.durations.append((stage.rawValue, 0, "  (\(from))"))
+                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): reused \(from)")
+            case .stageSkipped(_, let stage, _):
+                state.stagesSeen += 1
+                state.doneWeight += Self.weights[stage.rawValue] ?? 1
+                state.durations.append((stage.rawValue, 0, "  (disabled)"))
+                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): disabled")
+            case .stageFinished(_, let stage, _, let duration, let attempts):
+                state.stagesSeen += 1
+                state.doneWeight += Self.weights[stage.rawValue] ?? 1
+                state.current = nil
+                let note = attempts > 1 ? "  (\(attempts) attempts)" : ""
+                state.durations.append((stage.rawValue, Self.seconds(duration), note))
+                draw(
+                    &state, totalWeight: totalWeight, force: true,
+                    message: String(format: "%@: done in %.2f s", stage.rawValue, Self.seconds(duration)))
+            case .retrying(_, let stage, _, let attempt, _, let error):
+                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): attempt \(attempt) failed (\(error)); retrying")
+            case .stageFailed(_, let stage, _, _, _):
+                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): failed")
+            case .runStarted, .runFinished:
+                break
+            }
+        }
+    }
+
+    /// Ends the updating line so that what follows starts on its own line.
+    func finishLine() {
+        state.withLock { state in
+            if interactive, state.lineOpen {
+                FileHandle.standardOutput.write(Data("\n".utf8))
+                state.lineOpen = false
+            }
+        }
+    }
+
+    private func draw(_ state: inout State, totalWeight: Double, force: Bool, message: String?) {
+        let now = ContinuousClock.now
+        guard force || now - state.lastDraw > .milliseconds(200) else { return }
+        state.lastDraw = now
+        let current = state.current.map { $0.weight * $0.fraction } ?? 0
+        let fraction = min(1, (state.doneWeight + current) / totalWeight)
+        let elapsed = Self.seconds(now - state.start)
+        let eta = fraction > 0.02 ? String(format: "ETA %.0f s", elapsed / fraction - elapsed) : "ETA –"
+        let stage = state.current?.stage ?? "…"
+        if interactive {
+            let line = String(
+                format: "\r\u{1B}[2K[%3.0f%%] %@  %.1f s  %@", fraction * 100, stage as NSString, elapsed, eta as NSString)
+            FileHandle.standardOutput.write(Data(line.utf8))
+            state.lineOpen = true
+        } else if let message {
+            print(String(format: "[%3.0f%%] %6.1f s  %@", fraction * 100, elapsed, message as NSString))
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PipelineKit
+import StoryModels
+import StoryPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@main
+struct StoryDemo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "story-demo",
+        abstract: "Make a short vertical story video, from idea to MP4, with StoryForge.",
+        discussion: """
+            With no API keys it runs offline: a template writer (not a language model), the espeak-ng voice and
+            procedural placeholder pictures. Set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server), run
+            Ollama (OLLAMA_HOST), or set ELEVENLABS_API_KEY to use real models; --config FILE chooses explicitly.
+
+            Finished stages are kept in the store (--store, default $XDG_CACHE_HOME/storyforge), so a rerun of the
+            same topic and seed reuses them, and --resume RUN_ID continues a run that was stopped or killed.
+            """
+    )
+
+    @Option(help: "What the story is about (default: the config file's, else the idea stage chooses).")
+    var topic: String?
+
+    @Option(help: "A configuration file (JSON): story, providers, render and per-stage settings.")
+    var config: String?
+
+    @Option(help: "Where the finished files go (default: ./storyforge-output/<run>).")
+    var output: String?
+
+    @Option(help: "The store shared across runs: checkpoints, caches, the story library.")
+    var store: String?
+
+    @Option(help: "Continue the run with this id.")
+    var resume: String?
+
+    @Option(help: "The seed for every provider and procedural choice.")
+    var seed: Int?
+
+    @Option(help: "Spoken length to aim for, in seconds (default 45).")
+    var targetSeconds: Double?
+
+    @Flag(help: "Show which stages would run and which come from the cache, and stop.")
+    var dryRun = false
+
+    func validate() throws {
+        if let targetSeconds, !(5...600).contains(targetSeconds) {
+            throw ValidationError("--target-seconds must be between 5 and 600")
+        }
+        if resume != nil, topic != nil || seed != nil {
+            throw ValidationError("--resume continues a run as it was started: leave out --topic and --seed")
+        }
+    }
+
+    func run() async throws {
+        var configuration = StoryConfiguration()
+        if let config {
+            do {
+                configuration = try StoryConfiguration.load(contentsOf: URL(fileURLWithPath: config))
+            } catch {
+                fail("bad configuration: \(error.message)")
+            }
+        }
+        if let targetSeconds { configuration.story.targetSeconds = targetSeconds }
+
+        let storeURL = URL(fileURLWithPath: store ?? Self.defaultStore(), isDirectory: true)
+        let progress = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
+        var logger = Logger(label: "storyforge.story-demo")
+        logger.logLevel = ProcessInfo.processInfo.environment["STORYFORGE_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+
+        let studio: StoryStudio
+        do {
+            let made = try await StoryStudio.make(
+                store: storeURL, configuration: configuration, logger: logger, eventSinks: [progress])
+            studio = made.studio
+            for note in made.notes { print("  \(note)") }
+        } catch let error as StoryPipelineError {
+            fail(error.message)
+        } catch {
+            fail("cannot open the store \(storeURL.path): \(error)")
+        }
+
+        let runID = RunID(resume ?? Self.newRunID())
+        let outputURL = URL(
+            fileURLWithPath: output ?? "storyforge-output/\(runID.rawValue)", isDirectory: true
+        ).standardizedFileURL
+
+        if dryRun {
+            do {
+                print(try await studio.plan(studio.request(topic: topic, seed: seed)))
+            } catch {
+                fail("cannot plan the run: \(error)")
+            }
+            return
+        }
+
+        print("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
+        print("store \(storeURL.path)")
+        progress.start(totalStages: studio.pipeline().stages.count)
+        let task = Task {
+            if resume != nil {
+                try await studio.resume(runID: runID, exportTo: outputURL)
+            } else {
+                try await studio.run(studio.request(topic: topic, seed: seed), runID: runID, exportTo: outputURL)
+            }
+        }
+        let interrupt = Self.onInterrupt { task.cancel() }
+        defer { interrupt.cancel() }
+
+        let result: StoryStudio.Result
+        do {
+            result = try await task.value
+        } catch {
+            progress.finishLine()
+            if task.isCancelled || error is CancellationError {
+                print("stopped. Continue with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+                throw ExitCode(130)
+            }
+            fail(Self.describe(error) + "\nContinue after fixing it with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+        }
+        progress.finishLine()
+        summarize(result, progress: progress, providersOffline: studio.services.providers.isOffline)
+    }
+
+    private func summarize(_ result: StoryStudio.Result, progress: ProgressDisplay, providersOffline: Bool) {
+        let manifest = result.manifest
+        print("")
+        print("\"\(manifest.title)\" — \(String(format: "%.1f", manifest.videoDuration)) s of video")
+        if let qc = result.state.qc {
+            print("quality gate: \(qc.passed ? "passed" : "FAILED (exported because warn_only is set)") (\(qc.checks.count) checks)")
+        }
+        print("stages:")
+        for line in progress.stageSummary() { print("  \(line)") }
+        let usage = manifest.totalUsage
+        print(
+            "cache hits: \(progress.cacheHits) of \(progress.stagesSeen) stages; tokens: \(usage.totalTokens); "
+                + "cost: $\(String(format: "%.4f", manifest.totalCostUsd))")
+        print("wall time: \(String(format: "%.1f", progress.elapsed)) s")
+        print("files in \(result.outputDirectory.path):")
+        for file in manifest.files { print("  \(file.path) (\(file.bytes) bytes)") }
+        print("  manifest.json")
+        if providersOffline {
+            print("")
+            print("Made offline: the words come from a template writer and the pictures are procedural placeholders.")
+            print("For real models set OPENAI_API_KEY (or OPENAI_BASE_URL), run Ollama, or set ELEVENLABS_API_KEY.")
+        }
+    }
+
+    static func defaultStore() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/storyforge" }
+        return (environment["HOME"] ?? FileManager.default.currentDirectoryPath) + "/.cache/storyforge"
+    }
+
+    static func newRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date()) + "-" + UUID().uuidString.lowercased().prefix(4)
+    }
+
+    /// The most useful message of an error: the story error under a pipeline error, without the wrapping.
+    static func describe(_ error: any Error) -> String {
+        if let pipeline = error as? PipelineError {
+            if let story = pipeline.underlying as? StoryPipelineError {
+                return "stage \(pipeline.stageID.map(\.rawValue) ?? "?") failed: \(story.message)"
+            }
+            if let underlying = pipeline.underlying { return "\(pipeline.message): \(underlying)" }
+            return pipeline.message
+        }
+        if let story = error as? StoryPipelineError { return story.message }
+        return "\(error)"
+    }
+
+    /// Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of dying, so that the run stops cleanly.
+    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            print("\nstopping…")
+            handler()
+        }
+        source.resume()
+        return source
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+public import PipelineKit
+import ProviderKit
+import StoryModels
+
+/// Stage 1a: asks the text provider for candidate ideas about the request's topic, as structured JSON.
+///
+/// Parameters: none (the count is ``StoryRequest/ideaCount``).
+public struct GenerateIdeas: PipelineStage {
+    /// `ideas`.
+    public static let id: StageID = "ideas"
+    /// Bumped when the prompt or the decoding changes.
+    public static let version = 1
+
+    /// The shared services.
+    public let services: StoryServices
+
+    /// Creates the stage.
+    public init(services: StoryServices) {
+        self.services = services
+    }
+
+    struct Segment: Decodable {
+        var segment: String
+        var score: Double
+    }
+
+    struct Suggestion: Decodable {
+        var text: String
+        var score: Double
+    }
+
+    struct Draft: Decodable {
+        var title: String
+        var logline: String
+        var tone: String
+        var theme: String
+        var narrator: String
+        var targetAudience: String
+        var platforms: [Segment]
+        var regions: [Segment]
+        var ageGroups: [Segment]
+        var genders: [Segment]
+        var titles: [Suggestion]
+        var tags: [Suggestion]
+    }
+
+    struct Answer: Decodable {
+        var ideas: [Draft]
+    }
+
+    static func schema(count: Int) -> ProviderKit.JSONValue {
+        let score: ProviderKit.JSONValue = ["type": "number", "minimum": 0, "maximum": 100]
+        let segments: ProviderKit.JSONValue = [
+            "type": "array", "minItems": 2, "maxItems": 4,
+            "items": [
+                "type": "object", "properties": ["segment": ["type": "string"], "score": score],
+                "required": ["segment", "score"], "additionalProperties": false,
+            ],
+        ]
+        let suggestions: ProviderKit.JSONValue = [
+            "type": "array", "minItems": 3, "maxItems": 5,
+            "items": [
+                "type": "object", "properties": ["text": ["type": "string"], "score": score],
+                "required": ["text", "score"], "additionalProperties": false,
+            ],
+        ]
+        let text: ProviderKit.JSONValue = ["type": "string"]
+        let idea: ProviderKit.JSONValue = [
+            "type": "object",
+            "properties": [
+                "title": text, "logline": text, "tone": text, "theme": text, "narrator": text, "target_audience": text,
+                "platforms": segments, "regions": segments, "age_groups": segments, "genders": segments,
+                "titles": suggestions, "tags": suggestions,
+            ],
+            "required": [
+                "title", "logline", "tone", "theme", "narrator", "target_audience", "platforms", "regions",
+                "age_groups", "genders", "titles", "tags",
+            ],
+            "additionalProperties": false,
+        ]
+        return [
+            "type": "object",
+            "properties": [
+                "ideas": ["type": "array", "minItems": .number(Double(count)), "maxItems": .number(Double(count)), "items": idea]
+            ],
+            "required": ["ideas"], "additionalProperties": false,
+        ]
+    }
+
+    /// Writes the candidates into a fresh ``StoryState``, best first by ``ViralPotential/overall``.
+    public func run(_ request: StoryRequest, context: StageContext) async throws -> StoryState {
+        let stopwatch = StageStopwatch()
+        let count = max(1, min(request.ideaCount, 10))
+        let topic = request.topic.isEmpty ? "a surprising everyday moment" : request.topic
+        let chat = ChatRequest(
+            messages: [
+                .system(
+                    "You invent ideas for 45-second vertical story videos with a narrator. Answer with JSON only. "
+                        + "Scores are 0 to 100: how likely the idea is to be watched to the end and shared, per "
+                        + "platform (tiktok, youtube_shorts, instagram_reels), region, age group and gender. Titles "
+                        + "under 60 characters; tags are single words without #."),
+                .user("Topic: \(topic). Language: \(request.language). Give \(count) different ideas."),
+            ],
+            temperature: 0.9,
+            seed: request.seed,
+            responseFormat: .jsonSchema(name: "story_ideas", schema: Self.schema(count: count), strict: false)
+        )
+        let (answer, usage) = try await StructuredGeneration().generate(
+            Answer.self, with: services.providers.text, request: chat, what: "story ideas"
+        ) { answer in
+            if answer.ideas.isEmpty { return "ideas is empty; give \(count) ideas" }
+            if let blank = answer.ideas.firstIndex(where: { $0.title.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                return "ideas[\(blank)].title is empty"
+            }
+            return nil
+        }
+        var state = StoryState(request: request)
+        state.candidates = answer.ideas.map { draft in
+            let clamp: (Double) -> Double = { min(100, max(0, $0.isFinite ? $0 : 0)) }
+            let segments: ([Segment]) -> [SegmentScore] = { $0.map { SegmentScore(segment: $0.segment, score: clamp($0.score)) } }
+            let suggestions: ([Suggestion]) -> [ScoredSuggestion] = {
+                $0.map { ScoredSuggestion(text: $0.text, score: clamp($0.score)) }
+            }
+            return StoryIdea(
+                id: "idea-" + Digest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
+                title: draft.title.trimmingCharacters(in: .whitespacesAndNewlines),
+                logline: draft.logline, tone: draft.tone, theme: draft.theme, narrator: draft.narrator,
+                targetAudience: draft.targetAudience, language: request.language,
+                viralPotential: ViralPotential(
+                    platforms: segments(draft.platforms), regions: segments(draft.regions),
+                    ageGroups: segments(draft.ageGroups), genders: segments(draft.genders)),
+                titleSuggestions: suggestions(draft.titles), tagSuggestions: suggestions(draft.tags)
+            )
+        }
+        .sorted { $0.viralPotential.overall > $1.viralPotential.overall }
+        state.record(
+            .init(
+                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
+                duration: stopwatch.seconds, usage: usage))
+        return state
+    }
+}
+
+/// Stage 1b: picks the best candidate whose title is not already in the story library.
+///
+/// When every candidate repeats a known idea, the best one is kept and a warning logged.
+public struct SelectIdea: PipelineStage {
+    /// `select-idea`.
+    public static let id: StageID = "select-idea"
+    /// Bumped when the choice changes.
+    public static let version = 1
+
+    /// The shared services.
+    public let services: StoryServices
+
+    /// Creates the stage.
+    public init(services: StoryServices) {
+        self.services = services
+    }
+
+    /// Sets ``StoryState/idea``.
+    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
+        var state = input
+        guard let best = state.candidates.first else {
+            throw StoryPipelineError.missingInput("there are no candidate ideas: run the ideas stage first")
+        }
+        let known = try await services.library?.knownTitles() ?? []
+        if let fresh = state.candidates.first(where: { !known.contains(StoryLibrary.normalizedTitle($0.title)) }) {
+            state.idea = fresh
+        } else {
+            context.logger.warning(
+                "every candidate idea is already in the story library; keeping the best one",
+                metadata: ["story.idea_title": "\(best.title)"])
+            state.idea = best
+        }
+        return state
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import MediaIO
+public import PipelineKit
+import StoryModels
+import UpscaleKit
+
+/// Stage 7: enlarges each keyframe with UpscaleKit so that it covers the render size (aspect kept; the composer
+/// crops to fill), Lanczos-3 with the anti-ringing clamp. Keyframes already large enough are kept as they are.
+///
+/// Parameters: `width` (1080), `height` (1920): the render size; `kernel` (`lanczos3`).
+public struct UpscaleKeyframes: PipelineStage {
+    /// `upscale`.
+    public static let id: StageID = "upscale"
+    /// Bumped when the resampling changes.
+    public static let version = 1
+
+    /// Creates the stage.
+    public init() {}
+
+    /// Sets ``StoryState/upscaledKeyframes``.
+    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
+        let stopwatch = StageStopwatch()
+        var state = input
+        let keyframes = try state.require(state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
+        let width = Int(context.configuration.number("width") ?? 1080)
+        let height = Int(context.configuration.number("height") ?? 1920)
+        let kernelName = context.configuration.string("kernel") ?? "lanczos3"
+        guard let kernel = ResamplingKernel.allCases.first(where: { "\($0)" == kernelName }) else {
+            throw StoryPipelineError.invalidConfiguration(
+                "stages.upscale.parameters.kernel: unknown kernel \"\(kernelName)\" (one of "
+                    + ResamplingKernel.allCases.map { "\($0)" }.joined(separator: ", ") + ")")
+        }
+        var results: [ArtifactRef] = []
+        for (index, ref) in keyframes.enumerated() {
+            try context.checkCancellation()
+            let image = try ImageDecoder().decode(try await context.artifacts.data(for: ref)).pixels
+            let scale = max(Double(width) / Double(image.width), Double(height) / Double(image.height))
+            guard scale > 1.0001 else {
+                results.append(ref)
+                continue
+            }
+            let upscaler = Upscaler(
+                configuration: .init(
+                    kernel: kernel,
+                    target: .size(
+                        width: Int((Double(image.width) * scale).rounded(.up)),
+                        height: Int((Double(image.height) * scale).rounded(.up))),
+                    antiRinging: true))
+            let large = try await upscaler.upscale(image)
+            let png = try ImageEncoder(format: .png(.init(compressionLevel: 1))).encode(large)
+            results.append(try await context.artifacts.put(png, fileExtension: "png"))
+            context.reportProgress(fraction: Double(index + 1) / Double(keyframes.count), detail: "keyframe \(index + 1)")
+        }
+        state.upscaledKeyframes = results
+        state.record(.init(stage: Self.id.rawValue, provider: "upscalekit", model: kernelName, duration: stopwatch.seconds))
+        return state
+    }
+}
+
+/// Stage 8: renders the video with the MediaIO composer: Ken Burns motion per shot, crossfades centred on the shot
+/// boundaries, the voice (and looped, ducked music when given), burned karaoke subtitles, mastered to the target
+/// loudness.
+///
+/// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
+/// `loudness` (−14 LUFS), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
+public struct AssembleVideo: PipelineStage {
+    /// `assemble`.
+    public static let id: StageID = "assemble"
+    /// Bumped when the composition changes.
+    public static let version = 1
+
+    /// The shared services.
+    public let services: StoryServices
+
+    /// Creates the stage.
+    public init(services: StoryServices) {
+        self.services = services
+    }
+
+    /// Sets ``StoryState/video`` and ``StoryState/videoDuration``.
+    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
+        let stopwatch = StageStopwatch()
+        var state = input
+        let ffmpeg = try services.requireFFmpeg(for: Self.id.rawValue)
+        let shotlist = try state.require(state.shotlist, "the shot list", from: PlanShots.id.rawValue)
+        let voice = try state.require(state.voice, "the voice", from: SynthesizeVoice.id.rawValue)
+        let pictures = try state.require(
+            state.upscaledKeyframes ?? state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
+        guard pictures.count == shotlist.shots.count else {
+            throw StoryPipelineError.missingInput(
+                "there are \(pictures.count) keyframes for \(shotlist.shots.count) shots: rerun the keyframes stage")
+        }
+        let parameters = context.configuration
+        let settings = MediaIO.RenderSettings(
+            width: Int(parameters.number("width") ?? 1080), height: Int(parameters.number("height") ?? 1920),
+            frameRate: Int(parameters.number("fps") ?? 30), preset: parameters.string("preset") ?? "veryfast",
+            crf: Int(parameters.number("crf") ?? 20), loudnessTarget: parameters.number("loudness") ?? -14)
+        let fade = max(0, parameters.number("crossfade") ?? 0.5)
+        var music: URL?
+        if let path = parameters.string("music"), !path.isEmpty {
+            music = URL(fileURLWithPath: path)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw StoryPipelineError.invalidConfiguration("stages.assemble.parameters.music: cannot read \(path)")
+            }
+        }
+        let soft = parameters.string("subtitles") == "soft"
+
+        let directory = try services.scratchDirectory("assemble", context: context)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let voiceURL = try await services.file(for: voice.audio, in: context.artifacts, directory: directory, name: "voice.wav")
+        var subtitleURL: URL?
+        if let subtitles = state.subtitles {
+            subtitleURL = try await services.file(
+                for: subtitles.ass, in: context.artifacts, directory: directory, name: "subtitles.ass")
+        }
+        var shots: [VideoComposition.Shot] = []
+        var transitions: [VideoComposition.Transition] = []
+        let fades = (0..<max(0, shotlist.shots.count - 1)).map { index -> Double in
+            shotlist.shots[index + 1].transition == .cut ? 0 : fade
+        }
+        for (index, shot) in shotlist.shots.enumerated() {
+            let image = try await services.file(
+                for: pictures[index], in: context.artifacts, directory: directory, name: "shot-\(index).png")
+            // Each crossfade is centred on its boundary: a shot lasts half of each fade longer on either side.
+            let before = index > 0 ? fades[index - 1] / 2 : 0
+            let after = index < fades.count ? fades[index] / 2 : 0
+            shots.append(.init(image: image, duration: shot.duration + before + after, motion: Self.motion(shot.motion)))
+            if index < fades.count { transitions.append(fades[index] > 0 ? .crossfade(fades[index]) : .cut) }
+        }
+        let composition = VideoComposition(
+            shots: shots, transitions: transitions, voice: voiceURL, music: music, subtitles: subtitleURL,
+            subtitleMode: soft ? .soft : .burned)
+        let output = directory.appendingPathComponent("video.mp4")
+        let report: RenderReport
+        do {
+            report = try await VideoComposer(ffmpeg: ffmpeg).render(composition, settings: settings, to: output) {
+                context.reportProgress(fraction: $0, detail: "rendering")
+            }
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw StoryPipelineError.media("rendering the video failed: \(error)", underlying: error)
+        }
+        let video = try await context.artifacts.put(try Data(contentsOf: output), fileExtension: "mp4")
+        state.video = video
+        state.videoDuration = report.duration
+        state.record(.init(stage: Self.id.rawValue, provider: "ffmpeg", model: "libx264/\(settings.preset)", duration: stopwatch.seconds))
+        return state
+    }
+
+    static func motion(_ text: String) -> VideoComposition.Motion {
+        switch text.lowercased() {
+        case let value where value.contains("zoom out"): .zoomOut
+        case let value where value.contains("zoom"): .zoomIn
+        case let value where value.contains("left"): .pan(.left)
+        case let value where value.contains("right"): .pan(.right)
+        case let value where value.contains("up"): .pan(.up)
+        case let value where value.contains("down"): .pan(.down)
+        case let value where value.contains("still"): .still
+        default: .zoomIn
+        }
+    }
+}
+
+/// Stage 9: the quality gate. Checks the video's format, size, frame rate, A/V sync, loudness, true peak, black and
+/// frozen stretches and subtitle coverage; a failure fails the run with the report unless `warn_only` is set.
+///
+/// Parameters: `warn_only` (false), `width` (1080), `height` (1920), `fps` (30), `loudness` (−14).
+public struct QualityCheck: PipelineStage {
+    /// `qc`.
+    public static let id: StageID = "qc"
+    /// Bumped when the checks change.
+    public static let version = 1
+
+    /// The shared services.
+    public let services: StoryServices
+
+    /// Creates the stage.
+    public init(services: StoryServices) {
+        self.services = services
+    }
+
+    /// Sets ``StoryState/qc``.
+    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
+        let stopwatch = StageStopwatch()
+        var state = input
+        let ffmpeg = try services.requireFFmpeg(for: Self.id.rawValue)
+        let video = try state.require(state.video, "the video", from: AssembleVideo.id.rawValue)
+        let parameters = context.configuration
+        var thresholds = QualityGate.Thresholds()
+        thresholds.width = Int(parameters.number("width") ?? 1080)
+        thresholds.height = Int(parameters.number("height") ?? 1920)
+        thresholds.frameRate = parameters.number("fps") ?? 30
+        thresholds.loudnessTarget = parameters.number("loudness") ?? -14
+        let directory = try services.scratchDirectory("qc", context: context)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = try await services.file(for: video, in: context.artifacts, directory: directory, name: "video.mp4")
+        let cues = state.subtitles?.track.cues.map { SubtitleCue(start: $0.start, end: $0.end, text: $0.text) }
+        let report: MediaIO.QCReport
+        do {
+            report = try await QualityGate(ffmpeg: ffmpeg, thresholds: thresholds).check(
+                url, subtitles: cues, speechEnd: state.words?.last?.end)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw StoryPipelineError.media("the quality gate could not inspect the video: \(error)", underlying: error)
+        }
+        let summary = StoryModels.QCReport(
+            checks: report.checks.map {
+                .init(name: $0.kind.rawValue, passed: $0.passed, message: "measured \($0.measured); expected \($0.expected)")
+            },
+            warnings: [])
+        state.qc = summary
+        state.record(.init(stage: Self.id.rawValue, provider: "ffmpeg", model: "quality-gate", duration: stopwatch.seconds))
+        if !report.passed {
+            let failures = report.failures.map { "\($0.kind.rawValue) (measured \($0.measured), expected \($0.expected))" }
+            if parameters.bool("warn_only") == true {
+                state.qc?.warnings = failures.map { "failed: " + $0 }
+                context.logger.warning("the video failed the quality gate", metadata: ["qc.failures": "\(failures)"])
+            } else {
+                throw StoryPipelineError.qualityGate(
+                    "the video failed the quality gate: " + failures.joined(separator: "; ")
+                        + " (set stages.qc.parameters.warn_only to export anyway)")
+            }
+        }
+        return state
+    }
+}

@@ -1,0 +1,193 @@
+public import Foundation
+import GRDB
+public import StoryModels
+
+/// The story library: every exported idea, script, run and file, in one SQLite file (WAL mode, busy timeout 5 s).
+///
+/// The idea stage consults it so that a new run does not tell a story already told; hosts use it for history.
+///
+/// ```swift
+/// let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
+/// for run in try await library.runs() { print(run.id, run.title ?? "-", run.status) }
+/// ```
+public final class StoryLibrary: Sendable {
+    /// One run as the library knows it.
+    public struct RunSummary: Hashable, Sendable {
+        /// The run id.
+        public var id: String
+        /// The topic asked for.
+        public var topic: String
+        /// The seed.
+        public var seed: Int
+        /// `running`, `succeeded`, `failed` or `cancelled`.
+        public var status: String
+        /// The title of the exported story, once exported.
+        public var title: String?
+        /// Where the files were exported.
+        public var outputDirectory: String?
+        /// When the run started.
+        public var startedAt: Date
+        /// When it ended.
+        public var finishedAt: Date?
+        /// Why it failed.
+        public var error: String?
+    }
+
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating when missing) the library at `path`.
+    ///
+    /// - Throws: ``StoryPipelineError/library(_:underlying:)`` when the file cannot be opened or migrated.
+    public init(path: String) throws(StoryPipelineError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE idea (
+                            id TEXT PRIMARY KEY, title TEXT NOT NULL, normalized_title TEXT NOT NULL,
+                            logline TEXT NOT NULL, json BLOB NOT NULL, created_at DATETIME NOT NULL);
+                        CREATE INDEX idea_normalized_title ON idea(normalized_title);
+                        CREATE TABLE script (
+                            id TEXT PRIMARY KEY, idea_id TEXT NOT NULL, text TEXT NOT NULL, json BLOB NOT NULL,
+                            created_at DATETIME NOT NULL);
+                        CREATE TABLE run (
+                            id TEXT PRIMARY KEY, topic TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+                            idea_id TEXT, title TEXT, output_directory TEXT, started_at DATETIME NOT NULL,
+                            finished_at DATETIME, error TEXT);
+                        CREATE TABLE asset (
+                            run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE, path TEXT NOT NULL,
+                            bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, path));
+                        """)
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw .library("cannot open the story library at \(path): \(error)", underlying: error)
+        }
+    }
+
+    /// The form titles are compared in: lower case, letters and digits only, single spaces.
+    public static func normalizedTitle(_ title: String) -> String {
+        title.lowercased().split { !($0.isLetter || $0.isNumber) }.joined(separator: " ")
+    }
+
+    /// The normalised titles of every idea already exported.
+    public func knownTitles() async throws(StoryPipelineError) -> Set<String> {
+        try await read { db in Set(try String.fetchAll(db, sql: "SELECT normalized_title FROM idea")) }
+    }
+
+    /// The exported ideas, newest first.
+    public func ideas() async throws(StoryPipelineError) -> [StoryIdea] {
+        let blobs = try await read { db in try Data.fetchAll(db, sql: "SELECT json FROM idea ORDER BY created_at DESC") }
+        return blobs.compactMap { try? StoryJSON.decode(StoryIdea.self, from: $0) }
+    }
+
+    /// Notes that a run started (or resumed).
+    public func runStarted(id: String, topic: String, seed: Int, at date: Date = Date()) async throws(StoryPipelineError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO run (id, topic, seed, status, started_at) VALUES (?, ?, ?, 'running', ?)
+                    ON CONFLICT(id) DO UPDATE SET status = 'running', error = NULL, finished_at = NULL
+                    """,
+                arguments: [id, topic, seed, date])
+        }
+    }
+
+    /// Notes how a run ended.
+    public func runEnded(id: String, status: String, error: String? = nil, at date: Date = Date()) async throws(StoryPipelineError)
+    {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE run SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+                arguments: [status, error, date, id])
+        }
+    }
+
+    /// Records an export: the idea, the script, the run's title and output, and every file with its hash, in one
+    /// transaction.
+    public func recordExport(
+        runID: String, idea: StoryIdea, script: Script, manifest: ExportManifest, outputDirectory: URL,
+        at date: Date = Date()
+    ) async throws(StoryPipelineError) {
+        let ideaJSON: Data
+        let scriptJSON: Data
+        do {
+            ideaJSON = try StoryJSON.encode(idea)
+            scriptJSON = try StoryJSON.encode(script)
+        } catch {
+            throw .library("cannot encode the story for the library: \(error)", underlying: error)
+        }
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO idea (id, title, normalized_title, logline, json, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO NOTHING
+                    """,
+                arguments: [idea.id, idea.title, Self.normalizedTitle(idea.title), idea.logline, ideaJSON, date])
+            try db.execute(
+                sql: """
+                    INSERT INTO script (id, idea_id, text, json, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET text = excluded.text, json = excluded.json
+                    """,
+                arguments: [script.id, idea.id, script.current.text, scriptJSON, date])
+            try db.execute(
+                sql: """
+                    INSERT INTO run (id, topic, seed, status, started_at) VALUES (?, '', 0, 'succeeded', ?)
+                    ON CONFLICT(id) DO NOTHING
+                    """,
+                arguments: [runID, date])
+            try db.execute(
+                sql: "UPDATE run SET idea_id = ?, title = ?, output_directory = ? WHERE id = ?",
+                arguments: [idea.id, manifest.title, outputDirectory.path, runID])
+            try db.execute(sql: "DELETE FROM asset WHERE run_id = ?", arguments: [runID])
+            for file in manifest.files {
+                try db.execute(
+                    sql: "INSERT INTO asset (run_id, path, bytes, sha256) VALUES (?, ?, ?, ?)",
+                    arguments: [runID, file.path, file.bytes, file.sha256])
+            }
+        }
+    }
+
+    /// Every run, newest first.
+    public func runs() async throws(StoryPipelineError) -> [RunSummary] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY started_at DESC").map { row in
+                RunSummary(
+                    id: row["id"], topic: row["topic"], seed: row["seed"], status: row["status"], title: row["title"],
+                    outputDirectory: row["output_directory"], startedAt: row["started_at"],
+                    finishedAt: row["finished_at"], error: row["error"])
+            }
+        }
+    }
+
+    /// The files exported by a run: path, size and SHA-256.
+    public func assets(ofRun runID: String) async throws(StoryPipelineError) -> [ExportManifest.File] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path", arguments: [runID])
+                .map { ExportManifest.File(path: $0["path"], bytes: $0["bytes"], sha256: $0["sha256"]) }
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoryPipelineError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw .library("reading the story library failed: \(error)", underlying: error)
+        }
+    }
+
+    private func write(_ body: @escaping @Sendable (Database) throws -> Void) async throws(StoryPipelineError) {
+        do {
+            try await pool.write(body)
+        } catch {
+            throw .library("writing the story library failed: \(error)", underlying: error)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+public import Foundation
+public import Logging
+public import MediaIO
+public import PipelineKit
+import ProviderKit
+public import StoryModels
+
+/// The ready-made story-to-video run: the default pipeline over a store shared across runs, and the export.
+///
+/// ```swift
+/// let studio = try await StoryStudio.make(store: storeURL, configuration: StoryConfiguration())
+/// let request = studio.request(topic: "a lighthouse keeper's last night", seed: 7)
+/// let result = try await studio.run(request, runID: RunID(), exportTo: outputURL)
+/// print(result.manifest.title, result.outputDirectory.path)
+/// ```
+///
+/// The store holds `checkpoints.sqlite` (every stage's output, and the cache shared by all runs), `artifacts/`
+/// (audio, images, video by content hash), `library.sqlite` (the story library) and `work/` (scratch space). A rerun
+/// of the same request reuses every finished stage; ``resume(runID:exportTo:)`` continues an interrupted run.
+public struct StoryStudio: Sendable {
+    /// What the stages share.
+    public let services: StoryServices
+    /// The runner; subscribe to ``PipelineRunner/events()`` for progress.
+    public let runner: PipelineRunner
+    /// The store directory.
+    public let store: URL
+    /// The configuration.
+    public let configuration: StoryConfiguration
+
+    /// Creates a studio from parts.
+    ///
+    /// - Parameters:
+    ///   - store: the directory shared across runs; created when missing.
+    ///   - providers: the providers.
+    ///   - ffmpeg: ffmpeg for the media stages (`nil` makes them fail with a clear error).
+    ///   - logger: the logger for the runner and the stages.
+    public init(
+        store: URL, configuration: StoryConfiguration = StoryConfiguration(), providers: StoryProviders,
+        ffmpeg: FFmpeg?, logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = []
+    ) throws {
+        let fileManager = FileManager.default
+        let work = store.appendingPathComponent("work", isDirectory: true)
+        do {
+            try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
+        } catch {
+            throw StoryPipelineError.file("cannot create the store directory \(store.path): \(error)", underlying: error)
+        }
+        let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
+        self.store = store
+        self.configuration = configuration
+        self.services = StoryServices(providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work)
+        self.runner = PipelineRunner(
+            store: try SQLiteCheckpointStore(path: store.appendingPathComponent("checkpoints.sqlite").path),
+            artifacts: try FileSystemArtifactStore(root: store.appendingPathComponent("artifacts", isDirectory: true)),
+            configuration: .init(
+                durability: configuration.pipeline.durability ?? .sync, logger: logger,
+                pipeline: configuration.effectivePipeline, eventSinks: eventSinks)
+        )
+    }
+
+    /// Creates a studio with the providers the configuration selects and ffmpeg found on `PATH`.
+    ///
+    /// - Returns: the studio and one line per provider choice, saying what was chosen and why.
+    /// - Throws: ``StoryPipelineError`` with code `missingDependency` when ffmpeg (5.1+) or, for the offline voice,
+    ///   espeak-ng is missing, naming the package to install; `invalidConfiguration` for a bad selection.
+    public static func make(
+        store: URL, configuration: StoryConfiguration = StoryConfiguration(),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = []
+    ) async throws -> (studio: StoryStudio, notes: [String]) {
+        let (providers, notes) = try await StoryProviders.resolve(configuration.providers, environment: environment)
+        let ffmpeg: FFmpeg
+        do {
+            ffmpeg = try await FFmpeg.locate()
+        } catch {
+            throw StoryPipelineError.missingDependency(
+                "ffmpeg 5.1 or later is needed to make the video: install it (sudo apt-get install ffmpeg) or put it "
+                    + "on PATH (\(error))", underlying: error)
+        }
+        if providers.speechName == "espeak-ng" {
+            do {
+                _ = try await providers.speech.checkHealth()
+            } catch {
+                throw StoryPipelineError.missingDependency(
+                    "espeak-ng is needed for the offline voice: install it (sudo apt-get install espeak-ng) or set "
+                        + "ELEVENLABS_API_KEY or OPENAI_API_KEY for a cloud voice (\(error))", underlying: error)
+            }
+        }
+        let studio = try StoryStudio(
+            store: store, configuration: configuration, providers: providers, ffmpeg: ffmpeg, logger: logger,
+            eventSinks: eventSinks)
+        return (studio, notes)
+    }
+
+    /// A request from the configuration's `story` section, with `topic` and `seed` overriding it when given.
+    public func request(topic: String? = nil, seed: Int? = nil) -> StoryRequest {
+        StoryRequest(
+            topic: topic ?? configuration.story.topic ?? "",
+            seed: seed ?? configuration.story.seed ?? 0,
+            targetSeconds: configuration.story.targetSeconds ?? 45,
+            language: configuration.story.language ?? "en",
+            ideaCount: configuration.story.ideaCount ?? 3,
+            providers: services.providers.fingerprint)
+    }
+
+    /// The stages that call providers are retried on transient provider failures (rate limits, 5xx, timeouts).
+    static let providerRetry = RetryPolicy.exponentialJitter(maxAttempts: 3, initialDelay: .seconds(1)) { error in
+        guard let story = error as? StoryPipelineError, story.code == .provider else { return false }
+        return (story.underlying as? ProviderError)?.isRetryable ?? false
+    }
+
+    /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
+    /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own.
+    public func pipeline() -> Pipeline<StoryRequest, StoryState> {
+        let services = self.services
+        return Pipeline("story") {
+            GenerateIdeas(services: services).retry(Self.providerRetry)
+            SelectIdea(services: services)
+            WriteScript(services: services).retry(Self.providerRetry)
+            ReviseScript(services: services).retry(Self.providerRetry)
+            PlanShots(services: services).retry(Self.providerRetry)
+            SynthesizeVoice(services: services).retry(Self.providerRetry)
+            TimeWords(services: services).retry(Self.providerRetry)
+            PlanKeyframes()
+            ForEach(PaintKeyframe(services: services).retry(Self.providerRetry), maxConcurrency: 2)
+            CollectKeyframes(services: services)
+            UpscaleKeyframes()
+            AssembleVideo(services: services)
+            QualityCheck(services: services)
+        }
+    }
+
+    /// What a finished run made.
+    public struct Result: Sendable {
+        /// The run.
+        public var runID: RunID
+        /// Everything the stages made.
+        public var state: StoryState
+        /// The manifest written to the output directory.
+        public var manifest: ExportManifest
+        /// Where the files are.
+        public var outputDirectory: URL
+    }
+
+    /// Runs the pipeline for `request` and exports the result to `directory`.
+    public func run(_ request: StoryRequest, runID: RunID = RunID(), exportTo directory: URL) async throws -> Result {
+        try await services.library?.runStarted(id: runID.rawValue, topic: request.topic, seed: request.seed)
+        return try await finish(runID: runID, exportTo: directory) {
+            try await runner.run(pipeline(), input: request, runID: runID)
+        }
+    }
+
+    /// Continues an interrupted run and exports the result to `directory`.
+    public func resume(runID: RunID, exportTo directory: URL) async throws -> Result {
+        guard let record = try await runner.store.run(runID) else {
+            throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
+        }
+        let request = try? StoryJSON.decode(StoryRequest.self, from: record.input)
+        try await services.library?.runStarted(
+            id: runID.rawValue, topic: request?.topic ?? "", seed: request?.seed ?? 0)
+        return try await finish(runID: runID, exportTo: directory) {
+            try await runner.resume(pipeline(), runID: runID)
+        }
+    }
+
+    /// A dry run: which stages would come from the cache and which would run.
+    public func plan(_ request: StoryRequest) async throws -> PipelinePlan {
+        try await runner.plan(pipeline(), input: request)
+    }
+
+    private func finish(
+        runID: RunID, exportTo directory: URL, _ body: () async throws -> StoryState
+    ) async throws -> Result {
+        do {
+            let state = try await body()
+            let manifest = try await StoryExporter().export(
+                state, runID: runID, artifacts: runner.artifacts, to: directory)
+            if let idea = state.idea, let script = state.script {
+                try await services.library?.recordExport(
+                    runID: runID.rawValue, idea: idea, script: script, manifest: manifest, outputDirectory: directory)
+            }
+            try await services.library?.runEnded(id: runID.rawValue, status: "succeeded")
+            return Result(runID: runID, state: state, manifest: manifest, outputDirectory: directory)
+        } catch {
+            let cancelled = error is CancellationError || Task.isCancelled
+            try? await services.library?.runEnded(
+                id: runID.rawValue, status: cancelled ? "cancelled" : "failed", error: "\(error)")
+            throw error
+        }
+    }
+}
