@@ -190,8 +190,8 @@ let package = Package(
         .testTarget(
             name: "StoryPipelineTests",
             dependencies: [
-                "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "ProviderKitTestServer",
-                "story-demo",
+                "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "PipelineKitTesting",
+                "ProviderKitTestServer", "story-demo",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

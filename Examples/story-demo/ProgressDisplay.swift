@@ -18,6 +18,7 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         var current: (stage: String, weight: Double, fraction: Double)?
         var durations: [(stage: String, seconds: Double, note: String)] = []
         var cacheHits = 0
+        var retries: [String: Int] = [:]
         var stagesSeen = 0
         var lastDraw = ContinuousClock.now
         var lineOpen = false
@@ -43,7 +44,10 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
 
     func stageSummary() -> [String] {
         state.withLock { state in
-            state.durations.map { String(format: "%-16@ %7.2f s%@", $0.stage as NSString, $0.seconds, $0.note as NSString) }
+            state.durations.map { entry in
+                entry.stage.padding(toLength: max(16, entry.stage.count), withPad: " ", startingAt: 0)
+                    + String(format: "%7.2f s", entry.seconds) + entry.note
+            }
         }
     }
 
@@ -70,17 +74,21 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.durations.append((stage.rawValue, 0, "  (disabled)"))
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): disabled")
-            case .stageFinished(_, let stage, _, let duration, let attempts):
+            case .stageFinished(_, let stage, _, let duration, _):
                 state.stagesSeen += 1
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.current = nil
-                let note = attempts > 1 ? "  (\(attempts) attempts)" : ""
+                let retries = state.retries[stage.rawValue] ?? 0
+                let note = retries > 0 ? "  (\(retries) retries)" : ""
                 state.durations.append((stage.rawValue, Self.seconds(duration), note))
                 draw(
                     &state, totalWeight: totalWeight, force: true,
                     message: String(format: "%@: done in %.2f s", stage.rawValue, Self.seconds(duration)))
             case .retrying(_, let stage, _, let attempt, _, let error):
-                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): attempt \(attempt) failed (\(error)); retrying")
+                state.retries[stage.rawValue, default: 0] += 1
+                draw(
+                    &state, totalWeight: totalWeight, force: true,
+                    message: "\(stage.rawValue): attempt \(attempt) failed (\(error)); retrying")
             case .stageFailed(_, let stage, _, _, _):
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): failed")
             case .runStarted, .runFinished:
@@ -110,11 +118,12 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         let stage = state.current?.stage ?? "…"
         if interactive {
             let line = String(
-                format: "\r\u{1B}[2K[%3.0f%%] %@  %.1f s  %@", fraction * 100, stage as NSString, elapsed, eta as NSString)
+                format: "\r\u{1B}[2K[%3.0f%%] %@  %.1f s  %@", fraction * 100, stage as NSString, elapsed,
+                eta as NSString)
             FileHandle.standardOutput.write(Data(line.utf8))
             state.lineOpen = true
         } else if let message {
-            print(String(format: "[%3.0f%%] %6.1f s  %@", fraction * 100, elapsed, message as NSString))
+            say(String(format: "[%3.0f%%] %6.1f s  %@", fraction * 100, elapsed, message as NSString))
         }
     }
 

@@ -68,19 +68,29 @@ struct StoryDemo: AsyncParsableCommand {
                 fail("bad configuration: \(error.message)")
             }
         }
+        let storeURL = URL(fileURLWithPath: store ?? Self.defaultStore(), isDirectory: true)
+        if let resume, config == nil {
+            do {
+                if let saved = try StoryStudio.savedConfiguration(of: RunID(resume), in: storeURL) {
+                    configuration = saved
+                }
+            } catch {
+                fail("the saved configuration of run \(resume) is unreadable: \(error.message)")
+            }
+        }
         if let targetSeconds { configuration.story.targetSeconds = targetSeconds }
 
-        let storeURL = URL(fileURLWithPath: store ?? Self.defaultStore(), isDirectory: true)
         let progress = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         var logger = Logger(label: "storyforge.story-demo")
-        logger.logLevel = ProcessInfo.processInfo.environment["STORYFORGE_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["STORYFORGE_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
 
         let studio: StoryStudio
         do {
             let made = try await StoryStudio.make(
                 store: storeURL, configuration: configuration, logger: logger, eventSinks: [progress])
             studio = made.studio
-            for note in made.notes { print("  \(note)") }
+            for note in made.notes { say("  \(note)") }
         } catch let error as StoryPipelineError {
             fail(error.message)
         } catch {
@@ -94,15 +104,15 @@ struct StoryDemo: AsyncParsableCommand {
 
         if dryRun {
             do {
-                print(try await studio.plan(studio.request(topic: topic, seed: seed)))
+                say("\(try await studio.plan(studio.request(topic: topic, seed: seed)))")
             } catch {
                 fail("cannot plan the run: \(error)")
             }
             return
         }
 
-        print("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
-        print("store \(storeURL.path)")
+        say("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
+        say("store \(storeURL.path)")
         progress.start(totalStages: studio.pipeline().stages.count)
         let task = Task {
             if resume != nil {
@@ -120,10 +130,12 @@ struct StoryDemo: AsyncParsableCommand {
         } catch {
             progress.finishLine()
             if task.isCancelled || error is CancellationError {
-                print("stopped. Continue with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+                say("stopped. Continue with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
                 throw ExitCode(130)
             }
-            fail(Self.describe(error) + "\nContinue after fixing it with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+            fail(
+                Self.describe(error)
+                    + "\nContinue after fixing it with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
         }
         progress.finishLine()
         summarize(result, progress: progress, providersOffline: studio.services.providers.isOffline)
@@ -131,25 +143,27 @@ struct StoryDemo: AsyncParsableCommand {
 
     private func summarize(_ result: StoryStudio.Result, progress: ProgressDisplay, providersOffline: Bool) {
         let manifest = result.manifest
-        print("")
-        print("\"\(manifest.title)\" — \(String(format: "%.1f", manifest.videoDuration)) s of video")
+        say("")
+        say("\"\(manifest.title)\" — \(String(format: "%.1f", manifest.videoDuration)) s of video")
         if let qc = result.state.qc {
-            print("quality gate: \(qc.passed ? "passed" : "FAILED (exported because warn_only is set)") (\(qc.checks.count) checks)")
+            say(
+                "quality gate: \(qc.passed ? "passed" : "FAILED (exported because warn_only is set)") (\(qc.checks.count) checks)"
+            )
         }
-        print("stages:")
-        for line in progress.stageSummary() { print("  \(line)") }
+        say("stages:")
+        for line in progress.stageSummary() { say("  \(line)") }
         let usage = manifest.totalUsage
-        print(
+        say(
             "cache hits: \(progress.cacheHits) of \(progress.stagesSeen) stages; tokens: \(usage.totalTokens); "
                 + "cost: $\(String(format: "%.4f", manifest.totalCostUsd))")
-        print("wall time: \(String(format: "%.1f", progress.elapsed)) s")
-        print("files in \(result.outputDirectory.path):")
-        for file in manifest.files { print("  \(file.path) (\(file.bytes) bytes)") }
-        print("  manifest.json")
+        say("wall time: \(String(format: "%.1f", progress.elapsed)) s")
+        say("files in \(result.outputDirectory.path):")
+        for file in manifest.files { say("  \(file.path) (\(file.bytes) bytes)") }
+        say("  manifest.json")
         if providersOffline {
-            print("")
-            print("Made offline: the words come from a template writer and the pictures are procedural placeholders.")
-            print("For real models set OPENAI_API_KEY (or OPENAI_BASE_URL), run Ollama, or set ELEVENLABS_API_KEY.")
+            say("")
+            say("Made offline: the words come from a template writer and the pictures are procedural placeholders.")
+            say("For real models set OPENAI_API_KEY (or OPENAI_BASE_URL), run Ollama, or set ELEVENLABS_API_KEY.")
         }
     }
 
@@ -184,7 +198,7 @@ struct StoryDemo: AsyncParsableCommand {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
-            print("\nstopping…")
+            say("\nstopping…")
             handler()
         }
         source.resume()
@@ -195,4 +209,10 @@ struct StoryDemo: AsyncParsableCommand {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         Foundation.exit(1)
     }
+}
+
+/// Writes a line to standard output at once (unbuffered, even into a pipe), so that a supervisor sees progress as it
+/// happens.
+func say(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -30,7 +30,8 @@ struct StructuredGeneration: Sendable {
             do {
                 response = try await generator.generate(request)
             } catch let error as ProviderError {
-                throw StoryPipelineError.provider("the text provider failed while writing \(what): \(error)", underlying: error)
+                throw StoryPipelineError.provider(
+                    "the text provider failed while writing \(what): \(error)", underlying: error)
             }
             if let used = response.usage {
                 let previous = usage ?? .init(promptTokens: 0, completionTokens: 0)

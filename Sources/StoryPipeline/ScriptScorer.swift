@@ -53,14 +53,16 @@ public struct HeuristicScriptScorer: ScriptScorer {
         let longShare = lengths.isEmpty ? 1 : Double(lengths.filter { $0 > 30 }.count) / Double(lengths.count)
         let hardShare = words.isEmpty ? 1 : Double(words.filter { $0.count > 12 }.count) / Double(words.count)
         let clarity = max(
-            0, ((8...20).contains(mean) ? 100 : max(0, 100 - 6 * min(abs(mean - 8), abs(mean - 20)))) - 100 * longShare
+            0,
+            ((8...20).contains(mean) ? 100 : max(0, 100 - 6 * min(abs(mean - 8), abs(mean - 20)))) - 100 * longShare
                 - 200 * hardShare)
         if clarity < 60 { feedback.append("use shorter sentences and plainer words") }
 
         let feeling = sentences.filter { sentence in
             sentence.lowercased().split { !$0.isLetter }.contains { Self.feelingWords.contains(String($0)) }
         }
-        let emotionalImpact = sentences.isEmpty ? 0 : min(100, 40 + 80 * Double(feeling.count) / Double(sentences.count))
+        let emotionalImpact =
+            sentences.isEmpty ? 0 : min(100, 40 + 80 * Double(feeling.count) / Double(sentences.count))
         if emotionalImpact < 60 { feedback.append("let the listener feel something: name a sense or a feeling") }
 
         let leftovers = text.filter { $0.isNumber || "[]()*#_<>{}|/\\@".contains($0) }.count

@@ -24,7 +24,9 @@ public enum SpeechText {
         body = body.replacingOccurrences(of: #"!?\[([^\]]*)\]\([^)]*\)"#, with: "$1", options: .regularExpression)
         body = body.replacingOccurrences(of: #"\[[^\]]*\]"#, with: " ", options: .regularExpression)
         body = body.replacingOccurrences(of: #"\([^)]*\)"#, with: " ", options: .regularExpression)
-        body = body.replacingOccurrences(of: #"(?<![\w*])\*[^*\n]{1,40}\*(?![\w*])"#, with: "", options: .regularExpression)
+        // `*sighs*` at the start of a sentence is an action; `*ran*` inside one is emphasis.
+        body = body.replacingOccurrences(
+            of: #"(^|[.!?]\s+|\n)\*[^*\n]{1,40}\*\s*"#, with: "$1", options: .regularExpression)
         body = body.replacingOccurrences(of: #"[*_`~]+"#, with: "", options: .regularExpression)
         body = body.replacingOccurrences(of: #"https?://\S+"#, with: " ", options: .regularExpression)
         if language.lowercased().hasPrefix("en") {
@@ -58,7 +60,9 @@ public enum SpeechText {
     }
 
     static func spellNumbers(_ text: String) -> String {
-        guard let expression = try? NSRegularExpression(pattern: #"(\$)?(\d[\d,]*)(\.\d+)?(%| ?percent)?"#) else {
+        guard
+            let expression = try? NSRegularExpression(pattern: #"(\$)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%| ?percent)?"#)
+        else {
             return text
         }
         let source = text as NSString
@@ -76,7 +80,8 @@ public enum SpeechText {
                 continue
             }
             var spoken: String
-            if fraction == nil, !dollar, !percent, integerText.count == 4, (1100...2099).contains(value),
+            let grouped = source.substring(with: match.range(at: 2)).contains(",")
+            if fraction == nil, !dollar, !percent, !grouped, integerText.count == 4, (1100...2099).contains(value),
                 value % 100 != 0 || value < 2000
             {
                 spoken = year(value)
@@ -107,7 +112,9 @@ public enum SpeechText {
         if value < 1000 {
             return ones[value / 100] + " hundred" + (value % 100 == 0 ? "" : " " + words(value % 100))
         }
-        for (scale, name) in [(1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1000, "thousand")]
+        for (scale, name) in [
+            (1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1000, "thousand"),
+        ]
         where value >= scale {
             return words(value / scale) + " " + name + (value % scale == 0 ? "" : " " + words(value % scale))
         }

@@ -158,6 +158,8 @@ public struct StoryConfiguration: Sendable, Hashable {
             do {
                 configuration.pipeline = try PipelineConfiguration.decode(
                     json: try JSONSerialization.data(withJSONObject: pipeline))
+            } catch let error as PipelineError {
+                throw .invalidConfiguration("pipeline.\(error.message)", underlying: error)
             } catch let error as ConfigurationError {
                 throw .invalidConfiguration(
                     error.issues.map { "pipeline.\($0.description)" }.joined(separator: "; "), underlying: error)
@@ -177,6 +179,18 @@ public struct StoryConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("render: width and height must be even and 64…4096, got \(width)×\(height)")
         }
         return configuration
+    }
+
+    /// The configuration as a JSON document in the file format, which ``decode(json:)`` reads back.
+    public func jsonData() throws -> Data {
+        var object: [String: Any] = [:]
+        for (key, data) in [
+            ("story", try StoryJSON.encode(story)), ("providers", try StoryJSON.encode(providers)),
+            ("render", try StoryJSON.encode(render)), ("pipeline", try JSONEncoder().encode(pipeline)),
+        ] {
+            object[key] = try JSONSerialization.jsonObject(with: data)
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// The pipeline configuration with `render` copied into the parameters of the stages that use it.

@@ -31,7 +31,8 @@ public struct StoryExporter: Sendable {
         do {
             try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
-            throw StoryPipelineError.file("cannot create the output directory \(directory.path): \(error)", underlying: error)
+            throw StoryPipelineError.file(
+                "cannot create the output directory \(directory.path): \(error)", underlying: error)
         }
         defer { try? fileManager.removeItem(at: staging) }
 
@@ -71,7 +72,8 @@ public struct StoryExporter: Sendable {
             // Into place, manifest last: a directory with a manifest is complete.
             for file in files {
                 let target = directory.appendingPathComponent(file.path)
-                try fileManager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try fileManager.createDirectory(
+                    at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 if fileManager.fileExists(atPath: target.path) { try fileManager.removeItem(at: target) }
                 try fileManager.moveItem(at: staging.appendingPathComponent(file.path), to: target)
             }
@@ -92,7 +94,9 @@ public struct StoryExporter: Sendable {
         if let shots = state.shotlist?.shots {
             lines += ["## Shots", "", "| # | start | end | narration | picture |", "|--:|--:|--:|:--|:--|"]
             for shot in shots {
-                let cell = { (text: String) in text.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ") }
+                let cell = { (text: String) in
+                    text.replacingOccurrences(of: "|", with: "/").replacingOccurrences(of: "\n", with: " ")
+                }
                 lines.append(
                     "| \(shot.id + 1) | \(String(format: "%.2f", shot.start)) | \(String(format: "%.2f", shot.end)) | "
                         + "\(cell(shot.narration.text)) | \(cell(shot.visualPrompt)) |")

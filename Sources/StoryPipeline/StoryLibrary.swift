@@ -84,12 +84,15 @@ public final class StoryLibrary: Sendable {
 
     /// The exported ideas, newest first.
     public func ideas() async throws(StoryPipelineError) -> [StoryIdea] {
-        let blobs = try await read { db in try Data.fetchAll(db, sql: "SELECT json FROM idea ORDER BY created_at DESC") }
+        let blobs = try await read { db in try Data.fetchAll(db, sql: "SELECT json FROM idea ORDER BY created_at DESC")
+        }
         return blobs.compactMap { try? StoryJSON.decode(StoryIdea.self, from: $0) }
     }
 
     /// Notes that a run started (or resumed).
-    public func runStarted(id: String, topic: String, seed: Int, at date: Date = Date()) async throws(StoryPipelineError) {
+    public func runStarted(id: String, topic: String, seed: Int, at date: Date = Date())
+        async throws(StoryPipelineError)
+    {
         try await write { db in
             try db.execute(
                 sql: """
@@ -101,7 +104,8 @@ public final class StoryLibrary: Sendable {
     }
 
     /// Notes how a run ended.
-    public func runEnded(id: String, status: String, error: String? = nil, at date: Date = Date()) async throws(StoryPipelineError)
+    public func runEnded(id: String, status: String, error: String? = nil, at date: Date = Date())
+        async throws(StoryPipelineError)
     {
         try await write { db in
             try db.execute(
@@ -170,12 +174,16 @@ public final class StoryLibrary: Sendable {
     /// The files exported by a run: path, size and SHA-256.
     public func assets(ofRun runID: String) async throws(StoryPipelineError) -> [ExportManifest.File] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path", arguments: [runID])
-                .map { ExportManifest.File(path: $0["path"], bytes: $0["bytes"], sha256: $0["sha256"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path", arguments: [runID]
+            )
+            .map { ExportManifest.File(path: $0["path"], bytes: $0["bytes"], sha256: $0["sha256"]) }
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoryPipelineError) -> T {
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoryPipelineError)
+        -> T
+    {
         do {
             return try await pool.read(body)
         } catch {

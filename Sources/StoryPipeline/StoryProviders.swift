@@ -84,8 +84,9 @@ public struct StoryProviders: Sendable {
         public var espeakVoice: String
 
         /// Creates a selection.
-        public init(text: String = "auto", speech: String = "auto", images: String = "auto", espeakVoice: String = "en-us")
-        {
+        public init(
+            text: String = "auto", speech: String = "auto", images: String = "auto", espeakVoice: String = "en-us"
+        ) {
             self.text = text
             self.speech = speech
             self.images = images
@@ -98,11 +99,10 @@ public struct StoryProviders: Sendable {
         public static let offline = Selection(text: "template", speech: "espeak", images: "procedural")
 
         enum CodingKeys: String, CodingKey {
-            case text, speech, images
-            case espeakVoice = "espeak_voice"
+            case text, speech, images, espeakVoice
         }
 
-        /// Decodes a selection; missing fields mean `auto`.
+        /// Decodes a selection (with ``StoryModels/StoryJSON``'s snake_case keys); missing fields mean `auto`.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             text = try container.decodeIfPresent(String.self, forKey: .text) ?? "auto"
@@ -135,10 +135,13 @@ public struct StoryProviders: Sendable {
                 notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel) (OPENAI_* is set)")
             } else {
                 let ollamaConfiguration = OllamaProvider.Configuration.fromEnvironment(environment)
-                let ollama = OllamaProvider(configuration: ollamaConfiguration)
+                // The probe's failure is the expected answer on most machines: keep it out of the log.
+                var probeConfiguration = ollamaConfiguration
+                probeConfiguration.logger.logLevel = .critical
+                let probe = OllamaProvider(configuration: probeConfiguration)
                 let hostSet = environment["OLLAMA_HOST"].map { !$0.isEmpty } ?? false
-                if (try? await ollama.checkHealth()) != nil {
-                    providers.text = ollama
+                if (try? await probe.checkHealth()) != nil {
+                    providers.text = OllamaProvider(configuration: ollamaConfiguration)
                     providers.textName = "ollama"
                     providers.textModel = ollamaConfiguration.chatModel
                     notes.append("text: Ollama \(ollamaConfiguration.chatModel) at \(ollamaConfiguration.baseURL)")
@@ -153,7 +156,8 @@ public struct StoryProviders: Sendable {
             }
         case "openai":
             guard hasOpenAI || hasOpenAIBase else {
-                throw .invalidConfiguration("providers.text is \"openai\" but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set")
+                throw .invalidConfiguration(
+                    "providers.text is \"openai\" but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set")
             }
             providers.useOpenAIText(openAI, model: openAIConfiguration.chatModel)
             notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel)")

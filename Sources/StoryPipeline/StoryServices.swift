@@ -1,7 +1,7 @@
+import Crypto
 public import Foundation
 public import MediaIO
 import PipelineKit
-import Crypto
 
 /// What the story stages share: the providers, ffmpeg, the story library and a scratch directory.
 public struct StoryServices: Sendable {

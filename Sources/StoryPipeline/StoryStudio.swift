@@ -43,12 +43,18 @@ public struct StoryStudio: Sendable {
         do {
             try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
-            throw StoryPipelineError.file("cannot create the store directory \(store.path): \(error)", underlying: error)
+            throw StoryPipelineError.file(
+                "cannot create the store directory \(store.path): \(error)", underlying: error)
         }
         let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
         self.store = store
         self.configuration = configuration
         self.services = StoryServices(providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work)
+        let issues = configuration.effectivePipeline.issues(for: Self.stages(services: services))
+        guard issues.isEmpty else {
+            throw StoryPipelineError.invalidConfiguration(
+                issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
+        }
         self.runner = PipelineRunner(
             store: try SQLiteCheckpointStore(path: store.appendingPathComponent("checkpoints.sqlite").path),
             artifacts: try FileSystemArtifactStore(root: store.appendingPathComponent("artifacts", isDirectory: true)),
@@ -112,8 +118,13 @@ public struct StoryStudio: Sendable {
     /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
     /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own.
     public func pipeline() -> Pipeline<StoryRequest, StoryState> {
-        let services = self.services
-        return Pipeline("story") {
+        Self.pipeline(services: services)
+    }
+
+    static func stages(services: StoryServices) -> [AnyPipelineStage] { pipeline(services: services).stages }
+
+    static func pipeline(services: StoryServices) -> Pipeline<StoryRequest, StoryState> {
+        Pipeline("story") {
             GenerateIdeas(services: services).retry(Self.providerRetry)
             SelectIdea(services: services)
             WriteScript(services: services).retry(Self.providerRetry)
@@ -143,11 +154,37 @@ public struct StoryStudio: Sendable {
     }
 
     /// Runs the pipeline for `request` and exports the result to `directory`.
+    ///
+    /// The configuration is saved with the run (`runs/<id>.json` in the store), so that ``savedConfiguration(of:in:)``
+    /// can give a resume the settings the run started with.
     public func run(_ request: StoryRequest, runID: RunID = RunID(), exportTo directory: URL) async throws -> Result {
+        let saved = Self.configurationURL(of: runID, in: store)
+        do {
+            try FileManager.default.createDirectory(
+                at: saved.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try configuration.jsonData().write(to: saved, options: .atomic)
+        } catch {
+            throw StoryPipelineError.file(
+                "cannot save the run's configuration to \(saved.path): \(error)", underlying: error)
+        }
         try await services.library?.runStarted(id: runID.rawValue, topic: request.topic, seed: request.seed)
         return try await finish(runID: runID, exportTo: directory) {
             try await runner.run(pipeline(), input: request, runID: runID)
         }
+    }
+
+    /// The configuration a run in `store` started with, or `nil` when none was saved.
+    public static func savedConfiguration(of runID: RunID, in store: URL) throws(StoryPipelineError)
+        -> StoryConfiguration?
+    {
+        let url = configurationURL(of: runID, in: store)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try StoryConfiguration.load(contentsOf: url)
+    }
+
+    static func configurationURL(of runID: RunID, in store: URL) -> URL {
+        store.appendingPathComponent("runs", isDirectory: true)
+            .appendingPathComponent(FileNames.sanitized(runID.rawValue, fallback: "run") + ".json")
     }
 
     /// Continues an interrupted run and exports the result to `directory`.

@@ -25,8 +25,13 @@ public struct GenerateIdeas: PipelineStage {
         var score: Double
     }
 
-    struct Suggestion: Decodable {
-        var text: String
+    struct Title: Decodable {
+        var title: String
+        var score: Double
+    }
+
+    struct Tag: Decodable {
+        var tag: String
         var score: Double
     }
 
@@ -41,48 +46,66 @@ public struct GenerateIdeas: PipelineStage {
         var regions: [Segment]
         var ageGroups: [Segment]
         var genders: [Segment]
-        var titles: [Suggestion]
-        var tags: [Suggestion]
+        var titles: [Title]
+        var tags: [Tag]
     }
 
     struct Answer: Decodable {
         var ideas: [Draft]
     }
 
+    /// The segments each dimension of ``ViralPotential`` is scored for.
+    static let segments: [String: [String]] = [
+        "platforms": ["tiktok", "youtube_shorts", "instagram_reels"],
+        "regions": ["north_america", "europe", "latin_america", "asia_pacific"],
+        "age_groups": ["13-17", "18-24", "25-34", "35-54", "55+"],
+        "genders": ["female", "male"],
+    ]
+
     static func schema(count: Int) -> ProviderKit.JSONValue {
         let score: ProviderKit.JSONValue = ["type": "number", "minimum": 0, "maximum": 100]
-        let segments: ProviderKit.JSONValue = [
-            "type": "array", "minItems": 2, "maxItems": 4,
-            "items": [
-                "type": "object", "properties": ["segment": ["type": "string"], "score": score],
-                "required": ["segment", "score"], "additionalProperties": false,
-            ],
-        ]
-        let suggestions: ProviderKit.JSONValue = [
-            "type": "array", "minItems": 3, "maxItems": 5,
-            "items": [
-                "type": "object", "properties": ["text": ["type": "string"], "score": score],
-                "required": ["text", "score"], "additionalProperties": false,
-            ],
-        ]
+        func segments(_ names: [String]) -> ProviderKit.JSONValue {
+            [
+                "type": "array", "minItems": .number(Double(names.count)), "maxItems": .number(Double(names.count)),
+                "items": [
+                    "type": "object",
+                    "properties": [
+                        "segment": ["type": "string", "enum": .array(names.map { .string($0) })], "score": score,
+                    ],
+                    "required": ["segment", "score"], "additionalProperties": false,
+                ],
+            ]
+        }
+        func suggestions(_ key: String, maxLength: Int) -> ProviderKit.JSONValue {
+            [
+                "type": "array", "minItems": 3, "maxItems": 5,
+                "items": [
+                    "type": "object",
+                    "properties": [key: ["type": "string", "maxLength": .number(Double(maxLength))], "score": score],
+                    "required": [.string(key), "score"], "additionalProperties": false,
+                ],
+            ]
+        }
         let text: ProviderKit.JSONValue = ["type": "string"]
+        var properties: [String: ProviderKit.JSONValue] = [
+            "title": ["type": "string", "maxLength": 60], "logline": text, "tone": text, "theme": text,
+            "narrator": text, "target_audience": text, "titles": suggestions("title", maxLength: 60),
+            "tags": suggestions("tag", maxLength: 24),
+        ]
+        for (dimension, names) in Self.segments { properties[dimension] = segments(names) }
         let idea: ProviderKit.JSONValue = [
             "type": "object",
-            "properties": [
-                "title": text, "logline": text, "tone": text, "theme": text, "narrator": text, "target_audience": text,
-                "platforms": segments, "regions": segments, "age_groups": segments, "genders": segments,
-                "titles": suggestions, "tags": suggestions,
-            ],
-            "required": [
-                "title", "logline", "tone", "theme", "narrator", "target_audience", "platforms", "regions",
-                "age_groups", "genders", "titles", "tags",
-            ],
+            "properties": .object(properties),
+            "required": .array(properties.keys.sorted().map { .string($0) }),
             "additionalProperties": false,
         ]
         return [
             "type": "object",
             "properties": [
-                "ideas": ["type": "array", "minItems": .number(Double(count)), "maxItems": .number(Double(count)), "items": idea]
+                "ideas": [
+                    "type": "array", "minItems": .number(Double(count)), "maxItems": .number(Double(count)),
+                    "items": idea,
+                ]
             ],
             "required": ["ideas"], "additionalProperties": false,
         ]
@@ -96,11 +119,12 @@ public struct GenerateIdeas: PipelineStage {
         let chat = ChatRequest(
             messages: [
                 .system(
-                    "You invent ideas for 45-second vertical story videos with a narrator. Answer with JSON only. "
-                        + "Scores are 0 to 100: how likely the idea is to be watched to the end and shared, per "
-                        + "platform (tiktok, youtube_shorts, instagram_reels), region, age group and gender. Titles "
-                        + "under 60 characters; tags are single words without #."),
-                .user("Topic: \(topic). Language: \(request.language). Give \(count) different ideas."),
+                    "You invent ideas for short vertical story videos with one narrator. Give \(count) different "
+                        + "ideas, written in the language \(request.language), as JSON only. Scores are 0 to 100: how "
+                        + "likely the idea is to be watched to the end and shared, per platform, region, age group "
+                        + "and gender. Titles under 60 characters; tags are single words without #. The user "
+                        + "message is the topic."),
+                .user(topic),
             ],
             temperature: 0.9,
             seed: request.seed,
@@ -118,10 +142,11 @@ public struct GenerateIdeas: PipelineStage {
         var state = StoryState(request: request)
         state.candidates = answer.ideas.map { draft in
             let clamp: (Double) -> Double = { min(100, max(0, $0.isFinite ? $0 : 0)) }
-            let segments: ([Segment]) -> [SegmentScore] = { $0.map { SegmentScore(segment: $0.segment, score: clamp($0.score)) } }
-            let suggestions: ([Suggestion]) -> [ScoredSuggestion] = {
-                $0.map { ScoredSuggestion(text: $0.text, score: clamp($0.score)) }
+            let segments: ([Segment]) -> [SegmentScore] = {
+                $0.map { SegmentScore(segment: $0.segment, score: clamp($0.score)) }
             }
+            let titles = draft.titles.map { ScoredSuggestion(text: $0.title, score: clamp($0.score)) }
+            let tags = draft.tags.map { ScoredSuggestion(text: $0.tag, score: clamp($0.score)) }
             return StoryIdea(
                 id: "idea-" + Digest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
                 title: draft.title.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -130,7 +155,7 @@ public struct GenerateIdeas: PipelineStage {
                 viralPotential: ViralPotential(
                     platforms: segments(draft.platforms), regions: segments(draft.regions),
                     ageGroups: segments(draft.ageGroups), genders: segments(draft.genders)),
-                titleSuggestions: suggestions(draft.titles), tagSuggestions: suggestions(draft.tags)
+                titleSuggestions: titles, tagSuggestions: tags
             )
         }
         .sorted { $0.viralPotential.overall > $1.viralPotential.overall }

@@ -6,20 +6,14 @@ public import StoryModels
 
 /// One keyframe to paint: the fan-out's element.
 public struct KeyframeJob: Codable, Hashable, Sendable {
-    /// The prompt, negative prompt, style and seed.
+    /// The prompt and seed (style and negative prompt come from the `keyframes` stage's parameters when empty).
     public var prompt: KeyframePrompt
-    /// The size to ask the image provider for.
-    public var width: Int
-    /// The size to ask the image provider for.
-    public var height: Int
     /// The story state the fan-out started from, kept in the artifact store so that the jobs stay small.
     public var state: ArtifactRef
 
     /// Creates a job.
-    public init(prompt: KeyframePrompt, width: Int, height: Int, state: ArtifactRef) {
+    public init(prompt: KeyframePrompt, state: ArtifactRef) {
         self.prompt = prompt
-        self.width = width
-        self.height = height
         self.state = state
     }
 }
@@ -41,11 +35,8 @@ public struct KeyframeImage: Codable, Hashable, Sendable {
     }
 }
 
-/// Stage 6a: one keyframe prompt per shot, all sharing a style prompt and a seed derived from the request's, so that
-/// characters and look stay consistent.
-///
-/// Parameters: `width` (540), `height` (960): the generation size, enlarged to the render size by the upscale stage;
-/// `style` (a cinematic default); `negative_prompt`.
+/// Stage 6a: one keyframe prompt per shot, each with a seed derived from the request's; the painting stage adds one
+/// style prompt shared by all, so that characters and look stay consistent.
 public struct PlanKeyframes: PipelineStage {
     /// `keyframe-plan`.
     public static let id: StageID = "keyframe-plan"
@@ -62,29 +53,22 @@ public struct PlanKeyframes: PipelineStage {
     /// Returns one job per shot.
     public func run(_ input: StoryState, context: StageContext) async throws -> [KeyframeJob] {
         let shotlist = try input.require(input.shotlist, "the shot list", from: PlanShots.id.rawValue)
-        let width = Int(context.configuration.number("width") ?? 540)
-        let height = Int(context.configuration.number("height") ?? 960)
-        guard (16...4096).contains(width), (16...4096).contains(height) else {
-            throw StoryPipelineError.invalidConfiguration(
-                "stages.keyframes.parameters: width and height must be 16…4096, got \(width)×\(height)")
-        }
-        let style = context.configuration.string("style") ?? Self.defaultStyle
-        let negative = context.configuration.string("negative_prompt") ?? "text, watermark, logo, blurry, deformed"
         var state = input
         state.keyframePrompts = shotlist.shots.map { shot in
             KeyframePrompt(
-                shotId: shot.id, prompt: "\(shot.visualPrompt). Mood: \(shot.mood).", negativePrompt: negative,
-                style: style, seed: UInt64(truncatingIfNeeded: input.request.seed) &* 1000 &+ UInt64(shot.id))
+                shotId: shot.id, prompt: "\(shot.visualPrompt). Mood: \(shot.mood).",
+                seed: UInt64(truncatingIfNeeded: input.request.seed) &* 1000 &+ UInt64(shot.id))
         }
         let stateRef = try await context.artifacts.put(StoryJSON.encode(state), fileExtension: "json")
-        return (state.keyframePrompts ?? []).map {
-            KeyframeJob(prompt: $0, width: width, height: height, state: stateRef)
-        }
+        return (state.keyframePrompts ?? []).map { KeyframeJob(prompt: $0, state: stateRef) }
     }
 }
 
 /// Stage 6b: paints one keyframe with the configured ``ImageGenerator``; run under `ForEach` so each is
 /// checkpointed on its own.
+///
+/// Parameters: `width` (540), `height` (960): the size asked of the image provider (the upscale stage enlarges it to
+/// the render size); `style` (a cinematic default shared by every shot); `negative_prompt`.
 public struct PaintKeyframe: PipelineStage {
     /// `keyframes`.
     public static let id: StageID = "keyframes"
@@ -101,13 +85,26 @@ public struct PaintKeyframe: PipelineStage {
 
     /// Paints the job's keyframe, checks it decodes, and stores it.
     public func run(_ job: KeyframeJob, context: StageContext) async throws -> KeyframeImage {
-        let prompt = [job.prompt.prompt, job.prompt.style].filter { !$0.isEmpty }.joined(separator: ". ")
+        let width = Int(context.configuration.number("width") ?? 540)
+        let height = Int(context.configuration.number("height") ?? 960)
+        guard (16...4096).contains(width), (16...4096).contains(height) else {
+            throw StoryPipelineError.invalidConfiguration(
+                "stages.keyframes.parameters: width and height must be 16…4096, got \(width)×\(height)")
+        }
+        let style =
+            job.prompt.style.isEmpty
+            ? context.configuration.string("style") ?? PlanKeyframes.defaultStyle : job.prompt.style
+        let negative =
+            job.prompt.negativePrompt.isEmpty
+            ? context.configuration.string("negative_prompt") ?? "text, watermark, logo, blurry, deformed"
+            : job.prompt.negativePrompt
+        let prompt = [job.prompt.prompt, style].filter { !$0.isEmpty }.joined(separator: ". ")
         let images: [GeneratedImage]
         do {
             images = try await services.providers.images.generateImages(
                 ImageRequest(
-                    prompt: prompt, negativePrompt: job.prompt.negativePrompt.isEmpty ? nil : job.prompt.negativePrompt,
-                    width: job.width, height: job.height, seed: Int(truncatingIfNeeded: job.prompt.seed), count: 1))
+                    prompt: prompt, negativePrompt: negative.isEmpty ? nil : negative, width: width, height: height,
+                    seed: Int(truncatingIfNeeded: job.prompt.seed), count: 1))
         } catch let error as ProviderError {
             throw StoryPipelineError.provider(
                 "the image provider failed on shot \(job.prompt.shotId): \(error)", underlying: error)
@@ -122,7 +119,8 @@ public struct PaintKeyframe: PipelineStage {
             throw StoryPipelineError.media(
                 "the image for shot \(job.prompt.shotId) is not a readable PNG or JPEG: \(error)", underlying: error)
         }
-        let png = try ImageEncoder(format: .png(.init(compressionLevel: 3))).encode(decoded.pixels.converted(to: .rgb, componentType: .uint8))
+        let png = try ImageEncoder(format: .png(.init(compressionLevel: 3))).encode(
+            decoded.pixels.converted(to: .rgb, componentType: .uint8))
         let ref = try await context.artifacts.put(png, fileExtension: "png")
         return KeyframeImage(shotId: job.prompt.shotId, image: ref, state: job.state)
     }

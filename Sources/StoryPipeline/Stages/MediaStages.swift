@@ -49,10 +49,12 @@ public struct UpscaleKeyframes: PipelineStage {
             let large = try await upscaler.upscale(image)
             let png = try ImageEncoder(format: .png(.init(compressionLevel: 1))).encode(large)
             results.append(try await context.artifacts.put(png, fileExtension: "png"))
-            context.reportProgress(fraction: Double(index + 1) / Double(keyframes.count), detail: "keyframe \(index + 1)")
+            context.reportProgress(
+                fraction: Double(index + 1) / Double(keyframes.count), detail: "keyframe \(index + 1)")
         }
         state.upscaledKeyframes = results
-        state.record(.init(stage: Self.id.rawValue, provider: "upscalekit", model: kernelName, duration: stopwatch.seconds))
+        state.record(
+            .init(stage: Self.id.rawValue, provider: "upscalekit", model: kernelName, duration: stopwatch.seconds))
         return state
     }
 }
@@ -62,7 +64,7 @@ public struct UpscaleKeyframes: PipelineStage {
 /// loudness.
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
-/// `loudness` (−14 LUFS), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
+/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
 public struct AssembleVideo: PipelineStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
@@ -94,7 +96,9 @@ public struct AssembleVideo: PipelineStage {
         let settings = MediaIO.RenderSettings(
             width: Int(parameters.number("width") ?? 1080), height: Int(parameters.number("height") ?? 1920),
             frameRate: Int(parameters.number("fps") ?? 30), preset: parameters.string("preset") ?? "veryfast",
-            crf: Int(parameters.number("crf") ?? 20), loudnessTarget: parameters.number("loudness") ?? -14)
+            crf: Int(parameters.number("crf") ?? 20), loudnessTarget: parameters.number("loudness") ?? -14,
+            // AAC encoding lifts true peaks by a few tenths of a dB: master 0.5 dB under the gate's −1 dBTP.
+            truePeakCeiling: parameters.number("true_peak") ?? -1.5)
         let fade = max(0, parameters.number("crossfade") ?? 0.5)
         var music: URL?
         if let path = parameters.string("music"), !path.isEmpty {
@@ -107,7 +111,8 @@ public struct AssembleVideo: PipelineStage {
 
         let directory = try services.scratchDirectory("assemble", context: context)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let voiceURL = try await services.file(for: voice.audio, in: context.artifacts, directory: directory, name: "voice.wav")
+        let voiceURL = try await services.file(
+            for: voice.audio, in: context.artifacts, directory: directory, name: "voice.wav")
         var subtitleURL: URL?
         if let subtitles = state.subtitles {
             subtitleURL = try await services.file(
@@ -124,7 +129,8 @@ public struct AssembleVideo: PipelineStage {
             // Each crossfade is centred on its boundary: a shot lasts half of each fade longer on either side.
             let before = index > 0 ? fades[index - 1] / 2 : 0
             let after = index < fades.count ? fades[index] / 2 : 0
-            shots.append(.init(image: image, duration: shot.duration + before + after, motion: Self.motion(shot.motion)))
+            shots.append(
+                .init(image: image, duration: shot.duration + before + after, motion: Self.motion(shot.motion)))
             if index < fades.count { transitions.append(fades[index] > 0 ? .crossfade(fades[index]) : .cut) }
         }
         let composition = VideoComposition(
@@ -144,7 +150,10 @@ public struct AssembleVideo: PipelineStage {
         let video = try await context.artifacts.put(try Data(contentsOf: output), fileExtension: "mp4")
         state.video = video
         state.videoDuration = report.duration
-        state.record(.init(stage: Self.id.rawValue, provider: "ffmpeg", model: "libx264/\(settings.preset)", duration: stopwatch.seconds))
+        state.record(
+            .init(
+                stage: Self.id.rawValue, provider: "ffmpeg", model: "libx264/\(settings.preset)",
+                duration: stopwatch.seconds))
         return state
     }
 
@@ -207,13 +216,18 @@ public struct QualityCheck: PipelineStage {
         }
         let summary = StoryModels.QCReport(
             checks: report.checks.map {
-                .init(name: $0.kind.rawValue, passed: $0.passed, message: "measured \($0.measured); expected \($0.expected)")
+                .init(
+                    name: $0.kind.rawValue, passed: $0.passed,
+                    message: "measured \($0.measured); expected \($0.expected)")
             },
             warnings: [])
         state.qc = summary
-        state.record(.init(stage: Self.id.rawValue, provider: "ffmpeg", model: "quality-gate", duration: stopwatch.seconds))
+        state.record(
+            .init(stage: Self.id.rawValue, provider: "ffmpeg", model: "quality-gate", duration: stopwatch.seconds))
         if !report.passed {
-            let failures = report.failures.map { "\($0.kind.rawValue) (measured \($0.measured), expected \($0.expected))" }
+            let failures = report.failures.map {
+                "\($0.kind.rawValue) (measured \($0.measured), expected \($0.expected))"
+            }
             if parameters.bool("warn_only") == true {
                 state.qc?.warnings = failures.map { "failed: " + $0 }
                 context.logger.warning("the video failed the quality gate", metadata: ["qc.failures": "\(failures)"])

@@ -91,7 +91,9 @@ public struct PlanShots: PipelineStage {
             Answer.self, with: services.providers.text, request: chat, what: "shot plan"
         ) { answer in
             if answer.shots.count != count { return "there are \(answer.shots.count) shots; give exactly \(count)" }
-            if let blank = answer.shots.firstIndex(where: { $0.visualPrompt.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            if let blank = answer.shots.firstIndex(where: {
+                $0.visualPrompt.trimmingCharacters(in: .whitespaces).isEmpty
+            }) {
                 return "shots[\(blank)].visual_prompt is empty"
             }
             return nil
@@ -130,58 +132,51 @@ public struct PlanShots: PipelineStage {
         text.split(whereSeparator: \.isWhitespace).filter { $0.contains { $0.isLetter || $0.isNumber } }
     }
 
-    /// Groups sentences into pieces of narration between `minimum` and `maximum` seconds, closing a piece once it
-    /// reaches `preferred`; sentences longer than `maximum` are cut at commas, then into equal runs of words.
-    static func split(_ text: String, language: String, minimum: Double, maximum: Double, preferred: Double) -> [String] {
-        let seconds = { (piece: String) in SpeakingRate.estimatedDuration(of: piece, language: language) }
-        var units: [String] = []
-        for sentence in HeuristicScriptScorer.sentences(text) {
-            if seconds(sentence) <= maximum {
-                units.append(sentence)
-                continue
+    /// Cuts the narration into pieces of `minimum`…`maximum` seconds: a piece ends at the first sentence end after
+    /// `preferred` seconds; when the next word would pass `maximum`, it ends at the last sentence end, else the last
+    /// comma, else the last word that keeps it at least `minimum` long. A short last piece joins the one before, or
+    /// shares its words with it evenly when together they would be too long.
+    static func split(_ text: String, language: String, minimum: Double, maximum: Double, preferred: Double) -> [String]
+    {
+        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !words.isEmpty else { return [] }
+        func seconds(_ range: Range<Int>) -> Double {
+            SpeakingRate.estimatedDuration(of: words[range].joined(separator: " "), language: language)
+        }
+        func endsSentence(_ index: Int) -> Bool { words[index].last.map { ".!?".contains($0) } ?? false }
+        func endsClause(_ index: Int) -> Bool { words[index].last.map { ",;:".contains($0) } ?? false }
+        var pieces: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index < words.count {
+            let end = index + 1
+            if endsSentence(index), seconds(start..<end) >= preferred {
+                pieces.append(start..<end)
+                start = end
+            } else if end < words.count, seconds(start..<(end + 1)) > maximum {
+                let candidates = (start + 1...end).filter { seconds(start..<$0) >= minimum }
+                let cut =
+                    candidates.last { endsSentence($0 - 1) } ?? candidates.last { endsClause($0 - 1) } ?? end
+                pieces.append(start..<cut)
+                start = cut
             }
-            var clause = ""
-            for part in sentence.split(separator: ",", omittingEmptySubsequences: true) {
-                let candidate = clause.isEmpty ? String(part) : clause + "," + part
-                if !clause.isEmpty, seconds(candidate) > maximum {
-                    units.append(clause.trimmingCharacters(in: .whitespaces) + ",")
-                    clause = String(part)
+            index += 1
+        }
+        if start < words.count {
+            let last = start..<words.count
+            if let previous = pieces.last, seconds(last) < minimum {
+                let joined = previous.lowerBound..<words.count
+                if seconds(joined) <= maximum {
+                    pieces[pieces.count - 1] = joined
                 } else {
-                    clause = candidate
+                    let middle = joined.lowerBound + joined.count / 2
+                    pieces[pieces.count - 1] = joined.lowerBound..<middle
+                    pieces.append(middle..<words.count)
                 }
-            }
-            if !clause.isEmpty { units.append(clause.trimmingCharacters(in: .whitespaces)) }
-        }
-        // Anything still too long is cut into equal runs of words.
-        units = units.flatMap { unit -> [String] in
-            guard seconds(unit) > maximum else { return [unit] }
-            let words = unit.split(separator: " ")
-            let parts = Int((seconds(unit) / preferred).rounded(.up))
-            let size = max(1, Int((Double(words.count) / Double(parts)).rounded(.up)))
-            return stride(from: 0, to: words.count, by: size).map { words[$0..<min(words.count, $0 + size)].joined(separator: " ") }
-        }
-        var pieces: [String] = []
-        var current = ""
-        for unit in units {
-            let candidate = current.isEmpty ? unit : current + " " + unit
-            if !current.isEmpty, seconds(candidate) > maximum {
-                pieces.append(current)
-                current = unit
             } else {
-                current = candidate
-            }
-            if seconds(current) >= preferred {
-                pieces.append(current)
-                current = ""
+                pieces.append(last)
             }
         }
-        if !current.isEmpty {
-            if let last = pieces.last, seconds(current) < minimum, seconds(last + " " + current) <= maximum {
-                pieces[pieces.count - 1] = last + " " + current
-            } else {
-                pieces.append(current)
-            }
-        }
-        return pieces
+        return pieces.map { words[$0].joined(separator: " ") }
     }
 }

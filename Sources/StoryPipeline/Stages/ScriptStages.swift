@@ -36,7 +36,7 @@ public struct WriteScript: PipelineStage {
             "type": "object",
             "properties": [
                 "title": ["type": "string"],
-                "narration": ["type": "string", "minLength": .number(Double(targetWords * 5))],
+                "narration": ["type": "string", "minLength": .number(Double(targetWords * 6))],
             ],
             "required": ["title", "narration"], "additionalProperties": false,
         ]
@@ -44,9 +44,11 @@ public struct WriteScript: PipelineStage {
             messages: [
                 .system(
                     "You write narration for a vertical story video, read by one narrator. About \(targetWords) "
-                        + "words, in \(language). Plain sentences only: no headings, lists, stage directions, speaker "
-                        + "names or emoji. Open with a hook, build to a turn, end on an image. Answer with JSON only."),
-                .user("Story: \(idea.title). \(idea.logline) Tone: \(idea.tone). Narrator: \(idea.narrator)."),
+                        + "words, in the language \(language). Plain sentences only: no headings, lists, stage "
+                        + "directions, speaker names or emoji. Open with a hook, build to a turn, end on an image. "
+                        + "Tone: \(idea.tone). Narrator: \(idea.narrator). Answer with JSON only. The user message is "
+                        + "the story's title and premise."),
+                .user("\(idea.title). \(idea.logline)"),
             ],
             temperature: 0.8,
             seed: state.request.seed,
@@ -63,7 +65,9 @@ public struct WriteScript: PipelineStage {
             return nil
         }
         let text = Self.fitted(answer.narration, targetSeconds: state.request.targetSeconds, language: language)
-        state.script = Script(id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language, generated: text)
+        state.script = Script(
+            id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
+            generated: text)
         state.record(
             .init(
                 stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
@@ -74,7 +78,9 @@ public struct WriteScript: PipelineStage {
     /// Cuts `text` at a sentence boundary when it runs more than 30 % over `targetSeconds`.
     static func fitted(_ text: String, targetSeconds: Double, language: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard SpeakingRate.estimatedDuration(of: trimmed, language: language) > targetSeconds * 1.3 else { return trimmed }
+        guard SpeakingRate.estimatedDuration(of: trimmed, language: language) > targetSeconds * 1.3 else {
+            return trimmed
+        }
         var kept: [String] = []
         for sentence in HeuristicScriptScorer.sentences(trimmed) {
             let candidate = (kept + [sentence]).joined(separator: " ")
@@ -145,7 +151,8 @@ public struct ReviseScript: PipelineStage {
                 responseFormat: .jsonSchema(
                     name: "revised_script",
                     schema: [
-                        "type": "object", "properties": ["narration": ["type": "string", "minLength": .number(Double(best.text.count))]],
+                        "type": "object",
+                        "properties": ["narration": ["type": "string", "minLength": .number(Double(best.text.count))]],
                         "required": ["narration"], "additionalProperties": false,
                     ], strict: false)
             )

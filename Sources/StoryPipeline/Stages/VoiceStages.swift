@@ -1,6 +1,6 @@
 import Foundation
-public import PipelineKit
 import MediaIO
+public import PipelineKit
 import ProviderKit
 import StoryModels
 
@@ -77,7 +77,9 @@ public struct SynthesizeVoice: PipelineStage {
         let source = directory.appendingPathComponent("speech.\(speech.format.rawValue)")
         let wav = directory.appendingPathComponent("speech.wav")
         try speech.audio.write(to: source)
-        _ = try await ffmpeg.run(["-i", "file:" + source.path, "-ac", "1", "-c:a", "pcm_s16le", "-y", "file:" + wav.path])
+        _ = try await ffmpeg.run([
+            "-i", "file:" + source.path, "-ac", "1", "-c:a", "pcm_s16le", "-y", "file:" + wav.path,
+        ])
         return try WAV.read(from: wav)
     }
 

@@ -78,14 +78,20 @@ public struct TemplateStoryWriter: TextGenerator {
 private struct Writer {
     var random: SeededGenerator
     let keywords: [String]
+    /// The hero and place of this answer: the ones the prompt already names (so that a shot list follows its
+    /// script), else chosen by the seed.
+    let hero: (intro: String, short: String)
+    let place: String
 
     static let stopWords: Set<String> = [
         "about", "after", "again", "their", "there", "these", "those", "which", "while", "would", "could",
         "should", "story", "write", "please", "short", "with", "from", "into", "that", "this", "make", "video",
-        "give", "have", "json", "return", "about", "where", "what", "when", "your",
+        "give", "have", "json", "return", "about", "where", "what", "when", "your", "topic", "language", "ideas",
+        "different", "narration", "words", "seconds", "last", "first", "every", "never", "always",
     ]
-    static let heroes = [
-        "a lighthouse keeper", "a young cartographer", "an old baker", "a night-shift nurse", "a runaway robot",
+    static let heroes: [(intro: String, short: String)] = [
+        ("a lighthouse keeper", "the keeper"), ("a young cartographer", "the cartographer"),
+        ("an old baker", "the baker"), ("a night-shift nurse", "the nurse"), ("a runaway robot", "the robot"),
     ]
     static let places = [
         "a fog-bound harbour", "a city of bridges", "a village under the mountain", "a night train",
@@ -97,13 +103,23 @@ private struct Writer {
     ]
     static let moods = ["hopeful", "eerie", "bittersweet", "triumphant", "calm", "tense", "warm"]
     static let adjectives = ["Quiet", "Last", "Hidden", "Burning", "Silver", "Forgotten", "Endless"]
+    static let themes = ["second chances", "memory", "courage", "belonging", "letting go", "small kindnesses"]
+    static let narrators = ["a warm, unhurried voice", "a quiet older voice", "a curious young voice"]
+    static let audiences = ["young adults", "families", "curious minds", "night owls", "dreamers"]
+    static let times = ["grey morning", "late evening", "stormy night", "still afternoon", "first cold dawn"]
 
     init(prompt: String, seed: Int) {
-        random = SeededGenerator(text: prompt, seed: seed)
-        keywords = prompt.lowercased()
+        var random = SeededGenerator(text: prompt, seed: seed)
+        let lowered = prompt.lowercased()
+        keywords =
+            lowered
             .split { !$0.isLetter }
             .map(String.init)
             .filter { $0.count >= 4 && !Self.stopWords.contains($0) }
+        hero =
+            Self.heroes.first { lowered.contains($0.intro) || lowered.contains($0.short) } ?? random.pick(Self.heroes)
+        place = Self.places.first { lowered.contains($0) } ?? random.pick(Self.places)
+        self.random = random
     }
 
     mutating func keyword() -> String? { keywords.isEmpty ? nil : random.pick(keywords) }
@@ -114,13 +130,69 @@ private struct Writer {
     }
 
     mutating func sentence() -> String {
-        let hero = random.pick(Self.heroes)
+        let hero = random.pick(Self.heroes).intro
         let place = random.pick(Self.places)
         let turn = random.pick(Self.turns)
         if let word = keyword() {
             return "In \(place), \(hero) \(turn), and everything turns on the \(word)."
         }
         return "In \(place), \(hero) \(turn)."
+    }
+
+    /// A short tale with a beginning, a turn and an end, told about one hero in one place, as long as `minLength`
+    /// characters asks for (at least four sentences); its arc is fixed, its details come from the prompt and seed.
+    mutating func tale(minLength: Int) -> String {
+        let object = keyword() ?? random.pick(["light", "letter", "song", "door"])
+        let short = hero.short
+        let capital = short.prefix(1).uppercased() + short.dropFirst()
+        let arc: [[String]] = [
+            [
+                "Nobody in \(place) paid much attention to \(hero.intro).",
+                "In \(place) lived \(hero.intro) who noticed everything.",
+            ],
+            [
+                "Every evening \(short) walked the same road, thinking about the \(object).",
+                "For years \(short) kept to the same quiet routine, and the \(object) was part of it.",
+            ],
+            [
+                "Then, one \(random.pick(Self.times)), \(short) \(random.pick(Self.turns)).",
+                "Until the day \(short) \(random.pick(Self.turns)).",
+            ],
+            ["At first it seemed like nothing at all.", "It should have been a small thing."],
+            [
+                "But the closer \(short) looked, the more the \(object) seemed to be waiting for an answer.",
+                "But the \(object) would not leave \(short) alone.",
+            ],
+            ["\(capital) could have walked away, as everyone always did.", "\(capital) was afraid, and went anyway."],
+            [
+                "Instead, with cold hands and a warm heart, \(short) followed it into the \(random.pick(Self.moods)) night.",
+                "Step by step, \(short) followed where it led.",
+            ],
+            ["What waited there was not what anyone expected.", "At the end of the road there was a light."],
+            [
+                "It was a small thing: a window still lit, a voice that remembered a name.",
+                "Someone had been waiting all along, and had kept a place by the fire.",
+            ],
+            [
+                "And for the first time in years, \(place) felt like home.",
+                "And \(short) smiled, because now it made sense.",
+            ],
+            ["Sometimes the \(object) is the whole story.", "Some stories only need one brave step."],
+            ["You only have to listen.", "Listen closely, and you will hear it too."],
+        ]
+        var sentences: [String] = []
+        var length = 0
+        for options in arc where sentences.count < 4 || length < minLength {
+            let sentence = random.pick(options)
+            sentences.append(sentence)
+            length += sentence.count + 1
+        }
+        while length < minLength {
+            let extra = sentence()
+            sentences.append(extra)
+            length += extra.count + 1
+        }
+        return sentences.joined(separator: " ")
     }
 
     mutating func story() -> String {
@@ -131,22 +203,31 @@ private struct Writer {
 
     mutating func visual() -> String {
         let mood = random.pick(Self.moods)
-        let subject = keyword() ?? random.pick(["a lone figure", "a lit window", "an open door"])
-        return
-            "\(mood) cinematic shot of \(subject) in \(random.pick(Self.places)), soft volumetric light, vertical frame"
+        let detail = random.pick([
+            "warm window light", "mist rolling in", "long evening shadows", "rain on the glass", "a single lamp",
+            "stars overhead", "dust in a beam of light",
+        ])
+        return "\(mood) cinematic shot of \(hero.intro) in \(place), \(detail), soft volumetric light, vertical frame"
     }
 
-    mutating func text(forProperty name: String) -> String {
+    mutating func text(forProperty name: String, minLength: Int = 0) -> String {
         let key = name.lowercased()
         if key.contains("title") || key.contains("name") { return title() }
         if key.contains("mood") || key.contains("tone") || key.contains("emotion") { return random.pick(Self.moods) }
+        if key.contains("tag") { return keyword() ?? random.pick(Self.moods) }
+        if key.contains("theme") { return random.pick(Self.themes) }
+        if key.contains("narrator") || key.contains("voice") { return random.pick(Self.narrators) }
+        if key.contains("audience") { return random.pick(Self.audiences) }
+        if key.contains("camera") || key.contains("motion") {
+            return random.pick(["slow zoom in", "slow zoom out", "pan left", "pan right", "pan up", "still"])
+        }
         if key.contains("prompt") || key.contains("visual") || key.contains("image") || key.contains("description") {
             return visual()
         }
         if key.contains("narration") || key.contains("script") || key.contains("body") || key.contains("text")
             || key.contains("story") || key.contains("content")
         {
-            return (0..<3).map { _ in sentence() }.joined(separator: " ")
+            return tale(minLength: minLength)
         }
         if key.contains("hook") || key.contains("logline") || key.contains("summary") || key.contains("premise") {
             return sentence()
@@ -186,13 +267,12 @@ private struct Writer {
         case "boolean": return .bool(random.next() % 2 == 0)
         case "null": return .null
         default:
-            var text = text(forProperty: name)
+            let minimum = Int(schema["minLength"]?.numberValue ?? 0)
+            var text = text(forProperty: name, minLength: minimum)
             if let maxLength = schema["maxLength"]?.numberValue, text.count > Int(maxLength) {
                 text = String(text.prefix(Int(maxLength)))
             }
-            if let minLength = schema["minLength"]?.numberValue {
-                while text.count < Int(minLength) { text += " " + sentence() }
-            }
+            while text.count < minimum { text += " " + sentence() }
             return .string(text)
         }
     }

@@ -1,0 +1,60 @@
+import StoryModels
+import Testing
+
+@testable import StoryPipeline
+
+@Suite struct PlanShotsTests {
+    @Test(arguments: 0..<40)
+    func piecesStayWithinBoundsAndKeepEveryWordInOrder(seed: Int) {
+        var random = SplitMix(seed: UInt64(seed))
+        let vocabulary = ["the", "keeper", "climbed", "stairs", "light", "storm", "quietly", "remembered", "harbour"]
+        var sentences: [String] = []
+        for _ in 0..<(3 + Int(random.next() % 12)) {
+            let length = 2 + Int(random.next() % 40)
+            var words = (0..<length).map { _ in vocabulary[Int(random.next() % UInt64(vocabulary.count))] }
+            if length > 12, random.next() % 2 == 0 { words[length / 2] += "," }
+            sentences.append(words.joined(separator: " ") + ".")
+        }
+        let text = sentences.joined(separator: " ")
+        let pieces = PlanShots.split(text, language: "en", minimum: 3, maximum: 10, preferred: 5)
+        #expect(pieces.joined(separator: " ").split(separator: " ") == text.split(separator: " "))
+        for piece in pieces {
+            #expect(SpeakingRate.estimatedDuration(of: piece, language: "en") <= 10.0001, "\(piece)")
+        }
+        // Only the last piece, or a text too short for two, may be under the minimum.
+        for piece in pieces.dropLast() {
+            #expect(SpeakingRate.estimatedDuration(of: piece, language: "en") >= 2.5, "\(piece)")
+        }
+    }
+
+    @Test func snappingPutsCutsInThePausesBetweenWords() {
+        let shots = [
+            Shot(
+                id: 0, start: 0, end: 2, narration: .init(text: "one two", firstWord: 0, endWord: 2),
+                sceneDescription: "", visualPrompt: "a"),
+            Shot(
+                id: 1, start: 2, end: 4, narration: .init(text: "three four", firstWord: 2, endWord: 4),
+                sceneDescription: "", visualPrompt: "b"),
+        ]
+        let words = [
+            TimedWordFixture.word("one", 0.1, 0.5), TimedWordFixture.word("two", 0.6, 1.0),
+            TimedWordFixture.word("three", 1.4, 1.8), TimedWordFixture.word("four", 1.9, 2.5),
+        ]
+        let snapped = TimeWords.snapped(Shotlist(shots: shots), to: words, voiceDuration: 2.7)
+        #expect(snapped.shots.map(\.start) == [0, 1.2])
+        #expect(abs(snapped.shots[1].end - 2.7) < 1e-9)
+        #expect(snapped.validate(voiceDuration: 2.7).isEmpty)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

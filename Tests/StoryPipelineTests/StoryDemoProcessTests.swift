@@ -1,0 +1,180 @@
+import Foundation
+import StoryModels
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `story-demo` as a real process: killed and resumed, interrupted with Ctrl-C, given bad input.
+@Suite(.serialized) struct StoryDemoProcessTests {
+    static let config = """
+        {
+          "story": { "topic": "a night train", "seed": 5, "target_seconds": 10 },
+          "providers": { "text": "template", "speech": "espeak", "images": "procedural" },
+          "render": { "width": 360, "height": 640 },
+          "pipeline": { "stages": { "keyframes": { "parameters": { "width": 180, "height": 320 } } } }
+        }
+        """
+
+    struct Outcome {
+        var status: Int32
+        var killed: Bool
+        var output: String
+        var errors: String
+    }
+
+    /// Runs story-demo; when `stopAt` appears in its output, sends `signal` to it.
+    func demo(
+        _ arguments: [String], environment: [String: String]? = nil, stopAt: String? = nil, signal: Int32 = SIGKILL
+    ) throws -> Outcome {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var text = ""
+        let handle = out.fileHandleForReading
+        var sent = false
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let stopAt, !sent, text.contains(stopAt) {
+                kill(process.processIdentifier, signal)
+                sent = true
+            }
+        }
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, killed: process.terminationReason == .uncaughtSignal, output: text,
+            errors: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    func runID(in output: String) throws -> String {
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("run ") })
+        return String(line.dropFirst(4).split(separator: " ")[0])
+    }
+
+    func hashes(_ directory: URL) throws -> [String: String] {
+        let manifest = try StoryJSON.decode(
+            ExportManifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+        return Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.path, $0.sha256) })
+    }
+
+    @Test func aKilledRunResumesFromItsCheckpointsAndMatchesAnUninterruptedRun() throws {
+        let root = try temporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("config.json")
+        try Self.config.write(to: config, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store").path
+        let output = root.appendingPathComponent("out")
+
+        let killed = try demo(
+            ["--config", config.path, "--store", store, "--output", output.path], stopAt: "assemble: started")
+        #expect(killed.killed, "story-demo was not killed: \(killed.output)")
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("manifest.json").path))
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("video.mp4").path))
+        let id = try runID(in: killed.output)
+
+        let resumed = try demo(["--resume", id, "--store", store, "--output", output.path])
+        #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errors)")
+        #expect(resumed.output.contains("voice: reused from this run's checkpoint"))
+        #expect(resumed.output.contains("assemble: done"))
+        #expect(!resumed.output.contains("voice: started"))
+
+        // The same story, uninterrupted, in a separate store.
+        let reference = root.appendingPathComponent("reference")
+        let clean = try demo([
+            "--config", config.path, "--store", root.appendingPathComponent("store2").path, "--output", reference.path,
+        ])
+        #expect(clean.status == 0, "\(clean.errors)")
+        let a = try hashes(output)
+        let b = try hashes(reference)
+        #expect(Set(a.keys) == Set(b.keys))
+        for path in a.keys where path != "video.mp4" && path != "qc.json" {
+            #expect(a[path] == b[path], "\(path) differs after resume")
+            if a[path] != b[path],
+                let x = try? String(contentsOf: output.appendingPathComponent(path), encoding: .utf8),
+                let y = try? String(contentsOf: reference.appendingPathComponent(path), encoding: .utf8)
+            {
+                Issue.record("resumed:\n\(x)\nreference:\n\(y)")
+            }
+        }
+    }
+
+    @Test func ctrlCStopsCleanlyAndTheRunCanBeResumed() throws {
+        let root = try temporaryDirectory("interrupt")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("config.json")
+        try Self.config.write(to: config, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store").path
+        let output = root.appendingPathComponent("out")
+        let stopped = try demo(
+            ["--config", config.path, "--store", store, "--output", output.path], stopAt: "assemble: started",
+            signal: SIGINT)
+        #expect(stopped.status == 130, "\(stopped.output)\n\(stopped.errors)")
+        #expect(stopped.output.contains("Continue with: story-demo --resume"))
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("video.mp4").path))
+        let leftovers =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("store/work").path)) ?? []
+        #expect(leftovers.isEmpty, "scratch files left: \(leftovers)")
+
+        let resumed = try demo(["--resume", try runID(in: stopped.output), "--store", store, "--output", output.path])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("manifest.json").path))
+    }
+
+    @Test func badInputGetsOneClearMessageAndANonZeroExit() throws {
+        let root = try temporaryDirectory("bad")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("config.json")
+        try #"{"story": {"target_seconds": "long"}}"#.write(to: config, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store").path
+
+        let badConfig = try demo(["--config", config.path, "--store", store])
+        #expect(badConfig.status == 1)
+        #expect(badConfig.errors.contains("story.target_seconds"), "\(badConfig.errors)")
+
+        try #"{"pipeline": {"stages": {"voice": {"timeout": -1}}}}"#.write(
+            to: config, atomically: true, encoding: .utf8)
+        let badStage = try demo(["--config", config.path, "--store", store])
+        #expect(badStage.status == 1)
+        #expect(badStage.errors.contains("pipeline.stages.voice.timeout"), "\(badStage.errors)")
+
+        let noFFmpeg = try demo(
+            ["--store", store, "--topic", "x"], environment: ["PATH": "/nonexistent", "HOME": root.path])
+        #expect(noFFmpeg.status == 1)
+        #expect(noFFmpeg.errors.contains("apt-get install ffmpeg"), "\(noFFmpeg.errors)")
+
+        let missingRun = try demo([
+            "--resume", "no-such-run", "--store", store, "--output", root.appendingPathComponent("o").path,
+        ])
+        #expect(missingRun.status == 1)
+        #expect(missingRun.errors.contains("no-such-run"))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o").path))
+    }
+
+    private func executable() throws -> URL {
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            packageRoot.appendingPathComponent(".build/debug"),
+            Bundle.main.bundleURL,
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+        ]
+        for directory in candidates {
+            let url = directory.appendingPathComponent("story-demo")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw CocoaError(
+            .fileNoSuchFile, userInfo: [NSFilePathErrorKey: "story-demo (searched \(candidates.map(\.path)))"])
+    }
+}
