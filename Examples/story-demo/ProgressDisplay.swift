@@ -17,9 +17,9 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         var doneWeight = 0.0
         var current: (stage: String, weight: Double, fraction: Double)?
         var durations: [(stage: String, seconds: Double, note: String)] = []
-        var cacheHits = 0
+        var reused: Set<String> = []
+        var ran: Set<String> = []
         var retries: [String: Int] = [:]
-        var stagesSeen = 0
         var lastDraw = ContinuousClock.now
         var lineOpen = false
     }
@@ -39,8 +39,10 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
     }
 
     var elapsed: Double { state.withLock { Self.seconds(.now - $0.start) } }
-    var cacheHits: Int { state.withLock { $0.cacheHits } }
-    var stagesSeen: Int { state.withLock { $0.stagesSeen } }
+    /// Stages whose result was reused (a fan-out counts when every child was).
+    var cacheHits: Int { state.withLock { $0.reused.subtracting($0.ran).count } }
+    /// Stages that ran or were reused.
+    var stagesSeen: Int { state.withLock { $0.reused.union($0.ran).count } }
 
     func stageSummary() -> [String] {
         state.withLock { state in
@@ -62,20 +64,20 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 if state.current?.stage == stage.rawValue { state.current?.fraction = fraction }
                 draw(&state, totalWeight: totalWeight, force: false, message: nil)
             case .cacheHit(_, let stage, _, let source):
-                state.cacheHits += 1
-                state.stagesSeen += 1
+                guard state.current?.stage != stage.rawValue else { break }  // a fan-out's child
+                state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.current = nil
                 let from = source == .checkpoint ? "from this run's checkpoint" : "from the cache"
                 state.durations.append((stage.rawValue, 0, "  (\(from))"))
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): reused \(from)")
             case .stageSkipped(_, let stage, _):
-                state.stagesSeen += 1
+                state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.durations.append((stage.rawValue, 0, "  (disabled)"))
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): disabled")
             case .stageFinished(_, let stage, _, let duration, _):
-                state.stagesSeen += 1
+                state.ran.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.current = nil
                 let retries = state.retries[stage.rawValue] ?? 0

@@ -26,6 +26,7 @@ public struct StoryStudio: Sendable {
     public let store: URL
     /// The configuration.
     public let configuration: StoryConfiguration
+    private let makePipeline: @Sendable (StoryServices) -> Pipeline<StoryRequest, StoryState>
 
     /// Creates a studio from parts.
     ///
@@ -34,9 +35,13 @@ public struct StoryStudio: Sendable {
     ///   - providers: the providers.
     ///   - ffmpeg: ffmpeg for the media stages (`nil` makes them fail with a clear error).
     ///   - logger: the logger for the runner and the stages.
+    ///   - pipeline: the pipeline to run; ``defaultPipeline(services:)`` when omitted. The configuration's stage
+    ///     settings are checked against its stages.
     public init(
         store: URL, configuration: StoryConfiguration = StoryConfiguration(), providers: StoryProviders,
-        ffmpeg: FFmpeg?, logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = []
+        ffmpeg: FFmpeg?, logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = [],
+        pipeline: @escaping @Sendable (StoryServices) -> Pipeline<StoryRequest, StoryState> = StoryStudio
+            .defaultPipeline
     ) throws {
         let fileManager = FileManager.default
         let work = store.appendingPathComponent("work", isDirectory: true)
@@ -50,7 +55,8 @@ public struct StoryStudio: Sendable {
         self.store = store
         self.configuration = configuration
         self.services = StoryServices(providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work)
-        let issues = configuration.effectivePipeline.issues(for: Self.stages(services: services))
+        self.makePipeline = pipeline
+        let issues = configuration.effectivePipeline.issues(for: pipeline(services).stages)
         guard issues.isEmpty else {
             throw StoryPipelineError.invalidConfiguration(
                 issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
@@ -115,15 +121,14 @@ public struct StoryStudio: Sendable {
         return (story.underlying as? ProviderError)?.isRetryable ?? false
     }
 
-    /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
-    /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own.
+    /// The pipeline this studio runs.
     public func pipeline() -> Pipeline<StoryRequest, StoryState> {
-        Self.pipeline(services: services)
+        makePipeline(services)
     }
 
-    static func stages(services: StoryServices) -> [AnyPipelineStage] { pipeline(services: services).stages }
-
-    static func pipeline(services: StoryServices) -> Pipeline<StoryRequest, StoryState> {
+    /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
+    /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own.
+    @Sendable public static func defaultPipeline(services: StoryServices) -> Pipeline<StoryRequest, StoryState> {
         Pipeline("story") {
             GenerateIdeas(services: services).retry(Self.providerRetry)
             SelectIdea(services: services)

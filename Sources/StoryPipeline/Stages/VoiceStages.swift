@@ -116,7 +116,8 @@ public struct SynthesizeVoice: PipelineStage {
 /// snaps every shot boundary into the pause between its last and the next shot's first word, and writes SRT and
 /// karaoke ASS subtitles.
 ///
-/// Parameters: `max_characters_per_line` (42), `max_lines` (2).
+/// Parameters: `max_characters_per_line` (22: what fits across a 1080-pixel-wide vertical frame in the default 72 px
+/// bold subtitle style inside the platforms' safe area), `max_lines` (2).
 public struct TimeWords: PipelineStage {
     /// `timing`.
     public static let id: StageID = "timing"
@@ -173,7 +174,7 @@ public struct TimeWords: PipelineStage {
 
         let segmenter = SubtitleSegmenter(
             configuration: .init(
-                maxCharactersPerLine: Int(context.configuration.number("max_characters_per_line") ?? 42),
+                maxCharactersPerLine: Int(context.configuration.number("max_characters_per_line") ?? 22),
                 maxLines: Int(context.configuration.number("max_lines") ?? 2)))
         let cues = segmenter.segment(words)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")

@@ -142,7 +142,9 @@ private struct Writer {
     /// A short tale with a beginning, a turn and an end, told about one hero in one place, as long as `minLength`
     /// characters asks for (at least four sentences); its arc is fixed, its details come from the prompt and seed.
     mutating func tale(minLength: Int) -> String {
-        let object = keyword() ?? random.pick(["light", "letter", "song", "door"])
+        // The first noun-like keyword: a title this writer made ("The Silver Keeper") names its subject last.
+        let adjectives = Set(Self.adjectives.map { $0.lowercased() })
+        let object = keywords.first { !adjectives.contains($0) } ?? random.pick(["light", "letter", "song", "door"])
         let short = hero.short
         let capital = short.prefix(1).uppercased() + short.dropFirst()
         let arc: [[String]] = [
