@@ -98,10 +98,33 @@ public struct StoryStudio: Sendable {
                         + "ELEVENLABS_API_KEY or OPENAI_API_KEY for a cloud voice (\(error))", underlying: error)
             }
         }
+        try await checkRemoteProviders(providers)
         let studio = try StoryStudio(
             store: store, configuration: configuration, providers: providers, ffmpeg: ffmpeg, logger: logger,
             eventSinks: eventSinks)
         return (studio, notes)
+    }
+
+    /// Asks each remote provider whether it answers, before anything runs, so that a wrong address or key is one
+    /// clear message rather than a failed stage minutes later.
+    static func checkRemoteProviders(_ providers: StoryProviders) async throws {
+        let fix =
+            "check OPENAI_BASE_URL and OPENAI_API_KEY, OLLAMA_HOST or ELEVENLABS_API_KEY, or choose the offline "
+            + "providers (\"providers\": {\"text\": \"template\", \"speech\": \"espeak\", \"images\": \"procedural\"})"
+        var checked: Set<String> = []
+        let roles: [(role: String, name: String, provider: any Provider)] = [
+            ("text", providers.textName, providers.text), ("speech", providers.speechName, providers.speech),
+            ("images", providers.imageName, providers.images),
+        ]
+        for (role, name, provider) in roles where !provider.capabilities.contains(.offline) {
+            guard checked.insert(name).inserted else { continue }
+            do {
+                _ = try await provider.checkHealth()
+            } catch {
+                throw StoryPipelineError.provider(
+                    "the \(role) provider (\(name)) does not answer: \(error). To fix it, \(fix)", underlying: error)
+            }
+        }
     }
 
     /// A request from the configuration's `story` section, with `topic` and `seed` overriding it when given.
