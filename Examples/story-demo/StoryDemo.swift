@@ -4,6 +4,7 @@ import Logging
 import PipelineKit
 import StoryModels
 import StoryPipeline
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -122,7 +123,7 @@ struct StoryDemo: AsyncParsableCommand {
             }
         }
         let interrupt = Self.onInterrupt { task.cancel() }
-        defer { interrupt.cancel() }
+        defer { for source in interrupt { source.cancel() } }
 
         let result: StoryStudio.Result
         do {
@@ -193,16 +194,26 @@ struct StoryDemo: AsyncParsableCommand {
         return "\(error)"
     }
 
-    /// Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of dying, so that the run stops cleanly.
-    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            say("\nstopping…")
-            handler()
+    /// Calls `handler` on the first Ctrl-C (SIGINT) or SIGTERM instead of dying, so that the run stops cleanly; a
+    /// second one exits at once.
+    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        final class Counter: Sendable { let value = Mutex(0) }
+        let count = Counter()
+        return [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let seen = count.value.withLock { value in
+                    value += 1
+                    return value
+                }
+                if seen > 1 { Foundation.exit(130) }
+                say("\nstopping… (again to quit at once)")
+                handler()
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        return source
     }
 
     private func fail(_ message: String) -> Never {
