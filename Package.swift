@@ -140,7 +140,13 @@ let package = Package(
         ),
         .target(
             name: "ProviderKit",
-            dependencies: ["MediaIO", "CStoryForgeCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MediaIO", "CStoryForgeCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
@@ -154,6 +160,8 @@ let package = Package(
             dependencies: [
                 "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
