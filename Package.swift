@@ -160,8 +160,6 @@ let package = Package(
             dependencies: [
                 "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -213,7 +211,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "provider-bench",
-            dependencies: ["ProviderKit", "ProviderKitTestServer"],
+            dependencies: ["ProviderKit", "ProviderKitTestServer", .product(name: "Logging", package: "swift-log")],
             path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),

@@ -46,16 +46,21 @@ public final class ScriptedResponses: @unchecked Sendable {
         }
     }
 
-    /// A handler that answers `failure` with probability `rate` and `success` otherwise, from a
-    /// seeded generator, so a run is repeatable in the order requests arrive.
+    /// A handler that answers one of `failures` (picked uniformly) with probability `rate` and
+    /// `success` otherwise, from a seeded generator, so a run is repeatable in the order requests
+    /// arrive.
     public static func randomFailures(
         rate: Double,
         seed: UInt64,
-        failure: LoopbackHTTPServer.Response,
-        success: LoopbackHTTPServer.Response
+        failures: [LoopbackHTTPServer.Response],
+        success: @escaping @Sendable (LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response
     ) -> LoopbackHTTPServer.Handler {
         let state = RandomState(seed: seed)
-        return { _ in state.nextUnit() < rate ? failure : success }
+        return { request in
+            let (roll, pick) = state.next()
+            guard roll < rate, !failures.isEmpty else { return success(request) }
+            return failures[Int(pick * Double(failures.count)) % failures.count]
+        }
     }
 }
 
@@ -67,14 +72,17 @@ private final class RandomState: @unchecked Sendable {
 
     init(seed: UInt64) { state = seed }
 
-    func nextUnit() -> Double {
-        lock.withLock {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53)
-        }
+    /// Two uniform numbers in 0..<1.
+    func next() -> (Double, Double) {
+        lock.withLock { (unit(), unit()) }
+    }
+
+    private func unit() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ProviderKit
 import ProviderKitTestServer
 
@@ -36,13 +37,20 @@ enum ResilienceFixtures {
         ])
     }
 
+    /// A logger that keeps the many scripted failures out of the test output.
+    static let quiet: Logger = {
+        var logger = Logger(label: "storyforge.test.resilience")
+        logger.logLevel = .critical
+        return logger
+    }()
+
     static func provider(_ server: LoopbackHTTPServer, timeouts: HTTPTimeouts = HTTPTimeouts())
         -> OpenAICompatibleProvider
     {
         OpenAICompatibleProvider(
             configuration: .init(
                 baseURL: server.baseURL.appending(path: "v1"), apiKey: secret, chatModel: "test-model",
-                timeouts: timeouts))
+                timeouts: timeouts, logger: quiet))
     }
 
     static let request = ChatRequest(messages: [.user("Hi")])

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import ProviderKit
+import ProviderKitTestServer
+
+/// The overhead of the full resilience stack (cache, fallback, circuit breaker, retry, rate
+/// limit) per request against the bare provider, on one loopback server, in alternating rounds
+/// so that both meet the same machine load.
+enum ResilienceBench {
+    static func run(requests: Int, rounds: Int = 5) async throws {
+        let body =
+            #"{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1}}"#
+        let server = try LoopbackHTTPServer { _ in .json(body) }
+        defer { server.shutdown() }
+        var quiet = Logger(label: "storyforge.bench")
+        quiet.logLevel = .error
+        let bare = OpenAICompatibleProvider(
+            configuration: .init(baseURL: server.baseURL.appending(path: "v1"), chatModel: "m", logger: quiet))
+
+        let directory = FileManager.default.temporaryDirectory.appending(path: "provider-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = try ResponseCache(path: directory.appending(path: "cache.sqlite").path)
+        let stack =
+            bare
+            .withRateLimit(.init(requestsPerMinute: 1_000_000_000, maxConcurrent: 8), name: "bench")
+            .withRetry(.exponentialJitter(maxAttempts: 3), name: "bench", logger: quiet)
+            .withCircuitBreaker(name: "bench")
+            .fallback(to: TemplateStoryWriter(), name: "bench", fallbackName: "offline", logger: quiet)
+            .withCache(cache, name: "bench")
+
+        // Warm up connections, the database and the code paths.
+        for index in 0..<200 {
+            _ = try await bare.generate(request(index, round: -1))
+            _ = try await stack.generate(request(index, round: -2))
+        }
+        let hitRequest = request(0, round: -2)
+
+        var bareTimes: [Double] = []
+        var missTimes: [Double] = []
+        var hitTimes: [Double] = []
+        for round in 0..<rounds {
+            bareTimes.append(try await time(requests) { try await bare.generate(request($0, round: round)) })
+            // Unique prompts at temperature 0: every one is looked up, missed, sent and stored.
+            missTimes.append(try await time(requests) { try await stack.generate(request($0, round: round)) })
+            hitTimes.append(try await time(requests) { _ in try await stack.generate(hitRequest) })
+        }
+        guard server.requests.count == 400 + 2 * rounds * requests else {
+            throw ProviderError.server("unexpected request count \(server.requests.count)")
+        }
+        let ratios = zip(missTimes, bareTimes).map { $0 / $1 - 1 }.sorted()
+        let bestBare = bareTimes.min()!
+        let bestMiss = missTimes.min()!
+        print(
+            String(
+                format: "resilience: bare provider, %d sequential requests: best %.1f µs/request", requests,
+                bestBare * 1e6))
+        print(
+            String(
+                format: "resilience: full stack, cache miss (lookup + send + store): best %.1f µs/request",
+                bestMiss * 1e6))
+        print(
+            String(
+                format:
+                    "resilience: stack overhead on a miss: best-to-best %+.1f%%, per round median %+.1f%% (%+.1f…%+.1f%%)",
+                (bestMiss / bestBare - 1) * 100, ratios[ratios.count / 2] * 100, ratios.first! * 100,
+                ratios.last! * 100))
+        print(
+            String(
+                format: "resilience: full stack, cache hit: best %.1f µs/request, median %.1f µs/request",
+                hitTimes.min()! * 1e6, hitTimes.sorted()[hitTimes.count / 2] * 1e6))
+        let statistics = cache.statistics
+        print("resilience: cache hits \(statistics.hits), misses \(statistics.misses), stored \(statistics.stores)")
+    }
+
+    static func request(_ index: Int, round: Int) -> ChatRequest {
+        ChatRequest(messages: [.user("Benchmark prompt \(round)-\(index): tell me a story.")], temperature: 0)
+    }
+
+    static func time(_ count: Int, _ body: (Int) async throws -> ChatResponse) async throws -> Double {
+        let start = ContinuousClock.now
+        for index in 0..<count { _ = try await body(index) }
+        let elapsed = ContinuousClock.now - start
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(count)
+    }
+}
