@@ -21,40 +21,53 @@ enum ResilienceBench {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = try ResponseCache(path: directory.appending(path: "cache.sqlite").path)
-        let stack =
+        let uncached =
             bare
             .withRateLimit(.init(requestsPerMinute: 1_000_000_000, maxConcurrent: 8), name: "bench")
             .withRetry(.exponentialJitter(maxAttempts: 3), name: "bench", logger: quiet)
             .withCircuitBreaker(name: "bench")
             .fallback(to: TemplateStoryWriter(), name: "bench", fallbackName: "offline", logger: quiet)
-            .withCache(cache, name: "bench")
+        let stack = uncached.withCache(cache, name: "bench")
 
         // Warm up connections, the database and the code paths.
         for index in 0..<200 {
             _ = try await bare.generate(request(index, round: -1))
             _ = try await stack.generate(request(index, round: -2))
+            _ = try await uncached.generate(request(index, round: -3))
         }
         let hitRequest = request(0, round: -2)
 
         var bareTimes: [Double] = []
         var missTimes: [Double] = []
         var hitTimes: [Double] = []
+        var uncachedTimes: [Double] = []
         for round in 0..<rounds {
             bareTimes.append(try await time(requests) { try await bare.generate(request($0, round: round)) })
+            uncachedTimes.append(try await time(requests) { try await uncached.generate(request($0, round: round)) })
             // Unique prompts at temperature 0: every one is looked up, missed, sent and stored.
             missTimes.append(try await time(requests) { try await stack.generate(request($0, round: round)) })
             hitTimes.append(try await time(requests) { _ in try await stack.generate(hitRequest) })
         }
-        guard server.requests.count == 400 + 2 * rounds * requests else {
+        guard server.requests.count == 600 + 3 * rounds * requests else {
             throw ProviderError.server("unexpected request count \(server.requests.count)")
         }
+        try cache.flush()
         let ratios = zip(missTimes, bareTimes).map { $0 / $1 - 1 }.sorted()
+        let uncachedRatios = zip(uncachedTimes, bareTimes).map { $0 / $1 - 1 }.sorted()
         let bestBare = bareTimes.min()!
         let bestMiss = missTimes.min()!
         print(
             String(
                 format: "resilience: bare provider, %d sequential requests: best %.1f µs/request", requests,
                 bestBare * 1e6))
+        print(
+            String(
+                format:
+                    "resilience: stack without cache (rate limit, retry, breaker, fallback): best %.1f µs/request, "
+                    + "overhead best-to-best %+.1f%%, per round median %+.1f%% (%+.1f…%+.1f%%)",
+                uncachedTimes.min()! * 1e6, (uncachedTimes.min()! / bestBare - 1) * 100,
+                uncachedRatios[uncachedRatios.count / 2] * 100, uncachedRatios.first! * 100,
+                uncachedRatios.last! * 100))
         print(
             String(
                 format: "resilience: full stack, cache miss (lookup + send + store): best %.1f µs/request",

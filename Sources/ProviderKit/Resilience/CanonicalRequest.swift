@@ -7,8 +7,73 @@ import Foundation
 enum CanonicalRequest {
     /// The SHA-256 of the canonical JSON, in lowercase hex.
     static func key(_ call: ProviderCall, provider: String) -> String {
-        let digest = SHA256.hash(data: Data(json(call, provider: provider).jsonText.utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        var text = ""
+        text.reserveCapacity(512)
+        write(json(call, provider: provider), to: &text)
+        return hex(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    /// Lowercase hex of a digest.
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for byte in digest {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Compact JSON with sorted keys, written directly (the `JSONEncoder` route costs tens of
+    /// microseconds per request, too much for a cache hit). Numbers use Swift's shortest
+    /// round-tripping form, strings escape what JSON requires.
+    static func write(_ value: JSONValue, to text: inout String) {
+        switch value {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .number(let number):
+            if number == number.rounded(), abs(number) < 1e15 {
+                text += String(Int64(number))
+            } else {
+                text += number.isFinite ? "\(number)" : "null"
+            }
+        case .string(let string): writeString(string, to: &text)
+        case .array(let items):
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                write(item, to: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                writeString(key, to: &text)
+                text += ":"
+                write(members[key] ?? .null, to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeString(_ string: String, to text: inout String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let digits = Array("0123456789abcdef")
+                text += "\\u00" + String(digits[Int(scalar.value >> 4)]) + String(digits[Int(scalar.value & 0xF)])
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
     }
 
     static func json(_ call: ProviderCall, provider: String) -> JSONValue {
@@ -25,7 +90,7 @@ enum CanonicalRequest {
                 "word_timings": .bool(request.wantsWordTimings),
             ]
         case .transcription(let request):
-            let audioHash = SHA256.hash(data: request.audio).map { String(format: "%02x", $0) }.joined()
+            let audioHash = hex(SHA256.hash(data: request.audio))
             object["request"] = [
                 "audio_sha256": .string(audioHash), "format": .string(request.format.rawValue),
                 "model": optional(request.model), "language": optional(request.language),

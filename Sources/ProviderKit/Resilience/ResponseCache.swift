@@ -119,30 +119,33 @@ public final class ResponseCache: Sendable {
     public func removeAll() throws {
         do {
             try writer.write { db in try db.execute(sql: "DELETE FROM response_cache") }
-            counters.setBytes(0)
+            counters.clear()
         } catch {
             throw ProviderError.unsupported("cannot clear the response cache: \(error)")
         }
     }
 
+    /// Waits until every answer handed to the cache so far is written to the database.
+    public func flush() throws {
+        do {
+            try writer.write { _ in }
+        } catch {
+            throw ProviderError.unsupported("cannot flush the response cache: \(error)")
+        }
+    }
+
     func lookup(key: String, provider: String) -> StoredResponse? {
         let now = configuration.now().timeIntervalSince1970
-        let data: Data?
-        do {
-            data = try writer.write { db -> Data? in
-                guard
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT value, expires_at FROM response_cache WHERE key = ?", arguments: [key])
-                else { return nil }
-                guard (row["expires_at"] as Double) > now else { return nil }
-                try db.execute(sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [now, key])
-                return row["value"]
+        var stored = counters.memoryValue(key, now: now)
+        if stored == nil {
+            // A read, not a write: the access time is noted in memory and written with the next store.
+            let data = try? writer.read { db -> Data? in
+                try Data.fetchOne(
+                    db, sql: "SELECT value FROM response_cache WHERE key = ? AND expires_at > ?", arguments: [key, now])
             }
-        } catch {
-            data = nil  // an unreadable cache is a miss, not a failure
+            stored = data.flatMap { $0 }.flatMap(StoredResponse.decode)
         }
-        let stored = data.flatMap(StoredResponse.decode)
-        counters.count(hit: stored != nil)
+        counters.count(hit: stored != nil, key: key, now: now)
         Counter(
             label: stored != nil ? "storyforge_provider_cache_hits_total" : "storyforge_provider_cache_misses_total",
             dimensions: [("provider", provider)]
@@ -150,15 +153,24 @@ public final class ResponseCache: Sendable {
         return stored
     }
 
+    /// Stores an answer. The write happens on the database's writer queue, off the caller's path;
+    /// until it lands, lookups find the answer in memory.
     func store(_ value: StoredResponse, key: String, provider: String, operation: String) {
-        guard let data = try? value.encoded(), data.count <= configuration.maxBytes else { return }
         let now = configuration.now().timeIntervalSince1970
         let expires = now + configuration.timeToLive.seconds
         let maxBytes = configuration.maxBytes
         let counters = counters
-        do {
-            // Writes are serialised by the writer, so the running total is read and set consistently here.
-            let (total, evicted) = try writer.write { db -> (Int, Int) in
+        let generation = counters.addPending(key, value: value, expires: expires)
+        // Writes are serialised by the writer, so the running total is read and set consistently here.
+        writer.asyncWrite(
+            { db -> (evicted: Int, size: Int)? in
+                let touched = counters.takeTouched()
+                for (touchedKey, time) in touched {
+                    try db.execute(
+                        sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [time, touchedKey])
+                }
+                let data = try value.encoded()
+                guard data.count <= maxBytes else { return nil }
                 let replaced =
                     try Int.fetchOne(db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [key]) ?? 0
                 try db.execute(
@@ -172,9 +184,9 @@ public final class ResponseCache: Sendable {
                 var evicted = 0
                 if total > maxBytes {
                     try db.execute(sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [now])
+                    total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
                     let rows = try Row.fetchAll(
                         db, sql: "SELECT key, size FROM response_cache ORDER BY accessed_at ASC")
-                    total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
                     for row in rows where total > maxBytes {
                         let victim: String = row["key"]
                         guard victim != key else { continue }
@@ -183,38 +195,107 @@ public final class ResponseCache: Sendable {
                         evicted += 1
                     }
                 }
-                return (total, evicted)
-            }
-            counters.stored(totalBytes: total, evicted: evicted)
-        } catch {
-            // A cache that cannot be written is skipped: the response itself is fine.
-        }
+                counters.setBytes(total)
+                return (evicted, data.count)
+            },
+            completion: { _, result in
+                // A cache that cannot be written is skipped: the answer itself is fine.
+                counters.finishPending(key, generation: generation, written: (try? result.get()) ?? nil)
+            })
     }
 }
 
-/// Counters behind a lock.
+/// Counters, answers not yet written, and access times not yet written, behind a lock.
 private final class LockedCounters: @unchecked Sendable {
     // `@unchecked Sendable`: every field is only touched under `lock`.
     private let lock = NSLock()
     private var statistics = ResponseCache.Statistics(hits: 0, misses: 0, stores: 0, evictions: 0)
     private var totalBytes: Int
+    private var pending: [String: (value: StoredResponse, expires: Double, generation: UInt64)] = [:]
+    private var nextGeneration: UInt64 = 0
+    private var touched: [String: Double] = [:]
 
     init(totalBytes: Int) { self.totalBytes = totalBytes }
 
     var snapshot: ResponseCache.Statistics { lock.withLock { statistics } }
     var bytes: Int { lock.withLock { totalBytes } }
 
-    func count(hit: Bool) {
+    func count(hit: Bool, key: String, now: Double) {
         lock.withLock {
-            if hit { statistics.hits += 1 } else { statistics.misses += 1 }
+            if hit {
+                statistics.hits += 1
+                touched[key] = now
+            } else {
+                statistics.misses += 1
+            }
         }
     }
 
-    func stored(totalBytes: Int, evicted: Int) {
+    /// Recently stored answers, decoded, so that a repeat does not even read the database: at
+    /// most 1024 entries of up to 256 KiB each and 16 MiB in all, oldest out first.
+    private var recent: [String: (value: StoredResponse, expires: Double, size: Int)] = [:]
+    private var recentOrder: [String] = []
+    private var recentBytes = 0
+
+    func memoryValue(_ key: String, now: Double) -> StoredResponse? {
         lock.withLock {
-            self.totalBytes = totalBytes
+            if let entry = pending[key], entry.expires > now { return entry.value }
+            if let entry = recent[key], entry.expires > now { return entry.value }
+            return nil
+        }
+    }
+
+    func clear() {
+        lock.withLock {
+            totalBytes = 0
+            pending = [:]
+            recent = [:]
+            recentOrder = []
+            recentBytes = 0
+        }
+    }
+
+    func addPending(_ key: String, value: StoredResponse, expires: Double) -> UInt64 {
+        lock.withLock {
+            nextGeneration += 1
+            pending[key] = (value, expires, nextGeneration)
+            return nextGeneration
+        }
+    }
+
+    func finishPending(_ key: String, generation: UInt64, written: (evicted: Int, size: Int)?) {
+        lock.withLock {
+            guard let entry = pending[key], entry.generation == generation else { return }
+            pending[key] = nil
+            guard let written else { return }
             statistics.stores += 1
-            statistics.evictions += evicted
+            statistics.evictions += written.evicted
+            if written.evicted > 0 {
+                // Entries left the database: forget the memory of them too, rather than track which.
+                recent = [:]
+                recentOrder = []
+                recentBytes = 0
+                return
+            }
+            guard written.size <= 256 << 10 else { return }
+            if let old = recent[key] {
+                recentBytes -= old.size
+                recentOrder.removeAll { $0 == key }
+            }
+            recent[key] = (entry.value, entry.expires, written.size)
+            recentOrder.append(key)
+            recentBytes += written.size
+            while recentBytes > 16 << 20 || recentOrder.count > 1024 {
+                let oldest = recentOrder.removeFirst()
+                recentBytes -= recent.removeValue(forKey: oldest)?.size ?? 0
+            }
+        }
+    }
+
+    func takeTouched() -> [String: Double] {
+        lock.withLock {
+            defer { touched = [:] }
+            return touched
         }
     }
 

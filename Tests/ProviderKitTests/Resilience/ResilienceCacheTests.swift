@@ -30,6 +30,8 @@ struct ResilienceCacheTests {
         #expect(cache.statistics.hits == 1)
         #expect(cache.statistics.misses == 1)
 
+        try cache.flush()
+        #expect(cache.statistics.stores == 1)
         for file in [path, path + "-wal"] {
             let bytes = (try? Data(contentsOf: URL(filePath: file))) ?? Data()
             #expect(bytes.range(of: Data(Fixtures.secret.utf8)) == nil)
@@ -113,6 +115,7 @@ struct ResilienceCacheTests {
         for index in 0..<10 {
             _ = try await generator.generate(ChatRequest(messages: [.user("prompt \(index)")], temperature: 0))
         }
+        try cache.flush()
         #expect(cache.storedBytes <= 2_500)
         #expect(cache.statistics.evictions > 0)
         // The newest is still there.
