@@ -51,6 +51,26 @@ enum ResilienceBench {
         guard server.requests.count == 600 + 3 * rounds * requests else {
             throw ProviderError.server("unexpected request count \(server.requests.count)")
         }
+        // Request by request, alternating, so that machine load falls on all three alike; medians
+        // ignore the scheduling spikes that dominate block averages on a busy machine.
+        var paired: (bare: [Double], uncached: [Double], miss: [Double]) = ([], [], [])
+        for index in 0..<(rounds * requests) {
+            paired.bare.append(try await time(1) { _ in try await bare.generate(request(index, round: 1000)) })
+            paired.uncached.append(try await time(1) { _ in try await uncached.generate(request(index, round: 1000)) })
+            paired.miss.append(try await time(1) { _ in try await stack.generate(request(index, round: 2000)) })
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let (medianBare, medianUncached, medianMiss) = (
+            median(paired.bare), median(paired.uncached), median(paired.miss)
+        )
+        print(
+            String(
+                format:
+                    "resilience: interleaved request by request (%d each), median latency: bare %.1f µs, "
+                    + "stack without cache %.1f µs (%+.1f%%), full stack on a miss %.1f µs (%+.1f%%)",
+                rounds * requests, medianBare * 1e6, medianUncached * 1e6, (medianUncached / medianBare - 1) * 100,
+                medianMiss * 1e6, (medianMiss / medianBare - 1) * 100))
+
         try cache.flush()
         let ratios = zip(missTimes, bareTimes).map { $0 / $1 - 1 }.sorted()
         let uncachedRatios = zip(uncachedTimes, bareTimes).map { $0 / $1 - 1 }.sorted()
@@ -82,8 +102,50 @@ enum ResilienceBench {
             String(
                 format: "resilience: full stack, cache hit: best %.1f µs/request, median %.1f µs/request",
                 hitTimes.min()! * 1e6, hitTimes.sorted()[hitTimes.count / 2] * 1e6))
+        try await inProcess(requests: requests, quiet: quiet, directory: directory)
         let statistics = cache.statistics
         print("resilience: cache hits \(statistics.hits), misses \(statistics.misses), stored \(statistics.stores)")
+    }
+
+    /// The same stacks over a provider that answers at once, without HTTP: the decorators' own cost,
+    /// free of the loopback round trip's noise.
+    static func inProcess(requests: Int, quiet: Logger, directory: URL) async throws {
+        let instant = InstantGenerator()
+        let cache = try ResponseCache(path: directory.appending(path: "in-process.sqlite").path)
+        let uncached =
+            instant
+            .withRateLimit(.init(requestsPerMinute: 1_000_000_000, maxConcurrent: 8), name: "bench")
+            .withRetry(.exponentialJitter(maxAttempts: 3), name: "bench", logger: quiet)
+            .withCircuitBreaker(name: "bench")
+            .fallback(to: TemplateStoryWriter(), name: "bench", fallbackName: "offline", logger: quiet)
+        let stack = uncached.withCache(cache, name: "bench")
+        for index in 0..<1000 {
+            _ = try await stack.generate(request(index, round: -10))
+            _ = try await uncached.generate(request(index, round: -10))
+        }
+        try cache.flush()
+        var bare: [Double] = []
+        var plain: [Double] = []
+        var miss: [Double] = []
+        var memoryHit: [Double] = []
+        var databaseHit: [Double] = []
+        for round in 0..<5 {
+            bare.append(try await time(requests) { try await instant.generate(request($0, round: round)) })
+            plain.append(try await time(requests) { try await uncached.generate(request($0, round: round)) })
+            miss.append(try await time(requests) { try await stack.generate(request($0, round: 100 + round)) })
+            // The newest answers are kept decoded in memory; older ones come from SQLite.
+            try cache.flush()
+            memoryHit.append(
+                try await time(requests) {
+                    try await stack.generate(request(requests - 1 - $0 % 500, round: 100 + round))
+                })
+            databaseHit.append(try await time(requests) { try await stack.generate(request($0 % 1000, round: -10)) })
+        }
+        func micro(_ times: [Double]) -> String { String(format: "%.1f µs", times.min()! * 1e6) }
+        print(
+            "resilience, in process (no HTTP; best of 5 × \(requests)): bare call \(micro(bare)); "
+                + "stack without cache \(micro(plain)); full stack on a miss \(micro(miss)); "
+                + "hit from memory \(micro(memoryHit)); hit from SQLite \(micro(databaseHit))")
     }
 
     static func request(_ index: Int, round: Int) -> ChatRequest {
@@ -95,5 +157,26 @@ enum ResilienceBench {
         for index in 0..<count { _ = try await body(index) }
         let elapsed = ContinuousClock.now - start
         return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(count)
+    }
+}
+
+/// A text generator that answers at once, for measuring the decorators alone.
+struct InstantGenerator: TextGenerator {
+    var capabilities: ProviderCapabilities { [] }
+
+    func checkHealth() async throws -> HealthReport { HealthReport(latency: .zero, detail: "instant") }
+
+    func generate(_ request: ChatRequest) async throws -> ChatResponse {
+        ChatResponse(
+            text: "ok", finishReason: .stop, usage: TokenUsage(promptTokens: 9, completionTokens: 1), model: "m",
+            latency: .zero)
+    }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamPart, any Error> {
+        AsyncThrowingStream { continuation in
+            continuation.yield(.textDelta("ok"))
+            continuation.yield(.finish(.stop))
+            continuation.finish()
+        }
     }
 }

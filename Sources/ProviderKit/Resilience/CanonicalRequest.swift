@@ -9,8 +9,87 @@ enum CanonicalRequest {
     static func key(_ call: ProviderCall, provider: String) -> String {
         var text = ""
         text.reserveCapacity(512)
-        write(json(call, provider: provider), to: &text)
+        switch call.request {
+        case .chat(let request), .stream(let request):
+            // The hot path, written directly: the same text `write(json(...))` would give.
+            text += #"{"operation":"#
+            writeString(call.operation, to: &text)
+            text += #","provider":"#
+            writeString(provider, to: &text)
+            text += #","request":"#
+            writeChat(request, to: &text)
+            text += #","v":1}"#
+        default:
+            write(json(call, provider: provider), to: &text)
+        }
         return hex(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    private static func writeOptional(_ string: String?, to text: inout String) {
+        if let string { writeString(string, to: &text) } else { text += "null" }
+    }
+
+    private static func writeChat(_ request: ChatRequest, to text: inout String) {
+        text += #"{"max_tokens":"#
+        text += request.maxTokens.map { String($0) } ?? "null"
+        text += #","messages":["#
+        for (index, message) in request.messages.enumerated() {
+            if index > 0 { text += "," }
+            text += #"{"content":"#
+            writeString(message.content, to: &text)
+            text += #","role":"#
+            writeString(message.role.rawValue, to: &text)
+            text += #","tool_call_id":"#
+            writeOptional(message.toolCallID, to: &text)
+            text += #","tool_calls":["#
+            for (callIndex, toolCall) in message.toolCalls.enumerated() {
+                if callIndex > 0 { text += "," }
+                text += #"{"arguments":"#
+                writeString(toolCall.arguments, to: &text)
+                text += #","id":"#
+                writeString(toolCall.id, to: &text)
+                text += #","name":"#
+                writeString(toolCall.name, to: &text)
+                text += "}"
+            }
+            text += "]}"
+        }
+        text += #"],"model":"#
+        writeOptional(request.model, to: &text)
+        text += #","response_format":"#
+        switch request.responseFormat {
+        case .text: text += #""text""#
+        case .jsonObject: text += #""json_object""#
+        case .jsonSchema(let name, let schema, let strict):
+            text += #"{"name":"#
+            writeString(name, to: &text)
+            text += #","schema":"#
+            write(schema, to: &text)
+            text += #","strict":"#
+            text += strict ? "true" : "false"
+            text += "}"
+        }
+        text += #","seed":"#
+        text += request.seed.map { String($0) } ?? "null"
+        text += #","stop":["#
+        for (index, stop) in request.stop.enumerated() {
+            if index > 0 { text += "," }
+            writeString(stop, to: &text)
+        }
+        text += #"],"temperature":"#
+        write(request.temperature.map(JSONValue.number) ?? .null, to: &text)
+        text += #","tools":["#
+        for (index, tool) in request.tools.enumerated() {
+            if index > 0 { text += "," }
+            text += #"{"description":"#
+            writeString(tool.description, to: &text)
+            text += #","name":"#
+            writeString(tool.name, to: &text)
+            text += #","parameters":"#
+            write(tool.parameters, to: &text)
+            text += "}"
+        }
+        text += "]}"
     }
 
     /// Lowercase hex of a digest.
@@ -60,6 +139,12 @@ enum CanonicalRequest {
 
     private static func writeString(_ string: String, to text: inout String) {
         text += "\""
+        // Most strings need no escaping: append them whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            text += string
+            text += "\""
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import Metrics
 
@@ -9,7 +10,9 @@ import Metrics
 /// ``FallbackProvider`` or ``ProviderRouter`` takes as a reason to skip to the next provider.
 /// Transitions are logged, counted (`storyforge_provider_circuit_transitions_total`) and published
 /// on ``events``.
-public actor CircuitBreaker {
+public final class CircuitBreaker: @unchecked Sendable {
+    // `@unchecked Sendable`: `models` and `pendingEvents` are only touched under `lock`; the rest
+    // never changes after init. A lock, not an actor: admitting a call must not cost an executor hop.
     /// When the breaker opens and how long it stays open.
     public struct Configuration: Sendable {
         /// The share of failed calls in the window that opens the breaker.
@@ -99,15 +102,17 @@ public actor CircuitBreaker {
     }
 
     /// The provider's name in events, logs and metrics.
-    public nonisolated let provider: String
+    public let provider: String
     /// The configuration.
-    public nonisolated let configuration: Configuration
+    public let configuration: Configuration
     /// Every state change, as it happens; read it from one task (events are dropped when 1000 wait unread).
-    public nonisolated let events: AsyncStream<Event>
-    private nonisolated let eventContinuation: AsyncStream<Event>.Continuation
-    private nonisolated let clock: any ProviderClock
-    private nonisolated let logger: Logger
+    public let events: AsyncStream<Event>
+    private let eventContinuation: AsyncStream<Event>.Continuation
+    private let clock: any ProviderClock
+    private let logger: Logger
+    private let lock = NSLock()
     private var models: [String: ModelState] = [:]
+    private var pendingEvents: [Event] = []
 
     /// Creates a breaker for `provider`.
     public init(
@@ -127,11 +132,37 @@ public actor CircuitBreaker {
 
     /// The state for `model` (`nil`: requests that name none).
     public func state(model: String?) -> State {
-        refresh(model ?? "default")
+        locked { refresh(model ?? "default") }
     }
 
     /// Lets a call through, or throws ``ProviderError/circuitOpen(_:retryAfter:)``.
     public func admit(model: String?) throws -> Ticket {
+        try locked { try admitLocked(model: model) }
+    }
+
+    /// Records how an admitted call ended: `nil` for success, or its error.
+    public func record(_ ticket: Ticket, error: ProviderError?) {
+        locked { recordLocked(ticket, error: error) }
+    }
+
+    /// Closes every breaker and forgets the history.
+    public func reset() {
+        locked { resetLocked() }
+    }
+
+    /// Runs `body` under the lock, then publishes the transitions it made, outside the lock.
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer {
+            let events = pendingEvents
+            pendingEvents = []
+            lock.unlock()
+            for event in events { publish(event) }
+        }
+        return try body()
+    }
+
+    private func admitLocked(model: String?) throws -> Ticket {
         let key = model ?? "default"
         switch refresh(key) {
         case .closed:
@@ -152,8 +183,7 @@ public actor CircuitBreaker {
         }
     }
 
-    /// Records how an admitted call ended: `nil` for success, or its error.
-    public func record(_ ticket: Ticket, error: ProviderError?) {
+    private func recordLocked(_ ticket: Ticket, error: ProviderError?) {
         let key = ticket.model
         var entry = models[key, default: ModelState()]
         let now = clock.now
@@ -197,8 +227,7 @@ public actor CircuitBreaker {
         }
     }
 
-    /// Closes every breaker and forgets the history.
-    public func reset() {
+    private func resetLocked() {
         for key in models.keys where models[key]?.state != .closed {
             transition(key, to: .closed, reason: "reset")
         }
@@ -223,7 +252,12 @@ public actor CircuitBreaker {
     private func transition(_ key: String, to state: State, reason: String) {
         let from = models[key, default: ModelState()].state
         models[key, default: ModelState()].state = state
-        let event = Event(provider: provider, model: key, from: from, to: state, at: clock.now, reason: reason)
+        pendingEvents.append(
+            Event(provider: provider, model: key, from: from, to: state, at: clock.now, reason: reason))
+    }
+
+    private func publish(_ event: Event) {
+        let (from, state, key, reason) = (event.from, event.to, event.model, event.reason)
         eventContinuation.yield(event)
         logger.log(
             level: state == .open ? .warning : .notice,
@@ -257,14 +291,14 @@ public struct CircuitBreakingProvider<Base: Provider>: ProviderDecorator {
         _ call: ProviderCall,
         _ operation: @escaping @Sendable () async throws -> Output
     ) async throws -> Output {
-        let ticket = try await breaker.admit(model: call.model)
+        let ticket = try breaker.admit(model: call.model)
         do {
             let output = try await operation()
-            await breaker.record(ticket, error: nil)
+            breaker.record(ticket, error: nil)
             return output
         } catch {
             let typed = ProviderError.typed(error)
-            await breaker.record(ticket, error: typed)
+            breaker.record(ticket, error: typed)
             throw typed
         }
     }
@@ -276,13 +310,13 @@ public struct CircuitBreakingProvider<Base: Provider>: ProviderDecorator {
     ) -> AsyncThrowingStream<ChatStreamPart, any Error> {
         let breaker = breaker
         return makeDecoratedStream { continuation in
-            let ticket = try await breaker.admit(model: call.model)
+            let ticket = try breaker.admit(model: call.model)
             do {
                 for try await part in open() { continuation.yield(part) }
                 try Task.checkCancellation()
-                await breaker.record(ticket, error: nil)
+                breaker.record(ticket, error: nil)
             } catch {
-                await breaker.record(ticket, error: ProviderError.typed(error))
+                breaker.record(ticket, error: ProviderError.typed(error))
                 throw error
             }
         }

@@ -309,7 +309,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
 
     /// Whether `route` may take the call: not when the budget forbids it or its breaker is open.
     private func admission(_ route: Route, call: ProviderCall, model: String?) async -> Admission {
-        if let breaker = route.breaker, await breaker.state(model: model) == .open {
+        if let breaker = route.breaker, breaker.state(model: model) == .open {
             return .circuitOpen(.circuitOpen("\(route.name): circuit open"))
         }
         let fits = route.isLocal ? true : await ledger.canSpend(prices.estimate(call, model: model))

@@ -35,18 +35,26 @@ public struct RateLimitHeaders: Sendable, Hashable {
 
     /// Reads the headers of a response; `nil` when it has none of them.
     public init?(_ head: HTTPResponseHead) {
-        func int(_ name: String) -> Int? {
-            head.header(name).flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        self.init()
+        var found = false
+        // One pass, names lowercased only when they start like ours: this runs on every response.
+        for (name, value) in head.headers where name.utf8.count > 12 {
+            guard name.utf8.first == UInt8(ascii: "x") || name.utf8.first == UInt8(ascii: "X") else { continue }
+            let lowered = name.lowercased()
+            guard lowered.hasPrefix("x-ratelimit-") else { continue }
+            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            switch lowered {
+            case "x-ratelimit-limit-requests": limitRequests = Int(trimmed)
+            case "x-ratelimit-remaining-requests": remainingRequests = Int(trimmed)
+            case "x-ratelimit-reset-requests": resetRequests = Self.parseDuration(trimmed)
+            case "x-ratelimit-limit-tokens": limitTokens = Int(trimmed)
+            case "x-ratelimit-remaining-tokens": remainingTokens = Int(trimmed)
+            case "x-ratelimit-reset-tokens": resetTokens = Self.parseDuration(trimmed)
+            default: continue
+            }
+            found = true
         }
-        func duration(_ name: String) -> Duration? { head.header(name).flatMap(Self.parseDuration) }
-        self.init(
-            limitRequests: int("x-ratelimit-limit-requests"),
-            remainingRequests: int("x-ratelimit-remaining-requests"),
-            resetRequests: duration("x-ratelimit-reset-requests"),
-            limitTokens: int("x-ratelimit-limit-tokens"),
-            remainingTokens: int("x-ratelimit-remaining-tokens"),
-            resetTokens: duration("x-ratelimit-reset-tokens"))
-        if self == Self() { return nil }
+        if !found { return nil }
     }
 
     /// How long to wait before the exhausted limit resets: the reset of whichever limit has

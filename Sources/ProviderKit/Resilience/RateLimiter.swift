@@ -7,7 +7,10 @@ import Foundation
 /// left, when it resets, and the limits themselves when none were configured. A call waits (on
 /// the injectable clock) until the buckets allow it; the concurrency limit queues calls first in,
 /// first out. ElevenLabs, for one, queues requests per concurrency slot.
-public actor ProviderRateLimiter {
+public final class ProviderRateLimiter: @unchecked Sendable {
+    // `@unchecked Sendable`: the buckets, counts and waiters are only touched under `lock`; the
+    // rest never changes after init. A lock, not an actor: a call that need not wait must not
+    // cost an executor hop.
     /// The limits; `nil` means no limit of that kind.
     public struct Configuration: Sendable, Hashable {
         /// Requests per minute.
@@ -63,16 +66,23 @@ public actor ProviderRateLimiter {
         }
     }
 
+    private enum WaiterState {
+        case waiting
+        case cancelled
+    }
+
     /// The provider's name, for errors and logs.
-    public nonisolated let provider: String
+    public let provider: String
     /// The configured limits.
-    public nonisolated let configuration: Configuration
-    private nonisolated let clock: any ProviderClock
+    public let configuration: Configuration
+    private let clock: any ProviderClock
+    private let lock = NSLock()
     private var requests: Bucket?
     private var tokens: Bucket?
     private var inFlight = 0
     private var highWater = 0
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var waiterStates: [UInt64: WaiterState] = [:]
     private var nextWaiter: UInt64 = 0
 
     /// Creates a limiter for `provider`.
@@ -94,9 +104,9 @@ public actor ProviderRateLimiter {
     }
 
     /// Calls in flight now.
-    public var callsInFlight: Int { inFlight }
+    public var callsInFlight: Int { lock.withLock { inFlight } }
     /// The most calls that were in flight at once.
-    public var maxCallsInFlight: Int { highWater }
+    public var maxCallsInFlight: Int { lock.withLock { highWater } }
 
     /// Waits for a concurrency slot and for the buckets to allow a call of about `tokens` tokens.
     ///
@@ -105,8 +115,8 @@ public actor ProviderRateLimiter {
     public func acquire(tokens estimate: Int) async throws -> Lease {
         let holdsSlot = configuration.maxConcurrent != nil
         if let limit = configuration.maxConcurrent {
-            if inFlight >= limit || !waiters.isEmpty { try await waitForSlot() } else { inFlight += 1 }
-            highWater = max(highWater, inFlight)
+            let granted = lock.withLock { takeSlotIfFree(limit) }
+            if !granted { try await waitForSlot(limit) }
         }
         do {
             try await waitForBuckets(tokens: Double(estimate))
@@ -119,9 +129,9 @@ public actor ProviderRateLimiter {
 
     /// Ends a call: frees its slot and corrects the token bucket by what it really used.
     public func release(_ lease: Lease, usedTokens: Int?) {
-        if let usedTokens, tokens != nil {
+        if let usedTokens {
             // Negative balance is allowed: a call that used more than estimated delays the next ones.
-            tokens?.available -= Double(usedTokens - lease.estimatedTokens)
+            lock.withLock { tokens?.available -= Double(usedTokens - lease.estimatedTokens) }
         }
         if lease.holdsSlot { releaseSlot() }
     }
@@ -139,14 +149,25 @@ public actor ProviderRateLimiter {
             if remaining == 0, let reset { current.blockedUntil = max(current.blockedUntil, now + reset) }
             bucket = current
         }
-        apply(
-            &requests, limit: headers.limitRequests, remaining: headers.remainingRequests, reset: headers.resetRequests)
-        apply(&tokens, limit: headers.limitTokens, remaining: headers.remainingTokens, reset: headers.resetTokens)
+        lock.withLock {
+            apply(
+                &requests, limit: headers.limitRequests, remaining: headers.remainingRequests,
+                reset: headers.resetRequests)
+            apply(&tokens, limit: headers.limitTokens, remaining: headers.remainingTokens, reset: headers.resetTokens)
+        }
     }
 
-    private func waitForBuckets(tokens estimate: Double) async throws {
-        var waited = Duration.zero
-        while true {
+    /// Under the lock: takes a slot when one is free and nobody queues before us.
+    private func takeSlotIfFree(_ limit: Int) -> Bool {
+        guard inFlight < limit, waiters.isEmpty else { return false }
+        inFlight += 1
+        highWater = max(highWater, inFlight)
+        return true
+    }
+
+    /// Takes what the buckets allow now, or says how long to wait.
+    private func takeFromBuckets(_ estimate: Double) -> Duration {
+        lock.withLock {
             let now = clock.now
             requests?.refill(at: now)
             tokens?.refill(at: now)
@@ -157,8 +178,16 @@ public actor ProviderRateLimiter {
             if wait <= .zero {
                 requests?.available -= 1
                 tokens?.available -= estimate
-                return
             }
+            return wait
+        }
+    }
+
+    private func waitForBuckets(tokens estimate: Double) async throws {
+        var waited = Duration.zero
+        while true {
+            let wait = takeFromBuckets(estimate)
+            if wait <= .zero { return }
             guard waited + wait <= configuration.maxWait else {
                 throw ProviderError.rateLimited(
                     "\(provider): the local rate limit would need a wait of \(Int(wait.seconds.rounded(.up))) s",
@@ -171,35 +200,55 @@ public actor ProviderRateLimiter {
         }
     }
 
-    private func waitForSlot() async throws {
-        nextWaiter += 1
-        let id = nextWaiter
+    private enum Registration {
+        case granted, queued, cancelled
+    }
+
+    private func waitForSlot(_ limit: Int) async throws {
+        let id = lock.withLock {
+            nextWaiter += 1
+            waiterStates[nextWaiter] = .waiting
+            return nextWaiter
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: ProviderError.cancelled("cancelled while waiting for a slot"))
-                } else {
+                let outcome: Registration = lock.withLock {
+                    defer { waiterStates[id] = nil }
+                    if waiterStates[id] == .cancelled { return .cancelled }
+                    if takeSlotIfFree(limit) { return .granted }
                     waiters.append((id, continuation))
+                    return .queued
+                }
+                switch outcome {
+                case .granted: continuation.resume()
+                case .cancelled:
+                    continuation.resume(throwing: ProviderError.cancelled("cancelled while waiting for a slot"))
+                case .queued: break
                 }
             }
         } onCancel: {
-            Task { await self.cancelWaiter(id) }
+            let removed: CheckedContinuation<Void, any Error>? = lock.withLock {
+                if let index = waiters.firstIndex(where: { $0.id == id }) {
+                    return waiters.remove(at: index).continuation
+                }
+                // Not queued yet: tell the registration it is cancelled.
+                if waiterStates[id] == .waiting { waiterStates[id] = .cancelled }
+                return nil
+            }
+            removed?.resume(throwing: ProviderError.cancelled("cancelled while waiting for a slot"))
         }
-    }
-
-    private func cancelWaiter(_ id: UInt64) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        let waiter = waiters.remove(at: index)
-        waiter.continuation.resume(throwing: ProviderError.cancelled("cancelled while waiting for a slot"))
     }
 
     private func releaseSlot() {
-        if waiters.isEmpty {
-            inFlight -= 1
-        } else {
+        let next: CheckedContinuation<Void, any Error>? = lock.withLock {
+            guard !waiters.isEmpty else {
+                inFlight -= 1
+                return nil
+            }
             // The slot passes straight to the first waiter; `inFlight` stays the same.
-            waiters.removeFirst().continuation.resume()
+            return waiters.removeFirst().continuation
         }
+        next?.resume()
     }
 }
 
@@ -226,12 +275,12 @@ public struct RateLimitedProvider<Base: Provider>: ProviderDecorator {
         let seen = SeenRateLimitHeaders()
         do {
             let output = try await ResponseHeadObserver.$current.withValue(seen.observer()) { try await operation() }
-            if let headers = seen.latest { await limiter.update(from: headers) }
-            await limiter.release(lease, usedTokens: (output as? ChatResponse)?.usage?.totalTokens)
+            if let headers = seen.latest { limiter.update(from: headers) }
+            limiter.release(lease, usedTokens: (output as? ChatResponse)?.usage?.totalTokens)
             return output
         } catch {
-            if let headers = seen.latest { await limiter.update(from: headers) }
-            await limiter.release(lease, usedTokens: nil)
+            if let headers = seen.latest { limiter.update(from: headers) }
+            limiter.release(lease, usedTokens: nil)
             throw ProviderError.typed(error)
         }
     }
@@ -252,11 +301,11 @@ public struct RateLimitedProvider<Base: Provider>: ProviderDecorator {
                     if case .usage(let usage) = part { used = usage.totalTokens }
                     continuation.yield(part)
                 }
-                if let headers = seen.latest { await limiter.update(from: headers) }
-                await limiter.release(lease, usedTokens: used)
+                if let headers = seen.latest { limiter.update(from: headers) }
+                limiter.release(lease, usedTokens: used)
             } catch {
-                if let headers = seen.latest { await limiter.update(from: headers) }
-                await limiter.release(lease, usedTokens: used)
+                if let headers = seen.latest { limiter.update(from: headers) }
+                limiter.release(lease, usedTokens: used)
                 throw error
             }
         }

@@ -6,6 +6,12 @@ import Metrics
 /// operation, model, every parameter, the messages; never a credential), with a time to live, a
 /// size limit (least recently used entries go first) and hit and miss counters.
 ///
+/// Built to cost little per request: a miss reads nothing (the keys in the file are held in
+/// memory), answers are written on GRDB's writer queue off the caller's path (lookups find them in
+/// memory until then), recent answers are kept decoded, and a hit reads one row without a
+/// transaction. One process owns a cache file: entries another process adds after this one opened
+/// it are not seen until it is opened again.
+///
 /// ```swift
 /// let cache = try ResponseCache(path: runDirectory.appending(path: "provider-cache.sqlite").path)
 /// let generator = openAI.withCache(cache, name: "openai")
@@ -100,10 +106,13 @@ public final class ResponseCache: Sendable {
                         CREATE INDEX IF NOT EXISTS response_cache_accessed ON response_cache(accessed_at);
                         """)
             }
-            let total = try writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
+            let (total, keys) = try writer.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0,
+                    try String.fetchAll(db, sql: "SELECT key FROM response_cache")
+                )
             }
-            counters = LockedCounters(totalBytes: total)
+            counters = LockedCounters(totalBytes: total, keys: Set(keys))
         } catch {
             throw ProviderError.unsupported("cannot prepare the response cache: \(error)")
         }
@@ -137,11 +146,14 @@ public final class ResponseCache: Sendable {
     func lookup(key: String, provider: String) -> StoredResponse? {
         let now = configuration.now().timeIntervalSince1970
         var stored = counters.memoryValue(key, now: now)
-        if stored == nil {
+        // The keys in the file are known, so a miss costs no read.
+        if stored == nil, counters.isKnown(key) {
             // A read, not a write: the access time is noted in memory and written with the next store.
-            let data = try? writer.read { db -> Data? in
-                try Data.fetchOne(
-                    db, sql: "SELECT value FROM response_cache WHERE key = ? AND expires_at > ?", arguments: [key, now])
+            // One SELECT needs no transaction of its own, and its statement is compiled once per connection.
+            let data = try? writer.unsafeRead { db -> Data? in
+                let statement = try db.cachedStatement(
+                    sql: "SELECT value FROM response_cache WHERE key = ? AND expires_at > ?")
+                return try Data.fetchOne(statement, arguments: [key, now])
             }
             stored = data.flatMap { $0 }.flatMap(StoredResponse.decode)
         }
@@ -157,52 +169,84 @@ public final class ResponseCache: Sendable {
     /// until it lands, lookups find the answer in memory.
     func store(_ value: StoredResponse, key: String, provider: String, operation: String) {
         let now = configuration.now().timeIntervalSince1970
-        let expires = now + configuration.timeToLive.seconds
+        let write = PendingWrite(
+            key: key, value: value, provider: provider, operation: operation, created: now,
+            expires: now + configuration.timeToLive.seconds)
+        // Answers queue up and one write on GRDB's writer queue takes all that are waiting, in one
+        // transaction: one wake-up and one commit for a burst, not one per answer.
+        guard counters.enqueue(write) else { return }
         let maxBytes = configuration.maxBytes
         let counters = counters
-        let generation = counters.addPending(key, value: value, expires: expires)
-        // Writes are serialised by the writer, so the running total is read and set consistently here.
         writer.asyncWrite(
-            { db -> (evicted: Int, size: Int)? in
-                let touched = counters.takeTouched()
-                for (touchedKey, time) in touched {
+            { db -> [(write: PendingWrite, evicted: Int, size: Int)] in
+                let batch = counters.takeQueue()
+                // If the transaction fails, these are what the completion must let go of.
+                counters.setInFlight(batch)
+                for (touchedKey, time) in counters.takeTouched() {
                     try db.execute(
                         sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [time, touchedKey])
                 }
-                let data = try value.encoded()
-                guard data.count <= maxBytes else { return nil }
-                let replaced =
-                    try Int.fetchOne(db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [key]) ?? 0
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO response_cache
-                            (key, provider, operation, created_at, expires_at, accessed_at, size, value)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [key, provider, operation, now, expires, now, data.count, data])
-                var total = counters.bytes - replaced + data.count
-                var evicted = 0
-                if total > maxBytes {
-                    try db.execute(sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [now])
+                var written: [(write: PendingWrite, evicted: Int, size: Int)] = []
+                var total = counters.bytes
+                for write in batch {
+                    guard let data = try? write.value.encoded(), data.count <= maxBytes else { continue }
+                    let replaced =
+                        try Int.fetchOne(
+                            db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [write.key]) ?? 0
+                    try db.execute(
+                        sql: """
+                            INSERT OR REPLACE INTO response_cache
+                                (key, provider, operation, created_at, expires_at, accessed_at, size, value)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            write.key, write.provider, write.operation, write.created, write.expires, write.created,
+                            data.count, data,
+                        ])
+                    counters.remember(write.key)
+                    total += data.count - replaced
+                    written.append((write, 0, data.count))
+                }
+                if total > maxBytes, let newest = batch.last {
+                    for expired in try String.fetchAll(
+                        db, sql: "SELECT key FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
+                    {
+                        counters.forget(expired)
+                    }
+                    try db.execute(
+                        sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
                     total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
                     let rows = try Row.fetchAll(
-                        db, sql: "SELECT key, size FROM response_cache ORDER BY accessed_at ASC")
+                        db, sql: "SELECT key, size FROM response_cache ORDER BY accessed_at ASC, created_at ASC")
+                    var evicted = 0
                     for row in rows where total > maxBytes {
                         let victim: String = row["key"]
-                        guard victim != key else { continue }
+                        guard victim != newest.key else { continue }
                         try db.execute(sql: "DELETE FROM response_cache WHERE key = ?", arguments: [victim])
+                        counters.forget(victim)
                         total -= row["size"] as Int
                         evicted += 1
                     }
+                    if !written.isEmpty { written[written.count - 1].evicted = evicted }
                 }
                 counters.setBytes(total)
-                return (evicted, data.count)
+                return written
             },
             completion: { _, result in
-                // A cache that cannot be written is skipped: the answer itself is fine.
-                counters.finishPending(key, generation: generation, written: (try? result.get()) ?? nil)
+                // A cache that cannot be written is skipped: the answers themselves are fine.
+                counters.finishWrites((try? result.get()) ?? [])
             })
     }
+}
+
+/// An answer waiting to be written.
+private struct PendingWrite: Sendable {
+    var key: String
+    var value: StoredResponse
+    var provider: String
+    var operation: String
+    var created: Double
+    var expires: Double
 }
 
 /// Counters, answers not yet written, and access times not yet written, behind a lock.
@@ -211,11 +255,24 @@ private final class LockedCounters: @unchecked Sendable {
     private let lock = NSLock()
     private var statistics = ResponseCache.Statistics(hits: 0, misses: 0, stores: 0, evictions: 0)
     private var totalBytes: Int
-    private var pending: [String: (value: StoredResponse, expires: Double, generation: UInt64)] = [:]
-    private var nextGeneration: UInt64 = 0
+    private var pending: [String: PendingWrite] = [:]
+    private var queue: [PendingWrite] = []
+    /// The batch being written (the writer queue writes one at a time).
+    private var inFlight: [PendingWrite] = []
+    private var writeScheduled = false
     private var touched: [String: Double] = [:]
 
-    init(totalBytes: Int) { self.totalBytes = totalBytes }
+    /// The keys in the database (as this process wrote them, and as they were when it was opened).
+    private var keys: Set<String>
+
+    init(totalBytes: Int, keys: Set<String>) {
+        self.totalBytes = totalBytes
+        self.keys = keys
+    }
+
+    func isKnown(_ key: String) -> Bool { lock.withLock { keys.contains(key) } }
+    func remember(_ key: String) { _ = lock.withLock { keys.insert(key) } }
+    func forget(_ key: String) { _ = lock.withLock { keys.remove(key) } }
 
     var snapshot: ResponseCache.Statistics { lock.withLock { statistics } }
     var bytes: Int { lock.withLock { totalBytes } }
@@ -248,47 +305,69 @@ private final class LockedCounters: @unchecked Sendable {
     func clear() {
         lock.withLock {
             totalBytes = 0
+            keys = []
             pending = [:]
+            queue = []
             recent = [:]
             recentOrder = []
             recentBytes = 0
         }
     }
 
-    func addPending(_ key: String, value: StoredResponse, expires: Double) -> UInt64 {
+    /// Queues an answer; `true` when the caller must schedule a write to take the queue.
+    func enqueue(_ write: PendingWrite) -> Bool {
         lock.withLock {
-            nextGeneration += 1
-            pending[key] = (value, expires, nextGeneration)
-            return nextGeneration
+            pending[write.key] = write
+            queue.append(write)
+            defer { writeScheduled = true }
+            return !writeScheduled
         }
     }
 
-    func finishPending(_ key: String, generation: UInt64, written: (evicted: Int, size: Int)?) {
+    func setInFlight(_ batch: [PendingWrite]) { lock.withLock { inFlight = batch } }
+
+    func takeQueue() -> [PendingWrite] {
         lock.withLock {
-            guard let entry = pending[key], entry.generation == generation else { return }
-            pending[key] = nil
-            guard let written else { return }
-            statistics.stores += 1
-            statistics.evictions += written.evicted
-            if written.evicted > 0 {
-                // Entries left the database: forget the memory of them too, rather than track which.
-                recent = [:]
-                recentOrder = []
-                recentBytes = 0
-                return
+            defer {
+                queue = []
+                writeScheduled = false
             }
-            guard written.size <= 256 << 10 else { return }
-            if let old = recent[key] {
-                recentBytes -= old.size
-                recentOrder.removeAll { $0 == key }
+            return queue
+        }
+    }
+
+    func finishWrites(_ written: [(write: PendingWrite, evicted: Int, size: Int)]) {
+        lock.withLock {
+            for (write, evicted, size) in written {
+                statistics.stores += 1
+                statistics.evictions += evicted
+                // A newer answer for the same key may be queued: it stays pending.
+                if pending[write.key]?.created == write.created { pending[write.key] = nil }
+                if evicted > 0 {
+                    // Entries left the database: forget the memory of them too, rather than track which.
+                    recent = [:]
+                    recentOrder = []
+                    recentBytes = 0
+                    continue
+                }
+                guard size <= 256 << 10 else { continue }
+                if let old = recent[write.key] {
+                    recentBytes -= old.size
+                    recentOrder.removeAll { $0 == write.key }
+                }
+                recent[write.key] = (write.value, write.expires, size)
+                recentOrder.append(write.key)
+                recentBytes += size
+                while recentBytes > 16 << 20 || recentOrder.count > 1024 {
+                    let oldest = recentOrder.removeFirst()
+                    recentBytes -= recent.removeValue(forKey: oldest)?.size ?? 0
+                }
             }
-            recent[key] = (entry.value, entry.expires, written.size)
-            recentOrder.append(key)
-            recentBytes += written.size
-            while recentBytes > 16 << 20 || recentOrder.count > 1024 {
-                let oldest = recentOrder.removeFirst()
-                recentBytes -= recent.removeValue(forKey: oldest)?.size ?? 0
+            // Answers of the batch that were not written (too large, or the write failed) are dropped.
+            for write in inFlight where pending[write.key]?.created == write.created {
+                pending[write.key] = nil
             }
+            inFlight = []
         }
     }
 

@@ -32,7 +32,7 @@ struct ResilienceBreakerFallbackTests {
             #expect(response.origin == ResponseOrigin(provider: "secondary", usedFallback: true, skipped: ["primary"]))
         }
         #expect(primaryServer.requests.count == 3)
-        #expect(await breaker.state(model: nil) == .open)
+        #expect(breaker.state(model: nil) == .open)
 
         // Open: the primary is not even asked.
         let skipped = try await chain.generate(Fixtures.request)
@@ -46,7 +46,7 @@ struct ResilienceBreakerFallbackTests {
         let probed = try await chain.generate(Fixtures.request)
         #expect(probed.text == "primary")
         #expect(probed.origin == ResponseOrigin(provider: "primary"))
-        #expect(await breaker.state(model: nil) == .closed)
+        #expect(breaker.state(model: nil) == .closed)
 
         var transitions: [String] = []
         for await event in breaker.events {
@@ -62,42 +62,42 @@ struct ResilienceBreakerFallbackTests {
         let breaker = CircuitBreaker(
             provider: "p", configuration: .init(minimumCalls: 2, openDuration: .seconds(10)), clock: clock)
         for _ in 0..<2 {
-            let ticket = try await breaker.admit(model: "a")
-            await breaker.record(ticket, error: .server("down"))
+            let ticket = try breaker.admit(model: "a")
+            breaker.record(ticket, error: .server("down"))
         }
-        #expect(await breaker.state(model: "a") == .open)
-        #expect(await breaker.state(model: "b") == .closed)
-        let error = await #expect(throws: ProviderError.self) { try await breaker.admit(model: "a") }
+        #expect(breaker.state(model: "a") == .open)
+        #expect(breaker.state(model: "b") == .closed)
+        let error = #expect(throws: ProviderError.self) { try breaker.admit(model: "a") }
         #expect(error == .circuitOpen)
         #expect(error?.retryAfter == .seconds(10))
 
         clock.advance(by: .seconds(10))
-        let probe = try await breaker.admit(model: "a")
+        let probe = try breaker.admit(model: "a")
         // Only one probe at a time.
-        await #expect(throws: ProviderError.self) { try await breaker.admit(model: "a") }
-        await breaker.record(probe, error: .timeout("slow"))
-        #expect(await breaker.state(model: "a") == .open)
+        #expect(throws: ProviderError.self) { try breaker.admit(model: "a") }
+        breaker.record(probe, error: .timeout("slow"))
+        #expect(breaker.state(model: "a") == .open)
     }
 
     @Test("a 429 that says how long to wait opens the breaker for that long")
     func rateLimitCooldown() async throws {
         let clock = VirtualProviderClock()
         let breaker = CircuitBreaker(provider: "p", clock: clock)
-        let ticket = try await breaker.admit(model: nil)
-        await breaker.record(ticket, error: .rateLimited("slow down", retryAfter: .seconds(7)))
-        #expect(await breaker.state(model: nil) == .open)
+        let ticket = try breaker.admit(model: nil)
+        breaker.record(ticket, error: .rateLimited("slow down", retryAfter: .seconds(7)))
+        #expect(breaker.state(model: nil) == .open)
         clock.advance(by: .seconds(7))
-        #expect(await breaker.state(model: nil) == .halfOpen)
+        #expect(breaker.state(model: nil) == .halfOpen)
     }
 
     @Test("bad requests do not count against the provider")
     func badRequestsDoNotOpen() async throws {
         let breaker = CircuitBreaker(provider: "p", configuration: .init(minimumCalls: 1))
         for _ in 0..<5 {
-            let ticket = try await breaker.admit(model: nil)
-            await breaker.record(ticket, error: .badRequest("no"))
+            let ticket = try breaker.admit(model: nil)
+            breaker.record(ticket, error: .badRequest("no"))
         }
-        #expect(await breaker.state(model: nil) == .closed)
+        #expect(breaker.state(model: nil) == .closed)
     }
 
     @Test("a stream falls back before text, and chains nest with the skipped providers named")

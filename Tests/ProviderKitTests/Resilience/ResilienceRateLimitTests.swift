@@ -28,8 +28,8 @@ struct ResilienceRateLimitTests {
         }
         #expect(server.requests.count == 24)
         #expect(gauge.maximum <= 3)
-        #expect(await limiter.maxCallsInFlight == 3)
-        #expect(await limiter.callsInFlight == 0)
+        #expect(limiter.maxCallsInFlight == 3)
+        #expect(limiter.callsInFlight == 0)
     }
 
     @Test("requests per minute: a full bucket then one request per refill interval")
@@ -102,8 +102,8 @@ struct ResilienceRateLimitTests {
         waiter.cancel()
         let result = await waiter.result
         #expect(throws: ProviderError.cancelled) { try result.get() }
-        await limiter.release(held, usedTokens: nil)
-        #expect(await limiter.callsInFlight == 0)
+        limiter.release(held, usedTokens: nil)
+        #expect(limiter.callsInFlight == 0)
     }
 }
 

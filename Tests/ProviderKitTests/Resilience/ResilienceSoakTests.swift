@@ -77,8 +77,8 @@ struct ResilienceSoakTests {
         // With three attempts and a fallback, nearly everything succeeds.
         #expect(outcomes.successes > total * 95 / 100)
         #expect(outcomes.cacheHits > 0)
-        #expect(await limiter.callsInFlight == 0)
-        #expect(await limiter.maxCallsInFlight <= 8)
+        #expect(limiter.callsInFlight == 0)
+        #expect(limiter.maxCallsInFlight <= 8)
     }
 
     enum Outcome: Sendable {
