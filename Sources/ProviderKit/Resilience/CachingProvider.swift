@@ -94,6 +94,10 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
     }
 }
 
+extension CachingProvider: NamedDecorator {
+    var decoratedName: String { name }
+}
+
 extension CachingProvider: TextGenerator where Base: TextGenerator {}
 extension CachingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension CachingProvider: Transcriber where Base: Transcriber {}
@@ -111,6 +115,6 @@ extension Provider {
         name: String? = nil,
         policy: ResponseCachePolicy = .deterministicOnly
     ) -> CachingProvider<Self> {
-        CachingProvider(self, cache: cache, name: name ?? providerName(of: Self.self), policy: policy)
+        CachingProvider(self, cache: cache, name: name ?? providerName(of: self), policy: policy)
     }
 }

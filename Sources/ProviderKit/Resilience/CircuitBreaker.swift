@@ -323,6 +323,10 @@ public struct CircuitBreakingProvider<Base: Provider>: ProviderDecorator {
     }
 }
 
+extension CircuitBreakingProvider: NamedDecorator {
+    var decoratedName: String { breaker.provider }
+}
+
 extension CircuitBreakingProvider: TextGenerator where Base: TextGenerator {}
 extension CircuitBreakingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension CircuitBreakingProvider: Transcriber where Base: Transcriber {}
@@ -343,6 +347,6 @@ extension Provider {
         CircuitBreakingProvider(
             self,
             breaker: CircuitBreaker(
-                provider: name ?? providerName(of: Self.self), configuration: configuration, clock: clock))
+                provider: name ?? providerName(of: self), configuration: configuration, clock: clock))
     }
 }

@@ -234,7 +234,7 @@ extension Provider {
         FallbackProvider(
             primary: self, secondary: next,
             primaryName: name ?? (self as? any ChainMember)?.memberNames.joined(separator: "+")
-                ?? providerName(of: Self.self),
-            secondaryName: fallbackName ?? providerName(of: Next.self), shouldFallBack: when, logger: logger)
+                ?? providerName(of: self),
+            secondaryName: fallbackName ?? providerName(of: next), shouldFallBack: when, logger: logger)
     }
 }

@@ -331,6 +331,10 @@ private final class SeenRateLimitHeaders: @unchecked Sendable {
     }
 }
 
+extension RateLimitedProvider: NamedDecorator {
+    var decoratedName: String { limiter.provider }
+}
+
 extension RateLimitedProvider: TextGenerator where Base: TextGenerator {}
 extension RateLimitedProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension RateLimitedProvider: Transcriber where Base: Transcriber {}
@@ -351,6 +355,6 @@ extension Provider {
         RateLimitedProvider(
             self,
             limiter: ProviderRateLimiter(
-                provider: name ?? providerName(of: Self.self), configuration: configuration, clock: clock))
+                provider: name ?? providerName(of: self), configuration: configuration, clock: clock))
     }
 }

@@ -122,6 +122,10 @@ public struct RecordingProvider<Base: Provider>: ProviderDecorator {
     }
 }
 
+extension RecordingProvider: NamedDecorator {
+    var decoratedName: String { name }
+}
+
 extension RecordingProvider: TextGenerator where Base: TextGenerator {}
 extension RecordingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension RecordingProvider: Transcriber where Base: Transcriber {}
@@ -136,6 +140,6 @@ extension Provider {
         mode: RecordingProvider<Self>.Mode,
         name: String? = nil
     ) -> RecordingProvider<Self> {
-        RecordingProvider(self, directory: directory, mode: mode, name: name ?? providerName(of: Self.self))
+        RecordingProvider(self, directory: directory, mode: mode, name: name ?? providerName(of: self))
     }
 }

@@ -108,7 +108,7 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
     ) {
         self.base = base
         self.policy = policy
-        self.name = name ?? providerName(of: Base.self)
+        self.name = name ?? providerName(of: base)
         self.clock = clock
         self.logger = logger
     }
@@ -191,6 +191,10 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
     }
 }
 
+extension RetryingProvider: NamedDecorator {
+    var decoratedName: String { name }
+}
+
 extension RetryingProvider: TextGenerator where Base: TextGenerator {}
 extension RetryingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension RetryingProvider: Transcriber where Base: Transcriber {}
@@ -208,8 +212,20 @@ extension Provider {
         clock: any ProviderClock = SystemProviderClock(),
         logger: Logger = Logger(label: "storyforge.provider.resilience")
     ) -> RetryingProvider<Self> {
-        RetryingProvider(self, policy: policy, name: name, clock: clock, logger: logger)
+        RetryingProvider(self, policy: policy, name: name ?? providerName(of: self), clock: clock, logger: logger)
     }
+}
+
+/// A decorator that knows the name of the provider it wraps.
+protocol NamedDecorator {
+    var decoratedName: String { get }
+}
+
+/// The name a decorator was given, or the unqualified type name without generic arguments
+/// (`OpenAICompatibleProvider`).
+func providerName(of provider: Any) -> String {
+    if let named = provider as? any NamedDecorator { return named.decoratedName }
+    return providerName(of: type(of: provider))
 }
 
 /// The unqualified type name, without generic arguments: `OpenAICompatibleProvider`.

@@ -38,6 +38,26 @@ struct ResilienceCacheTests {
         }
     }
 
+    @Test("a cache file reopened later still answers, with zero HTTP calls")
+    func persistsAcrossOpens() async throws {
+        let server = try LoopbackHTTPServer { _ in Fixtures.ok("kept") }
+        defer { server.shutdown() }
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let cache = try ResponseCache(path: path)
+            _ = try await Fixtures.provider(server).withCache(cache, name: "openai").generate(Fixtures.deterministic)
+            try cache.flush()
+        }
+        let reopened = try ResponseCache(path: path)
+        let response = try await Fixtures.provider(server).withCache(reopened, name: "openai")
+            .generate(Fixtures.deterministic)
+        #expect(response.text == "kept")
+        #expect(response.origin?.fromCache == true)
+        #expect(server.requests.count == 1)
+        #expect(reopened.storedBytes > 0)
+    }
+
     @Test("requests that are not deterministic are not cached by default")
     func nondeterministicPassesThrough() async throws {
         let server = try LoopbackHTTPServer { _ in Fixtures.ok() }

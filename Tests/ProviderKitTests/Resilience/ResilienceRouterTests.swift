@@ -158,4 +158,27 @@ struct ResilienceRouterTests {
         #expect(abs(prices.cost(audio, model: "whisper-1", usage: nil, audioSeconds: 120) - 0.012) < 1e-12)
         #expect(prices.cost(chat, model: "unknown", usage: TokenUsage(promptTokens: 5, completionTokens: 5)) == 0)
     }
+
+    @Test("the fastest strategy moves to the provider with the lower observed latency")
+    func fastestFirst() async throws {
+        let slow = try LoopbackHTTPServer { _ in
+            var response = Fixtures.ok("slow")
+            response.delayBeforeHead = .milliseconds(60)
+            return response
+        }
+        defer { slow.shutdown() }
+        let fast = try LoopbackHTTPServer { _ in Fixtures.ok("fast") }
+        defer { fast.shutdown() }
+        let router = ProviderRouter(
+            routes: [
+                .init(name: "slow", textGenerator: Fixtures.provider(slow)),
+                .init(name: "fast", textGenerator: Fixtures.provider(fast)),
+            ], strategy: .fastest)
+        // Unmeasured routes count as fastest, in listed order: slow, then fast, get measured first.
+        #expect(try await router.generate(Self.small).origin?.provider == "slow")
+        #expect(try await router.generate(Self.small).origin?.provider == "fast")
+        for _ in 0..<3 {
+            #expect(try await router.generate(Self.small).origin?.provider == "fast")
+        }
+    }
 }
