@@ -7,7 +7,7 @@ import Metrics
 /// size limit (least recently used entries go first) and hit and miss counters.
 ///
 /// Built to cost little per request: a miss reads nothing (the keys in the file are held in
-/// memory), answers are written on GRDB's writer queue off the caller's path (lookups find them in
+/// memory), answers are written in batches on GRDB's writer queue off the caller's path (lookups find them in
 /// memory until then), recent answers are kept decoded, and a hit reads one row without a
 /// transaction. One process owns a cache file: entries another process adds after this one opened
 /// it are not seen until it is opened again.
@@ -137,7 +137,8 @@ public final class ResponseCache: Sendable {
     /// Waits until every answer handed to the cache so far is written to the database.
     public func flush() throws {
         do {
-            try writer.write { _ in }
+            let written = try writer.write { db in try writeQueued(db) }
+            counters.finishWrites(written)
         } catch {
             throw ProviderError.unsupported("cannot flush the response cache: \(error)")
         }
@@ -172,70 +173,76 @@ public final class ResponseCache: Sendable {
         let write = PendingWrite(
             key: key, value: value, provider: provider, operation: operation, created: now,
             expires: now + configuration.timeToLive.seconds)
-        // Answers queue up and one write on GRDB's writer queue takes all that are waiting, in one
-        // transaction: one wake-up and one commit for a burst, not one per answer.
         guard counters.enqueue(write) else { return }
+        // One write on GRDB's writer queue, after a 20 ms pause, takes every answer queued by then
+        // in one transaction: one wake-up and one commit for a burst, not one each. Until it runs,
+        // lookups find the answers in memory; `flush()` writes them at once.
+        let cache = self
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .milliseconds(20)) {
+            cache.writer.asyncWrite(
+                { db in try cache.writeQueued(db) },
+                completion: { _, result in
+                    // A cache that cannot be written is skipped: the answers themselves are fine.
+                    cache.counters.finishWrites((try? result.get()) ?? [])
+                })
+        }
+    }
+
+    /// Writes every queued answer and access time in the current transaction.
+    private func writeQueued(_ db: Database) throws -> [(write: PendingWrite, evicted: Int, size: Int)] {
         let maxBytes = configuration.maxBytes
-        let counters = counters
-        writer.asyncWrite(
-            { db -> [(write: PendingWrite, evicted: Int, size: Int)] in
-                let batch = counters.takeQueue()
-                // If the transaction fails, these are what the completion must let go of.
-                counters.setInFlight(batch)
-                for (touchedKey, time) in counters.takeTouched() {
-                    try db.execute(
-                        sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [time, touchedKey])
-                }
-                var written: [(write: PendingWrite, evicted: Int, size: Int)] = []
-                var total = counters.bytes
-                for write in batch {
-                    guard let data = try? write.value.encoded(), data.count <= maxBytes else { continue }
-                    let replaced =
-                        try Int.fetchOne(
-                            db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [write.key]) ?? 0
-                    try db.execute(
-                        sql: """
-                            INSERT OR REPLACE INTO response_cache
-                                (key, provider, operation, created_at, expires_at, accessed_at, size, value)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            write.key, write.provider, write.operation, write.created, write.expires, write.created,
-                            data.count, data,
-                        ])
-                    counters.remember(write.key)
-                    total += data.count - replaced
-                    written.append((write, 0, data.count))
-                }
-                if total > maxBytes, let newest = batch.last {
-                    for expired in try String.fetchAll(
-                        db, sql: "SELECT key FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
-                    {
-                        counters.forget(expired)
-                    }
-                    try db.execute(
-                        sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
-                    total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
-                    let rows = try Row.fetchAll(
-                        db, sql: "SELECT key, size FROM response_cache ORDER BY accessed_at ASC, created_at ASC")
-                    var evicted = 0
-                    for row in rows where total > maxBytes {
-                        let victim: String = row["key"]
-                        guard victim != newest.key else { continue }
-                        try db.execute(sql: "DELETE FROM response_cache WHERE key = ?", arguments: [victim])
-                        counters.forget(victim)
-                        total -= row["size"] as Int
-                        evicted += 1
-                    }
-                    if !written.isEmpty { written[written.count - 1].evicted = evicted }
-                }
-                counters.setBytes(total)
-                return written
-            },
-            completion: { _, result in
-                // A cache that cannot be written is skipped: the answers themselves are fine.
-                counters.finishWrites((try? result.get()) ?? [])
-            })
+        let batch = counters.takeQueue()
+        // If the transaction fails, these are what the completion must let go of.
+        counters.setInFlight(batch)
+        for (touchedKey, time) in counters.takeTouched() {
+            try db.execute(
+                sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [time, touchedKey])
+        }
+        var written: [(write: PendingWrite, evicted: Int, size: Int)] = []
+        var total = counters.bytes
+        for write in batch {
+            guard let data = try? write.value.encoded(), data.count <= maxBytes else { continue }
+            let replaced =
+                try Int.fetchOne(
+                    db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [write.key]) ?? 0
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO response_cache
+                        (key, provider, operation, created_at, expires_at, accessed_at, size, value)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    write.key, write.provider, write.operation, write.created, write.expires, write.created,
+                    data.count, data,
+                ])
+            counters.remember(write.key)
+            total += data.count - replaced
+            written.append((write, 0, data.count))
+        }
+        if total > maxBytes, let newest = batch.last {
+            for expired in try String.fetchAll(
+                db, sql: "SELECT key FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
+            {
+                counters.forget(expired)
+            }
+            try db.execute(
+                sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [newest.created])
+            total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT key, size FROM response_cache ORDER BY accessed_at ASC, created_at ASC")
+            var evicted = 0
+            for row in rows where total > maxBytes {
+                let victim: String = row["key"]
+                guard victim != newest.key else { continue }
+                try db.execute(sql: "DELETE FROM response_cache WHERE key = ?", arguments: [victim])
+                counters.forget(victim)
+                total -= row["size"] as Int
+                evicted += 1
+            }
+            if !written.isEmpty { written[written.count - 1].evicted = evicted }
+        }
+        counters.setBytes(total)
+        return written
     }
 }
 
