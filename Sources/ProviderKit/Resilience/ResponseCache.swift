@@ -134,6 +134,27 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Removes the entries whose time to live has passed (lookups already ignore them; this gives
+    /// their space back) and returns how many there were.
+    @discardableResult
+    public func removeExpired() throws -> Int {
+        let now = configuration.now().timeIntervalSince1970
+        let counters = counters
+        do {
+            return try writer.write { db -> Int in
+                let expired = try String.fetchAll(
+                    db, sql: "SELECT key FROM response_cache WHERE expires_at <= ?", arguments: [now])
+                try db.execute(sql: "DELETE FROM response_cache WHERE expires_at <= ?", arguments: [now])
+                for key in expired { counters.forget(key) }
+                counters.setBytes(
+                    try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM response_cache") ?? 0)
+                return expired.count
+            }
+        } catch {
+            throw ProviderError.unsupported("cannot remove expired entries from the response cache: \(error)")
+        }
+    }
+
     /// Waits until every answer handed to the cache so far is written to the database.
     public func flush() throws {
         do {

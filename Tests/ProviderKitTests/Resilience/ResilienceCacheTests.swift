@@ -122,6 +122,10 @@ struct ResilienceCacheTests {
         now.value += 2
         _ = try await generator.generate(Fixtures.deterministic)
         #expect(server.requests.count == 2)
+        try cache.flush()
+        now.value += 61
+        #expect(try cache.removeExpired() == 1)
+        #expect(cache.storedBytes == 0)
     }
 
     @Test("the size limit evicts the least recently used entries")
