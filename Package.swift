@@ -142,7 +142,13 @@ let package = Package(
         ),
         .target(
             name: "ProviderKit",
-            dependencies: ["MediaIO", "CStoryForgeCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MediaIO", "CStoryForgeCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
@@ -156,6 +162,7 @@ let package = Package(
             dependencies: [
                 "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -239,7 +246,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "provider-bench",
-            dependencies: ["ProviderKit", "ProviderKitTestServer"],
+            dependencies: ["ProviderKit", "ProviderKitTestServer", .product(name: "Logging", package: "swift-log")],
             path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),

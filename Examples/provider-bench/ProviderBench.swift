@@ -5,12 +5,17 @@ import ProviderKitTestServer
 /// Benchmarks for ProviderKit: SSE and NDJSON decoding throughput on a 10 MB recorded-shape stream,
 /// and per-request transport overhead against the loopback server compared with the curl program
 /// on the same server in the same run. Build with `-c release`; figures are wall-clock on this
-/// machine, best and median of several runs.
+/// machine, best and median of several runs. `--resilience` measures the resilience decorator
+/// stack instead (see `ResilienceBench`).
 @main
 struct ProviderBench {
     static func main() async throws {
         let arguments = CommandLine.arguments
         let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 2000
+        if arguments.contains("--resilience") {
+            try await ResilienceBench.run(requests: requests)
+            return
+        }
         decoders()
         try await transport(requests: requests)
         try await placeholderArt()

@@ -28,6 +28,8 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
         case malformedResponse
         case unsupported
         case cancelled
+        case circuitOpen
+        case budgetExceeded
     }
 
     private let code: Code
@@ -101,6 +103,13 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     public static func unsupported(_ message: String) -> Self { Self(.unsupported, message) }
     /// The caller cancelled the request.
     public static func cancelled(_ message: String) -> Self { Self(.cancelled, message) }
+    /// A circuit breaker is open for this provider and model, so the request was not sent;
+    /// `retryAfter` is how long until it lets a probe through.
+    public static func circuitOpen(_ message: String, retryAfter: Duration? = nil) -> Self {
+        Self(.circuitOpen, message, retryAfter: retryAfter)
+    }
+    /// Sending the request would exceed the configured cost budget, and no cheaper provider was left.
+    public static func budgetExceeded(_ message: String) -> Self { Self(.budgetExceeded, message) }
 
     /// An authentication error, for pattern matching: `catch let e as ProviderError where e == .authentication`.
     public static let authentication = Self(.authentication, "")
@@ -130,6 +139,10 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     public static let unsupported = Self(.unsupported, "")
     /// A cancellation, for pattern matching.
     public static let cancelled = Self(.cancelled, "")
+    /// An open circuit breaker, for pattern matching.
+    public static let circuitOpen = Self(.circuitOpen, "")
+    /// An exceeded budget, for pattern matching.
+    public static let budgetExceeded = Self(.budgetExceeded, "")
 
     /// Whether trying the same request again later may succeed (rate limits, 5xx, timeouts, broken
     /// connections).
@@ -164,6 +177,8 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
             case .malformedResponse: "malformed response"
             case .unsupported: "unsupported"
             case .cancelled: "cancelled"
+            case .circuitOpen: "circuit open"
+            case .budgetExceeded: "budget exceeded"
             }
         if let statusCode { kind += " (HTTP \(statusCode))" }
         if let retryAfter { kind += " (retry after \(retryAfter.components.seconds) s)" }

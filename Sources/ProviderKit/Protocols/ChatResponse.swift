@@ -48,6 +48,9 @@ public struct ChatResponse: Sendable, Hashable {
     public var model: String
     /// Time from sending the request to the end of the response.
     public var latency: Duration
+    /// Which provider served it and how (fallback, cache), when it came through a resilience
+    /// decorator or a router; `nil` from a bare provider.
+    public var origin: ResponseOrigin?
 
     /// Creates a response.
     public init(
@@ -56,8 +59,10 @@ public struct ChatResponse: Sendable, Hashable {
         finishReason: FinishReason,
         usage: TokenUsage?,
         model: String,
-        latency: Duration
+        latency: Duration,
+        origin: ResponseOrigin? = nil
     ) {
+        self.origin = origin
         self.text = text
         self.toolCalls = toolCalls
         self.finishReason = finishReason

@@ -45,9 +45,12 @@ public struct GeneratedImage: Sendable, Hashable {
     public var mimeType: String
     /// The prompt the provider actually used, when it rewrote it.
     public var revisedPrompt: String?
+    /// Which provider served it and how, when it came through a decorator or a router.
+    public var origin: ResponseOrigin?
 
     /// Creates a generated image.
-    public init(data: Data, mimeType: String, revisedPrompt: String? = nil) {
+    public init(data: Data, mimeType: String, revisedPrompt: String? = nil, origin: ResponseOrigin? = nil) {
+        self.origin = origin
         self.data = data
         self.mimeType = mimeType
         self.revisedPrompt = revisedPrompt

@@ -79,9 +79,18 @@ public struct SynthesizedSpeech: Sendable, Hashable {
     public var sampleRate: Int?
     /// When each word is spoken, when the provider can tell.
     public var wordTimings: [TimedWord]?
+    /// Which provider served it and how, when it came through a decorator or a router.
+    public var origin: ResponseOrigin?
 
     /// Creates synthesised speech.
-    public init(audio: Data, format: AudioFormat, sampleRate: Int?, wordTimings: [TimedWord]? = nil) {
+    public init(
+        audio: Data,
+        format: AudioFormat,
+        sampleRate: Int?,
+        wordTimings: [TimedWord]? = nil,
+        origin: ResponseOrigin? = nil
+    ) {
+        self.origin = origin
         self.audio = audio
         self.format = format
         self.sampleRate = sampleRate

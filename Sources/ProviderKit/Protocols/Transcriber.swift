@@ -62,6 +62,8 @@ public struct Transcription: Sendable, Hashable {
     public var segments: [TranscriptSegment]
     /// Words with times, when asked for and available.
     public var words: [TimedWord]
+    /// Which provider served it and how, when it came through a decorator or a router.
+    public var origin: ResponseOrigin?
 
     /// Creates a transcript.
     public init(
@@ -69,8 +71,10 @@ public struct Transcription: Sendable, Hashable {
         language: String? = nil,
         duration: Double? = nil,
         segments: [TranscriptSegment] = [],
-        words: [TimedWord] = []
+        words: [TimedWord] = [],
+        origin: ResponseOrigin? = nil
     ) {
+        self.origin = origin
         self.text = text
         self.language = language
         self.duration = duration

@@ -54,6 +54,7 @@ struct ProviderHTTPClient: Sendable {
             log(method, path, start: start, error: error)
             throw error
         }
+        ResponseHeadObserver.notify(response.head)
         guard (200..<300).contains(response.status) else {
             let error = mapError(status: response.status, head: response.head, body: response.body)
             log(method, path, start: start, status: response.status, error: error)
@@ -102,6 +103,7 @@ struct ProviderHTTPClient: Sendable {
             log(.post, path, start: start, error: error)
             throw error
         }
+        ResponseHeadObserver.notify(response.head)
         guard (200..<300).contains(response.head.status) else {
             let errorBody = (try? await response.collect(upTo: 1 << 20)) ?? Data()
             let error = mapError(status: response.head.status, head: response.head, body: errorBody)
@@ -224,8 +226,15 @@ enum ProviderErrorMapping {
         }
     }
 
-    /// `Retry-After` in seconds or as an HTTP date, or OpenAI's `retry-after-ms`.
+    /// `Retry-After` in seconds or as an HTTP date, or OpenAI's `retry-after-ms`; for a 429 without
+    /// either, the reset of the spent `x-ratelimit-*` limit (`6m0s`).
     static func retryAfter(_ head: HTTPResponseHead) -> Duration? {
+        if let explicit = explicitRetryAfter(head) { return explicit }
+        guard head.status == 429 else { return nil }
+        return RateLimitHeaders(head)?.suggestedWait
+    }
+
+    private static func explicitRetryAfter(_ head: HTTPResponseHead) -> Duration? {
         if let text = head.header("retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)) {
             return .milliseconds(Int64(max(0, ms)))
         }

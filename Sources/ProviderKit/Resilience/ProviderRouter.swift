@@ -1,0 +1,394 @@
+import Foundation
+public import Logging
+import Metrics
+
+/// Routes each call to one of several providers: in a fixed order, the cheapest first or the
+/// fastest first; skipping providers whose circuit breaker is open or whose estimated cost would
+/// pass the budget; falling back to the next when one fails. Usage and cost are booked in a
+/// ``CostLedger``, and every response's ``ResponseOrigin`` names the provider that served it.
+///
+/// Build one in code from ``Route``s, or from a JSON file with
+/// ``init(configuration:environment:transport:clock:factories:logger:)``; see `Docs/Providers.md`
+/// for the file format.
+public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, ImageGenerator {
+    /// How routes are ordered for a call.
+    public enum Strategy: String, Sendable, Hashable, Codable {
+        /// As listed.
+        case ordered
+        /// Lowest estimated cost first; ties keep their listed order.
+        case cheapest
+        /// Lowest observed latency first (routes not yet measured count as fastest, so they get measured).
+        case fastest
+    }
+
+    /// One provider the router may use, with what it can do.
+    public struct Route: Sendable {
+        /// Its name, in origins, logs, metrics and the ledger.
+        public var name: String
+        /// Its text generator, if it has one.
+        public var textGenerator: (any TextGenerator)?
+        /// Its speech synthesiser, if it has one.
+        public var speechSynthesizer: (any SpeechSynthesizer)?
+        /// Its transcriber, if it has one.
+        public var transcriber: (any Transcriber)?
+        /// Its image generator, if it has one.
+        public var imageGenerator: (any ImageGenerator)?
+        /// The models it uses when a request names none, by operation (`chat`, `speech`,
+        /// `transcription`, `images`), for pricing.
+        public var defaultModels: [String: String]
+        /// Its breaker, consulted before a call so that an open one is skipped without a call.
+        public var breaker: CircuitBreaker?
+        /// Whether it runs on this machine and costs nothing, whatever the price table says.
+        public var isLocal: Bool
+
+        /// Creates a route.
+        public init(
+            name: String,
+            textGenerator: (any TextGenerator)? = nil,
+            speechSynthesizer: (any SpeechSynthesizer)? = nil,
+            transcriber: (any Transcriber)? = nil,
+            imageGenerator: (any ImageGenerator)? = nil,
+            defaultModels: [String: String] = [:],
+            breaker: CircuitBreaker? = nil,
+            isLocal: Bool = false
+        ) {
+            self.name = name
+            self.textGenerator = textGenerator
+            self.speechSynthesizer = speechSynthesizer
+            self.transcriber = transcriber
+            self.imageGenerator = imageGenerator
+            self.defaultModels = defaultModels
+            self.breaker = breaker
+            self.isLocal = isLocal
+        }
+
+        func model(for call: ProviderCall) -> String? {
+            let operation = call.operation == "chat.stream" ? "chat" : call.operation
+            return call.model ?? defaultModels[operation]
+        }
+
+        func can(_ call: ProviderCall) -> Bool {
+            switch call.request {
+            case .chat, .stream: textGenerator != nil
+            case .speech: speechSynthesizer != nil
+            case .transcription: transcriber != nil
+            case .images: imageGenerator != nil
+            }
+        }
+    }
+
+    /// The routes, in listed order.
+    public let routes: [Route]
+    /// How they are ordered per call.
+    public let strategy: Strategy
+    /// Prices for cost accounting and budgets.
+    public let prices: PriceTable
+    /// Where usage and cost are booked, against the budget.
+    public let ledger: CostLedger
+    /// Which errors move on to the next route: all but cancellation by default.
+    public let shouldFallBack: @Sendable (ProviderError) -> Bool
+    private let latencies: LatencyBoard
+    private let logger: Logger
+
+    /// Creates a router over `routes`.
+    public init(
+        routes: [Route],
+        strategy: Strategy = .ordered,
+        prices: PriceTable = .standard,
+        ledger: CostLedger = CostLedger(),
+        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0 != .cancelled },
+        logger: Logger = Logger(label: "storyforge.provider.router")
+    ) {
+        self.routes = routes
+        self.strategy = strategy
+        self.prices = prices
+        self.ledger = ledger
+        self.shouldFallBack = shouldFallBack
+        self.latencies = LatencyBoard()
+        self.logger = logger
+    }
+
+    // MARK: Provider
+
+    /// What any of the routes can do.
+    public var capabilities: ProviderCapabilities {
+        routes.reduce(into: ProviderCapabilities()) { capabilities, route in
+            for provider in [
+                route.textGenerator as (any Provider)?, route.speechSynthesizer, route.transcriber,
+                route.imageGenerator,
+            ] {
+                if let provider { capabilities.formUnion(provider.capabilities) }
+            }
+        }
+    }
+
+    /// Healthy when any route is; the report names it.
+    public func checkHealth() async throws -> HealthReport {
+        var lastError: ProviderError = .unsupported("the router has no routes")
+        for route in routes {
+            guard
+                let provider = route.textGenerator as (any Provider)? ?? route.speechSynthesizer ?? route.transcriber
+                    ?? route.imageGenerator
+            else { continue }
+            do {
+                var report = try await provider.checkHealth()
+                report.detail = "\(route.name): \(report.detail)"
+                return report
+            } catch {
+                lastError = ProviderError.typed(error)
+            }
+        }
+        throw lastError
+    }
+
+    // MARK: Calls
+
+    /// Generates with the first route that can and succeeds.
+    public func generate(_ request: ChatRequest) async throws -> ChatResponse {
+        try await route(ProviderCall(.chat(request))) { route in
+            route.textGenerator.map { generator in { try await generator.generate(request) } }
+        } usage: { response in
+            (response.usage, nil)
+        }
+    }
+
+    /// Synthesises with the first route that can and succeeds.
+    public func synthesize(_ request: SpeechRequest) async throws -> SynthesizedSpeech {
+        try await route(ProviderCall(.speech(request))) { route in
+            route.speechSynthesizer.map { synthesizer in { try await synthesizer.synthesize(request) } }
+        } usage: { _ in
+            (nil, nil)
+        }
+    }
+
+    /// Transcribes with the first route that can and succeeds.
+    public func transcribe(_ request: TranscriptionRequest) async throws -> Transcription {
+        try await route(ProviderCall(.transcription(request))) { route in
+            route.transcriber.map { transcriber in { try await transcriber.transcribe(request) } }
+        } usage: { transcription in
+            (nil, transcription.duration)
+        }
+    }
+
+    /// Generates images with the first route that can and succeeds.
+    public func generateImages(_ request: ImageRequest) async throws -> [GeneratedImage] {
+        try await route(ProviderCall(.images(request))) { route in
+            route.imageGenerator.map { generator in { try await generator.generateImages(request) } }
+        } usage: { _ in
+            (nil, nil)
+        }
+    }
+
+    /// Streams from the first route that can and starts; a failure before any text moves on to
+    /// the next route, a failure after text is the caller's. Usage is booked when the stream ends.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamPart, any Error> {
+        let router = self
+        let call = ProviderCall(.stream(request))
+        return makeDecoratedStream { continuation in
+            var skipped: [String] = []
+            var lastError: ProviderError?
+            var budgetSkips = 0
+            for route in await router.ordered(for: call) {
+                guard let generator = route.textGenerator else { continue }
+                let model = route.model(for: call)
+                switch await router.admission(route, call: call, model: model) {
+                case .admitted: break
+                case .overBudget:
+                    skipped.append(route.name)
+                    budgetSkips += 1
+                    continue
+                case .circuitOpen(let error):
+                    skipped.append(route.name)
+                    lastError = error
+                    continue
+                }
+                let start = ContinuousClock.now
+                var held: [ChatStreamPart] = []
+                var delivered = false
+                var usage: TokenUsage?
+                do {
+                    for try await part in generator.stream(request) {
+                        if case .usage(let reported) = part { usage = reported }
+                        if !delivered, part.isPreamble {
+                            held.append(part)
+                            continue
+                        }
+                        for heldPart in held { continuation.yield(heldPart) }
+                        held.removeAll()
+                        delivered = true
+                        continuation.yield(part)
+                    }
+                    for heldPart in held { continuation.yield(heldPart) }
+                    await router.book(
+                        route, call: call, model: model, usage: usage, audioSeconds: nil, latency: .now - start,
+                        skipped: skipped)
+                    return
+                } catch {
+                    let typed = ProviderError.typed(error)
+                    if delivered {
+                        // Whatever was generated may have been paid for.
+                        await router.book(
+                            route, call: call, model: model, usage: usage, audioSeconds: nil, latency: nil,
+                            skipped: skipped)
+                    }
+                    guard !delivered, router.shouldFallBack(typed), !Task.isCancelled else { throw typed }
+                    router.failed(route, call: call, error: typed)
+                    skipped.append(route.name)
+                    lastError = typed
+                }
+            }
+            throw router.exhausted(call, lastError: lastError, budgetSkips: budgetSkips)
+        }
+    }
+
+    private func route<Output: OriginTagged>(
+        _ call: ProviderCall,
+        operation: (Route) -> (() async throws -> Output)?,
+        usage: (Output) -> (TokenUsage?, Double?)
+    ) async throws -> Output {
+        var skipped: [String] = []
+        var lastError: ProviderError?
+        var budgetSkips = 0
+        for route in await ordered(for: call) {
+            guard let run = operation(route) else { continue }
+            let model = route.model(for: call)
+            switch await admission(route, call: call, model: model) {
+            case .admitted: break
+            case .overBudget:
+                skipped.append(route.name)
+                budgetSkips += 1
+                continue
+            case .circuitOpen(let error):
+                skipped.append(route.name)
+                lastError = error
+                continue
+            }
+            let start = ContinuousClock.now
+            do {
+                let output = try await run()
+                let (tokens, audioSeconds) = usage(output)
+                let origin = await book(
+                    route, call: call, model: model, usage: tokens, audioSeconds: audioSeconds,
+                    latency: .now - start, skipped: skipped)
+                return output.tagged(origin)
+            } catch {
+                let typed = ProviderError.typed(error)
+                guard shouldFallBack(typed), !Task.isCancelled else { throw typed }
+                failed(route, call: call, error: typed)
+                skipped.append(route.name)
+                lastError = typed
+            }
+        }
+        throw exhausted(call, lastError: lastError, budgetSkips: budgetSkips)
+    }
+
+    /// The routes that can serve `call`, in the strategy's order.
+    func ordered(for call: ProviderCall) async -> [Route] {
+        let candidates = routes.filter { $0.can(call) }
+        switch strategy {
+        case .ordered:
+            return candidates
+        case .cheapest:
+            let costs = candidates.map { $0.isLocal ? 0 : prices.estimate(call, model: $0.model(for: call)) }
+            return zip(candidates, costs).enumerated()
+                .sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }
+                .map(\.element.0)
+        case .fastest:
+            let observed = await latencies.snapshot()
+            return candidates.enumerated()
+                .sorted { (observed[$0.element.name] ?? 0, $0.offset) < (observed[$1.element.name] ?? 0, $1.offset) }
+                .map(\.element)
+        }
+    }
+
+    private enum Admission {
+        case admitted
+        case overBudget
+        case circuitOpen(ProviderError)
+    }
+
+    /// Whether `route` may take the call: not when the budget forbids it or its breaker is open.
+    private func admission(_ route: Route, call: ProviderCall, model: String?) async -> Admission {
+        if let breaker = route.breaker, breaker.state(model: model) == .open {
+            return .circuitOpen(.circuitOpen("\(route.name): circuit open"))
+        }
+        let fits = route.isLocal ? true : await ledger.canSpend(prices.estimate(call, model: model))
+        guard fits else {
+            logger.notice(
+                "skipping provider: the budget would be exceeded",
+                metadata: ["provider.name": "\(route.name)", "provider.model": "\(model ?? "default")"])
+            return .overBudget
+        }
+        return .admitted
+    }
+
+    @discardableResult
+    private func book(
+        _ route: Route,
+        call: ProviderCall,
+        model: String?,
+        usage: TokenUsage?,
+        audioSeconds: Double?,
+        latency: Duration?,
+        skipped: [String]
+    ) async -> ResponseOrigin {
+        let cost = route.isLocal ? 0 : prices.cost(call, model: model, usage: usage, audioSeconds: audioSeconds)
+        await ledger.record(provider: route.name, call: call, usage: usage, audioSeconds: audioSeconds, cost: cost)
+        if let latency { await latencies.record(route.name, latency) }
+        var metadata: Logger.Metadata = [
+            "provider.name": "\(route.name)", "provider.model": "\(model ?? "default")",
+            "provider.operation": "\(call.operation)", "provider.cost_usd": "\(cost)",
+            "provider.fallback": "\(!skipped.isEmpty)",
+        ]
+        if let latency { metadata["provider.latency_ms"] = "\(Int((latency.seconds * 1000).rounded()))" }
+        if let usage { metadata["provider.tokens"] = "\(usage.totalTokens)" }
+        logger.debug("provider call served", metadata: metadata)
+        let dimensions = [("provider", route.name), ("operation", call.operation)]
+        Counter(label: "storyforge_provider_requests_total", dimensions: dimensions + [("outcome", "success")])
+            .increment()
+        if let latency {
+            Timer(label: "storyforge_provider_request_duration_seconds", dimensions: dimensions)
+                .recordNanoseconds(
+                    latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+        }
+        if let usage {
+            Counter(label: "storyforge_provider_tokens_total", dimensions: dimensions).increment(by: usage.totalTokens)
+        }
+        return ResponseOrigin(provider: route.name, model: model, usedFallback: !skipped.isEmpty, skipped: skipped)
+    }
+
+    private func failed(_ route: Route, call: ProviderCall, error: ProviderError) {
+        logger.notice(
+            "provider failed, trying the next",
+            metadata: [
+                "provider.name": "\(route.name)", "provider.operation": "\(call.operation)", "error": "\(error)",
+            ])
+        Counter(
+            label: "storyforge_provider_requests_total",
+            dimensions: [("provider", route.name), ("operation", call.operation), ("outcome", "failure")]
+        ).increment()
+    }
+
+    private func exhausted(_ call: ProviderCall, lastError: ProviderError?, budgetSkips: Int) -> ProviderError {
+        if let lastError {
+            return lastError
+        }
+        if budgetSkips > 0 {
+            return .budgetExceeded(
+                "every provider that can do \(call.operation) would pass the budget of $\(ledger.budget ?? 0)")
+        }
+        return .unsupported("no provider in the router can do \(call.operation)")
+    }
+}
+
+/// Observed latency per route: an exponentially weighted moving average (weight 0.2 for the newest).
+actor LatencyBoard {
+    private var averages: [String: Double] = [:]
+
+    func record(_ name: String, _ latency: Duration) {
+        let seconds = latency.seconds
+        averages[name] = averages[name].map { $0 * 0.8 + seconds * 0.2 } ?? seconds
+    }
+
+    func snapshot() -> [String: Double] { averages }
+}

@@ -1,0 +1,371 @@
+public import Foundation
+public import Logging
+
+/// The configuration file of a ``ProviderRouter``: the strategy, the budget, extra prices and
+/// the providers in order, each with its resilience settings. Keys are snake_case; API keys are
+/// never in the file, only the name of the environment variable that holds one.
+///
+/// ```json
+/// {
+///   "strategy": "ordered",
+///   "budget_usd": 2.5,
+///   "prices": { "my-model": { "input_per_million_tokens": 0.2, "output_per_million_tokens": 0.8 } },
+///   "providers": [
+///     { "name": "cloud", "kind": "openai", "base_url": "https://api.openai.com/v1",
+///       "api_key_env": "OPENAI_API_KEY", "model": "gpt-4o-mini",
+///       "retry": { "max_attempts": 4, "initial_delay_ms": 500, "max_delay_ms": 30000 },
+///       "circuit_breaker": { "failure_ratio": 0.5, "minimum_calls": 5, "window_seconds": 60, "open_seconds": 30 },
+///       "rate_limit": { "requests_per_minute": 500, "tokens_per_minute": 200000, "max_concurrent": 8 } },
+///     { "name": "local", "kind": "ollama", "model": "llama3.2" },
+///     { "name": "offline", "kind": "template" }
+///   ]
+/// }
+/// ```
+public struct RouterConfiguration: Sendable, Hashable, Codable {
+    /// Retry settings of one provider.
+    public struct Retry: Sendable, Hashable, Codable {
+        /// Attempts, the first included.
+        public var maxAttempts: Int?
+        /// The first backoff, in milliseconds.
+        public var initialDelayMs: Int?
+        /// The backoff cap, in milliseconds.
+        public var maxDelayMs: Int?
+        /// The longest wait a provider may ask for, in seconds.
+        public var maxServerDelaySeconds: Double?
+
+        /// Creates retry settings.
+        public init(maxAttempts: Int? = nil, initialDelayMs: Int? = nil, maxDelayMs: Int? = nil) {
+            self.maxAttempts = maxAttempts
+            self.initialDelayMs = initialDelayMs
+            self.maxDelayMs = maxDelayMs
+        }
+
+        var policy: ProviderRetryPolicy {
+            let defaults = ProviderRetryPolicy()
+            return ProviderRetryPolicy(
+                maxAttempts: maxAttempts ?? defaults.maxAttempts,
+                initialDelay: initialDelayMs.map { .milliseconds($0) } ?? defaults.initialDelay,
+                maxDelay: maxDelayMs.map { .milliseconds($0) } ?? defaults.maxDelay,
+                maxServerDelay: maxServerDelaySeconds.map { .seconds(double: $0) } ?? defaults.maxServerDelay)
+        }
+    }
+
+    /// Circuit-breaker settings of one provider.
+    public struct Breaker: Sendable, Hashable, Codable {
+        /// The failure share that opens it.
+        public var failureRatio: Double?
+        /// The fewest calls before it judges.
+        public var minimumCalls: Int?
+        /// The window, in seconds.
+        public var windowSeconds: Double?
+        /// How long it stays open, in seconds.
+        public var openSeconds: Double?
+
+        /// Creates breaker settings.
+        public init(
+            failureRatio: Double? = nil, minimumCalls: Int? = nil, windowSeconds: Double? = nil,
+            openSeconds: Double? = nil
+        ) {
+            self.failureRatio = failureRatio
+            self.minimumCalls = minimumCalls
+            self.windowSeconds = windowSeconds
+            self.openSeconds = openSeconds
+        }
+
+        var configuration: CircuitBreaker.Configuration {
+            let defaults = CircuitBreaker.Configuration()
+            return CircuitBreaker.Configuration(
+                failureRatio: failureRatio ?? defaults.failureRatio,
+                minimumCalls: minimumCalls ?? defaults.minimumCalls,
+                window: windowSeconds.map { .seconds(double: $0) } ?? defaults.window,
+                openDuration: openSeconds.map { .seconds(double: $0) } ?? defaults.openDuration)
+        }
+    }
+
+    /// Rate-limit settings of one provider.
+    public struct RateLimit: Sendable, Hashable, Codable {
+        /// Requests per minute.
+        public var requestsPerMinute: Int?
+        /// Tokens per minute.
+        public var tokensPerMinute: Int?
+        /// Calls in flight at once.
+        public var maxConcurrent: Int?
+
+        /// Creates rate-limit settings.
+        public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxConcurrent: Int? = nil) {
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+            self.maxConcurrent = maxConcurrent
+        }
+    }
+
+    /// One provider.
+    public struct Entry: Sendable, Hashable, Codable {
+        /// Its name in origins, logs and the ledger.
+        public var name: String
+        /// Its kind: `openai`, `ollama`, `elevenlabs`, `espeak`, `procedural`, `template`, or one
+        /// the host registered a factory for.
+        public var kind: String
+        /// The server's root URL, where the kind has one.
+        public var baseUrl: String?
+        /// The environment variable that holds the API key.
+        public var apiKeyEnv: String?
+        /// The chat model (or the ElevenLabs model).
+        public var model: String?
+        /// The speech model (`openai`).
+        public var speechModel: String?
+        /// The voice.
+        public var voice: String?
+        /// The transcription model (`openai`).
+        public var transcriptionModel: String?
+        /// The image model (`openai`).
+        public var imageModel: String?
+        /// Whether it is local and free; by default true for `ollama`, `espeak`, `procedural` and `template`.
+        public var local: Bool?
+        /// Retry settings; no retry when absent.
+        public var retry: Retry?
+        /// Circuit-breaker settings; a breaker with the defaults when absent.
+        public var circuitBreaker: Breaker?
+        /// Rate limits; none when absent.
+        public var rateLimit: RateLimit?
+
+        /// Creates an entry.
+        public init(
+            name: String, kind: String, baseUrl: String? = nil, apiKeyEnv: String? = nil, model: String? = nil,
+            local: Bool? = nil, retry: Retry? = nil, circuitBreaker: Breaker? = nil, rateLimit: RateLimit? = nil
+        ) {
+            self.name = name
+            self.kind = kind
+            self.baseUrl = baseUrl
+            self.apiKeyEnv = apiKeyEnv
+            self.model = model
+            self.local = local
+            self.retry = retry
+            self.circuitBreaker = circuitBreaker
+            self.rateLimit = rateLimit
+        }
+    }
+
+    /// How routes are ordered.
+    public var strategy: ProviderRouter.Strategy?
+    /// The run's budget in US dollars.
+    public var budgetUsd: Double?
+    /// Prices added to (or replacing) ``PriceTable/standard``.
+    public var prices: [String: ModelPrice]?
+    /// The providers, in order.
+    public var providers: [Entry]
+
+    /// Creates a configuration.
+    public init(
+        strategy: ProviderRouter.Strategy? = nil, budgetUsd: Double? = nil, prices: [String: ModelPrice]? = nil,
+        providers: [Entry]
+    ) {
+        self.strategy = strategy
+        self.budgetUsd = budgetUsd
+        self.prices = prices
+        self.providers = providers
+    }
+
+    /// Decodes a configuration file.
+    ///
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` naming what is wrong.
+    public static func decode(json data: Data) throws -> RouterConfiguration {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(RouterConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            throw ProviderError.badRequest("invalid router configuration: \(describe(error))")
+        } catch {
+            throw ProviderError.badRequest("invalid router configuration: \(error)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context)).\(key.stringValue): missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension ProviderRouter {
+    /// Makes a route's providers for a kind the router does not know: the entry, the environment.
+    /// The router wraps what it returns in the entry's rate limit, retry and breaker.
+    public typealias Factory =
+        @Sendable (RouterConfiguration.Entry, [String: String]) throws -> Route
+
+    /// Builds a router from a configuration: each provider made from its kind, wrapped in its rate
+    /// limit (innermost), retry and circuit breaker (outermost).
+    ///
+    /// - Parameters:
+    ///   - environment: where `api_key_env` names are looked up.
+    ///   - transport: the HTTP transport for the remote providers.
+    ///   - clock: the clock of every retry, breaker and limiter.
+    ///   - factories: makers for kinds beyond the built-in ones, by kind.
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` for an unknown kind, a bad URL, a
+    ///   duplicate name or an empty provider list.
+    public init(
+        configuration: RouterConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        transport: any HTTPTransport = DefaultHTTPTransport(),
+        clock: any ProviderClock = SystemProviderClock(),
+        ledger: CostLedger? = nil,
+        factories: [String: Factory] = [:],
+        logger: Logger = Logger(label: "storyforge.provider.router")
+    ) throws {
+        guard !configuration.providers.isEmpty else {
+            throw ProviderError.badRequest("invalid router configuration: providers is empty")
+        }
+        var names: Set<String> = []
+        var routes: [Route] = []
+        for entry in configuration.providers {
+            guard names.insert(entry.name).inserted else {
+                throw ProviderError.badRequest("invalid router configuration: two providers are named \(entry.name)")
+            }
+            var route: Route
+            if let factory = factories[entry.kind] {
+                route = try factory(entry, environment)
+            } else {
+                route = try Self.builtIn(entry, environment: environment, transport: transport)
+            }
+            route.name = entry.name
+            if let local = entry.local { route.isLocal = local }
+            routes.append(Self.decorate(route, entry: entry, clock: clock))
+        }
+        self.init(
+            routes: routes, strategy: configuration.strategy ?? .ordered,
+            prices: PriceTable.standard.merging(PriceTable(configuration.prices ?? [:])),
+            ledger: ledger ?? CostLedger(budget: configuration.budgetUsd), logger: logger)
+    }
+
+    private static func builtIn(
+        _ entry: RouterConfiguration.Entry,
+        environment: [String: String],
+        transport: any HTTPTransport
+    ) throws -> Route {
+        func url(_ fallback: String) throws -> URL {
+            let text = entry.baseUrl ?? fallback
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                throw ProviderError.badRequest(
+                    "invalid router configuration: \(entry.name).base_url is not an http(s) URL")
+            }
+            return url
+        }
+        let apiKey = entry.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        switch entry.kind {
+        case "openai":
+            var configuration = OpenAICompatibleProvider.Configuration(
+                baseURL: try url("https://api.openai.com/v1"), apiKey: apiKey)
+            if let model = entry.model { configuration.chatModel = model }
+            if let model = entry.speechModel { configuration.speechModel = model }
+            if let voice = entry.voice { configuration.voice = voice }
+            if let model = entry.transcriptionModel { configuration.transcriptionModel = model }
+            if let model = entry.imageModel { configuration.imageModel = model }
+            let provider = OpenAICompatibleProvider(configuration: configuration, transport: transport)
+            return Route(
+                name: entry.name, textGenerator: provider, speechSynthesizer: provider, transcriber: provider,
+                imageGenerator: provider,
+                defaultModels: [
+                    "chat": configuration.chatModel, "speech": configuration.speechModel,
+                    "transcription": configuration.transcriptionModel, "images": configuration.imageModel,
+                ])
+        case "ollama":
+            var configuration = OllamaProvider.Configuration(baseURL: try url("http://127.0.0.1:11434"))
+            if let model = entry.model { configuration.chatModel = model }
+            return Route(
+                name: entry.name,
+                textGenerator: OllamaProvider(configuration: configuration, transport: transport),
+                defaultModels: ["chat": configuration.chatModel], isLocal: true)
+        case "elevenlabs":
+            var configuration = ElevenLabsSpeechSynthesizer.Configuration(
+                baseURL: try url("https://api.elevenlabs.io"), apiKey: apiKey)
+            if let model = entry.model { configuration.modelID = model }
+            if let voice = entry.voice { configuration.voiceID = voice }
+            return Route(
+                name: entry.name,
+                speechSynthesizer: ElevenLabsSpeechSynthesizer(configuration: configuration, transport: transport),
+                defaultModels: ["speech": configuration.modelID])
+        case "espeak":
+            var configuration = EspeakSpeechSynthesizer.Configuration()
+            if let voice = entry.voice { configuration.voice = voice }
+            return Route(
+                name: entry.name, speechSynthesizer: EspeakSpeechSynthesizer(configuration: configuration),
+                isLocal: true)
+        case "procedural":
+            return Route(name: entry.name, imageGenerator: ProceduralImageGenerator(), isLocal: true)
+        case "template":
+            return Route(name: entry.name, textGenerator: TemplateStoryWriter(), isLocal: true)
+        default:
+            throw ProviderError.badRequest(
+                "invalid router configuration: \(entry.name) has unknown kind \(entry.kind) "
+                    + "(known: openai, ollama, elevenlabs, espeak, procedural, template)")
+        }
+    }
+
+    private static func decorate(_ route: Route, entry: RouterConfiguration.Entry, clock: any ProviderClock) -> Route {
+        let limiter = entry.rateLimit.map {
+            ProviderRateLimiter(
+                provider: entry.name,
+                configuration: .init(
+                    requestsPerMinute: $0.requestsPerMinute, tokensPerMinute: $0.tokensPerMinute,
+                    maxConcurrent: $0.maxConcurrent),
+                clock: clock)
+        }
+        let policy = entry.retry?.policy ?? .none
+        let breaker = CircuitBreaker(
+            provider: entry.name, configuration: entry.circuitBreaker?.configuration ?? .init(), clock: clock)
+        let stack = DecorationStack(name: entry.name, limiter: limiter, policy: policy, breaker: breaker, clock: clock)
+        var decorated = route
+        decorated.breaker = breaker
+        decorated.textGenerator = route.textGenerator.map { stack.text($0) }
+        decorated.speechSynthesizer = route.speechSynthesizer.map { stack.speech($0) }
+        decorated.transcriber = route.transcriber.map { stack.transcriber($0) }
+        decorated.imageGenerator = route.imageGenerator.map { stack.images($0) }
+        return decorated
+    }
+}
+
+/// Wraps existential providers in the configured decorators (opening each existential).
+private struct DecorationStack {
+    let name: String
+    let limiter: ProviderRateLimiter?
+    let policy: ProviderRetryPolicy
+    let breaker: CircuitBreaker
+    let clock: any ProviderClock
+
+    func text<Base: TextGenerator>(_ base: Base) -> any TextGenerator {
+        if let limiter {
+            return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+        }
+        return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+
+    func speech<Base: SpeechSynthesizer>(_ base: Base) -> any SpeechSynthesizer {
+        if let limiter {
+            return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+        }
+        return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+
+    func transcriber<Base: Transcriber>(_ base: Base) -> any Transcriber {
+        if let limiter {
+            return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+        }
+        return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+
+    func images<Base: ImageGenerator>(_ base: Base) -> any ImageGenerator {
+        if let limiter {
+            return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+        }
+        return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+}
