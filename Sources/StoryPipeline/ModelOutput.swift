@@ -7,6 +7,10 @@ import StoryModels
 struct StructuredGeneration: Sendable {
     /// How many answers to try in all.
     var maxAttempts: Int = 3
+    /// Prices, for the cost of the answers.
+    var prices: PriceTable = .standard
+    /// The model the generator uses, for its price.
+    var model: String = ""
 
     /// Generates and decodes a `T`.
     ///
@@ -20,9 +24,10 @@ struct StructuredGeneration: Sendable {
         request: ChatRequest,
         what: String,
         validate: (T) -> String? = { _ in nil }
-    ) async throws -> (value: T, usage: ExportManifest.TokenUsage?) {
+    ) async throws -> (value: T, usage: ExportManifest.TokenUsage?, cost: Double) {
         var request = request
         var usage: ExportManifest.TokenUsage?
+        var cost = 0.0
         var lastProblem = ""
         for attempt in 1...max(1, maxAttempts) {
             try Task.checkCancellation()
@@ -33,6 +38,7 @@ struct StructuredGeneration: Sendable {
                 throw StoryPipelineError.provider(
                     "the text provider failed while writing \(what): \(error)", underlying: error)
             }
+            cost += prices.cost(ProviderCall(.chat(request)), model: model, usage: response.usage)
             if let used = response.usage {
                 let previous = usage ?? .init(promptTokens: 0, completionTokens: 0)
                 usage = .init(
@@ -42,7 +48,7 @@ struct StructuredGeneration: Sendable {
             let problem: String
             do {
                 let value = try StructuredOutput.decode(T.self, from: response.text, decoder: StoryJSON.decoder())
-                guard let invalid = validate(value) else { return (value, usage) }
+                guard let invalid = validate(value) else { return (value, usage, cost) }
                 problem = invalid
             } catch let error as ProviderError {
                 problem = error.message

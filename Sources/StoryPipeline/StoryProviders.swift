@@ -28,6 +28,11 @@ public struct StoryProviders: Sendable {
     public var imageModel: String
     /// Times the words of the voice when the synthesizer does not; `nil` to use only the synthesizer's timings.
     public var transcriber: (any Transcriber)?
+    /// The model `transcriber` uses, for the manifest and its price.
+    public var transcriberModel: String = ""
+    /// Prices per model for the manifest's cost figures (ProviderKit's published list prices by default; add your
+    /// own models). Models not in the table cost 0.
+    public var prices: PriceTable = .standard
 
     /// Creates a set of providers.
     public init(
@@ -62,6 +67,15 @@ public struct StoryProviders: Sendable {
     /// Identifies the providers and models, so that a different model changes every cache key after it.
     public var fingerprint: String {
         "text=\(textName)/\(textModel); speech=\(speechName)/\(speechModel); images=\(imageName)/\(imageModel)"
+    }
+
+    /// What a call to `model` costs by ``prices``, from its reported usage when there is one.
+    public func cost(
+        _ request: ProviderCall.Request, model: String, usage: TokenUsage? = nil, audioSeconds: Double? = nil
+    )
+        -> Double
+    {
+        prices.cost(ProviderCall(request), model: model, usage: usage, audioSeconds: audioSeconds)
     }
 
     /// True when nothing leaves this machine.
@@ -126,7 +140,10 @@ public struct StoryProviders: Sendable {
         let openAIConfiguration = OpenAICompatibleProvider.Configuration.fromEnvironment(environment)
         let hasOpenAI = environment["OPENAI_API_KEY"].map { !$0.isEmpty } ?? false
         let hasOpenAIBase = environment["OPENAI_BASE_URL"].map { !$0.isEmpty } ?? false
+        // Remote providers go through ProviderKit's resilience layer: retries that honour Retry-After, and a
+        // circuit breaker per model so that a dead provider fails fast instead of once per shot.
         let openAI = OpenAICompatibleProvider(configuration: openAIConfiguration)
+            .withRetry(name: "openai-compatible").withCircuitBreaker(name: "openai-compatible")
 
         switch selection.text {
         case "auto":
@@ -142,6 +159,7 @@ public struct StoryProviders: Sendable {
                 let hostSet = environment["OLLAMA_HOST"].map { !$0.isEmpty } ?? false
                 if (try? await probe.checkHealth()) != nil {
                     providers.text = OllamaProvider(configuration: ollamaConfiguration)
+                        .withRetry(name: "ollama").withCircuitBreaker(name: "ollama")
                     providers.textName = "ollama"
                     providers.textModel = ollamaConfiguration.chatModel
                     notes.append("text: Ollama \(ollamaConfiguration.chatModel) at \(ollamaConfiguration.baseURL)")
@@ -164,6 +182,7 @@ public struct StoryProviders: Sendable {
         case "ollama":
             let configuration = OllamaProvider.Configuration.fromEnvironment(environment)
             providers.text = OllamaProvider(configuration: configuration)
+                .withRetry(name: "ollama").withCircuitBreaker(name: "ollama")
             providers.textName = "ollama"
             providers.textModel = configuration.chatModel
             notes.append("text: Ollama \(configuration.chatModel) at \(configuration.baseURL)")
@@ -182,6 +201,7 @@ public struct StoryProviders: Sendable {
             }
             let configuration = ElevenLabsSpeechSynthesizer.Configuration.fromEnvironment(environment)
             providers.speech = ElevenLabsSpeechSynthesizer(configuration: configuration)
+                .withRetry(name: "elevenlabs").withCircuitBreaker(name: "elevenlabs")
             providers.speechName = "elevenlabs"
             providers.speechModel = configuration.voiceID
             notes.append("speech: ElevenLabs voice \(configuration.voiceID)")
@@ -191,9 +211,12 @@ public struct StoryProviders: Sendable {
             }
             providers.speech = openAI
             providers.speechName = "openai-compatible"
-            providers.speechModel = "\(openAIConfiguration.speechModel)/\(openAIConfiguration.voice)"
+            providers.speechModel = openAIConfiguration.speechModel
             providers.transcriber = openAI
-            notes.append("speech: OpenAI \(openAIConfiguration.speechModel), words timed by transcription")
+            providers.transcriberModel = openAIConfiguration.transcriptionModel
+            notes.append(
+                "speech: OpenAI \(openAIConfiguration.speechModel) voice \(openAIConfiguration.voice), words timed by "
+                    + "transcription")
         case "auto", "espeak", "offline":
             notes.append("speech: espeak-ng voice \(selection.espeakVoice) (offline)")
         default:
@@ -219,7 +242,7 @@ public struct StoryProviders: Sendable {
         return (providers, notes)
     }
 
-    private mutating func useOpenAIText(_ provider: OpenAICompatibleProvider, model: String) {
+    private mutating func useOpenAIText(_ provider: some TextGenerator, model: String) {
         text = provider
         textName = "openai-compatible"
         textModel = model

@@ -23,6 +23,11 @@ public struct StoryServices: Sendable {
         self.workDirectory = workDirectory
     }
 
+    /// Structured generation with the text provider's prices.
+    var structured: StructuredGeneration {
+        StructuredGeneration(prices: providers.prices, model: providers.textModel)
+    }
+
     func requireFFmpeg(for stage: String) throws(StoryPipelineError) -> FFmpeg {
         guard let ffmpeg else {
             throw .missingDependency(

@@ -89,6 +89,18 @@ import Testing
         #expect(!bodies.contains { $0.contains("sk-test-secret") })
     }
 
+    @Test func theCostOfEveryAnswerIsBookedFromItsReportedUsage() async throws {
+        let good = String(
+            decoding: try JSONEncoder().encode(["title": "T", "narration": Self.goodNarration]), as: UTF8.self)
+        let server = try ScriptedChatServer(["{", good])
+        var services = try services(text: server.provider())
+        services.providers.textModel = "gpt-4o-mini"
+        let state = try await WriteScript(services: services).run(stateWithIdea(), context: context(WriteScript.id))
+        // Two answers of 10 prompt and 5 completion tokens at $0.15 and $0.60 per million.
+        let cost = try #require(state.stageRecords.last?.costUsd)
+        #expect(abs(cost - (20 * 0.15 + 10 * 0.60) / 1e6) < 1e-12)
+    }
+
     @Test func anAnswerThatStaysMalformedEndsInAClearError() async throws {
         let server = try ScriptedChatServer(["```json\n{\"title\": 3}\n```"])
         let stage = WriteScript(services: try services(text: server.provider()))

@@ -130,7 +130,7 @@ public struct GenerateIdeas: PipelineStage {
             seed: request.seed,
             responseFormat: .jsonSchema(name: "story_ideas", schema: Self.schema(count: count), strict: false)
         )
-        let (answer, usage) = try await StructuredGeneration().generate(
+        let (answer, usage, cost) = try await services.structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "story ideas"
         ) { answer in
             if answer.ideas.isEmpty { return "ideas is empty; give \(count) ideas" }
@@ -162,7 +162,7 @@ public struct GenerateIdeas: PipelineStage {
         state.record(
             .init(
                 stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
-                duration: stopwatch.seconds, usage: usage))
+                duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
 }

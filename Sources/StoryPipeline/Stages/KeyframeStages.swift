@@ -157,7 +157,9 @@ public struct CollectKeyframes: PipelineStage {
         state.record(
             .init(
                 stage: PaintKeyframe.id.rawValue, provider: services.providers.imageName,
-                model: services.providers.imageModel, duration: 0))
+                model: services.providers.imageModel, duration: 0,
+                costUsd: Double(input.count) * (services.providers.prices[services.providers.imageModel]?.perImage ?? 0)
+            ))
         return state
     }
 }

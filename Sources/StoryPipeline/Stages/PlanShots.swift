@@ -87,7 +87,7 @@ public struct PlanShots: PipelineStage {
                     "required": ["shots"], "additionalProperties": false,
                 ], strict: false)
         )
-        let (answer, usage) = try await StructuredGeneration().generate(
+        let (answer, usage, cost) = try await services.structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "shot plan"
         ) { answer in
             if answer.shots.count != count { return "there are \(answer.shots.count) shots; give exactly \(count)" }
@@ -123,7 +123,7 @@ public struct PlanShots: PipelineStage {
         state.record(
             .init(
                 stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
-                duration: stopwatch.seconds, usage: usage))
+                duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
 

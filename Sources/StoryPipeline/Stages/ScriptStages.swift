@@ -54,7 +54,7 @@ public struct WriteScript: PipelineStage {
             seed: state.request.seed,
             responseFormat: .jsonSchema(name: "story_script", schema: schema, strict: false)
         )
-        let (answer, usage) = try await StructuredGeneration().generate(
+        let (answer, usage, cost) = try await services.structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "script"
         ) { answer in
             let words = SpeakingRate.wordCount(of: answer.narration, language: language)
@@ -71,7 +71,7 @@ public struct WriteScript: PipelineStage {
         state.record(
             .init(
                 stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
-                duration: stopwatch.seconds, usage: usage))
+                duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
 
@@ -135,6 +135,7 @@ public struct ReviseScript: PipelineStage {
         var score = try await scorer.score(spoken, language: language, targetSeconds: target)
         var best = try script.append(.revisedForSpeech, text: spoken, from: script.current.number, score: score)
         var usage: ExportManifest.TokenUsage?
+        var cost = 0.0
         var revisions = 0
         while score.overall < threshold, revisions < maxRevisions {
             revisions += 1
@@ -156,9 +157,10 @@ public struct ReviseScript: PipelineStage {
                         "required": ["narration"], "additionalProperties": false,
                     ], strict: false)
             )
-            let (answer, used) = try await StructuredGeneration().generate(
+            let (answer, used, spent) = try await services.structured.generate(
                 Answer.self, with: services.providers.text, request: chat, what: "revised script"
             ) { $0.narration.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "narration is empty" : nil }
+            cost += spent
             if let used {
                 usage = .init(
                     promptTokens: (usage?.promptTokens ?? 0) + used.promptTokens,
@@ -182,7 +184,7 @@ public struct ReviseScript: PipelineStage {
                 stage: Self.id.rawValue,
                 provider: revisions > 0 ? services.providers.textName : "rules",
                 model: revisions > 0 ? services.providers.textModel : "speech-text-normalizer",
-                duration: stopwatch.seconds, usage: usage))
+                duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
 }

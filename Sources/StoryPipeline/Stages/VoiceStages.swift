@@ -32,9 +32,9 @@ public struct SynthesizeVoice: PipelineStage {
         let padding = context.configuration.number("padding_seconds") ?? 0.15
 
         let speech: SynthesizedSpeech
+        let request = SpeechRequest(text: script.current.text, format: .wav, wantsWordTimings: true)
         do {
-            speech = try await services.providers.speech.synthesize(
-                SpeechRequest(text: script.current.text, format: .wav, wantsWordTimings: true))
+            speech = try await services.providers.speech.synthesize(request)
         } catch let error as ProviderError {
             throw StoryPipelineError.provider("the speech provider failed: \(error)", underlying: error)
         }
@@ -66,7 +66,8 @@ public struct SynthesizeVoice: PipelineStage {
         state.record(
             .init(
                 stage: Self.id.rawValue, provider: services.providers.speechName,
-                model: services.providers.speechModel, duration: stopwatch.seconds))
+                model: services.providers.speechModel, duration: stopwatch.seconds,
+                costUsd: services.providers.cost(.speech(request), model: services.providers.speechModel)))
         return state
     }
 
@@ -142,6 +143,7 @@ public struct TimeWords: PipelineStage {
 
         var provider = services.providers.speechName
         var model = services.providers.speechModel
+        var cost: Double?
         var timed: [MediaIO.TimedWord]
         if let reported = voice.reportedWords, !reported.isEmpty {
             timed = reported.map { MediaIO.TimedWord($0.word, start: $0.start, end: $0.end) }
@@ -155,7 +157,9 @@ public struct TimeWords: PipelineStage {
                 throw StoryPipelineError.provider("the transcriber failed: \(error)", underlying: error)
             }
             provider = "transcriber"
-            model = "\(type(of: transcriber))"
+            model = services.providers.transcriberModel
+            cost = services.providers.cost(
+                .transcription(TranscriptionRequest(audio: Data())), model: model, audioSeconds: voice.duration)
         } else {
             throw StoryPipelineError.invalidConfiguration(
                 "the speech provider gave no word timings and no transcriber is configured: use a synthesizer with "
@@ -187,7 +191,9 @@ public struct TimeWords: PipelineStage {
                     words: cue.words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) })
             })
         state.subtitles = SubtitleFiles(track: track, srt: srt, ass: ass)
-        state.record(.init(stage: Self.id.rawValue, provider: provider, model: model, duration: stopwatch.seconds))
+        state.record(
+            .init(stage: Self.id.rawValue, provider: provider, model: model, duration: stopwatch.seconds, costUsd: cost)
+        )
         return state
     }
 
