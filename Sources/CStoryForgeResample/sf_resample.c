@@ -1,177 +1,622 @@
-// See include/sf_resample.h. The loops are written so that the compiler vectorises them for the
-// target each copy is compiled for; no intrinsics are needed, which keeps one source for all CPUs.
+// See include/sf_resample.h.
+//
+// Horizontal pass. With an integer factor s, output sample m = (s·q + p)·channels + c reads input
+// pixel q + start[p] + k. Each input row is first expanded: every pixel repeated s times (as
+// 16-bit samples with 6 fractional bits, edge pixels repeated past the ends), so that output m
+// reads expanded[m + k'·s·channels] for every lane with weights periodic in m: a fixed-tap
+// convolution in which adjacent lanes never need different source offsets. The expansion is one
+// byte shuffle per 16 samples (the shuffle pattern repeats every lcm(16, s·channels) samples).
+//
+// Vertical pass. The horizontal rows live in a small ring; output rows that share source rows are
+// computed together, a column chunk at a time, so their source rows stay in the L1 cache.
+//
+// Arithmetic: products are rounded as x86's `pmulhrsw` rounds them, `(a·b + 2^14) >> 15`, and
+// summed with saturation, in tap order; the portable copy does exactly the same, so both give the
+// same bits. For a constant image the rounding errors stay below a quarter of an 8-bit step, so
+// constants stay exact.
 
 #include "sf_resample.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-size_t sf_horizontal_scratch_count(const sf_horizontal_plan *plan) {
-    size_t pixels = (size_t)plan->input_width + (size_t)plan->pad_left + (size_t)plan->pad_right;
-    size_t group = (size_t)plan->factor * (size_t)plan->channels;
-    // The expanded row with its tail, then the row converted to floats.
-    return pixels * group + (size_t)plan->block + (size_t)plan->taps * group
-        + (size_t)plan->input_width * (size_t)plan->channels;
-}
-
-size_t sf_horizontal_output_count(const sf_horizontal_plan *plan) {
-    size_t samples = (size_t)plan->input_width * (size_t)plan->factor * (size_t)plan->channels;
-    return (samples + (size_t)plan->block - 1) / (size_t)plan->block * (size_t)plan->block;
-}
-
-#define SF_EXPAND_BODY                                                                                       \
-    const int channels = plan->channels;                                                                     \
-    const int factor = plan->factor;                                                                         \
-    const int width = plan->input_width;                                                                     \
-    const int group = factor * channels;                                                                     \
-    /* Convert the row to floats once (vectorised), then repeat each pixel `factor` times. */               \
-    const int padded = width + plan->pad_left + plan->pad_right;                                             \
-    float *converted = scratch + (size_t)padded * (size_t)group + (size_t)plan->block                        \
-        + (size_t)plan->taps * (size_t)group;                                                                \
-    const size_t samples = (size_t)width * (size_t)channels;                                                 \
-    for (size_t t = 0; t < samples; t++) {                                                                   \
-        converted[t] = (float)row[t];                                                                        \
-    }                                                                                                        \
-    float *e = scratch;                                                                                      \
-    for (int i = -plan->pad_left; i < width + plan->pad_right; i++) {                                        \
-        const float *pixel = converted + (size_t)(i < 0 ? 0 : (i >= width ? width - 1 : i)) * (size_t)channels; \
-        switch (channels) {                                                                                  \
-        case 1:                                                                                              \
-            for (int p = 0; p < factor; p++) { e[p] = pixel[0]; }                                            \
-            break;                                                                                           \
-        case 3:                                                                                              \
-            for (int p = 0; p < factor; p++) {                                                               \
-                e[3 * p] = pixel[0];                                                                         \
-                e[3 * p + 1] = pixel[1];                                                                     \
-                e[3 * p + 2] = pixel[2];                                                                     \
-            }                                                                                                \
-            break;                                                                                           \
-        default:                                                                                             \
-            for (int p = 0; p < factor; p++) {                                                               \
-                for (int c = 0; c < channels; c++) { e[p * channels + c] = pixel[c]; }                       \
-            }                                                                                                \
-        }                                                                                                    \
-        e += group;                                                                                          \
-    }                                                                                                        \
-    /* The last block may read past the row: give it defined (edge) values. */                              \
-    size_t tail = (size_t)plan->block + (size_t)plan->taps * (size_t)group;                                  \
-    for (size_t t = 0; t < tail; t++) {                                                                      \
-        e[0] = e[-group];                                                                                    \
-        e++;                                                                                                 \
-    }
-
-#define SF_HORIZONTAL_BODY                                                                                   \
-    SF_EXPAND_BODY                                                                                           \
-    const int block = plan->block;                                                                           \
-    const int taps = plan->taps;                                                                             \
-    const size_t total = sf_horizontal_output_count(plan);                                                   \
-    const float *start = scratch; /* pixel -pad_left: tap 0 of output 0 */                                  \
-    for (size_t b = 0; b < total; b += (size_t)block) {                                                      \
-        /* Thirty-two outputs at a time: four independent sums, so the FMA latency overlaps. */          \
-        for (int j = 0; j < block; j += 32) {                                                                \
-            float acc[32];                                                                                   \
-            for (int l = 0; l < 32; l++) {                                                                   \
-                acc[l] = 0;                                                                                  \
-            }                                                                                                \
-            const float *src = start + b + (size_t)j;                                                        \
-            const float *w = plan->weights + j;                                                              \
-            for (int k = 0; k < taps; k++) {                                                                 \
-                const float *sk = src + (size_t)k * (size_t)group;                                           \
-                const float *wk = w + (size_t)k * (size_t)block;                                             \
-                for (int l = 0; l < 32; l++) {                                                               \
-                    acc[l] += wk[l] * sk[l];                                                                 \
-                }                                                                                            \
-            }                                                                                                \
-            for (int l = 0; l < 32; l++) {                                                                   \
-                out[b + (size_t)j + (size_t)l] = acc[l];                                                     \
-            }                                                                                                \
-        }                                                                                                    \
-    }
-
-#define SF_VERTICAL_BODY                                                                                     \
-    size_t i = 0;                                                                                            \
-    /* Thirty-two samples at a time, summed over the taps in registers. */                                  \
-    for (; i + 32 <= count; i += 32) {                                                                       \
-        float acc[32];                                                                                       \
-        for (int l = 0; l < 32; l++) {                                                                       \
-            acc[l] = 0;                                                                                      \
-        }                                                                                                    \
-        for (int k = 0; k < taps; k++) {                                                                     \
-            const float w = weights[k];                                                                      \
-            const float *r = rows[k] + i;                                                                    \
-            for (int l = 0; l < 32; l++) {                                                                   \
-                acc[l] += w * r[l];                                                                          \
-            }                                                                                                \
-        }                                                                                                    \
-        for (int l = 0; l < 32; l++) {                                                                       \
-            float v = acc[l] + 0.5f;                                                                         \
-            v = v < 0 ? 0 : (v > 255 ? 255 : v);                                                             \
-            out[i + (size_t)l] = (uint8_t)(int)v;                                                            \
-        }                                                                                                    \
-    }                                                                                                        \
-    for (; i < count; i++) {                                                                                 \
-        float v = 0.5f;                                                                                      \
-        for (int k = 0; k < taps; k++) {                                                                     \
-            v += weights[k] * rows[k][i];                                                                    \
-        }                                                                                                    \
-        v = v < 0 ? 0 : (v > 255 ? 255 : v);                                                                 \
-        out[i] = (uint8_t)(int)v;                                                                            \
-    }
-
-// MARK: - Baseline copies (SSE2 on x86-64, NEON on arm64)
-
-static void horizontal_baseline(const sf_horizontal_plan *plan, const uint8_t *row, float *scratch, float *out) {
-    SF_HORIZONTAL_BODY
-}
-
-static void vertical_baseline(const float *const *rows, const float *weights, int taps, size_t count, uint8_t *out) {
-    SF_VERTICAL_BODY
-}
-
-// MARK: - AVX2 + FMA copies
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
 #define SF_HAVE_AVX2_COPY 1
+#endif
 
-__attribute__((target("avx2,fma"))) static void horizontal_avx2(const sf_horizontal_plan *plan, const uint8_t *row,
-    float *scratch, float *out) {
-    SF_HORIZONTAL_BODY
+// Output rows computed together when they share source rows (×8 and below share one window).
+#define SF_GROUP_MAX 16
+// Samples of a column chunk in the vertical pass: seven 2 KiB source rows fit in L1 with room.
+#define SF_COLUMN_CHUNK 1024
+// More taps than this (a reduction by more than about ×40) takes the reference path.
+#define SF_MAX_VERTICAL_TAPS 256
+
+struct sf_resample_plan {
+    int channels;
+    int factor;
+    int input_width;
+    int input_height;
+    int output_height;
+    int group;            // factor * channels: expanded samples per input pixel
+    int htaps;            // taps over the expanded row
+    int pad_left;         // edge pixels repeated before pixel 0
+    int padded_pixels;    // pixels of the padded 8-bit row
+    int block;            // weight period in samples: a multiple of 64 and of group
+    size_t row_samples;   // output samples per row
+    size_t row_padded;    // intermediate row length: row_samples rounded up to a block
+    size_t expanded_samples;  // expanded row length, a multiple of 16
+    int chunk_period;     // expansion: 16-sample chunks per repetition of the shuffle pattern
+    int chunk_advance;    // padded-row bytes per repetition
+    int32_t *chunk_offsets;   // chunk_period byte offsets
+    uint8_t *chunk_masks;     // chunk_period * 32 shuffle-mask bytes
+    int16_t *hweights;        // htaps * block, Q15
+    int vtaps;
+    int ring;                 // intermediate rows kept
+    int32_t *vfirst;          // output_height
+    int16_t *vweights;        // output_height * vtaps, Q15
+    int level;                // instruction set: 0 portable, 1 AVX2, 2 AVX-512
+};
+
+static size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+static int clamp_int(int value, int low, int high) { return value < low ? low : (value > high ? high : value); }
+
+static int gcd_int(int a, int b) {
+    while (b != 0) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
 }
 
-__attribute__((target("avx2,fma"))) static void vertical_avx2(const float *const *rows, const float *weights, int taps,
+static void *aligned_zeroed(size_t bytes) {
+    size_t size = round_up(bytes == 0 ? 1 : bytes, 64);
+    void *memory = aligned_alloc(64, size);
+    if (memory != NULL) {
+        memset(memory, 0, size);
+    }
+    return memory;
+}
+
+// Q15 weights (1.0 = 32768, so a lone weight of exactly 1 becomes 32767), nudged so that they sum
+// to 32768 where that fits. Returns the sums of the positive and negative weights (in Q15).
+static void quantise(const float *weights, int count, int16_t *out, long *positive, long *negative) {
+    long sum = 0;
+    int largest = 0;
+    for (int k = 0; k < count; k++) {
+        double scaled = (double)weights[k] * 32768.0;
+        long q = scaled >= 0 ? (long)(scaled + 0.5) : -(long)(-scaled + 0.5);
+        q = q > 32767 ? 32767 : (q < -32767 ? -32767 : q);
+        out[k] = (int16_t)q;
+        sum += q;
+        if (q > out[largest]) {
+            largest = k;
+        }
+    }
+    long fixed = out[largest] + (32768 - sum);
+    if (count > 0 && fixed <= 32767 && fixed >= -32767) {
+        out[largest] = (int16_t)fixed;
+    }
+    *positive = 0;
+    *negative = 0;
+    for (int k = 0; k < count; k++) {
+        if (out[k] > 0) {
+            *positive += out[k];
+        } else {
+            *negative -= out[k];
+        }
+    }
+}
+
+void sf_resample_plan_destroy(sf_resample_plan *plan) {
+    if (plan == NULL) {
+        return;
+    }
+    free(plan->chunk_offsets);
+    free(plan->chunk_masks);
+    free(plan->hweights);
+    free(plan->vfirst);
+    free(plan->vweights);
+    free(plan);
+}
+
+sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_width, const int32_t *h_start,
+    int h_taps, const float *h_weights, int input_height, int output_height, const int32_t *v_first, int v_taps,
+    const float *v_weights) {
+    if (channels < 1 || channels > 4 || factor < 1 || factor > 16 || input_width < 1 || h_taps < 1
+        || input_height < 1 || output_height < 1 || v_taps < 1 || v_taps > SF_MAX_VERTICAL_TAPS) {
+        return NULL;
+    }
+    sf_resample_plan *plan = calloc(1, sizeof *plan);
+    if (plan == NULL) {
+        return NULL;
+    }
+    int low = h_start[0];
+    int high = h_start[0];
+    for (int p = 1; p < factor; p++) {
+        low = h_start[p] < low ? h_start[p] : low;
+        high = h_start[p] > high ? h_start[p] : high;
+    }
+    if (low > 0) {  // a window that starts right of its pixel: never for an upscale
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
+    const int group = factor * channels;
+    int block = group;
+    while (block % 64 != 0) {
+        block += group;
+    }
+    const int htaps = high - low + h_taps;
+    plan->channels = channels;
+    plan->factor = factor;
+    plan->input_width = input_width;
+    plan->input_height = input_height;
+    plan->output_height = output_height;
+    plan->group = group;
+    plan->htaps = htaps;
+    plan->pad_left = -low;
+    plan->block = block;
+    plan->row_samples = (size_t)input_width * (size_t)group;
+    plan->row_padded = round_up(plan->row_samples, (size_t)block);
+    plan->expanded_samples = round_up(plan->row_padded + (size_t)(htaps - 1) * (size_t)group, 16);
+    // The last chunk's 16-byte load starts at most one pixel before the end of the expanded row.
+    plan->padded_pixels = (int)(plan->expanded_samples / (size_t)group) + 2 + 16 / channels + 1;
+
+    // Horizontal weights, periodic over `block` lanes; and how far the values can range, so that
+    // 16-bit sums cannot overflow (constant 255 input is 16320 with 6 fractional bits).
+    plan->hweights = aligned_zeroed((size_t)htaps * (size_t)block * sizeof(int16_t));
+    int16_t *phase = malloc(sizeof(int16_t) * (size_t)h_taps * (size_t)factor);
+    if (plan->hweights == NULL || phase == NULL) {
+        free(phase);
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
+    long horizontal_bound = 0;
+    for (int p = 0; p < factor; p++) {
+        long positive;
+        long negative;
+        quantise(h_weights + (size_t)p * (size_t)h_taps, h_taps, phase + (size_t)p * (size_t)h_taps, &positive,
+            &negative);
+        long reach = (16320 * (positive > negative ? positive : negative)) / 32768 + h_taps;
+        horizontal_bound = reach > horizontal_bound ? reach : horizontal_bound;
+    }
+    for (int j = 0; j < block; j++) {
+        int p = (j % group) / channels;
+        for (int k = 0; k < h_taps; k++) {
+            plan->hweights[(size_t)(k + h_start[p] - low) * (size_t)block + (size_t)j] = phase[p * h_taps + k];
+        }
+    }
+    free(phase);
+
+    // Expansion tables: chunk r of a period gathers expanded samples 16r ..< 16r + 16.
+    const int lcm = 16 / gcd_int(16, group) * group;
+    plan->chunk_period = lcm / 16;
+    plan->chunk_advance = lcm / group * channels;
+    plan->chunk_offsets = malloc(sizeof(int32_t) * (size_t)plan->chunk_period);
+    plan->chunk_masks = aligned_zeroed((size_t)plan->chunk_period * 32);
+    if (plan->chunk_offsets == NULL || plan->chunk_masks == NULL) {
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
+    for (int r = 0; r < plan->chunk_period; r++) {
+        int source[16];
+        int first = 1 << 30;
+        int last = -1;
+        for (int l = 0; l < 16; l++) {
+            int e = 16 * r + l;
+            source[l] = e / group * channels + e % group % channels;
+            first = source[l] < first ? source[l] : first;
+            last = source[l] > last ? source[l] : last;
+        }
+        if (last - first > 15) {
+            sf_resample_plan_destroy(plan);
+            return NULL;
+        }
+        plan->chunk_offsets[r] = first;
+        for (int l = 0; l < 16; l++) {
+            // The byte goes to the high half of its 16-bit lane (value << 8; shifted down by 2 later).
+            plan->chunk_masks[32 * r + 2 * l] = 0x80;
+            plan->chunk_masks[32 * r + 2 * l + 1] = (uint8_t)(source[l] - first);
+        }
+    }
+
+    // Vertical weights.
+    plan->vtaps = v_taps;
+    plan->ring = v_taps + 8;
+    plan->vfirst = malloc(sizeof(int32_t) * (size_t)output_height);
+    plan->vweights = malloc(sizeof(int16_t) * (size_t)output_height * (size_t)v_taps);
+    if (plan->vfirst == NULL || plan->vweights == NULL) {
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
+    long vertical_sum = 0;
+    for (int y = 0; y < output_height; y++) {
+        if (y > 0 && v_first[y] < v_first[y - 1]) {
+            sf_resample_plan_destroy(plan);
+            return NULL;
+        }
+        plan->vfirst[y] = v_first[y];
+        long positive;
+        long negative;
+        quantise(v_weights + (size_t)y * (size_t)v_taps, v_taps, plan->vweights + (size_t)y * (size_t)v_taps,
+            &positive, &negative);
+        vertical_sum = positive + negative > vertical_sum ? positive + negative : vertical_sum;
+    }
+    plan->level = sf_resample_instruction_set();
+    if (horizontal_bound > 32000 || horizontal_bound * vertical_sum / 32768 + v_taps > 32000) {
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
+    return plan;
+}
+
+static size_t padded_bytes(const sf_resample_plan *plan) {
+    return round_up((size_t)plan->padded_pixels * (size_t)plan->channels, 64);
+}
+
+static size_t expanded_bytes(const sf_resample_plan *plan) { return round_up(plan->expanded_samples * 2, 64); }
+
+static size_t ring_bytes(const sf_resample_plan *plan) { return (size_t)plan->ring * plan->row_padded * 2; }
+
+size_t sf_resample_scratch_bytes(const sf_resample_plan *plan) {
+    return padded_bytes(plan) + expanded_bytes(plan) + ring_bytes(plan)
+        + round_up((size_t)plan->vtaps * (sizeof(int16_t *) + sizeof(int16_t)), 64);
+}
+
+// The input row with its edge pixels repeated: pad_left before, enough after for every read.
+static void pad_row(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded) {
+    const size_t channels = (size_t)plan->channels;
+    const size_t width = (size_t)plan->input_width;
+    uint8_t *out = padded;
+    for (int i = 0; i < plan->pad_left; i++) {
+        for (size_t c = 0; c < channels; c++) {
+            *out++ = row[c];
+        }
+    }
+    memcpy(out, row, width * channels);
+    out += width * channels;
+    const uint8_t *last = row + (width - 1) * channels;
+    for (size_t i = (size_t)plan->pad_left + width; i < (size_t)plan->padded_pixels; i++) {
+        for (size_t c = 0; c < channels; c++) {
+            *out++ = last[c];
+        }
+    }
+}
+
+static inline int16_t sf_mulhrs(int16_t a, int16_t b) { return (int16_t)(((int32_t)a * (int32_t)b + 0x4000) >> 15); }
+
+static inline int16_t sf_adds(int16_t a, int16_t b) {
+    int32_t sum = (int32_t)a + (int32_t)b;
+    return (int16_t)(sum > 32767 ? 32767 : (sum < -32768 ? -32768 : sum));
+}
+
+// MARK: - Portable copies (SSE2 on x86-64, NEON on arm64, whatever the compiler makes of them)
+
+static void horizontal_portable(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded, int16_t *expanded,
+    int16_t *out) {
+    pad_row(plan, row, padded);
+    const size_t total = plan->expanded_samples;
+    const int channels = plan->channels;
+    size_t e = 0;
+    for (const uint8_t *pixel = padded; e < total; pixel += channels) {
+        for (int p = 0; p < plan->factor && e < total; p++) {
+            for (int c = 0; c < channels && e < total; c++) {
+                expanded[e++] = (int16_t)(pixel[c] << 6);
+            }
+        }
+    }
+    const int taps = plan->htaps;
+    const size_t block = (size_t)plan->block;
+    const size_t group = (size_t)plan->group;
+    for (size_t m = 0; m < plan->row_padded; m += block) {
+        for (size_t j = 0; j < block; j++) {
+            int16_t acc = 0;
+            for (int k = 0; k < taps; k++) {
+                acc = sf_adds(acc, sf_mulhrs(expanded[m + j + (size_t)k * group], plan->hweights[(size_t)k * block + j]));
+            }
+            out[m + j] = acc;
+        }
+    }
+}
+
+static void vertical_portable(const int16_t *const *rows, const int16_t *weights, int taps, size_t i0, size_t i1,
     size_t count, uint8_t *out) {
-    SF_VERTICAL_BODY
+    if (i1 > count) {
+        i1 = count;
+    }
+    for (size_t i = i0; i < i1; i++) {
+        int16_t acc = 0;
+        for (int k = 0; k < taps; k++) {
+            acc = sf_adds(acc, sf_mulhrs(rows[k][i], weights[k]));
+        }
+        int16_t value = sf_mulhrs(acc, 512);  // (acc + 32) >> 6: round to 8 bits
+        out[i] = (uint8_t)(value < 0 ? 0 : (value > 255 ? 255 : value));
+    }
 }
 
-static int sf_cpu_has_avx2(void) {
+// MARK: - AVX2 copies
+
+#ifdef SF_HAVE_AVX2_COPY
+
+__attribute__((target("avx2"))) static void expand_avx2(const sf_resample_plan *plan, const uint8_t *padded,
+    int16_t *expanded) {
+    const size_t chunks = plan->expanded_samples / 16;
+    const uint8_t *base = padded;
+    int r = 0;
+    for (size_t t = 0; t < chunks; t++) {
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(base + plan->chunk_offsets[r]));
+        __m256i mask = _mm256_load_si256((const __m256i *)(const void *)(plan->chunk_masks + 32 * r));
+        __m256i spread = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes), mask);
+        _mm256_store_si256((__m256i *)(void *)(expanded + 16 * t), _mm256_srli_epi16(spread, 2));
+        if (++r == plan->chunk_period) {
+            r = 0;
+            base += plan->chunk_advance;
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_plan *plan, const uint8_t *row,
+    uint8_t *padded, int16_t *expanded, int16_t *out) {
+    pad_row(plan, row, padded);
+    expand_avx2(plan, padded, expanded);
+    const int taps = plan->htaps;
+    const size_t block = (size_t)plan->block;
+    const size_t group = (size_t)plan->group;
+    for (size_t m = 0; m < plan->row_padded; m += block) {
+        for (size_t j = 0; j < block; j += 32) {
+            const int16_t *s = expanded + m + j;
+            const int16_t *w = plan->hweights + j;
+            __m256i a0 = _mm256_setzero_si256();
+            __m256i a1 = _mm256_setzero_si256();
+            for (int k = 0; k < taps; k++) {
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)s);
+                __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 16));
+                __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)w);
+                __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(w + 16));
+                a0 = _mm256_adds_epi16(a0, _mm256_mulhrs_epi16(x0, w0));
+                a1 = _mm256_adds_epi16(a1, _mm256_mulhrs_epi16(x1, w1));
+                s += group;
+                w += block;
+            }
+            _mm256_store_si256((__m256i *)(void *)(out + m + j), a0);
+            _mm256_store_si256((__m256i *)(void *)(out + m + j + 16), a1);
+        }
+    }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void vertical_avx2_taps(const int16_t *const *rows,
+    const __m256i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
+    const __m256i round = _mm256_set1_epi16(512);  // mulhrs by 512: (acc + 32) >> 6
+    // i1 is rounded up to 64 samples for the AVX-512 loop: stop at the row's end.
+    for (size_t i = i0; i < i1 && i < count; i += 32) {
+        __m256i a0 = _mm256_setzero_si256();
+        __m256i a1 = _mm256_setzero_si256();
+        for (int k = 0; k < taps; k++) {
+            const int16_t *r = rows[k] + i;
+            a0 = _mm256_adds_epi16(a0, _mm256_mulhrs_epi16(_mm256_load_si256((const __m256i *)(const void *)r),
+                weights[k]));
+            a1 = _mm256_adds_epi16(a1, _mm256_mulhrs_epi16(
+                _mm256_load_si256((const __m256i *)(const void *)(r + 16)), weights[k]));
+        }
+        a0 = _mm256_mulhrs_epi16(a0, round);
+        a1 = _mm256_mulhrs_epi16(a1, round);
+        __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(a0, a1), 0xD8);
+        if (i + 32 <= count) {
+            _mm256_storeu_si256((__m256i *)(void *)(out + i), bytes);
+        } else {
+            uint8_t tail[32];
+            _mm256_storeu_si256((__m256i *)(void *)tail, bytes);
+            memcpy(out + i, tail, count - i);
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void vertical_avx2(const int16_t *const *rows, const int16_t *weights,
+    int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
+    __m256i vectors[SF_MAX_VERTICAL_TAPS];
+    for (int k = 0; k < taps; k++) {
+        vectors[k] = _mm256_set1_epi16(weights[k]);
+    }
+    // Constant tap counts let the compiler keep the weights in registers.
+    switch (taps) {
+    case 2: vertical_avx2_taps(rows, vectors, 2, i0, i1, count, out); break;
+    case 3: vertical_avx2_taps(rows, vectors, 3, i0, i1, count, out); break;
+    case 4: vertical_avx2_taps(rows, vectors, 4, i0, i1, count, out); break;
+    case 5: vertical_avx2_taps(rows, vectors, 5, i0, i1, count, out); break;
+    case 6: vertical_avx2_taps(rows, vectors, 6, i0, i1, count, out); break;
+    default: vertical_avx2_taps(rows, vectors, taps, i0, i1, count, out); break;
+    }
+}
+
+// AVX-512 (BW): the same arithmetic on 32 lanes; the expansion stays AVX2.
+
+__attribute__((target("avx2,avx512f,avx512bw"))) static void horizontal_avx512(const sf_resample_plan *plan,
+    const uint8_t *row, uint8_t *padded, int16_t *expanded, int16_t *out) {
+    pad_row(plan, row, padded);
+    expand_avx2(plan, padded, expanded);
+    const int taps = plan->htaps;
+    const size_t block = (size_t)plan->block;
+    const size_t group = (size_t)plan->group;
+    for (size_t m = 0; m < plan->row_padded; m += block) {
+        for (size_t j = 0; j < block; j += 64) {
+            const int16_t *s = expanded + m + j;
+            const int16_t *w = plan->hweights + j;
+            __m512i a0 = _mm512_setzero_si512();
+            __m512i a1 = _mm512_setzero_si512();
+            for (int k = 0; k < taps; k++) {
+                __m512i x0 = _mm512_loadu_si512((const void *)s);
+                __m512i x1 = _mm512_loadu_si512((const void *)(s + 32));
+                __m512i w0 = _mm512_load_si512((const void *)w);
+                __m512i w1 = _mm512_load_si512((const void *)(w + 32));
+                a0 = _mm512_adds_epi16(a0, _mm512_mulhrs_epi16(x0, w0));
+                a1 = _mm512_adds_epi16(a1, _mm512_mulhrs_epi16(x1, w1));
+                s += group;
+                w += block;
+            }
+            _mm512_store_si512((void *)(out + m + j), a0);
+            _mm512_store_si512((void *)(out + m + j + 32), a1);
+        }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw"), always_inline)) static inline void vertical_avx512_taps(
+    const int16_t *const *rows, const __m512i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
+    const __m512i round = _mm512_set1_epi16(512);  // mulhrs by 512: (acc + 32) >> 6
+    const __m512i order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);  // undoes packus's lane interleave
+    for (size_t i = i0; i < i1; i += 64) {
+        __m512i a0 = _mm512_setzero_si512();
+        __m512i a1 = _mm512_setzero_si512();
+        for (int k = 0; k < taps; k++) {
+            const int16_t *r = rows[k] + i;
+            a0 = _mm512_adds_epi16(a0, _mm512_mulhrs_epi16(_mm512_load_si512((const void *)r), weights[k]));
+            a1 = _mm512_adds_epi16(a1, _mm512_mulhrs_epi16(_mm512_load_si512((const void *)(r + 32)), weights[k]));
+        }
+        a0 = _mm512_mulhrs_epi16(a0, round);
+        a1 = _mm512_mulhrs_epi16(a1, round);
+        __m512i bytes = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(a0, a1));
+        if (i + 64 <= count) {
+            _mm512_storeu_si512((void *)(out + i), bytes);
+        } else {
+            _mm512_mask_storeu_epi8(out + i, ((__mmask64)1 << (count - i)) - 1, bytes);
+        }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw"))) static void vertical_avx512(const int16_t *const *rows,
+    const int16_t *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
+    __m512i vectors[SF_MAX_VERTICAL_TAPS];
+    for (int k = 0; k < taps; k++) {
+        vectors[k] = _mm512_set1_epi16(weights[k]);
+    }
+    switch (taps) {
+    case 2: vertical_avx512_taps(rows, vectors, 2, i0, i1, count, out); break;
+    case 3: vertical_avx512_taps(rows, vectors, 3, i0, i1, count, out); break;
+    case 4: vertical_avx512_taps(rows, vectors, 4, i0, i1, count, out); break;
+    case 5: vertical_avx512_taps(rows, vectors, 5, i0, i1, count, out); break;
+    case 6: vertical_avx512_taps(rows, vectors, 6, i0, i1, count, out); break;
+    default: vertical_avx512_taps(rows, vectors, taps, i0, i1, count, out); break;
+    }
+}
+
+// 0: portable, 1: AVX2, 2: AVX-512 (F and BW, with the OS saving the registers).
+static int sf_cpu_level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        int level = __builtin_cpu_supports("avx2") ? 1 : 0;
+        if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+            level = 2;
+        }
+        cached = level;
     }
     return cached;
 }
 #else
-static int sf_cpu_has_avx2(void) { return 0; }
+static int sf_cpu_level(void) { return 0; }
 #endif
 
-int sf_resample_uses_avx2(void) { return sf_cpu_has_avx2(); }
+static _Atomic int sf_level_limit = 2;
 
-void sf_resample_horizontal_u8(const sf_horizontal_plan *plan, const uint8_t *row, float *scratch, float *out) {
-#ifdef SF_HAVE_AVX2_COPY
-    if (sf_cpu_has_avx2()) {
-        horizontal_avx2(plan, row, scratch, out);
-        return;
-    }
-#endif
-    horizontal_baseline(plan, row, scratch, out);
+void sf_resample_limit_instruction_set(int level) { sf_level_limit = level < 0 ? 0 : level; }
+
+int sf_resample_instruction_set(void) {
+    int level = sf_cpu_level();
+    int limit = sf_level_limit;
+    return level < limit ? level : limit;
 }
 
-void sf_resample_vertical_u8(const float *const *rows, const float *weights, int taps, size_t count, uint8_t *out) {
-#ifdef SF_HAVE_AVX2_COPY
-    if (sf_cpu_has_avx2()) {
-        vertical_avx2(rows, weights, taps, count, out);
-        return;
+void sf_resample_advise_huge_pages(void *start, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t begin = ((uintptr_t)start + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)start + bytes) & ~(huge - 1);
+    if (end > begin) {
+        (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
     }
+#else
+    (void)start;
+    (void)bytes;
 #endif
-    vertical_baseline(rows, weights, taps, count, out);
+}
+
+// MARK: - Driver
+
+void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, ptrdiff_t source_stride, int y0,
+    int y1, uint8_t *output, ptrdiff_t output_stride, void *scratch) {
+    const int level = plan->level;
+    uint8_t *padded = scratch;
+    int16_t *expanded = (int16_t *)(void *)(padded + padded_bytes(plan));
+    int16_t *ring = (int16_t *)(void *)((uint8_t *)expanded + expanded_bytes(plan));
+    const int16_t **pointers = (const int16_t **)(void *)((uint8_t *)ring + ring_bytes(plan));
+    int16_t *weights = (int16_t *)(void *)(pointers + plan->vtaps);
+    const int height = plan->input_height;
+    const int taps = plan->vtaps;
+    const size_t count = plan->row_samples;
+    const size_t vector_end = round_up(count, 64);
+    int computed = -1;  // the highest source row in the ring, or -1
+    for (int y = y0; y < y1;) {
+        const int low = clamp_int(plan->vfirst[y], 0, height - 1);
+        int high = clamp_int(plan->vfirst[y] + taps - 1, 0, height - 1);
+        int end = y + 1;
+        while (end < y1 && end - y < SF_GROUP_MAX) {
+            int next = clamp_int(plan->vfirst[end] + taps - 1, 0, height - 1);
+            if (next - low + 1 > plan->ring) {
+                break;
+            }
+            high = next;
+            end++;
+        }
+        // Source rows low...computed are in the ring already (windows only move down).
+        for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
+            const uint8_t *row = source + (ptrdiff_t)r * source_stride;
+            int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
+#ifdef SF_HAVE_AVX2_COPY
+            if (level == 2) {
+                horizontal_avx512(plan, row, padded, expanded, target);
+                continue;
+            }
+            if (level == 1) {
+                horizontal_avx2(plan, row, padded, expanded, target);
+                continue;
+            }
+#endif
+            horizontal_portable(plan, row, padded, expanded, target);
+        }
+        computed = high > computed ? high : computed;
+        for (size_t c0 = 0; c0 < vector_end; c0 += SF_COLUMN_CHUNK) {
+            const size_t c1 = c0 + SF_COLUMN_CHUNK < vector_end ? c0 + SF_COLUMN_CHUNK : vector_end;
+            for (int yy = y; yy < end; yy++) {
+                int used = 0;
+                for (int k = 0; k < taps; k++) {
+                    int16_t w = plan->vweights[(size_t)yy * (size_t)taps + (size_t)k];
+                    if (w == 0) {
+                        continue;  // adds exactly nothing
+                    }
+                    int r = clamp_int(plan->vfirst[yy] + k, 0, height - 1);
+                    pointers[used] = ring + (size_t)(r % plan->ring) * plan->row_padded;
+                    weights[used] = w;
+                    used++;
+                }
+                uint8_t *out = output + (ptrdiff_t)yy * output_stride;
+#ifdef SF_HAVE_AVX2_COPY
+                if (level == 2) {
+                    vertical_avx512(pointers, weights, used, c0, c1, count, out);
+                    continue;
+                }
+                if (level == 1) {
+                    vertical_avx2(pointers, weights, used, c0, c1, count, out);
+                    continue;
+                }
+#endif
+                vertical_portable(pointers, weights, used, c0, c1, count, out);
+            }
+        }
+        y = end;
+    }
 }

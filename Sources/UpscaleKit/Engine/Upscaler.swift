@@ -1,3 +1,4 @@
+import CStoryForgeResample
 import Foundation
 public import MediaIO
 import Synchronization
@@ -196,6 +197,8 @@ public struct Upscaler: Sendable {
         }
         let threads = min(configuration.threadCount, bands.count)
         let storage = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            // Faulting in a large output 4 KiB at a time had cost a third of a ×4 upscale.
+            if total >= 4 << 20 { sf_resample_advise_huge_pages(buffer.baseAddress, total) }
             try image.withUnsafeBytes { input in
                 let rows = SharedRows(
                     input: input.baseAddress!,
@@ -248,12 +251,7 @@ public struct Upscaler: Sendable {
             while !cancellation.isCancelled {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < bands.count else { return }
-                engine.resample(
-                    rows: bands[index],
-                    buffers: buffers,
-                    sourceRow: { rows.input + $0 * rows.inputStride },
-                    outputRow: { rows.output + $0 * rows.outputStride }
-                )
+                engine.resample(rows: bands[index], buffers: buffers, memory: rows)
             }
         }
         if cancellation.isCancelled { throw CancellationError() }
