@@ -2,13 +2,18 @@
 //
 // Horizontal pass. With an integer factor s, output sample m = (s·q + p)·channels + c reads input
 // pixel q + start[p] + k. Each input row is first expanded: every pixel repeated s times (as
-// 16-bit samples with 6 fractional bits, edge pixels repeated past the ends), so that output m
+// 16-bit samples with 5 fractional bits, edge pixels repeated past the ends), so that output m
 // reads expanded[m + k'·s·channels] for every lane with weights periodic in m: a fixed-tap
 // convolution in which adjacent lanes never need different source offsets. The expansion is one
 // byte shuffle per 16 samples (the shuffle pattern repeats every lcm(16, s·channels) samples).
 //
 // Vertical pass. The horizontal rows live in a small ring; output rows that share source rows are
-// computed together, a column chunk at a time, so their source rows stay in the L1 cache.
+// computed together, a column chunk at a time, so their source rows stay in the L1 cache. With an
+// integer factor the phases come in mirror pairs about source row q (phase p at q + c, phase
+// s - 1 - p at q - c), so with s_j = r[q + j] + r[q - j] and d_j = r[q + j] - r[q - j] both outputs
+// are E ± O, E = w_0·r[q] + Σ e_j·s_j and O = Σ o_j·d_j (e, o the even and odd parts of the
+// weights): 7 multiplications for two Lanczos-3 outputs instead of 12, and the sums and
+// differences are shared by every pair of the group.
 //
 // Arithmetic: products are rounded as x86's `pmulhrsw` rounds them, `(a·b + 2^14) >> 15`, and
 // summed with saturation, in tap order; the portable copy does exactly the same, so both give the
@@ -35,6 +40,10 @@
 #define SF_COLUMN_CHUNK 1024
 // More taps than this (a reduction by more than about ×40) takes the reference path.
 #define SF_MAX_VERTICAL_TAPS 256
+// The symmetric vertical pass handles windows reaching this many rows either side of their centre.
+#define SF_MAX_REACH 8
+// Weights per phase of the symmetric pass: w_0, then e_1 ... e_R, then o_1 ... o_R.
+#define SF_SYMMETRIC_STRIDE (1 + 2 * SF_MAX_REACH)
 
 struct sf_resample_plan {
     int channels;
@@ -60,6 +69,9 @@ struct sf_resample_plan {
     int32_t *vfirst;          // output_height
     int16_t *vweights;        // output_height * vtaps, Q15
     int level;                // instruction set: 0 portable, 1 AVX2, 2 AVX-512
+    int symmetric_factor;     // the vertical factor when the symmetric pass applies, else 0
+    int symmetric_reach;      // rows either side of the centre it reads
+    int16_t *symmetric_weights;  // symmetric_factor * SF_SYMMETRIC_STRIDE, Q15
 };
 
 static size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
@@ -114,6 +126,101 @@ static void quantise(const float *weights, int count, int16_t *out, long *positi
     }
 }
 
+static long q15(double weight) {
+    double scaled = weight * 32768.0;
+    long q = scaled >= 0 ? (long)(scaled + 0.5) : -(long)(-scaled + 0.5);
+    return q > 32767 ? 32767 : (q < -32767 ? -32767 : q);
+}
+
+// Sets up the symmetric vertical pass when the vertical weights allow it (an integer factor whose
+// phases mirror each other); otherwise leaves it off. Returns 0 only when out of memory.
+static int plan_symmetric(sf_resample_plan *plan, const int32_t *v_first, int v_taps, const float *v_weights,
+    long horizontal_bound) {
+    const int height = plan->input_height;
+    if (plan->output_height % height != 0) {
+        return 1;
+    }
+    const int factor = plan->output_height / height;
+    if (factor > SF_GROUP_MAX) {
+        return 1;
+    }
+    for (int y = factor; y < plan->output_height; y++) {
+        int p = y % factor;
+        if (v_first[y] != v_first[p] + y / factor) {
+            return 1;
+        }
+        for (int k = 0; k < v_taps; k++) {
+            if (v_weights[(size_t)y * (size_t)v_taps + (size_t)k] != v_weights[p * v_taps + k]) {
+                return 1;
+            }
+        }
+    }
+    int reach = 0;
+    for (int p = 0; p < factor; p++) {
+        for (int k = 0; k < v_taps; k++) {
+            int offset = v_first[p] + k;
+            if (v_weights[p * v_taps + k] != 0) {
+                reach = abs(offset) > reach ? abs(offset) : reach;
+            }
+        }
+    }
+    if (reach > SF_MAX_REACH) {
+        return 1;
+    }
+    // by_offset[p][reach + o]: the weight phase p gives row q + o.
+    double by_offset[SF_GROUP_MAX][2 * SF_MAX_REACH + 1];
+    memset(by_offset, 0, sizeof by_offset);
+    for (int p = 0; p < factor; p++) {
+        for (int k = 0; k < v_taps; k++) {
+            float w = v_weights[p * v_taps + k];
+            if (w != 0) {
+                by_offset[p][reach + v_first[p] + k] = w;
+            }
+        }
+    }
+    for (int p = 0; p < factor; p++) {
+        for (int o = -reach; o <= reach; o++) {
+            double difference = by_offset[p][reach + o] - by_offset[factor - 1 - p][reach - o];
+            if (difference > 1e-6 || difference < -1e-6) {
+                return 1;
+            }
+        }
+    }
+    int16_t *weights = calloc((size_t)factor * SF_SYMMETRIC_STRIDE, sizeof(int16_t));
+    if (weights == NULL) {
+        return 0;
+    }
+    for (int p = 0; p < factor; p++) {
+        int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
+        long even = 0;
+        long magnitude = 0;
+        for (int j = 1; j <= reach; j++) {
+            double plus = by_offset[p][reach + j];
+            double minus = by_offset[p][reach - j];
+            long e = q15((plus + minus) / 2);
+            long o = q15((plus - minus) / 2);
+            w[j] = (int16_t)e;
+            w[SF_MAX_REACH + j] = (int16_t)o;
+            even += e;
+            magnitude += 2 * labs(e) + 2 * labs(o);
+        }
+        long centre = q15(by_offset[p][reach]);
+        long fixed = 32768 - 2 * even;
+        centre = fixed >= -32767 && fixed <= 32767 ? fixed : centre;
+        w[0] = (int16_t)centre;
+        magnitude += labs(centre);
+        if (horizontal_bound * magnitude / 32768 + 4 * reach + 2 > 32000) {
+            free(weights);
+            return 1;
+        }
+    }
+    plan->symmetric_factor = factor;
+    plan->symmetric_reach = reach;
+    plan->symmetric_weights = weights;
+    plan->ring = plan->ring > 2 * reach + 2 ? plan->ring : 2 * reach + 2;
+    return 1;
+}
+
 void sf_resample_plan_destroy(sf_resample_plan *plan) {
     if (plan == NULL) {
         return;
@@ -123,6 +230,7 @@ void sf_resample_plan_destroy(sf_resample_plan *plan) {
     free(plan->hweights);
     free(plan->vfirst);
     free(plan->vweights);
+    free(plan->symmetric_weights);
     free(plan);
 }
 
@@ -169,7 +277,7 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
     plan->padded_pixels = (int)(plan->expanded_samples / (size_t)group) + 2 + 16 / channels + 1;
 
     // Horizontal weights, periodic over `block` lanes; and how far the values can range, so that
-    // 16-bit sums cannot overflow (constant 255 input is 16320 with 6 fractional bits).
+    // 16-bit sums cannot overflow (constant 255 input is 8160 with 5 fractional bits).
     plan->hweights = aligned_zeroed((size_t)htaps * (size_t)block * sizeof(int16_t));
     int16_t *phase = malloc(sizeof(int16_t) * (size_t)h_taps * (size_t)factor);
     if (plan->hweights == NULL || phase == NULL) {
@@ -183,7 +291,7 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         long negative;
         quantise(h_weights + (size_t)p * (size_t)h_taps, h_taps, phase + (size_t)p * (size_t)h_taps, &positive,
             &negative);
-        long reach = (16320 * (positive > negative ? positive : negative)) / 32768 + h_taps;
+        long reach = (8160 * (positive > negative ? positive : negative)) / 32768 + h_taps;
         horizontal_bound = reach > horizontal_bound ? reach : horizontal_bound;
     }
     for (int j = 0; j < block; j++) {
@@ -220,7 +328,7 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         }
         plan->chunk_offsets[r] = first;
         for (int l = 0; l < 16; l++) {
-            // The byte goes to the high half of its 16-bit lane (value << 8; shifted down by 2 later).
+            // The byte goes to the high half of its 16-bit lane (value << 8; shifted down by 3 later).
             plan->chunk_masks[32 * r + 2 * l] = 0x80;
             plan->chunk_masks[32 * r + 2 * l + 1] = (uint8_t)(source[l] - first);
         }
@@ -249,11 +357,28 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         vertical_sum = positive + negative > vertical_sum ? positive + negative : vertical_sum;
     }
     plan->level = sf_resample_instruction_set();
+    if (!plan_symmetric(plan, v_first, v_taps, v_weights, horizontal_bound)) {
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
     if (horizontal_bound > 32000 || horizontal_bound * vertical_sum / 32768 + v_taps > 32000) {
         sf_resample_plan_destroy(plan);
         return NULL;
     }
     return plan;
+}
+
+void sf_resample_source_rows(const sf_resample_plan *plan, int y0, int y1, int *low, int *high) {
+    const int last = plan->input_height - 1;
+    if (plan->symmetric_factor > 0) {
+        // Every row of a mirror group's window, even one whose weight is zero for these outputs:
+        // the sums and differences read it.
+        *low = clamp_int(y0 / plan->symmetric_factor - plan->symmetric_reach, 0, last);
+        *high = clamp_int((y1 - 1) / plan->symmetric_factor + plan->symmetric_reach, 0, last);
+    } else {
+        *low = clamp_int(plan->vfirst[y0], 0, last);
+        *high = clamp_int(plan->vfirst[y1 - 1] + plan->vtaps - 1, 0, last);
+    }
 }
 
 static size_t padded_bytes(const sf_resample_plan *plan) {
@@ -307,7 +432,7 @@ static void horizontal_portable(const sf_resample_plan *plan, const uint8_t *row
     for (const uint8_t *pixel = padded; e < total; pixel += channels) {
         for (int p = 0; p < plan->factor && e < total; p++) {
             for (int c = 0; c < channels && e < total; c++) {
-                expanded[e++] = (int16_t)(pixel[c] << 6);
+                expanded[e++] = (int16_t)(pixel[c] << 5);
             }
         }
     }
@@ -335,8 +460,60 @@ static void vertical_portable(const int16_t *const *rows, const int16_t *weights
         for (int k = 0; k < taps; k++) {
             acc = sf_adds(acc, sf_mulhrs(rows[k][i], weights[k]));
         }
-        int16_t value = sf_mulhrs(acc, 512);  // (acc + 32) >> 6: round to 8 bits
+        int16_t value = sf_mulhrs(acc, 1024);  // (acc + 16) >> 5: round to 8 bits
         out[i] = (uint8_t)(value < 0 ? 0 : (value > 255 ? 255 : value));
+    }
+}
+
+static inline int16_t sf_subs(int16_t a, int16_t b) {
+    int32_t difference = (int32_t)a - (int32_t)b;
+    return (int16_t)(difference > 32767 ? 32767 : (difference < -32768 ? -32768 : difference));
+}
+
+static inline uint8_t sf_to_byte(int16_t sum) {
+    int16_t value = sf_mulhrs(sum, 1024);  // (sum + 16) >> 5
+    return (uint8_t)(value < 0 ? 0 : (value > 255 ? 255 : value));
+}
+
+// The rows of one symmetric group: its centre row, the rows `j` above and below it (j = 1...reach),
+// and the output rows of its phases (NULL for those outside the rows asked for).
+typedef struct {
+    const int16_t *centre;
+    const int16_t *plus[SF_MAX_REACH];
+    const int16_t *minus[SF_MAX_REACH];
+    uint8_t *outputs[SF_GROUP_MAX];
+} sf_symmetric_rows;
+
+static void symmetric_portable(const sf_symmetric_rows *rows, int reach, const int16_t *weights, int factor,
+    size_t i0, size_t i1, size_t count) {
+    if (i1 > count) {
+        i1 = count;
+    }
+    for (size_t i = i0; i < i1; i++) {
+        int16_t sums[SF_MAX_REACH];
+        int16_t differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            sums[j] = sf_adds(rows->plus[j][i], rows->minus[j][i]);
+            differences[j] = sf_subs(rows->plus[j][i], rows->minus[j][i]);
+        }
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
+            int16_t even = sf_mulhrs(rows->centre[i], w[0]);
+            int16_t odd = 0;
+            for (int j = 0; j < reach; j++) {
+                even = sf_adds(even, sf_mulhrs(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = sf_adds(odd, sf_mulhrs(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            int m = factor - 1 - p;
+            if (rows->outputs[p] != NULL) {
+                rows->outputs[p][i] = sf_to_byte(sf_adds(even, odd));
+            }
+            if (m != p && rows->outputs[m] != NULL) {
+                rows->outputs[m][i] = sf_to_byte(sf_subs(even, odd));
+            }
+        }
     }
 }
 
@@ -353,7 +530,7 @@ __attribute__((target("avx2"))) static void expand_avx2(const sf_resample_plan *
         __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(base + plan->chunk_offsets[r]));
         __m256i mask = _mm256_load_si256((const __m256i *)(const void *)(plan->chunk_masks + 32 * r));
         __m256i spread = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes), mask);
-        _mm256_store_si256((__m256i *)(void *)(expanded + 16 * t), _mm256_srli_epi16(spread, 2));
+        _mm256_store_si256((__m256i *)(void *)(expanded + 16 * t), _mm256_srli_epi16(spread, 3));
         if (++r == plan->chunk_period) {
             r = 0;
             base += plan->chunk_advance;
@@ -392,7 +569,7 @@ __attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_pl
 
 __attribute__((target("avx2"), always_inline)) static inline void vertical_avx2_taps(const int16_t *const *rows,
     const __m256i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
-    const __m256i round = _mm256_set1_epi16(512);  // mulhrs by 512: (acc + 32) >> 6
+    const __m256i round = _mm256_set1_epi16(1024);  // mulhrs by 1024: (acc + 16) >> 5
     // i1 is rounded up to 64 samples for the AVX-512 loop: stop at the row's end.
     for (size_t i = i0; i < i1 && i < count; i += 32) {
         __m256i a0 = _mm256_setzero_si256();
@@ -434,9 +611,70 @@ __attribute__((target("avx2"))) static void vertical_avx2(const int16_t *const *
     }
 }
 
-// AVX-512 (BW): the same arithmetic on 32 lanes; the expansion stays AVX2.
+__attribute__((target("avx2"))) static inline void store16_avx2(uint8_t *out, size_t i, size_t count, __m256i sum) {
+    __m256i value = _mm256_mulhrs_epi16(sum, _mm256_set1_epi16(1024));
+    __m128i bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(value, value), 0x08));
+    if (i + 16 <= count) {
+        _mm_storeu_si128((__m128i *)(void *)(out + i), bytes);
+    } else {
+        uint8_t tail[16];
+        _mm_storeu_si128((__m128i *)(void *)tail, bytes);
+        memcpy(out + i, tail, count - i);
+    }
+}
 
-__attribute__((target("avx2,avx512f,avx512bw"))) static void horizontal_avx512(const sf_resample_plan *plan,
+__attribute__((target("avx2"), always_inline)) static inline void symmetric_avx2_reach(const sf_symmetric_rows *rows,
+    int reach, const __m256i *weights, int factor, size_t i0, size_t i1, size_t count) {
+    for (size_t i = i0; i < i1 && i < count; i += 16) {
+        __m256i sums[SF_MAX_REACH];
+        __m256i differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            __m256i a = _mm256_load_si256((const __m256i *)(const void *)(rows->plus[j] + i));
+            __m256i b = _mm256_load_si256((const __m256i *)(const void *)(rows->minus[j] + i));
+            sums[j] = _mm256_adds_epi16(a, b);
+            differences[j] = _mm256_subs_epi16(a, b);
+        }
+        __m256i centre = _mm256_load_si256((const __m256i *)(const void *)(rows->centre + i));
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const __m256i *w = weights + p * SF_SYMMETRIC_STRIDE;
+            __m256i even = _mm256_mulhrs_epi16(centre, w[0]);
+            __m256i odd = _mm256_setzero_si256();
+            for (int j = 0; j < reach; j++) {
+                even = _mm256_adds_epi16(even, _mm256_mulhrs_epi16(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = _mm256_adds_epi16(odd, _mm256_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            int m = factor - 1 - p;
+            if (rows->outputs[p] != NULL) {
+                store16_avx2(rows->outputs[p], i, count, _mm256_adds_epi16(even, odd));
+            }
+            if (m != p && rows->outputs[m] != NULL) {
+                store16_avx2(rows->outputs[m], i, count, _mm256_subs_epi16(even, odd));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void symmetric_avx2(const sf_symmetric_rows *rows, int reach,
+    const int16_t *weights, int factor, size_t i0, size_t i1, size_t count) {
+    __m256i vectors[(SF_GROUP_MAX / 2 + 1) * SF_SYMMETRIC_STRIDE];
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        for (int k = 0; k < SF_SYMMETRIC_STRIDE; k++) {
+            vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm256_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
+        }
+    }
+    switch (reach) {
+    case 1: symmetric_avx2_reach(rows, 1, vectors, factor, i0, i1, count); break;
+    case 2: symmetric_avx2_reach(rows, 2, vectors, factor, i0, i1, count); break;
+    case 3: symmetric_avx2_reach(rows, 3, vectors, factor, i0, i1, count); break;
+    default: symmetric_avx2_reach(rows, reach, vectors, factor, i0, i1, count); break;
+    }
+}
+
+// AVX-512 (F, BW, VL): the same arithmetic on 32 lanes; the expansion stays AVX2.
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void horizontal_avx512(const sf_resample_plan *plan,
     const uint8_t *row, uint8_t *padded, int16_t *expanded, int16_t *out) {
     pad_row(plan, row, padded);
     expand_avx2(plan, padded, expanded);
@@ -465,9 +703,9 @@ __attribute__((target("avx2,avx512f,avx512bw"))) static void horizontal_avx512(c
     }
 }
 
-__attribute__((target("avx2,avx512f,avx512bw"), always_inline)) static inline void vertical_avx512_taps(
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void vertical_avx512_taps(
     const int16_t *const *rows, const __m512i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
-    const __m512i round = _mm512_set1_epi16(512);  // mulhrs by 512: (acc + 32) >> 6
+    const __m512i round = _mm512_set1_epi16(1024);  // mulhrs by 1024: (acc + 16) >> 5
     const __m512i order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);  // undoes packus's lane interleave
     for (size_t i = i0; i < i1; i += 64) {
         __m512i a0 = _mm512_setzero_si512();
@@ -488,7 +726,7 @@ __attribute__((target("avx2,avx512f,avx512bw"), always_inline)) static inline vo
     }
 }
 
-__attribute__((target("avx2,avx512f,avx512bw"))) static void vertical_avx512(const int16_t *const *rows,
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_avx512(const int16_t *const *rows,
     const int16_t *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
     __m512i vectors[SF_MAX_VERTICAL_TAPS];
     for (int k = 0; k < taps; k++) {
@@ -504,13 +742,75 @@ __attribute__((target("avx2,avx512f,avx512bw"))) static void vertical_avx512(con
     }
 }
 
-// 0: portable, 1: AVX2, 2: AVX-512 (F and BW, with the OS saving the registers).
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static inline void store32_avx512(uint8_t *out, size_t i,
+    size_t count, __m512i sum) {
+    __m512i value = _mm512_max_epi16(_mm512_mulhrs_epi16(sum, _mm512_set1_epi16(1024)), _mm512_setzero_si512());
+    __m256i bytes = _mm512_cvtusepi16_epi8(value);  // with the max above: packus's saturation
+    if (i + 32 <= count) {
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), bytes);
+    } else {
+        _mm256_mask_storeu_epi8(out + i, (__mmask32)(((uint64_t)1 << (count - i)) - 1), bytes);
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void symmetric_avx512_reach(
+    const sf_symmetric_rows *rows, int reach, const __m512i *weights, int factor, size_t i0, size_t i1,
+    size_t count) {
+    for (size_t i = i0; i < i1 && i < count; i += 32) {
+        __m512i sums[SF_MAX_REACH];
+        __m512i differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            __m512i a = _mm512_load_si512((const void *)(rows->plus[j] + i));
+            __m512i b = _mm512_load_si512((const void *)(rows->minus[j] + i));
+            sums[j] = _mm512_adds_epi16(a, b);
+            differences[j] = _mm512_subs_epi16(a, b);
+        }
+        __m512i centre = _mm512_load_si512((const void *)(rows->centre + i));
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const __m512i *w = weights + p * SF_SYMMETRIC_STRIDE;
+            __m512i even = _mm512_mulhrs_epi16(centre, w[0]);
+            __m512i odd = _mm512_setzero_si512();
+            for (int j = 0; j < reach; j++) {
+                even = _mm512_adds_epi16(even, _mm512_mulhrs_epi16(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = _mm512_adds_epi16(odd, _mm512_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            int m = factor - 1 - p;
+            if (rows->outputs[p] != NULL) {
+                store32_avx512(rows->outputs[p], i, count, _mm512_adds_epi16(even, odd));
+            }
+            if (m != p && rows->outputs[m] != NULL) {
+                store32_avx512(rows->outputs[m], i, count, _mm512_subs_epi16(even, odd));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void symmetric_avx512(const sf_symmetric_rows *rows,
+    int reach, const int16_t *weights, int factor, size_t i0, size_t i1, size_t count) {
+    __m512i vectors[(SF_GROUP_MAX / 2 + 1) * SF_SYMMETRIC_STRIDE];
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        for (int k = 0; k < SF_SYMMETRIC_STRIDE; k++) {
+            vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm512_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
+        }
+    }
+    switch (reach) {
+    case 1: symmetric_avx512_reach(rows, 1, vectors, factor, i0, i1, count); break;
+    case 2: symmetric_avx512_reach(rows, 2, vectors, factor, i0, i1, count); break;
+    case 3: symmetric_avx512_reach(rows, 3, vectors, factor, i0, i1, count); break;
+    default: symmetric_avx512_reach(rows, reach, vectors, factor, i0, i1, count); break;
+    }
+}
+
+// 0: portable, 1: AVX2, 2: AVX-512 (F, BW and VL, with the OS saving the registers).
 static int sf_cpu_level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
         int level = __builtin_cpu_supports("avx2") ? 1 : 0;
-        if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+        if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl")) {
             level = 2;
         }
         cached = level;
@@ -560,6 +860,58 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
     const size_t count = plan->row_samples;
     const size_t vector_end = round_up(count, 64);
     int computed = -1;  // the highest source row in the ring, or -1
+    if (plan->symmetric_factor > 0) {
+        const int factor = plan->symmetric_factor;
+        const int reach = plan->symmetric_reach;
+        for (int y = y0; y < y1;) {
+            const int q = y / factor;
+            const int end = (q + 1) * factor < y1 ? (q + 1) * factor : y1;
+            const int low = clamp_int(q - reach, 0, height - 1);
+            const int high = clamp_int(q + reach, 0, height - 1);
+            for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
+                const uint8_t *row = source + (ptrdiff_t)r * source_stride;
+                int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
+#ifdef SF_HAVE_AVX2_COPY
+                if (level == 2) {
+                    horizontal_avx512(plan, row, padded, expanded, target);
+                    continue;
+                }
+                if (level == 1) {
+                    horizontal_avx2(plan, row, padded, expanded, target);
+                    continue;
+                }
+#endif
+                horizontal_portable(plan, row, padded, expanded, target);
+            }
+            computed = high > computed ? high : computed;
+            sf_symmetric_rows rows;
+            rows.centre = ring + (size_t)(clamp_int(q, 0, height - 1) % plan->ring) * plan->row_padded;
+            for (int j = 1; j <= reach; j++) {
+                rows.plus[j - 1] = ring + (size_t)(clamp_int(q + j, 0, height - 1) % plan->ring) * plan->row_padded;
+                rows.minus[j - 1] = ring + (size_t)(clamp_int(q - j, 0, height - 1) % plan->ring) * plan->row_padded;
+            }
+            for (int p = 0; p < factor; p++) {
+                int yy = q * factor + p;
+                rows.outputs[p] = yy >= y && yy < end ? output + (ptrdiff_t)yy * output_stride : NULL;
+            }
+            for (size_t c0 = 0; c0 < vector_end; c0 += SF_COLUMN_CHUNK) {
+                const size_t c1 = c0 + SF_COLUMN_CHUNK < vector_end ? c0 + SF_COLUMN_CHUNK : vector_end;
+#ifdef SF_HAVE_AVX2_COPY
+                if (level == 2) {
+                    symmetric_avx512(&rows, reach, plan->symmetric_weights, factor, c0, c1, count);
+                    continue;
+                }
+                if (level == 1) {
+                    symmetric_avx2(&rows, reach, plan->symmetric_weights, factor, c0, c1, count);
+                    continue;
+                }
+#endif
+                symmetric_portable(&rows, reach, plan->symmetric_weights, factor, c0, c1, count);
+            }
+            y = end;
+        }
+        return;
+    }
     for (int y = y0; y < y1;) {
         const int low = clamp_int(plan->vfirst[y], 0, height - 1);
         int high = clamp_int(plan->vfirst[y] + taps - 1, 0, height - 1);

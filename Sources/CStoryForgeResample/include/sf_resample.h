@@ -2,7 +2,7 @@
 //
 // The Swift engine plans the work (weights, bands, threads) and keeps a portable Float32 reference
 // path; these loops are the fast path for 8-bit images at integer horizontal factors. They work in
-// 16-bit fixed point: samples carry 6 fractional bits between the passes (14 significant bits, so
+// 16-bit fixed point: samples carry 5 fractional bits between the passes (13 significant bits, so
 // the intermediate precision stays wider than the 8-bit input) and weights are Q15. The hot
 // functions exist as AVX-512 and AVX2 intrinsics and as portable C (SSE2 on x86-64, NEON on
 // arm64), chosen at run time, with identical integer arithmetic, so all give the same bits.
@@ -37,6 +37,9 @@ void sf_resample_plan_destroy(sf_resample_plan *plan);
 /// Bytes of scratch memory `sf_resample_rows_u8` needs (one buffer per thread).
 size_t sf_resample_scratch_bytes(const sf_resample_plan *plan);
 
+/// The source rows `low ... high` (clamped to the image) that output rows `y0 ..< y1` read.
+void sf_resample_source_rows(const sf_resample_plan *plan, int y0, int y1, int *low, int *high);
+
 /// Resamples output rows `y0 ..< y1` of an 8-bit image. Source row `y` starts at
 /// `source + y * source_stride` and output row `y` at `output + y * output_stride`; only the
 /// source rows those output rows need are read. `scratch` holds `sf_resample_scratch_bytes` bytes,
@@ -49,7 +52,7 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
 /// costs a few dozen page faults instead of twelve thousand, as NumPy arranges for its arrays.
 void sf_resample_advise_huge_pages(void *start, size_t bytes);
 
-/// The instruction set plans made now use: 0 portable C, 1 AVX2, 2 AVX-512 (F and BW).
+/// The instruction set plans made now use: 0 portable C, 1 AVX2, 2 AVX-512 (F, BW and VL).
 int sf_resample_instruction_set(void);
 
 /// Caps the instruction set of plans made from now on (for tests: every level gives the same

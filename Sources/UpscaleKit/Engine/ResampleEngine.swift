@@ -51,6 +51,7 @@ final class ResampleEngine: Sendable {
 
     /// The source rows (clamped to the image) that output rows `rows` read.
     func sourceRows(for rows: Range<Int>) -> ClosedRange<Int> {
+        if let simd { return simd.sourceRows(for: rows) }
         let low = vertical.first[rows.lowerBound]
         let high = vertical.first[rows.upperBound - 1] + vertical.taps - 1
         return max(low, 0)...min(high, vertical.inputCount - 1)

@@ -45,6 +45,14 @@ final class SIMDPlan: @unchecked Sendable {
         sf_resample_plan_destroy(plan)
     }
 
+    /// The source rows output rows `rows` read (a few more than their windows: see `sf_resample.h`).
+    func sourceRows(for rows: Range<Int>) -> ClosedRange<Int> {
+        var low: Int32 = 0
+        var high: Int32 = 0
+        sf_resample_source_rows(plan, Int32(rows.lowerBound), Int32(rows.upperBound), &low, &high)
+        return Int(low)...Int(high)
+    }
+
     /// Resamples output rows `rows`, reading source rows from `memory.input` and writing output rows
     /// to `memory.output`; `scratch` holds ``scratchBytes`` bytes, 64-byte aligned.
     func resample(rows: Range<Int>, memory: SharedRows, scratch: UnsafeMutableRawPointer) {
