@@ -72,6 +72,16 @@ struct sf_resample_plan {
     int symmetric_factor;     // the vertical factor when the symmetric pass applies, else 0
     int symmetric_reach;      // rows either side of the centre it reads
     int16_t *symmetric_weights;  // symmetric_factor * SF_SYMMETRIC_STRIDE, Q15
+    // Horizontal mirror pairs (0 when the phases do not mirror): weights as above, and the tables
+    // that interleave the phase planes into output order with AVX-512 (see interleave_avx512).
+    int hsymmetric_reach;
+    int16_t *hsymmetric_weights;  // factor * SF_SYMMETRIC_STRIDE
+    size_t plane_stride;          // samples per phase plane
+    int interleave_kinds;         // 32-sample output chunks per repetition of the pattern
+    int interleave_advance;       // plane samples per repetition
+    int32_t *interleave_base;     // interleave_kinds plane offsets
+    int16_t *interleave_index;    // interleave_kinds * (factor + 1) / 2 * 32 permutation indices
+    uint32_t *interleave_mask;    // interleave_kinds * (factor + 1) / 2 lane masks
 };
 
 static size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
@@ -132,6 +142,73 @@ static long q15(double weight) {
     return q > 32767 ? 32767 : (q < -32767 ? -32767 : q);
 }
 
+// Even/odd weights of mirrored phases: `starts[p] + k` is the offset (from the centre pixel) that
+// weight `weights[p * taps + k]` applies to. Returns the reach (0 ... SF_MAX_REACH), -1 when the
+// phases do not mirror or the sums could overflow, -2 when out of memory; `*out` receives
+// factor * SF_SYMMETRIC_STRIDE Q15 weights.
+static int mirror_weights(int factor, const int32_t *starts, int taps, const float *weights, long value_bound,
+    int16_t **out) {
+    int reach = 0;
+    for (int p = 0; p < factor; p++) {
+        for (int k = 0; k < taps; k++) {
+            if (weights[p * taps + k] != 0) {
+                int offset = starts[p] + k;
+                reach = abs(offset) > reach ? abs(offset) : reach;
+            }
+        }
+    }
+    if (reach > SF_MAX_REACH || factor > SF_GROUP_MAX) {
+        return -1;
+    }
+    double by_offset[SF_GROUP_MAX][2 * SF_MAX_REACH + 1];
+    memset(by_offset, 0, sizeof by_offset);
+    for (int p = 0; p < factor; p++) {
+        for (int k = 0; k < taps; k++) {
+            if (weights[p * taps + k] != 0) {
+                by_offset[p][reach + starts[p] + k] = weights[p * taps + k];
+            }
+        }
+    }
+    for (int p = 0; p < factor; p++) {
+        for (int o = -reach; o <= reach; o++) {
+            double difference = by_offset[p][reach + o] - by_offset[factor - 1 - p][reach - o];
+            if (difference > 1e-6 || difference < -1e-6) {
+                return -1;
+            }
+        }
+    }
+    int16_t *result = calloc((size_t)factor * SF_SYMMETRIC_STRIDE, sizeof(int16_t));
+    if (result == NULL) {
+        return -2;
+    }
+    for (int p = 0; p < factor; p++) {
+        int16_t *w = result + p * SF_SYMMETRIC_STRIDE;
+        long even = 0;
+        long magnitude = 0;
+        for (int j = 1; j <= reach; j++) {
+            double plus = by_offset[p][reach + j];
+            double minus = by_offset[p][reach - j];
+            long e = q15((plus + minus) / 2);
+            long o = q15((plus - minus) / 2);
+            w[j] = (int16_t)e;
+            w[SF_MAX_REACH + j] = (int16_t)o;
+            even += e;
+            magnitude += 2 * labs(e) + 2 * labs(o);
+        }
+        long centre = q15(by_offset[p][reach]);
+        long fixed = 32768 - 2 * even;
+        centre = fixed >= -32767 && fixed <= 32767 ? fixed : centre;
+        w[0] = (int16_t)centre;
+        magnitude += labs(centre);
+        if (value_bound * magnitude / 32768 + 4 * reach + 2 > 32000) {
+            free(result);
+            return -1;
+        }
+    }
+    *out = result;
+    return reach;
+}
+
 // Sets up the symmetric vertical pass when the vertical weights allow it (an integer factor whose
 // phases mirror each other); otherwise leaves it off. Returns 0 only when out of memory.
 static int plan_symmetric(sf_resample_plan *plan, const int32_t *v_first, int v_taps, const float *v_weights,
@@ -155,69 +232,74 @@ static int plan_symmetric(sf_resample_plan *plan, const int32_t *v_first, int v_
             }
         }
     }
-    int reach = 0;
-    for (int p = 0; p < factor; p++) {
-        for (int k = 0; k < v_taps; k++) {
-            int offset = v_first[p] + k;
-            if (v_weights[p * v_taps + k] != 0) {
-                reach = abs(offset) > reach ? abs(offset) : reach;
-            }
-        }
-    }
-    if (reach > SF_MAX_REACH) {
-        return 1;
-    }
-    // by_offset[p][reach + o]: the weight phase p gives row q + o.
-    double by_offset[SF_GROUP_MAX][2 * SF_MAX_REACH + 1];
-    memset(by_offset, 0, sizeof by_offset);
-    for (int p = 0; p < factor; p++) {
-        for (int k = 0; k < v_taps; k++) {
-            float w = v_weights[p * v_taps + k];
-            if (w != 0) {
-                by_offset[p][reach + v_first[p] + k] = w;
-            }
-        }
-    }
-    for (int p = 0; p < factor; p++) {
-        for (int o = -reach; o <= reach; o++) {
-            double difference = by_offset[p][reach + o] - by_offset[factor - 1 - p][reach - o];
-            if (difference > 1e-6 || difference < -1e-6) {
-                return 1;
-            }
-        }
-    }
-    int16_t *weights = calloc((size_t)factor * SF_SYMMETRIC_STRIDE, sizeof(int16_t));
-    if (weights == NULL) {
-        return 0;
-    }
-    for (int p = 0; p < factor; p++) {
-        int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
-        long even = 0;
-        long magnitude = 0;
-        for (int j = 1; j <= reach; j++) {
-            double plus = by_offset[p][reach + j];
-            double minus = by_offset[p][reach - j];
-            long e = q15((plus + minus) / 2);
-            long o = q15((plus - minus) / 2);
-            w[j] = (int16_t)e;
-            w[SF_MAX_REACH + j] = (int16_t)o;
-            even += e;
-            magnitude += 2 * labs(e) + 2 * labs(o);
-        }
-        long centre = q15(by_offset[p][reach]);
-        long fixed = 32768 - 2 * even;
-        centre = fixed >= -32767 && fixed <= 32767 ? fixed : centre;
-        w[0] = (int16_t)centre;
-        magnitude += labs(centre);
-        if (horizontal_bound * magnitude / 32768 + 4 * reach + 2 > 32000) {
-            free(weights);
-            return 1;
-        }
+    int16_t *weights = NULL;
+    int reach = mirror_weights(factor, v_first, v_taps, v_weights, horizontal_bound, &weights);
+    if (reach < 0) {
+        return reach == -1;
     }
     plan->symmetric_factor = factor;
     plan->symmetric_reach = reach;
     plan->symmetric_weights = weights;
     plan->ring = plan->ring > 2 * reach + 2 ? plan->ring : 2 * reach + 2;
+    return 1;
+}
+
+// Sets up the mirror-pair horizontal pass and its interleave tables when the phases mirror.
+// Returns 0 only when out of memory.
+static int plan_horizontal_symmetric(sf_resample_plan *plan, const int32_t *h_start, int h_taps,
+    const float *h_weights) {
+    const int factor = plan->factor;
+    const int channels = plan->channels;
+    const int group = plan->group;
+    int16_t *weights = NULL;
+    int reach = mirror_weights(factor, h_start, h_taps, h_weights, 8160, &weights);
+    if (reach < 0) {
+        return reach == -1;
+    }
+    if (reach > plan->pad_left) {
+        free(weights);
+        return 1;
+    }
+    const int lcm = 32 / gcd_int(32, group) * group;
+    const int kinds = lcm / 32;
+    const int pairs = (factor + 1) / 2;
+    plan->interleave_base = malloc(sizeof(int32_t) * (size_t)kinds);
+    plan->interleave_index = aligned_zeroed(sizeof(int16_t) * (size_t)kinds * (size_t)pairs * 32);
+    plan->interleave_mask = calloc((size_t)kinds * (size_t)pairs, sizeof(uint32_t));
+    if (plan->interleave_base == NULL || plan->interleave_index == NULL || plan->interleave_mask == NULL) {
+        free(weights);
+        return 0;
+    }
+    for (int r = 0; r < kinds; r++) {
+        int source[32];
+        int phase[32];
+        int first = 1 << 30;
+        int last = -1;
+        for (int l = 0; l < 32; l++) {
+            int e = 32 * r + l;
+            int remainder = e % group;
+            phase[l] = remainder / channels;
+            source[l] = e / group * channels + remainder % channels;
+            first = source[l] < first ? source[l] : first;
+            last = source[l] > last ? source[l] : last;
+        }
+        if (last - first > 31) {
+            free(weights);
+            return 1;
+        }
+        plan->interleave_base[r] = first;
+        for (int l = 0; l < 32; l++) {
+            int pair = phase[l] / 2;
+            plan->interleave_index[((size_t)r * (size_t)pairs + (size_t)pair) * 32 + (size_t)l] =
+                (int16_t)(source[l] - first + 32 * (phase[l] % 2));
+            plan->interleave_mask[r * pairs + pair] |= (uint32_t)1 << l;
+        }
+    }
+    plan->interleave_kinds = kinds;
+    plan->interleave_advance = lcm / factor;
+    plan->plane_stride = round_up((size_t)plan->input_width * (size_t)channels, 64) + 64;
+    plan->hsymmetric_weights = weights;
+    plan->hsymmetric_reach = reach;
     return 1;
 }
 
@@ -231,6 +313,10 @@ void sf_resample_plan_destroy(sf_resample_plan *plan) {
     free(plan->vfirst);
     free(plan->vweights);
     free(plan->symmetric_weights);
+    free(plan->hsymmetric_weights);
+    free(plan->interleave_base);
+    free(plan->interleave_index);
+    free(plan->interleave_mask);
     free(plan);
 }
 
@@ -275,6 +361,8 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
     plan->expanded_samples = round_up(plan->row_padded + (size_t)(htaps - 1) * (size_t)group, 16);
     // The last chunk's 16-byte load starts at most one pixel before the end of the expanded row.
     plan->padded_pixels = (int)(plan->expanded_samples / (size_t)group) + 2 + 16 / channels + 1;
+    // The mirror-pair horizontal pass reads up to 32 samples past the row, plus its reach.
+    plan->padded_pixels += 32 + SF_MAX_REACH;
 
     // Horizontal weights, periodic over `block` lanes; and how far the values can range, so that
     // 16-bit sums cannot overflow (constant 255 input is 8160 with 5 fractional bits).
@@ -361,6 +449,10 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         sf_resample_plan_destroy(plan);
         return NULL;
     }
+    if (!plan_horizontal_symmetric(plan, h_start, h_taps, h_weights)) {
+        sf_resample_plan_destroy(plan);
+        return NULL;
+    }
     if (horizontal_bound > 32000 || horizontal_bound * vertical_sum / 32768 + v_taps > 32000) {
         sf_resample_plan_destroy(plan);
         return NULL;
@@ -389,8 +481,16 @@ static size_t expanded_bytes(const sf_resample_plan *plan) { return round_up(pla
 
 static size_t ring_bytes(const sf_resample_plan *plan) { return (size_t)plan->ring * plan->row_padded * 2; }
 
+static size_t wide_bytes(const sf_resample_plan *plan) {
+    return round_up((size_t)plan->padded_pixels * (size_t)plan->channels * 2, 64);
+}
+
+static size_t planes_bytes(const sf_resample_plan *plan) {
+    return plan->hsymmetric_weights != NULL ? (size_t)plan->factor * plan->plane_stride * 2 : 0;
+}
+
 size_t sf_resample_scratch_bytes(const sf_resample_plan *plan) {
-    return padded_bytes(plan) + expanded_bytes(plan) + ring_bytes(plan)
+    return padded_bytes(plan) + expanded_bytes(plan) + ring_bytes(plan) + wide_bytes(plan) + planes_bytes(plan)
         + round_up((size_t)plan->vtaps * (sizeof(int16_t *) + sizeof(int16_t)), 64);
 }
 
@@ -517,6 +617,72 @@ static void symmetric_portable(const sf_symmetric_rows *rows, int reach, const i
     }
 }
 
+// The mirror-pair horizontal pass on one row: phase planes from the widened row `x` (pixel 0 at
+// x[0], edge pixels repeated on both sides), with the arithmetic of the vertical symmetric pass.
+static void planes_portable(const int16_t *x, int channels, int reach, const int16_t *weights, int factor,
+    int16_t *planes, size_t stride, size_t count) {
+    for (size_t t = 0; t < count; t++) {
+        int16_t sums[SF_MAX_REACH];
+        int16_t differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            int16_t a = x[(ptrdiff_t)t + (j + 1) * channels];
+            int16_t b = x[(ptrdiff_t)t - (j + 1) * channels];
+            sums[j] = sf_adds(a, b);
+            differences[j] = sf_subs(a, b);
+        }
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
+            int16_t even = sf_mulhrs(x[t], w[0]);
+            int16_t odd = 0;
+            for (int j = 0; j < reach; j++) {
+                even = sf_adds(even, sf_mulhrs(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = sf_adds(odd, sf_mulhrs(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            planes[(size_t)p * stride + t] = sf_adds(even, odd);
+            int m = factor - 1 - p;
+            if (m != p) {
+                planes[(size_t)m * stride + t] = sf_subs(even, odd);
+            }
+        }
+    }
+}
+
+// Output order: sample (factor·q + p)·channels + c is plane p's sample q·channels + c.
+__attribute__((always_inline)) static inline void interleave_shape(const int16_t *planes, size_t stride, int factor,
+    int channels, size_t width, int16_t *out) {
+    for (size_t q = 0; q < width; q++) {
+        for (int p = 0; p < factor; p++) {
+            const int16_t *source = planes + (size_t)p * stride + q * (size_t)channels;
+            for (int c = 0; c < channels; c++) {
+                *out++ = source[c];
+            }
+        }
+    }
+}
+
+static void interleave_portable(const sf_resample_plan *plan, const int16_t *planes, int16_t *out) {
+    const size_t stride = plan->plane_stride;
+    const size_t width = (size_t)plan->input_width;
+    const int factor = plan->factor;
+    const int channels = plan->channels;
+    // Constant shapes unroll the inner loops (the AVX2 path uses this too).
+    if (factor == 2 && channels == 3) {
+        interleave_shape(planes, stride, 2, 3, width, out);
+    } else if (factor == 4 && channels == 3) {
+        interleave_shape(planes, stride, 4, 3, width, out);
+    } else if (factor == 2 && channels == 4) {
+        interleave_shape(planes, stride, 2, 4, width, out);
+    } else if (factor == 4 && channels == 4) {
+        interleave_shape(planes, stride, 4, 4, width, out);
+    } else if (factor == 2 && channels == 1) {
+        interleave_shape(planes, stride, 2, 1, width, out);
+    } else {
+        interleave_shape(planes, stride, factor, channels, width, out);
+    }
+}
+
 // MARK: - AVX2 copies
 
 #ifdef SF_HAVE_AVX2_COPY
@@ -538,11 +704,8 @@ __attribute__((target("avx2"))) static void expand_avx2(const sf_resample_plan *
     }
 }
 
-__attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_plan *plan, const uint8_t *row,
-    uint8_t *padded, int16_t *expanded, int16_t *out) {
-    pad_row(plan, row, padded);
-    expand_avx2(plan, padded, expanded);
-    const int taps = plan->htaps;
+__attribute__((target("avx2"), always_inline)) static inline void convolve_avx2_taps(const sf_resample_plan *plan,
+    const int16_t *expanded, int taps, int16_t *out) {
     const size_t block = (size_t)plan->block;
     const size_t group = (size_t)plan->group;
     for (size_t m = 0; m < plan->row_padded; m += block) {
@@ -552,18 +715,29 @@ __attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_pl
             __m256i a0 = _mm256_setzero_si256();
             __m256i a1 = _mm256_setzero_si256();
             for (int k = 0; k < taps; k++) {
-                __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)s);
-                __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 16));
-                __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)w);
-                __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(w + 16));
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(s + (size_t)k * group));
+                __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + (size_t)k * group + 16));
+                __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)(w + (size_t)k * block));
+                __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(w + (size_t)k * block + 16));
                 a0 = _mm256_adds_epi16(a0, _mm256_mulhrs_epi16(x0, w0));
                 a1 = _mm256_adds_epi16(a1, _mm256_mulhrs_epi16(x1, w1));
-                s += group;
-                w += block;
             }
             _mm256_store_si256((__m256i *)(void *)(out + m + j), a0);
             _mm256_store_si256((__m256i *)(void *)(out + m + j + 16), a1);
         }
+    }
+}
+
+__attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_plan *plan, const uint8_t *row,
+    uint8_t *padded, int16_t *expanded, int16_t *out) {
+    pad_row(plan, row, padded);
+    expand_avx2(plan, padded, expanded);
+    // Constant tap counts unroll the tap loop (Lanczos-3 at ×2 and ×4: 7; the cubics: 5).
+    switch (plan->htaps) {
+    case 5: convolve_avx2_taps(plan, expanded, 5, out); break;
+    case 6: convolve_avx2_taps(plan, expanded, 6, out); break;
+    case 7: convolve_avx2_taps(plan, expanded, 7, out); break;
+    default: convolve_avx2_taps(plan, expanded, plan->htaps, out); break;
     }
 }
 
@@ -612,7 +786,8 @@ __attribute__((target("avx2"))) static void vertical_avx2(const int16_t *const *
 }
 
 __attribute__((target("avx2"))) static inline void store16_avx2(uint8_t *out, size_t i, size_t count, __m256i sum) {
-    __m256i value = _mm256_mulhrs_epi16(sum, _mm256_set1_epi16(1024));
+    // (sum + 16) >> 5, as mulhrs(sum, 1024) gives it, off the multipliers (sums stay below 32000).
+    __m256i value = _mm256_srai_epi16(_mm256_add_epi16(sum, _mm256_set1_epi16(16)), 5);
     __m128i bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(value, value), 0x08));
     if (i + 16 <= count) {
         _mm_storeu_si128((__m128i *)(void *)(out + i), bytes);
@@ -625,16 +800,19 @@ __attribute__((target("avx2"))) static inline void store16_avx2(uint8_t *out, si
 
 __attribute__((target("avx2"), always_inline)) static inline void symmetric_avx2_reach(const sf_symmetric_rows *rows,
     int reach, const __m256i *weights, int factor, size_t i0, size_t i1, size_t count) {
+    // A local copy: the byte stores below may alias anything reachable through a pointer, which
+    // would make the compiler reload every row pointer after each store.
+    const sf_symmetric_rows local = *rows;
     for (size_t i = i0; i < i1 && i < count; i += 16) {
         __m256i sums[SF_MAX_REACH];
         __m256i differences[SF_MAX_REACH];
         for (int j = 0; j < reach; j++) {
-            __m256i a = _mm256_load_si256((const __m256i *)(const void *)(rows->plus[j] + i));
-            __m256i b = _mm256_load_si256((const __m256i *)(const void *)(rows->minus[j] + i));
+            __m256i a = _mm256_load_si256((const __m256i *)(const void *)(local.plus[j] + i));
+            __m256i b = _mm256_load_si256((const __m256i *)(const void *)(local.minus[j] + i));
             sums[j] = _mm256_adds_epi16(a, b);
             differences[j] = _mm256_subs_epi16(a, b);
         }
-        __m256i centre = _mm256_load_si256((const __m256i *)(const void *)(rows->centre + i));
+        __m256i centre = _mm256_load_si256((const __m256i *)(const void *)(local.centre + i));
         for (int p = 0; p <= (factor - 1) / 2; p++) {
             const __m256i *w = weights + p * SF_SYMMETRIC_STRIDE;
             __m256i even = _mm256_mulhrs_epi16(centre, w[0]);
@@ -646,11 +824,11 @@ __attribute__((target("avx2"), always_inline)) static inline void symmetric_avx2
                 odd = _mm256_adds_epi16(odd, _mm256_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
             }
             int m = factor - 1 - p;
-            if (rows->outputs[p] != NULL) {
-                store16_avx2(rows->outputs[p], i, count, _mm256_adds_epi16(even, odd));
+            if (local.outputs[p] != NULL) {
+                store16_avx2(local.outputs[p], i, count, _mm256_adds_epi16(even, odd));
             }
-            if (m != p && rows->outputs[m] != NULL) {
-                store16_avx2(rows->outputs[m], i, count, _mm256_subs_epi16(even, odd));
+            if (m != p && local.outputs[m] != NULL) {
+                store16_avx2(local.outputs[m], i, count, _mm256_subs_epi16(even, odd));
             }
         }
     }
@@ -664,21 +842,77 @@ __attribute__((target("avx2"))) static void symmetric_avx2(const sf_symmetric_ro
             vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm256_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
         }
     }
-    switch (reach) {
-    case 1: symmetric_avx2_reach(rows, 1, vectors, factor, i0, i1, count); break;
-    case 2: symmetric_avx2_reach(rows, 2, vectors, factor, i0, i1, count); break;
-    case 3: symmetric_avx2_reach(rows, 3, vectors, factor, i0, i1, count); break;
-    default: symmetric_avx2_reach(rows, reach, vectors, factor, i0, i1, count); break;
+    // Constant reaches and factors unroll the loops and keep the sums in registers.
+    if (factor == 2 && reach == 3) {
+        symmetric_avx2_reach(rows, 3, vectors, 2, i0, i1, count);
+    } else if (factor == 4 && reach == 3) {
+        symmetric_avx2_reach(rows, 3, vectors, 4, i0, i1, count);
+    } else if (factor == 2 && reach == 2) {
+        symmetric_avx2_reach(rows, 2, vectors, 2, i0, i1, count);
+    } else if (factor == 4 && reach == 2) {
+        symmetric_avx2_reach(rows, 2, vectors, 4, i0, i1, count);
+    } else {
+        symmetric_avx2_reach(rows, reach, vectors, factor, i0, i1, count);
+    }
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void planes_avx2_reach(const int16_t *x, int channels,
+    int reach, const __m256i *weights, int factor, int16_t *planes, size_t stride, size_t count) {
+    for (size_t t = 0; t < count; t += 16) {
+        __m256i sums[SF_MAX_REACH];
+        __m256i differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(x + (ptrdiff_t)t + (j + 1) * channels));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(x + (ptrdiff_t)t - (j + 1) * channels));
+            sums[j] = _mm256_adds_epi16(a, b);
+            differences[j] = _mm256_subs_epi16(a, b);
+        }
+        __m256i centre = _mm256_loadu_si256((const __m256i *)(const void *)(x + t));
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const __m256i *w = weights + p * SF_SYMMETRIC_STRIDE;
+            __m256i even = _mm256_mulhrs_epi16(centre, w[0]);
+            __m256i odd = _mm256_setzero_si256();
+            for (int j = 0; j < reach; j++) {
+                even = _mm256_adds_epi16(even, _mm256_mulhrs_epi16(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = _mm256_adds_epi16(odd, _mm256_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            _mm256_storeu_si256((__m256i *)(void *)(planes + (size_t)p * stride + t), _mm256_adds_epi16(even, odd));
+            int m = factor - 1 - p;
+            if (m != p) {
+                _mm256_storeu_si256(
+                    (__m256i *)(void *)(planes + (size_t)m * stride + t), _mm256_subs_epi16(even, odd));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void planes_avx2(const int16_t *x, int channels, int reach,
+    const int16_t *weights, int factor, int16_t *planes, size_t stride, size_t count) {
+    __m256i vectors[(SF_GROUP_MAX / 2 + 1) * SF_SYMMETRIC_STRIDE];
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        for (int k = 0; k < SF_SYMMETRIC_STRIDE; k++) {
+            vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm256_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
+        }
+    }
+    if (factor == 2 && reach == 3) {
+        planes_avx2_reach(x, channels, 3, vectors, 2, planes, stride, count);
+    } else if (factor == 4 && reach == 3) {
+        planes_avx2_reach(x, channels, 3, vectors, 4, planes, stride, count);
+    } else if (factor == 2 && reach == 2) {
+        planes_avx2_reach(x, channels, 2, vectors, 2, planes, stride, count);
+    } else if (factor == 4 && reach == 2) {
+        planes_avx2_reach(x, channels, 2, vectors, 4, planes, stride, count);
+    } else {
+        planes_avx2_reach(x, channels, reach, vectors, factor, planes, stride, count);
     }
 }
 
 // AVX-512 (F, BW, VL): the same arithmetic on 32 lanes; the expansion stays AVX2.
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void horizontal_avx512(const sf_resample_plan *plan,
-    const uint8_t *row, uint8_t *padded, int16_t *expanded, int16_t *out) {
-    pad_row(plan, row, padded);
-    expand_avx2(plan, padded, expanded);
-    const int taps = plan->htaps;
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void convolve_avx512_taps(
+    const sf_resample_plan *plan, const int16_t *expanded, int taps, int16_t *out) {
     const size_t block = (size_t)plan->block;
     const size_t group = (size_t)plan->group;
     for (size_t m = 0; m < plan->row_padded; m += block) {
@@ -688,18 +922,29 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void horizontal
             __m512i a0 = _mm512_setzero_si512();
             __m512i a1 = _mm512_setzero_si512();
             for (int k = 0; k < taps; k++) {
-                __m512i x0 = _mm512_loadu_si512((const void *)s);
-                __m512i x1 = _mm512_loadu_si512((const void *)(s + 32));
-                __m512i w0 = _mm512_load_si512((const void *)w);
-                __m512i w1 = _mm512_load_si512((const void *)(w + 32));
+                __m512i x0 = _mm512_loadu_si512((const void *)(s + (size_t)k * group));
+                __m512i x1 = _mm512_loadu_si512((const void *)(s + (size_t)k * group + 32));
+                __m512i w0 = _mm512_load_si512((const void *)(w + (size_t)k * block));
+                __m512i w1 = _mm512_load_si512((const void *)(w + (size_t)k * block + 32));
                 a0 = _mm512_adds_epi16(a0, _mm512_mulhrs_epi16(x0, w0));
                 a1 = _mm512_adds_epi16(a1, _mm512_mulhrs_epi16(x1, w1));
-                s += group;
-                w += block;
             }
             _mm512_store_si512((void *)(out + m + j), a0);
             _mm512_store_si512((void *)(out + m + j + 32), a1);
         }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void horizontal_avx512(const sf_resample_plan *plan,
+    const uint8_t *row, uint8_t *padded, int16_t *expanded, int16_t *out) {
+    pad_row(plan, row, padded);
+    expand_avx2(plan, padded, expanded);
+    // Constant tap counts unroll the tap loop (Lanczos-3 at ×2 and ×4: 7; the cubics: 5).
+    switch (plan->htaps) {
+    case 5: convolve_avx512_taps(plan, expanded, 5, out); break;
+    case 6: convolve_avx512_taps(plan, expanded, 6, out); break;
+    case 7: convolve_avx512_taps(plan, expanded, 7, out); break;
+    default: convolve_avx512_taps(plan, expanded, plan->htaps, out); break;
     }
 }
 
@@ -744,7 +989,9 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_a
 
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static inline void store32_avx512(uint8_t *out, size_t i,
     size_t count, __m512i sum) {
-    __m512i value = _mm512_max_epi16(_mm512_mulhrs_epi16(sum, _mm512_set1_epi16(1024)), _mm512_setzero_si512());
+    // (sum + 16) >> 5, as mulhrs(sum, 1024) gives it, off the multipliers (sums stay below 32000).
+    __m512i rounded = _mm512_srai_epi16(_mm512_add_epi16(sum, _mm512_set1_epi16(16)), 5);
+    __m512i value = _mm512_max_epi16(rounded, _mm512_setzero_si512());
     __m256i bytes = _mm512_cvtusepi16_epi8(value);  // with the max above: packus's saturation
     if (i + 32 <= count) {
         _mm256_storeu_si256((__m256i *)(void *)(out + i), bytes);
@@ -756,16 +1003,19 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static inline void sto
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void symmetric_avx512_reach(
     const sf_symmetric_rows *rows, int reach, const __m512i *weights, int factor, size_t i0, size_t i1,
     size_t count) {
+    // A local copy: the byte stores below may alias anything reachable through a pointer, which
+    // would make the compiler reload every row pointer after each store.
+    const sf_symmetric_rows local = *rows;
     for (size_t i = i0; i < i1 && i < count; i += 32) {
         __m512i sums[SF_MAX_REACH];
         __m512i differences[SF_MAX_REACH];
         for (int j = 0; j < reach; j++) {
-            __m512i a = _mm512_load_si512((const void *)(rows->plus[j] + i));
-            __m512i b = _mm512_load_si512((const void *)(rows->minus[j] + i));
+            __m512i a = _mm512_load_si512((const void *)(local.plus[j] + i));
+            __m512i b = _mm512_load_si512((const void *)(local.minus[j] + i));
             sums[j] = _mm512_adds_epi16(a, b);
             differences[j] = _mm512_subs_epi16(a, b);
         }
-        __m512i centre = _mm512_load_si512((const void *)(rows->centre + i));
+        __m512i centre = _mm512_load_si512((const void *)(local.centre + i));
         for (int p = 0; p <= (factor - 1) / 2; p++) {
             const __m512i *w = weights + p * SF_SYMMETRIC_STRIDE;
             __m512i even = _mm512_mulhrs_epi16(centre, w[0]);
@@ -777,11 +1027,11 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static 
                 odd = _mm512_adds_epi16(odd, _mm512_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
             }
             int m = factor - 1 - p;
-            if (rows->outputs[p] != NULL) {
-                store32_avx512(rows->outputs[p], i, count, _mm512_adds_epi16(even, odd));
+            if (local.outputs[p] != NULL) {
+                store32_avx512(local.outputs[p], i, count, _mm512_adds_epi16(even, odd));
             }
-            if (m != p && rows->outputs[m] != NULL) {
-                store32_avx512(rows->outputs[m], i, count, _mm512_subs_epi16(even, odd));
+            if (m != p && local.outputs[m] != NULL) {
+                store32_avx512(local.outputs[m], i, count, _mm512_subs_epi16(even, odd));
             }
         }
     }
@@ -795,11 +1045,115 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void symmetric_
             vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm512_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
         }
     }
-    switch (reach) {
-    case 1: symmetric_avx512_reach(rows, 1, vectors, factor, i0, i1, count); break;
-    case 2: symmetric_avx512_reach(rows, 2, vectors, factor, i0, i1, count); break;
-    case 3: symmetric_avx512_reach(rows, 3, vectors, factor, i0, i1, count); break;
-    default: symmetric_avx512_reach(rows, reach, vectors, factor, i0, i1, count); break;
+    // Constant reaches and factors unroll the loops and keep the sums in registers.
+    if (factor == 2 && reach == 3) {
+        symmetric_avx512_reach(rows, 3, vectors, 2, i0, i1, count);
+    } else if (factor == 4 && reach == 3) {
+        symmetric_avx512_reach(rows, 3, vectors, 4, i0, i1, count);
+    } else if (factor == 2 && reach == 2) {
+        symmetric_avx512_reach(rows, 2, vectors, 2, i0, i1, count);
+    } else if (factor == 4 && reach == 2) {
+        symmetric_avx512_reach(rows, 2, vectors, 4, i0, i1, count);
+    } else {
+        symmetric_avx512_reach(rows, reach, vectors, factor, i0, i1, count);
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void planes_avx512_reach(
+    const int16_t *x, int channels, int reach, const __m512i *weights, int factor, int16_t *planes, size_t stride,
+    size_t count) {
+    for (size_t t = 0; t < count; t += 32) {
+        __m512i sums[SF_MAX_REACH];
+        __m512i differences[SF_MAX_REACH];
+        for (int j = 0; j < reach; j++) {
+            __m512i a = _mm512_loadu_si512((const void *)(x + (ptrdiff_t)t + (j + 1) * channels));
+            __m512i b = _mm512_loadu_si512((const void *)(x + (ptrdiff_t)t - (j + 1) * channels));
+            sums[j] = _mm512_adds_epi16(a, b);
+            differences[j] = _mm512_subs_epi16(a, b);
+        }
+        __m512i centre = _mm512_loadu_si512((const void *)(x + t));
+        for (int p = 0; p <= (factor - 1) / 2; p++) {
+            const __m512i *w = weights + p * SF_SYMMETRIC_STRIDE;
+            __m512i even = _mm512_mulhrs_epi16(centre, w[0]);
+            __m512i odd = _mm512_setzero_si512();
+            for (int j = 0; j < reach; j++) {
+                even = _mm512_adds_epi16(even, _mm512_mulhrs_epi16(sums[j], w[1 + j]));
+            }
+            for (int j = 0; j < reach; j++) {
+                odd = _mm512_adds_epi16(odd, _mm512_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            }
+            _mm512_storeu_si512((void *)(planes + (size_t)p * stride + t), _mm512_adds_epi16(even, odd));
+            int m = factor - 1 - p;
+            if (m != p) {
+                _mm512_storeu_si512((void *)(planes + (size_t)m * stride + t), _mm512_subs_epi16(even, odd));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void planes_avx512(const int16_t *x, int channels,
+    int reach, const int16_t *weights, int factor, int16_t *planes, size_t stride, size_t count) {
+    __m512i vectors[(SF_GROUP_MAX / 2 + 1) * SF_SYMMETRIC_STRIDE];
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        for (int k = 0; k < SF_SYMMETRIC_STRIDE; k++) {
+            vectors[p * SF_SYMMETRIC_STRIDE + k] = _mm512_set1_epi16(weights[p * SF_SYMMETRIC_STRIDE + k]);
+        }
+    }
+    if (factor == 2 && reach == 3) {
+        planes_avx512_reach(x, channels, 3, vectors, 2, planes, stride, count);
+    } else if (factor == 4 && reach == 3) {
+        planes_avx512_reach(x, channels, 3, vectors, 4, planes, stride, count);
+    } else if (factor == 2 && reach == 2) {
+        planes_avx512_reach(x, channels, 2, vectors, 2, planes, stride, count);
+    } else if (factor == 4 && reach == 2) {
+        planes_avx512_reach(x, channels, 2, vectors, 4, planes, stride, count);
+    } else {
+        planes_avx512_reach(x, channels, reach, vectors, factor, planes, stride, count);
+    }
+}
+
+// Output order from the phase planes, 32 samples at a time: planes 2i and 2i + 1 through one
+// two-source word permutation each, merged by lane masks (tables from plan_horizontal_symmetric).
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void interleave_avx512_pairs(
+    const sf_resample_plan *plan, const int16_t *planes, int pairs, int16_t *out) {
+    const size_t stride = plan->plane_stride;
+    const int factor = plan->factor;
+    const size_t chunks = (plan->row_samples + 31) / 32;
+    const int kinds = plan->interleave_kinds;
+    const size_t advance = (size_t)plan->interleave_advance;
+    const int32_t *bases = plan->interleave_base;
+    const int16_t *indices = plan->interleave_index;
+    const uint32_t *masks = plan->interleave_mask;
+    const int16_t *base = planes;
+    int r = 0;
+    for (size_t t = 0; t < chunks; t++) {
+        const int16_t *source = base + bases[r];
+        const int16_t *index = indices + (size_t)r * (size_t)pairs * 32;
+        __m512i value = _mm512_permutex2var_epi16(_mm512_loadu_si512((const void *)source),
+            _mm512_load_si512((const void *)index),
+            _mm512_loadu_si512((const void *)(factor > 1 ? source + stride : source)));
+        for (int pair = 1; pair < pairs; pair++) {
+            const int16_t *low = source + (size_t)(2 * pair) * stride;
+            const int16_t *high = 2 * pair + 1 < factor ? low + stride : low;
+            __m512i merged = _mm512_permutex2var_epi16(_mm512_loadu_si512((const void *)low),
+                _mm512_load_si512((const void *)(index + (size_t)pair * 32)), _mm512_loadu_si512((const void *)high));
+            value = _mm512_mask_blend_epi16((__mmask32)masks[r * pairs + pair], value, merged);
+        }
+        _mm512_store_si512((void *)(out + 32 * t), value);
+        if (++r == kinds) {
+            r = 0;
+            base += advance;
+        }
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void interleave_avx512(
+    const sf_resample_plan *plan, const int16_t *planes, int16_t *out) {
+    const int pairs = (plan->factor + 1) / 2;
+    switch (pairs) {
+    case 1: interleave_avx512_pairs(plan, planes, 1, out); break;
+    case 2: interleave_avx512_pairs(plan, planes, 2, out); break;
+    default: interleave_avx512_pairs(plan, planes, pairs, out); break;
     }
 }
 
@@ -847,13 +1201,73 @@ void sf_resample_advise_huge_pages(void *start, size_t bytes) {
 
 // MARK: - Driver
 
+// The horizontal pass of one source row into `out`, by mirror pairs when the plan has them.
+static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded, int16_t *expanded,
+    int16_t *wide, int16_t *planes, int16_t *out) {
+    const int level = plan->level;
+    if (plan->hsymmetric_weights != NULL) {
+        // The row widened to 16 bits (5 fractional bits), edge pixels repeated on both sides.
+        const size_t channels = (size_t)plan->channels;
+        const size_t samples = (size_t)plan->input_width * channels;
+        int16_t *w = wide;
+        for (int i = 0; i < plan->pad_left; i++) {
+            for (size_t c = 0; c < channels; c++) {
+                *w++ = (int16_t)(row[c] << 5);
+            }
+        }
+        for (size_t i = 0; i < samples; i++) {
+            w[i] = (int16_t)(row[i] << 5);
+        }
+        w += samples;
+        const uint8_t *last = row + samples - channels;
+        for (size_t i = (size_t)plan->pad_left + (size_t)plan->input_width; i < (size_t)plan->padded_pixels; i++) {
+            for (size_t c = 0; c < channels; c++) {
+                *w++ = (int16_t)(last[c] << 5);
+            }
+        }
+        const int16_t *x = wide + (size_t)plan->pad_left * (size_t)plan->channels;
+        const size_t count = (size_t)plan->input_width * (size_t)plan->channels;
+#ifdef SF_HAVE_AVX2_COPY
+        if (level == 2) {
+            planes_avx512(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+                plan->plane_stride, count);
+            interleave_avx512(plan, planes, out);
+            return;
+        }
+        if (level == 1) {
+            planes_avx2(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+                plan->plane_stride, count);
+            interleave_portable(plan, planes, out);
+            return;
+        }
+#endif
+        planes_portable(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+            plan->plane_stride, count);
+        interleave_portable(plan, planes, out);
+        return;
+    }
+#ifdef SF_HAVE_AVX2_COPY
+    if (level == 2) {
+        horizontal_avx512(plan, row, padded, expanded, out);
+        return;
+    }
+    if (level == 1) {
+        horizontal_avx2(plan, row, padded, expanded, out);
+        return;
+    }
+#endif
+    horizontal_portable(plan, row, padded, expanded, out);
+}
+
 void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, ptrdiff_t source_stride, int y0,
     int y1, uint8_t *output, ptrdiff_t output_stride, void *scratch) {
     const int level = plan->level;
     uint8_t *padded = scratch;
     int16_t *expanded = (int16_t *)(void *)(padded + padded_bytes(plan));
     int16_t *ring = (int16_t *)(void *)((uint8_t *)expanded + expanded_bytes(plan));
-    const int16_t **pointers = (const int16_t **)(void *)((uint8_t *)ring + ring_bytes(plan));
+    int16_t *wide = (int16_t *)(void *)((uint8_t *)ring + ring_bytes(plan));
+    int16_t *planes = (int16_t *)(void *)((uint8_t *)wide + wide_bytes(plan));
+    const int16_t **pointers = (const int16_t **)(void *)((uint8_t *)planes + planes_bytes(plan));
     int16_t *weights = (int16_t *)(void *)(pointers + plan->vtaps);
     const int height = plan->input_height;
     const int taps = plan->vtaps;
@@ -871,17 +1285,7 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
             for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
                 const uint8_t *row = source + (ptrdiff_t)r * source_stride;
                 int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
-#ifdef SF_HAVE_AVX2_COPY
-                if (level == 2) {
-                    horizontal_avx512(plan, row, padded, expanded, target);
-                    continue;
-                }
-                if (level == 1) {
-                    horizontal_avx2(plan, row, padded, expanded, target);
-                    continue;
-                }
-#endif
-                horizontal_portable(plan, row, padded, expanded, target);
+                horizontal_row(plan, row, padded, expanded, wide, planes, target);
             }
             computed = high > computed ? high : computed;
             sf_symmetric_rows rows;
@@ -928,17 +1332,7 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
         for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
             const uint8_t *row = source + (ptrdiff_t)r * source_stride;
             int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
-#ifdef SF_HAVE_AVX2_COPY
-            if (level == 2) {
-                horizontal_avx512(plan, row, padded, expanded, target);
-                continue;
-            }
-            if (level == 1) {
-                horizontal_avx2(plan, row, padded, expanded, target);
-                continue;
-            }
-#endif
-            horizontal_portable(plan, row, padded, expanded, target);
+            horizontal_row(plan, row, padded, expanded, wide, planes, target);
         }
         computed = high > computed ? high : computed;
         for (size_t c0 = 0; c0 < vector_end; c0 += SF_COLUMN_CHUNK) {
