@@ -662,6 +662,29 @@ __attribute__((always_inline)) static inline void interleave_shape(const int16_t
     }
 }
 
+// Three channels: each pixel moved as four samples (one 8-byte load and store), the fourth
+// overwritten by the next pixel; the row's last pixel goes sample by sample so nothing lands past it.
+__attribute__((always_inline)) static inline void interleave_three(const int16_t *planes, size_t stride, int factor,
+    size_t width, int16_t *out) {
+    for (size_t q = 0; q + 1 < width; q++) {
+        for (int p = 0; p < factor; p++) {
+            memcpy(out, planes + (size_t)p * stride + 3 * q, 8);
+            out += 3;
+        }
+    }
+    for (int p = 0; p < factor; p++) {
+        const int16_t *source = planes + (size_t)p * stride + 3 * (width - 1);
+        if (p + 1 < factor) {
+            memcpy(out, source, 8);
+        } else {
+            out[0] = source[0];
+            out[1] = source[1];
+            out[2] = source[2];
+        }
+        out += 3;
+    }
+}
+
 static void interleave_portable(const sf_resample_plan *plan, const int16_t *planes, int16_t *out) {
     const size_t stride = plan->plane_stride;
     const size_t width = (size_t)plan->input_width;
@@ -669,9 +692,11 @@ static void interleave_portable(const sf_resample_plan *plan, const int16_t *pla
     const int channels = plan->channels;
     // Constant shapes unroll the inner loops (the AVX2 path uses this too).
     if (factor == 2 && channels == 3) {
-        interleave_shape(planes, stride, 2, 3, width, out);
+        interleave_three(planes, stride, 2, width, out);
     } else if (factor == 4 && channels == 3) {
-        interleave_shape(planes, stride, 4, 3, width, out);
+        interleave_three(planes, stride, 4, width, out);
+    } else if (channels == 3) {
+        interleave_three(planes, stride, factor, width, out);
     } else if (factor == 2 && channels == 4) {
         interleave_shape(planes, stride, 2, 4, width, out);
     } else if (factor == 4 && channels == 4) {
@@ -987,16 +1012,19 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_a
     }
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static inline void store32_avx512(uint8_t *out, size_t i,
-    size_t count, __m512i sum) {
-    // (sum + 16) >> 5, as mulhrs(sum, 1024) gives it, off the multipliers (sums stay below 32000).
-    __m512i rounded = _mm512_srai_epi16(_mm512_add_epi16(sum, _mm512_set1_epi16(16)), 5);
-    __m512i value = _mm512_max_epi16(rounded, _mm512_setzero_si512());
-    __m256i bytes = _mm512_cvtusepi16_epi8(value);  // with the max above: packus's saturation
-    if (i + 32 <= count) {
-        _mm256_storeu_si256((__m256i *)(void *)(out + i), bytes);
+// 64 rounded outputs from two vectors of sums: (sum + 16) >> 5, as mulhrs(sum, 1024) gives it but
+// off the multipliers (sums stay below 32000), then packed with unsigned saturation.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static inline void store64_avx512(uint8_t *out, size_t i,
+    size_t count, __m512i low, __m512i high) {
+    const __m512i sixteen = _mm512_set1_epi16(16);
+    const __m512i order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);  // undoes packus's lane interleave
+    low = _mm512_srai_epi16(_mm512_add_epi16(low, sixteen), 5);
+    high = _mm512_srai_epi16(_mm512_add_epi16(high, sixteen), 5);
+    __m512i bytes = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(low, high));
+    if (i + 64 <= count) {
+        _mm512_storeu_si512((void *)(out + i), bytes);
     } else {
-        _mm256_mask_storeu_epi8(out + i, (__mmask32)(((uint64_t)1 << (count - i)) - 1), bytes);
+        _mm512_mask_storeu_epi8(out + i, ((__mmask64)1 << (count - i)) - 1, bytes);
     }
 }
 
@@ -1006,32 +1034,41 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static 
     // A local copy: the byte stores below may alias anything reachable through a pointer, which
     // would make the compiler reload every row pointer after each store.
     const sf_symmetric_rows local = *rows;
-    for (size_t i = i0; i < i1 && i < count; i += 32) {
-        __m512i sums[SF_MAX_REACH];
-        __m512i differences[SF_MAX_REACH];
-        for (int j = 0; j < reach; j++) {
-            __m512i a = _mm512_load_si512((const void *)(local.plus[j] + i));
-            __m512i b = _mm512_load_si512((const void *)(local.minus[j] + i));
-            sums[j] = _mm512_adds_epi16(a, b);
-            differences[j] = _mm512_subs_epi16(a, b);
+    for (size_t i = i0; i < i1 && i < count; i += 64) {
+        __m512i sums[2][SF_MAX_REACH];
+        __m512i differences[2][SF_MAX_REACH];
+        __m512i centre[2];
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < reach; j++) {
+                __m512i a = _mm512_load_si512((const void *)(local.plus[j] + i + 32 * h));
+                __m512i b = _mm512_load_si512((const void *)(local.minus[j] + i + 32 * h));
+                sums[h][j] = _mm512_adds_epi16(a, b);
+                differences[h][j] = _mm512_subs_epi16(a, b);
+            }
+            centre[h] = _mm512_load_si512((const void *)(local.centre + i + 32 * h));
         }
-        __m512i centre = _mm512_load_si512((const void *)(local.centre + i));
         for (int p = 0; p <= (factor - 1) / 2; p++) {
             const __m512i *w = weights + p * SF_SYMMETRIC_STRIDE;
-            __m512i even = _mm512_mulhrs_epi16(centre, w[0]);
-            __m512i odd = _mm512_setzero_si512();
-            for (int j = 0; j < reach; j++) {
-                even = _mm512_adds_epi16(even, _mm512_mulhrs_epi16(sums[j], w[1 + j]));
-            }
-            for (int j = 0; j < reach; j++) {
-                odd = _mm512_adds_epi16(odd, _mm512_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            __m512i even[2];
+            __m512i odd[2];
+            for (int h = 0; h < 2; h++) {
+                even[h] = _mm512_mulhrs_epi16(centre[h], w[0]);
+                odd[h] = _mm512_setzero_si512();
+                for (int j = 0; j < reach; j++) {
+                    even[h] = _mm512_adds_epi16(even[h], _mm512_mulhrs_epi16(sums[h][j], w[1 + j]));
+                }
+                for (int j = 0; j < reach; j++) {
+                    odd[h] = _mm512_adds_epi16(odd[h], _mm512_mulhrs_epi16(differences[h][j], w[1 + SF_MAX_REACH + j]));
+                }
             }
             int m = factor - 1 - p;
             if (local.outputs[p] != NULL) {
-                store32_avx512(local.outputs[p], i, count, _mm512_adds_epi16(even, odd));
+                store64_avx512(local.outputs[p], i, count, _mm512_adds_epi16(even[0], odd[0]),
+                    _mm512_adds_epi16(even[1], odd[1]));
             }
             if (m != p && local.outputs[m] != NULL) {
-                store32_avx512(local.outputs[m], i, count, _mm512_subs_epi16(even, odd));
+                store64_avx512(local.outputs[m], i, count, _mm512_subs_epi16(even[0], odd[0]),
+                    _mm512_subs_epi16(even[1], odd[1]));
             }
         }
     }
@@ -1109,6 +1146,19 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void planes_avx
         planes_avx512_reach(x, channels, 2, vectors, 4, planes, stride, count);
     } else {
         planes_avx512_reach(x, channels, reach, vectors, factor, planes, stride, count);
+    }
+}
+
+// samples 8-bit values to 16 bits with 5 fractional bits.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void widen_avx512(const uint8_t *row, size_t samples,
+    int16_t *out) {
+    size_t i = 0;
+    for (; i + 32 <= samples; i += 32) {
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(const void *)(row + i));
+        _mm512_storeu_si512((void *)(out + i), _mm512_slli_epi16(_mm512_cvtepu8_epi16(bytes), 5));
+    }
+    for (; i < samples; i++) {
+        out[i] = (int16_t)(row[i] << 5);
     }
 }
 
@@ -1215,9 +1265,19 @@ static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, uin
                 *w++ = (int16_t)(row[c] << 5);
             }
         }
+#ifdef SF_HAVE_AVX2_COPY
+        if (level == 2) {
+            widen_avx512(row, samples, w);
+        } else {
+            for (size_t i = 0; i < samples; i++) {
+                w[i] = (int16_t)(row[i] << 5);
+            }
+        }
+#else
         for (size_t i = 0; i < samples; i++) {
             w[i] = (int16_t)(row[i] << 5);
         }
+#endif
         w += samples;
         const uint8_t *last = row + samples - channels;
         for (size_t i = (size_t)plan->pad_left + (size_t)plan->input_width; i < (size_t)plan->padded_pixels; i++) {
