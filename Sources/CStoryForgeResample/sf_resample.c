@@ -810,15 +810,19 @@ __attribute__((target("avx2"))) static void vertical_avx2(const int16_t *const *
     }
 }
 
-__attribute__((target("avx2"))) static inline void store16_avx2(uint8_t *out, size_t i, size_t count, __m256i sum) {
-    // (sum + 16) >> 5, as mulhrs(sum, 1024) gives it, off the multipliers (sums stay below 32000).
-    __m256i value = _mm256_srai_epi16(_mm256_add_epi16(sum, _mm256_set1_epi16(16)), 5);
-    __m128i bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(value, value), 0x08));
-    if (i + 16 <= count) {
-        _mm_storeu_si128((__m128i *)(void *)(out + i), bytes);
+// 32 rounded outputs from two vectors of sums: (sum + 16) >> 5, as mulhrs(sum, 1024) gives it but
+// off the multipliers (sums stay below 32000), then packed with unsigned saturation.
+__attribute__((target("avx2"))) static inline void store32_avx2(uint8_t *out, size_t i, size_t count, __m256i low,
+    __m256i high) {
+    const __m256i sixteen = _mm256_set1_epi16(16);
+    low = _mm256_srai_epi16(_mm256_add_epi16(low, sixteen), 5);
+    high = _mm256_srai_epi16(_mm256_add_epi16(high, sixteen), 5);
+    __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(low, high), 0xD8);
+    if (i + 32 <= count) {
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), bytes);
     } else {
-        uint8_t tail[16];
-        _mm_storeu_si128((__m128i *)(void *)tail, bytes);
+        uint8_t tail[32];
+        _mm256_storeu_si256((__m256i *)(void *)tail, bytes);
         memcpy(out + i, tail, count - i);
     }
 }
@@ -828,32 +832,41 @@ __attribute__((target("avx2"), always_inline)) static inline void symmetric_avx2
     // A local copy: the byte stores below may alias anything reachable through a pointer, which
     // would make the compiler reload every row pointer after each store.
     const sf_symmetric_rows local = *rows;
-    for (size_t i = i0; i < i1 && i < count; i += 16) {
-        __m256i sums[SF_MAX_REACH];
-        __m256i differences[SF_MAX_REACH];
-        for (int j = 0; j < reach; j++) {
-            __m256i a = _mm256_load_si256((const __m256i *)(const void *)(local.plus[j] + i));
-            __m256i b = _mm256_load_si256((const __m256i *)(const void *)(local.minus[j] + i));
-            sums[j] = _mm256_adds_epi16(a, b);
-            differences[j] = _mm256_subs_epi16(a, b);
+    for (size_t i = i0; i < i1 && i < count; i += 32) {
+        __m256i sums[2][SF_MAX_REACH];
+        __m256i differences[2][SF_MAX_REACH];
+        __m256i centre[2];
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < reach; j++) {
+                __m256i a = _mm256_load_si256((const __m256i *)(const void *)(local.plus[j] + i + 16 * h));
+                __m256i b = _mm256_load_si256((const __m256i *)(const void *)(local.minus[j] + i + 16 * h));
+                sums[h][j] = _mm256_adds_epi16(a, b);
+                differences[h][j] = _mm256_subs_epi16(a, b);
+            }
+            centre[h] = _mm256_load_si256((const __m256i *)(const void *)(local.centre + i + 16 * h));
         }
-        __m256i centre = _mm256_load_si256((const __m256i *)(const void *)(local.centre + i));
         for (int p = 0; p <= (factor - 1) / 2; p++) {
             const __m256i *w = weights + p * SF_SYMMETRIC_STRIDE;
-            __m256i even = _mm256_mulhrs_epi16(centre, w[0]);
-            __m256i odd = _mm256_setzero_si256();
-            for (int j = 0; j < reach; j++) {
-                even = _mm256_adds_epi16(even, _mm256_mulhrs_epi16(sums[j], w[1 + j]));
-            }
-            for (int j = 0; j < reach; j++) {
-                odd = _mm256_adds_epi16(odd, _mm256_mulhrs_epi16(differences[j], w[1 + SF_MAX_REACH + j]));
+            __m256i even[2];
+            __m256i odd[2];
+            for (int h = 0; h < 2; h++) {
+                even[h] = _mm256_mulhrs_epi16(centre[h], w[0]);
+                odd[h] = _mm256_setzero_si256();
+                for (int j = 0; j < reach; j++) {
+                    even[h] = _mm256_adds_epi16(even[h], _mm256_mulhrs_epi16(sums[h][j], w[1 + j]));
+                }
+                for (int j = 0; j < reach; j++) {
+                    odd[h] = _mm256_adds_epi16(odd[h], _mm256_mulhrs_epi16(differences[h][j], w[1 + SF_MAX_REACH + j]));
+                }
             }
             int m = factor - 1 - p;
             if (local.outputs[p] != NULL) {
-                store16_avx2(local.outputs[p], i, count, _mm256_adds_epi16(even, odd));
+                store32_avx2(local.outputs[p], i, count, _mm256_adds_epi16(even[0], odd[0]),
+                    _mm256_adds_epi16(even[1], odd[1]));
             }
             if (m != p && local.outputs[m] != NULL) {
-                store16_avx2(local.outputs[m], i, count, _mm256_subs_epi16(even, odd));
+                store32_avx2(local.outputs[m], i, count, _mm256_subs_epi16(even[0], odd[0]),
+                    _mm256_subs_epi16(even[1], odd[1]));
             }
         }
     }
