@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Pixel centres are aligned: output pixel `x` samples the source at `(x + 0.5) / s − 0.5`, and
 /// source pixels past an edge repeat the edge. 8-bit, 16-bit and Float32 images of every layout
-/// work; the arithmetic is Float32 throughout and the output is clamped to range. Colour is
+/// work; the arithmetic is Float32 (8-bit images at integer factors: 16-bit fixed point with a
+/// 13-bit intermediate, within one step of Float32) and the output is clamped to range. Colour is
 /// filtered premultiplied by alpha, so transparent pixels do not bleed their colour.
 public struct Upscaler: Sendable {
     /// How to resize.
