@@ -584,68 +584,87 @@ typedef struct {
     uint8_t *outputs[SF_GROUP_MAX];
 } sf_symmetric_rows;
 
+// Sample-innermost with constant reach and factor, so that compilers vectorise it (saturating
+// adds and the rounding multiply have SSE2 and NEON forms).
+__attribute__((always_inline)) static inline void symmetric_portable_pair(const sf_symmetric_rows *rows, int reach,
+    const int16_t *w, uint8_t *plus_out, uint8_t *minus_out, size_t i0, size_t i1) {
+    const int16_t *centre = rows->centre;
+    for (size_t i = i0; i < i1; i++) {
+        int16_t even = sf_mulhrs(centre[i], w[0]);
+        int16_t odd = 0;
+        for (int j = 0; j < reach; j++) {
+            int16_t a = rows->plus[j][i];
+            int16_t b = rows->minus[j][i];
+            even = sf_adds(even, sf_mulhrs(sf_adds(a, b), w[1 + j]));
+            odd = sf_adds(odd, sf_mulhrs(sf_subs(a, b), w[1 + SF_MAX_REACH + j]));
+        }
+        plus_out[i] = sf_to_byte(sf_adds(even, odd));
+        minus_out[i] = sf_to_byte(sf_subs(even, odd));
+    }
+}
+
+__attribute__((always_inline)) static inline void symmetric_portable_shape(const sf_symmetric_rows *rows, int reach,
+    const int16_t *weights, int factor, size_t i0, size_t i1) {
+    // The row of a phase outside the rows asked for goes to a scratch line, so the loop has no
+    // branches and vectorises.
+    uint8_t spare[SF_COLUMN_CHUNK];
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        const int m = factor - 1 - p;
+        uint8_t *plus_out = rows->outputs[p] != NULL ? rows->outputs[p] : spare - i0;
+        uint8_t *minus_out = m != p && rows->outputs[m] != NULL ? rows->outputs[m] : spare - i0;
+        symmetric_portable_pair(rows, reach, weights + p * SF_SYMMETRIC_STRIDE, plus_out, minus_out, i0, i1);
+    }
+}
+
 static void symmetric_portable(const sf_symmetric_rows *rows, int reach, const int16_t *weights, int factor,
     size_t i0, size_t i1, size_t count) {
     if (i1 > count) {
         i1 = count;
     }
-    for (size_t i = i0; i < i1; i++) {
-        int16_t sums[SF_MAX_REACH];
-        int16_t differences[SF_MAX_REACH];
-        for (int j = 0; j < reach; j++) {
-            sums[j] = sf_adds(rows->plus[j][i], rows->minus[j][i]);
-            differences[j] = sf_subs(rows->plus[j][i], rows->minus[j][i]);
-        }
-        for (int p = 0; p <= (factor - 1) / 2; p++) {
-            const int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
-            int16_t even = sf_mulhrs(rows->centre[i], w[0]);
-            int16_t odd = 0;
-            for (int j = 0; j < reach; j++) {
-                even = sf_adds(even, sf_mulhrs(sums[j], w[1 + j]));
-            }
-            for (int j = 0; j < reach; j++) {
-                odd = sf_adds(odd, sf_mulhrs(differences[j], w[1 + SF_MAX_REACH + j]));
-            }
-            int m = factor - 1 - p;
-            if (rows->outputs[p] != NULL) {
-                rows->outputs[p][i] = sf_to_byte(sf_adds(even, odd));
-            }
-            if (m != p && rows->outputs[m] != NULL) {
-                rows->outputs[m][i] = sf_to_byte(sf_subs(even, odd));
-            }
-        }
+    const sf_symmetric_rows local = *rows;
+    if (reach == 3) {
+        symmetric_portable_shape(&local, 3, weights, factor, i0, i1);
+    } else if (reach == 2) {
+        symmetric_portable_shape(&local, 2, weights, factor, i0, i1);
+    } else {
+        symmetric_portable_shape(&local, reach, weights, factor, i0, i1);
     }
 }
 
 // The mirror-pair horizontal pass on one row: phase planes from the widened row `x` (pixel 0 at
 // x[0], edge pixels repeated on both sides), with the arithmetic of the vertical symmetric pass.
-static void planes_portable(const int16_t *x, int channels, int reach, const int16_t *weights, int factor,
-    int16_t *planes, size_t stride, size_t count) {
-    for (size_t t = 0; t < count; t++) {
-        int16_t sums[SF_MAX_REACH];
-        int16_t differences[SF_MAX_REACH];
-        for (int j = 0; j < reach; j++) {
-            int16_t a = x[(ptrdiff_t)t + (j + 1) * channels];
-            int16_t b = x[(ptrdiff_t)t - (j + 1) * channels];
-            sums[j] = sf_adds(a, b);
-            differences[j] = sf_subs(a, b);
-        }
-        for (int p = 0; p <= (factor - 1) / 2; p++) {
-            const int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
+__attribute__((always_inline)) static inline void planes_portable_shape(const int16_t *x, int channels, int reach,
+    const int16_t *weights, int factor, int16_t *planes, size_t stride, size_t count) {
+    for (int p = 0; p <= (factor - 1) / 2; p++) {
+        const int16_t *w = weights + p * SF_SYMMETRIC_STRIDE;
+        const int m = factor - 1 - p;
+        int16_t *plus_out = planes + (size_t)p * stride;
+        int16_t *minus_out = planes + (size_t)m * stride;
+        for (size_t t = 0; t < count; t++) {
             int16_t even = sf_mulhrs(x[t], w[0]);
             int16_t odd = 0;
             for (int j = 0; j < reach; j++) {
-                even = sf_adds(even, sf_mulhrs(sums[j], w[1 + j]));
+                int16_t a = x[(ptrdiff_t)t + (j + 1) * channels];
+                int16_t b = x[(ptrdiff_t)t - (j + 1) * channels];
+                even = sf_adds(even, sf_mulhrs(sf_adds(a, b), w[1 + j]));
+                odd = sf_adds(odd, sf_mulhrs(sf_subs(a, b), w[1 + SF_MAX_REACH + j]));
             }
-            for (int j = 0; j < reach; j++) {
-                odd = sf_adds(odd, sf_mulhrs(differences[j], w[1 + SF_MAX_REACH + j]));
-            }
-            planes[(size_t)p * stride + t] = sf_adds(even, odd);
-            int m = factor - 1 - p;
+            plus_out[t] = sf_adds(even, odd);
             if (m != p) {
-                planes[(size_t)m * stride + t] = sf_subs(even, odd);
+                minus_out[t] = sf_subs(even, odd);
             }
         }
+    }
+}
+
+static void planes_portable(const int16_t *x, int channels, int reach, const int16_t *weights, int factor,
+    int16_t *planes, size_t stride, size_t count) {
+    if (reach == 3 && channels == 3) {
+        planes_portable_shape(x, 3, 3, weights, factor, planes, stride, count);
+    } else if (reach == 2 && channels == 3) {
+        planes_portable_shape(x, 3, 2, weights, factor, planes, stride, count);
+    } else {
+        planes_portable_shape(x, channels, reach, weights, factor, planes, stride, count);
     }
 }
 
@@ -1268,6 +1287,7 @@ void sf_resample_advise_huge_pages(void *start, size_t bytes) {
 static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded, int16_t *expanded,
     int16_t *wide, int16_t *planes, int16_t *out) {
     const int level = plan->level;
+    (void)level;  // only the x86-64 copies read it
     if (plan->hsymmetric_weights != NULL) {
         // The row widened to 16 bits (5 fractional bits), edge pixels repeated on both sides.
         const size_t channels = (size_t)plan->channels;
@@ -1335,6 +1355,7 @@ static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, uin
 void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, ptrdiff_t source_stride, int y0,
     int y1, uint8_t *output, ptrdiff_t output_stride, void *scratch) {
     const int level = plan->level;
+    (void)level;  // only the x86-64 copies read it
     uint8_t *padded = scratch;
     int16_t *expanded = (int16_t *)(void *)(padded + padded_bytes(plan));
     int16_t *ring = (int16_t *)(void *)((uint8_t *)expanded + expanded_bytes(plan));
