@@ -1,11 +1,12 @@
 // See include/sf_resample.h.
 //
-// Horizontal pass. With an integer factor s, output sample m = (s·q + p)·channels + c reads input
-// pixel q + start[p] + k. Each input row is first expanded: every pixel repeated s times (as
-// 16-bit samples with 5 fractional bits, edge pixels repeated past the ends), so that output m
-// reads expanded[m + k'·s·channels] for every lane with weights periodic in m: a fixed-tap
-// convolution in which adjacent lanes never need different source offsets. The expansion is one
-// byte shuffle per 16 samples (the shuffle pattern repeats every lcm(16, s·channels) samples).
+// Horizontal pass. With an integer factor s, output pixel s·q + p reads input pixels q + o with
+// weight w_p(o), and phases p and s - 1 - p mirror each other (w_{s-1-p}(o) = w_p(-o)). So, with
+// s_j = x[q + j] + x[q - j] and d_j = x[q + j] - x[q - j], the two outputs of a pair are E ± O,
+// E = w_0·x[q] + Σ e_j·s_j and O = Σ o_j·d_j (e, o the even and odd parts of the weights): half the
+// multiplications of a direct convolution. Each phase goes to its own plane at input resolution;
+// the planes are then interleaved into output order (AVX-512: one two-source word permutation per
+// 32 samples). Plans whose phases do not mirror are refused (the Swift reference path runs).
 //
 // Vertical pass. The horizontal rows live in a small ring; output rows that share source rows are
 // computed together, a column chunk at a time, so their source rows stay in the L1 cache. With an
@@ -51,19 +52,11 @@ struct sf_resample_plan {
     int input_width;
     int input_height;
     int output_height;
-    int group;            // factor * channels: expanded samples per input pixel
-    int htaps;            // taps over the expanded row
+    int group;            // factor * channels: output samples per input pixel
     int pad_left;         // edge pixels repeated before pixel 0
-    int padded_pixels;    // pixels of the padded 8-bit row
-    int block;            // weight period in samples: a multiple of 64 and of group
+    int padded_pixels;    // pixels of the widened row, edges included
     size_t row_samples;   // output samples per row
-    size_t row_padded;    // intermediate row length: row_samples rounded up to a block
-    size_t expanded_samples;  // expanded row length, a multiple of 16
-    int chunk_period;     // expansion: 16-sample chunks per repetition of the shuffle pattern
-    int chunk_advance;    // padded-row bytes per repetition
-    int32_t *chunk_offsets;   // chunk_period byte offsets
-    uint8_t *chunk_masks;     // chunk_period * 32 shuffle-mask bytes
-    int16_t *hweights;        // htaps * block, Q15
+    size_t row_padded;    // intermediate row length: row_samples rounded up to 64
     int vtaps;
     int ring;                 // intermediate rows kept
     int32_t *vfirst;          // output_height
@@ -244,8 +237,8 @@ static int plan_symmetric(sf_resample_plan *plan, const int32_t *v_first, int v_
     return 1;
 }
 
-// Sets up the mirror-pair horizontal pass and its interleave tables when the phases mirror.
-// Returns 0 only when out of memory.
+// Sets up the mirror-pair horizontal pass and its interleave tables. Returns 0 when the phases do
+// not mirror (or the sums could overflow, or out of memory): then there is no plan.
 static int plan_horizontal_symmetric(sf_resample_plan *plan, const int32_t *h_start, int h_taps,
     const float *h_weights) {
     const int factor = plan->factor;
@@ -254,11 +247,11 @@ static int plan_horizontal_symmetric(sf_resample_plan *plan, const int32_t *h_st
     int16_t *weights = NULL;
     int reach = mirror_weights(factor, h_start, h_taps, h_weights, 8160, &weights);
     if (reach < 0) {
-        return reach == -1;
+        return 0;
     }
     if (reach > plan->pad_left) {
         free(weights);
-        return 1;
+        return 0;
     }
     const int lcm = 32 / gcd_int(32, group) * group;
     const int kinds = lcm / 32;
@@ -285,7 +278,7 @@ static int plan_horizontal_symmetric(sf_resample_plan *plan, const int32_t *h_st
         }
         if (last - first > 31) {
             free(weights);
-            return 1;
+            return 0;
         }
         plan->interleave_base[r] = first;
         for (int l = 0; l < 32; l++) {
@@ -307,9 +300,6 @@ void sf_resample_plan_destroy(sf_resample_plan *plan) {
     if (plan == NULL) {
         return;
     }
-    free(plan->chunk_offsets);
-    free(plan->chunk_masks);
-    free(plan->hweights);
     free(plan->vfirst);
     free(plan->vweights);
     free(plan->symmetric_weights);
@@ -332,44 +322,31 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         return NULL;
     }
     int low = h_start[0];
-    int high = h_start[0];
     for (int p = 1; p < factor; p++) {
         low = h_start[p] < low ? h_start[p] : low;
-        high = h_start[p] > high ? h_start[p] : high;
     }
     if (low > 0) {  // a window that starts right of its pixel: never for an upscale
         sf_resample_plan_destroy(plan);
         return NULL;
     }
     const int group = factor * channels;
-    int block = group;
-    while (block % 64 != 0) {
-        block += group;
-    }
-    const int htaps = high - low + h_taps;
     plan->channels = channels;
     plan->factor = factor;
     plan->input_width = input_width;
     plan->input_height = input_height;
     plan->output_height = output_height;
     plan->group = group;
-    plan->htaps = htaps;
     plan->pad_left = -low;
-    plan->block = block;
     plan->row_samples = (size_t)input_width * (size_t)group;
-    plan->row_padded = round_up(plan->row_samples, (size_t)block);
-    plan->expanded_samples = round_up(plan->row_padded + (size_t)(htaps - 1) * (size_t)group, 16);
-    // The last chunk's 16-byte load starts at most one pixel before the end of the expanded row.
-    plan->padded_pixels = (int)(plan->expanded_samples / (size_t)group) + 2 + 16 / channels + 1;
-    // The mirror-pair horizontal pass reads up to 32 samples past the row, plus its reach.
-    plan->padded_pixels += 32 + SF_MAX_REACH;
+    // Whole 64-sample vectors: the vertical pass reads its rows 64 samples at a time.
+    plan->row_padded = round_up(plan->row_samples, 64);
+    // The widened row: the left edge, the row, and what its last 32-sample vector and reach read.
+    plan->padded_pixels = plan->pad_left + input_width + SF_MAX_REACH + 32 + 1;
 
-    // Horizontal weights, periodic over `block` lanes; and how far the values can range, so that
-    // 16-bit sums cannot overflow (constant 255 input is 8160 with 5 fractional bits).
-    plan->hweights = aligned_zeroed((size_t)htaps * (size_t)block * sizeof(int16_t));
+    // How far the horizontal results can range, so that 16-bit sums cannot overflow (constant 255
+    // input is 8160 with 5 fractional bits).
     int16_t *phase = malloc(sizeof(int16_t) * (size_t)h_taps * (size_t)factor);
-    if (plan->hweights == NULL || phase == NULL) {
-        free(phase);
+    if (phase == NULL) {
         sf_resample_plan_destroy(plan);
         return NULL;
     }
@@ -382,45 +359,7 @@ sf_resample_plan *sf_resample_plan_create(int channels, int factor, int input_wi
         long reach = (8160 * (positive > negative ? positive : negative)) / 32768 + h_taps;
         horizontal_bound = reach > horizontal_bound ? reach : horizontal_bound;
     }
-    for (int j = 0; j < block; j++) {
-        int p = (j % group) / channels;
-        for (int k = 0; k < h_taps; k++) {
-            plan->hweights[(size_t)(k + h_start[p] - low) * (size_t)block + (size_t)j] = phase[p * h_taps + k];
-        }
-    }
     free(phase);
-
-    // Expansion tables: chunk r of a period gathers expanded samples 16r ..< 16r + 16.
-    const int lcm = 16 / gcd_int(16, group) * group;
-    plan->chunk_period = lcm / 16;
-    plan->chunk_advance = lcm / group * channels;
-    plan->chunk_offsets = malloc(sizeof(int32_t) * (size_t)plan->chunk_period);
-    plan->chunk_masks = aligned_zeroed((size_t)plan->chunk_period * 32);
-    if (plan->chunk_offsets == NULL || plan->chunk_masks == NULL) {
-        sf_resample_plan_destroy(plan);
-        return NULL;
-    }
-    for (int r = 0; r < plan->chunk_period; r++) {
-        int source[16];
-        int first = 1 << 30;
-        int last = -1;
-        for (int l = 0; l < 16; l++) {
-            int e = 16 * r + l;
-            source[l] = e / group * channels + e % group % channels;
-            first = source[l] < first ? source[l] : first;
-            last = source[l] > last ? source[l] : last;
-        }
-        if (last - first > 15) {
-            sf_resample_plan_destroy(plan);
-            return NULL;
-        }
-        plan->chunk_offsets[r] = first;
-        for (int l = 0; l < 16; l++) {
-            // The byte goes to the high half of its 16-bit lane (value << 8; shifted down by 3 later).
-            plan->chunk_masks[32 * r + 2 * l] = 0x80;
-            plan->chunk_masks[32 * r + 2 * l + 1] = (uint8_t)(source[l] - first);
-        }
-    }
 
     // Vertical weights.
     plan->vtaps = v_taps;
@@ -473,12 +412,6 @@ void sf_resample_source_rows(const sf_resample_plan *plan, int y0, int y1, int *
     }
 }
 
-static size_t padded_bytes(const sf_resample_plan *plan) {
-    return round_up((size_t)plan->padded_pixels * (size_t)plan->channels, 64);
-}
-
-static size_t expanded_bytes(const sf_resample_plan *plan) { return round_up(plan->expanded_samples * 2, 64); }
-
 static size_t ring_bytes(const sf_resample_plan *plan) { return (size_t)plan->ring * plan->row_padded * 2; }
 
 static size_t wide_bytes(const sf_resample_plan *plan) {
@@ -490,28 +423,8 @@ static size_t planes_bytes(const sf_resample_plan *plan) {
 }
 
 size_t sf_resample_scratch_bytes(const sf_resample_plan *plan) {
-    return padded_bytes(plan) + expanded_bytes(plan) + ring_bytes(plan) + wide_bytes(plan) + planes_bytes(plan)
+    return ring_bytes(plan) + wide_bytes(plan) + planes_bytes(plan)
         + round_up((size_t)plan->vtaps * (sizeof(int16_t *) + sizeof(int16_t)), 64);
-}
-
-// The input row with its edge pixels repeated: pad_left before, enough after for every read.
-static void pad_row(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded) {
-    const size_t channels = (size_t)plan->channels;
-    const size_t width = (size_t)plan->input_width;
-    uint8_t *out = padded;
-    for (int i = 0; i < plan->pad_left; i++) {
-        for (size_t c = 0; c < channels; c++) {
-            *out++ = row[c];
-        }
-    }
-    memcpy(out, row, width * channels);
-    out += width * channels;
-    const uint8_t *last = row + (width - 1) * channels;
-    for (size_t i = (size_t)plan->pad_left + width; i < (size_t)plan->padded_pixels; i++) {
-        for (size_t c = 0; c < channels; c++) {
-            *out++ = last[c];
-        }
-    }
 }
 
 static inline int16_t sf_mulhrs(int16_t a, int16_t b) { return (int16_t)(((int32_t)a * (int32_t)b + 0x4000) >> 15); }
@@ -522,33 +435,6 @@ static inline int16_t sf_adds(int16_t a, int16_t b) {
 }
 
 // MARK: - Portable copies (SSE2 on x86-64, NEON on arm64, whatever the compiler makes of them)
-
-static void horizontal_portable(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded, int16_t *expanded,
-    int16_t *out) {
-    pad_row(plan, row, padded);
-    const size_t total = plan->expanded_samples;
-    const int channels = plan->channels;
-    size_t e = 0;
-    for (const uint8_t *pixel = padded; e < total; pixel += channels) {
-        for (int p = 0; p < plan->factor && e < total; p++) {
-            for (int c = 0; c < channels && e < total; c++) {
-                expanded[e++] = (int16_t)(pixel[c] << 5);
-            }
-        }
-    }
-    const int taps = plan->htaps;
-    const size_t block = (size_t)plan->block;
-    const size_t group = (size_t)plan->group;
-    for (size_t m = 0; m < plan->row_padded; m += block) {
-        for (size_t j = 0; j < block; j++) {
-            int16_t acc = 0;
-            for (int k = 0; k < taps; k++) {
-                acc = sf_adds(acc, sf_mulhrs(expanded[m + j + (size_t)k * group], plan->hweights[(size_t)k * block + j]));
-            }
-            out[m + j] = acc;
-        }
-    }
-}
 
 static void vertical_portable(const int16_t *const *rows, const int16_t *weights, int taps, size_t i0, size_t i1,
     size_t count, uint8_t *out) {
@@ -731,60 +617,6 @@ static void interleave_portable(const sf_resample_plan *plan, const int16_t *pla
 
 #ifdef SF_HAVE_AVX2_COPY
 
-__attribute__((target("avx2"))) static void expand_avx2(const sf_resample_plan *plan, const uint8_t *padded,
-    int16_t *expanded) {
-    const size_t chunks = plan->expanded_samples / 16;
-    const uint8_t *base = padded;
-    int r = 0;
-    for (size_t t = 0; t < chunks; t++) {
-        __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(base + plan->chunk_offsets[r]));
-        __m256i mask = _mm256_load_si256((const __m256i *)(const void *)(plan->chunk_masks + 32 * r));
-        __m256i spread = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(bytes), mask);
-        _mm256_store_si256((__m256i *)(void *)(expanded + 16 * t), _mm256_srli_epi16(spread, 3));
-        if (++r == plan->chunk_period) {
-            r = 0;
-            base += plan->chunk_advance;
-        }
-    }
-}
-
-__attribute__((target("avx2"), always_inline)) static inline void convolve_avx2_taps(const sf_resample_plan *plan,
-    const int16_t *expanded, int taps, int16_t *out) {
-    const size_t block = (size_t)plan->block;
-    const size_t group = (size_t)plan->group;
-    for (size_t m = 0; m < plan->row_padded; m += block) {
-        for (size_t j = 0; j < block; j += 32) {
-            const int16_t *s = expanded + m + j;
-            const int16_t *w = plan->hweights + j;
-            __m256i a0 = _mm256_setzero_si256();
-            __m256i a1 = _mm256_setzero_si256();
-            for (int k = 0; k < taps; k++) {
-                __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(s + (size_t)k * group));
-                __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + (size_t)k * group + 16));
-                __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)(w + (size_t)k * block));
-                __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(w + (size_t)k * block + 16));
-                a0 = _mm256_adds_epi16(a0, _mm256_mulhrs_epi16(x0, w0));
-                a1 = _mm256_adds_epi16(a1, _mm256_mulhrs_epi16(x1, w1));
-            }
-            _mm256_store_si256((__m256i *)(void *)(out + m + j), a0);
-            _mm256_store_si256((__m256i *)(void *)(out + m + j + 16), a1);
-        }
-    }
-}
-
-__attribute__((target("avx2"))) static void horizontal_avx2(const sf_resample_plan *plan, const uint8_t *row,
-    uint8_t *padded, int16_t *expanded, int16_t *out) {
-    pad_row(plan, row, padded);
-    expand_avx2(plan, padded, expanded);
-    // Constant tap counts unroll the tap loop (Lanczos-3 at ×2 and ×4: 7; the cubics: 5).
-    switch (plan->htaps) {
-    case 5: convolve_avx2_taps(plan, expanded, 5, out); break;
-    case 6: convolve_avx2_taps(plan, expanded, 6, out); break;
-    case 7: convolve_avx2_taps(plan, expanded, 7, out); break;
-    default: convolve_avx2_taps(plan, expanded, plan->htaps, out); break;
-    }
-}
-
 __attribute__((target("avx2"), always_inline)) static inline void vertical_avx2_taps(const int16_t *const *rows,
     const __m256i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
     const __m256i round = _mm256_set1_epi16(1024);  // mulhrs by 1024: (acc + 16) >> 5
@@ -966,44 +798,7 @@ __attribute__((target("avx2"))) static void planes_avx2(const int16_t *x, int ch
     }
 }
 
-// AVX-512 (F, BW, VL): the same arithmetic on 32 lanes; the expansion stays AVX2.
-
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void convolve_avx512_taps(
-    const sf_resample_plan *plan, const int16_t *expanded, int taps, int16_t *out) {
-    const size_t block = (size_t)plan->block;
-    const size_t group = (size_t)plan->group;
-    for (size_t m = 0; m < plan->row_padded; m += block) {
-        for (size_t j = 0; j < block; j += 64) {
-            const int16_t *s = expanded + m + j;
-            const int16_t *w = plan->hweights + j;
-            __m512i a0 = _mm512_setzero_si512();
-            __m512i a1 = _mm512_setzero_si512();
-            for (int k = 0; k < taps; k++) {
-                __m512i x0 = _mm512_loadu_si512((const void *)(s + (size_t)k * group));
-                __m512i x1 = _mm512_loadu_si512((const void *)(s + (size_t)k * group + 32));
-                __m512i w0 = _mm512_load_si512((const void *)(w + (size_t)k * block));
-                __m512i w1 = _mm512_load_si512((const void *)(w + (size_t)k * block + 32));
-                a0 = _mm512_adds_epi16(a0, _mm512_mulhrs_epi16(x0, w0));
-                a1 = _mm512_adds_epi16(a1, _mm512_mulhrs_epi16(x1, w1));
-            }
-            _mm512_store_si512((void *)(out + m + j), a0);
-            _mm512_store_si512((void *)(out + m + j + 32), a1);
-        }
-    }
-}
-
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void horizontal_avx512(const sf_resample_plan *plan,
-    const uint8_t *row, uint8_t *padded, int16_t *expanded, int16_t *out) {
-    pad_row(plan, row, padded);
-    expand_avx2(plan, padded, expanded);
-    // Constant tap counts unroll the tap loop (Lanczos-3 at ×2 and ×4: 7; the cubics: 5).
-    switch (plan->htaps) {
-    case 5: convolve_avx512_taps(plan, expanded, 5, out); break;
-    case 6: convolve_avx512_taps(plan, expanded, 6, out); break;
-    case 7: convolve_avx512_taps(plan, expanded, 7, out); break;
-    default: convolve_avx512_taps(plan, expanded, plan->htaps, out); break;
-    }
-}
+// AVX-512 (F, BW, VL): the same arithmetic on 32 lanes.
 
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void vertical_avx512_taps(
     const int16_t *const *rows, const __m512i *weights, int taps, size_t i0, size_t i1, size_t count, uint8_t *out) {
@@ -1283,82 +1078,66 @@ void sf_resample_advise_huge_pages(void *start, size_t bytes) {
 
 // MARK: - Driver
 
-// The horizontal pass of one source row into `out`, by mirror pairs when the plan has them.
-static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, uint8_t *padded, int16_t *expanded,
-    int16_t *wide, int16_t *planes, int16_t *out) {
+// The horizontal pass of one source row into `out`: phase planes by mirror pairs, interleaved.
+static void horizontal_row(const sf_resample_plan *plan, const uint8_t *row, int16_t *wide, int16_t *planes,
+    int16_t *out) {
     const int level = plan->level;
     (void)level;  // only the x86-64 copies read it
-    if (plan->hsymmetric_weights != NULL) {
-        // The row widened to 16 bits (5 fractional bits), edge pixels repeated on both sides.
-        const size_t channels = (size_t)plan->channels;
-        const size_t samples = (size_t)plan->input_width * channels;
-        int16_t *w = wide;
-        for (int i = 0; i < plan->pad_left; i++) {
-            for (size_t c = 0; c < channels; c++) {
-                *w++ = (int16_t)(row[c] << 5);
-            }
+    // The row widened to 16 bits (5 fractional bits), edge pixels repeated on both sides.
+    const size_t channels = (size_t)plan->channels;
+    const size_t samples = (size_t)plan->input_width * channels;
+    int16_t *w = wide;
+    for (int i = 0; i < plan->pad_left; i++) {
+        for (size_t c = 0; c < channels; c++) {
+            *w++ = (int16_t)(row[c] << 5);
         }
+    }
 #ifdef SF_HAVE_AVX2_COPY
-        if (level == 2) {
-            widen_avx512(row, samples, w);
-        } else {
-            for (size_t i = 0; i < samples; i++) {
-                w[i] = (int16_t)(row[i] << 5);
-            }
-        }
-#else
+    if (level == 2) {
+        widen_avx512(row, samples, w);
+    } else {
         for (size_t i = 0; i < samples; i++) {
             w[i] = (int16_t)(row[i] << 5);
         }
+    }
+#else
+    for (size_t i = 0; i < samples; i++) {
+        w[i] = (int16_t)(row[i] << 5);
+    }
 #endif
-        w += samples;
-        const uint8_t *last = row + samples - channels;
-        for (size_t i = (size_t)plan->pad_left + (size_t)plan->input_width; i < (size_t)plan->padded_pixels; i++) {
-            for (size_t c = 0; c < channels; c++) {
-                *w++ = (int16_t)(last[c] << 5);
-            }
+    w += samples;
+    const uint8_t *last = row + samples - channels;
+    for (size_t i = (size_t)plan->pad_left + (size_t)plan->input_width; i < (size_t)plan->padded_pixels; i++) {
+        for (size_t c = 0; c < channels; c++) {
+            *w++ = (int16_t)(last[c] << 5);
         }
-        const int16_t *x = wide + (size_t)plan->pad_left * (size_t)plan->channels;
-        const size_t count = (size_t)plan->input_width * (size_t)plan->channels;
+    }
+    const int16_t *x = wide + (size_t)plan->pad_left * (size_t)plan->channels;
+    const size_t count = (size_t)plan->input_width * (size_t)plan->channels;
 #ifdef SF_HAVE_AVX2_COPY
-        if (level == 2) {
-            planes_avx512(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
-                plan->plane_stride, count);
-            interleave_avx512(plan, planes, out);
-            return;
-        }
-        if (level == 1) {
-            planes_avx2(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
-                plan->plane_stride, count);
-            interleave_portable(plan, planes, out);
-            return;
-        }
-#endif
-        planes_portable(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+    if (level == 2) {
+        planes_avx512(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+            plan->plane_stride, count);
+        interleave_avx512(plan, planes, out);
+        return;
+    }
+    if (level == 1) {
+        planes_avx2(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
             plan->plane_stride, count);
         interleave_portable(plan, planes, out);
         return;
     }
-#ifdef SF_HAVE_AVX2_COPY
-    if (level == 2) {
-        horizontal_avx512(plan, row, padded, expanded, out);
-        return;
-    }
-    if (level == 1) {
-        horizontal_avx2(plan, row, padded, expanded, out);
-        return;
-    }
 #endif
-    horizontal_portable(plan, row, padded, expanded, out);
+    planes_portable(x, plan->channels, plan->hsymmetric_reach, plan->hsymmetric_weights, plan->factor, planes,
+        plan->plane_stride, count);
+    interleave_portable(plan, planes, out);
 }
 
 void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, ptrdiff_t source_stride, int y0,
     int y1, uint8_t *output, ptrdiff_t output_stride, void *scratch) {
     const int level = plan->level;
     (void)level;  // only the x86-64 copies read it
-    uint8_t *padded = scratch;
-    int16_t *expanded = (int16_t *)(void *)(padded + padded_bytes(plan));
-    int16_t *ring = (int16_t *)(void *)((uint8_t *)expanded + expanded_bytes(plan));
+    int16_t *ring = scratch;
     int16_t *wide = (int16_t *)(void *)((uint8_t *)ring + ring_bytes(plan));
     int16_t *planes = (int16_t *)(void *)((uint8_t *)wide + wide_bytes(plan));
     const int16_t **pointers = (const int16_t **)(void *)((uint8_t *)planes + planes_bytes(plan));
@@ -1379,7 +1158,7 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
             for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
                 const uint8_t *row = source + (ptrdiff_t)r * source_stride;
                 int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
-                horizontal_row(plan, row, padded, expanded, wide, planes, target);
+                horizontal_row(plan, row, wide, planes, target);
             }
             computed = high > computed ? high : computed;
             sf_symmetric_rows rows;
@@ -1426,7 +1205,7 @@ void sf_resample_rows_u8(const sf_resample_plan *plan, const uint8_t *source, pt
         for (int r = computed >= low ? computed + 1 : low; r <= high; r++) {
             const uint8_t *row = source + (ptrdiff_t)r * source_stride;
             int16_t *target = ring + (size_t)(r % plan->ring) * plan->row_padded;
-            horizontal_row(plan, row, padded, expanded, wide, planes, target);
+            horizontal_row(plan, row, wide, planes, target);
         }
         computed = high > computed ? high : computed;
         for (size_t c0 = 0; c0 < vector_end; c0 += SF_COLUMN_CHUNK) {

@@ -20,8 +20,8 @@ extern "C" {
 /// A resampling plan: quantised weights, the row-expansion tables and the vertical taps.
 typedef struct sf_resample_plan sf_resample_plan;
 
-/// Makes a plan, or returns NULL when the fixed-point path cannot represent it exactly enough
-/// (then use the reference path).
+/// Makes a plan, or returns NULL when the fixed-point path does not apply (horizontal phases that
+/// do not mirror each other, sums that could overflow 16 bits): then use the reference path.
 ///
 /// Horizontally the factor is an integer: output pixel `factor * q + p` reads input pixels
 /// `q + h_start[p] + k` for `k < h_taps` with weights `h_weights[p * h_taps + k]`. Vertically

@@ -1,8 +1,8 @@
 import CStoryForgeResample
 
 /// The fast path's plan for the C loops (see `sf_resample.h`): the weights of both axes quantised
-/// to 16-bit fixed point, and the tables that expand each input row so that the horizontal pass of
-/// an integer factor is a fixed-tap convolution.
+/// to 16-bit fixed point as even and odd parts of mirrored phases, and the tables that interleave
+/// the horizontal pass's phase planes into output order.
 ///
 /// `@unchecked Sendable`: the C plan is written once in `init` and only read afterwards.
 final class SIMDPlan: @unchecked Sendable {
@@ -10,8 +10,8 @@ final class SIMDPlan: @unchecked Sendable {
     /// Bytes of scratch memory each thread needs.
     let scratchBytes: Int
 
-    /// The plan, or `nil` when the fast path does not apply: not an integer factor across, or
-    /// weights whose sums could overflow 16-bit arithmetic.
+    /// The plan, or `nil` when the fast path does not apply: not an integer factor across, phases
+    /// that do not mirror, or weights whose sums could overflow 16-bit arithmetic.
     init?(horizontal: ResampleWeights, vertical: ResampleWeights, channels: Int) {
         guard horizontal.outputCount % horizontal.inputCount == 0 else { return nil }
         let factor = horizontal.outputCount / horizontal.inputCount
