@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "UpscaleKit",
                 "MediaIO",
+                "CStoryForgeResample",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],

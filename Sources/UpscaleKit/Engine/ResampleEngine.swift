@@ -4,11 +4,13 @@ import MediaIO
 import Synchronization
 
 /// The separable resampler behind ``Upscaler``: a horizontal pass over each source row the band
-/// needs, then a vertical pass over those intermediate rows, in Float32.
+/// needs, then a vertical pass over those intermediate rows, in Float32 (the reference path) or,
+/// for 8-bit images at integer factors, in the fixed-point C loops of ``SIMDPlan``.
 ///
-/// Samples are converted to Float32 in 0...1 on load (linearised and alpha-premultiplied when
-/// configured), so the intermediate precision is wider than any input's; the inverse happens on
-/// store, with clamping and rounding.
+/// On the reference path samples are converted to Float32 in 0...1 on load (linearised and
+/// alpha-premultiplied when configured), so the intermediate precision is wider than any input's;
+/// the inverse happens on store, with clamping and rounding. The fast path keeps a 13-bit
+/// intermediate and agrees with the reference within one 8-bit step.
 final class ResampleEngine: Sendable {
     let horizontal: ResampleWeights
     let vertical: ResampleWeights
@@ -44,29 +46,30 @@ final class ResampleEngine: Sendable {
         self.premultiply = premultiply && input.layout.hasAlpha
         self.antiRinging = antiRinging
         let eligible = input.componentType == .uint8 && !linearLight && !antiRinging && !self.premultiply
-        self.simd = eligible ? SIMDPlan(horizontal: horizontal, channels: input.layout.channelCount) : nil
+        self.simd =
+            eligible
+            ? SIMDPlan(horizontal: horizontal, vertical: vertical, channels: input.layout.channelCount) : nil
     }
 
     /// The source rows (clamped to the image) that output rows `rows` read.
     func sourceRows(for rows: Range<Int>) -> ClosedRange<Int> {
+        if let simd { return simd.sourceRows(for: rows) }
         let low = vertical.first[rows.lowerBound]
         let high = vertical.first[rows.upperBound - 1] + vertical.taps - 1
         return max(low, 0)...min(high, vertical.inputCount - 1)
     }
 
-    /// Resamples output rows `rows`. `sourceRow(y)` gives the bytes of source row `y` (already
-    /// clamped to the image); `outputRow(y)` the destination of output row `y`.
-    func resample(
-        rows: Range<Int>,
-        buffers: ResampleBuffers,
-        sourceRow: (Int) -> UnsafeRawPointer,
-        outputRow: (Int) -> UnsafeMutableRawPointer
-    ) {
+    /// Resamples output rows `rows`: source row `y` starts at `memory.input + y × memory.inputStride`
+    /// (only the rows ``sourceRows(for:)`` names are read), output row `y` at
+    /// `memory.output + y × memory.outputStride`.
+    func resample(rows: Range<Int>, buffers: ResampleBuffers, memory: SharedRows) {
         guard !rows.isEmpty else { return }
         if let simd {
-            resampleSIMD(simd, rows: rows, buffers: buffers, sourceRow: sourceRow, outputRow: outputRow)
+            simd.resample(rows: rows, memory: memory, scratch: buffers.bytes(simd.scratchBytes))
             return
         }
+        let sourceRow = { (y: Int) in memory.input + y * memory.inputStride }
+        let outputRow = { (y: Int) in memory.output + y * memory.outputStride }
         let needed = sourceRows(for: rows)
         let rowFloats = outputWidth * channels
         let inputFloats = horizontal.inputCount * channels
@@ -107,47 +110,6 @@ final class ResampleEngine: Sendable {
                 }
             }
             store(out, into: outputRow(y))
-        }
-    }
-
-    private func resampleSIMD(
-        _ simd: SIMDPlan,
-        rows: Range<Int>,
-        buffers: ResampleBuffers,
-        sourceRow: (Int) -> UnsafeRawPointer,
-        outputRow: (Int) -> UnsafeMutableRawPointer
-    ) {
-        // Measured: filtering the band's source rows first, then all its vertical steps, beat a
-        // just-in-time ring of intermediate rows by a third at ×2 on this machine.
-        let needed = sourceRows(for: rows)
-        let rowFloats = simd.outputCount
-        let intermediate = buffers.floats(.intermediate, needed.count * rowFloats)
-        let scratch = buffers.floats(.line, simd.scratchCount)
-        let taps = vertical.taps
-        let pointers = buffers.rowPointers(taps)
-        for (index, y) in needed.enumerated() {
-            simd.resampleRow(
-                sourceRow(y).assumingMemoryBound(to: UInt8.self),
-                scratch: scratch,
-                into: intermediate + index * rowFloats
-            )
-        }
-        let count = outputWidth * channels
-        vertical.weights.withUnsafeBufferPointer { weights in
-            for y in rows {
-                let start = vertical.first[y]
-                for k in 0..<taps {
-                    let source = min(max(start + k, needed.lowerBound), needed.upperBound) - needed.lowerBound
-                    pointers[k] = UnsafePointer(intermediate + source * rowFloats)
-                }
-                sf_resample_vertical_u8(
-                    pointers,
-                    weights.baseAddress! + y * taps,
-                    Int32(taps),
-                    count,
-                    outputRow(y).assumingMemoryBound(to: UInt8.self)
-                )
-            }
         }
     }
 
@@ -281,8 +243,8 @@ final class ResampleBuffers {
 
     private var storage: [UnsafeMutablePointer<Float>?] = Array(repeating: nil, count: Slot.allCases.count)
     private var capacity = [Int](repeating: 0, count: Slot.allCases.count)
-    private var pointers: UnsafeMutablePointer<UnsafePointer<Float>?>?
-    private var pointerCapacity = 0
+    private var raw: UnsafeMutableRawPointer?
+    private var rawCapacity = 0
 
     func floats(_ slot: Slot, _ count: Int) -> UnsafeMutablePointer<Float> {
         if let existing = storage[slot.rawValue], capacity[slot.rawValue] >= count { return existing }
@@ -293,17 +255,18 @@ final class ResampleBuffers {
         return fresh
     }
 
-    func rowPointers(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<Float>?> {
-        if let pointers, pointerCapacity >= count { return pointers }
-        pointers?.deallocate()
-        let fresh = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: max(count, 1))
-        pointers = fresh
-        pointerCapacity = count
+    /// `count` bytes, 64-byte aligned (the fast path's scratch).
+    func bytes(_ count: Int) -> UnsafeMutableRawPointer {
+        if let raw, rawCapacity >= count { return raw }
+        raw?.deallocate()
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        raw = fresh
+        rawCapacity = count
         return fresh
     }
 
     deinit {
         for pointer in storage { pointer?.deallocate() }
-        pointers?.deallocate()
+        raw?.deallocate()
     }
 }

@@ -25,6 +25,10 @@ struct ResampleWeights: Sendable {
         var first = [Int](repeating: 0, count: outputCount)
         var weights = [Float](repeating: 0, count: outputCount * taps)
         var nearest = [(Int, Int)](repeating: (0, 0), count: outputCount)
+        // An integer factor s repeats the same s windows, shifted one source pixel per period:
+        // computing each once took a tenth of a ×2 upscale's time on the fast path.
+        let period = outputCount % inputCount == 0 ? outputCount / inputCount : 0
+        var row = [Double](repeating: 0, count: taps)
         for x in 0..<outputCount {
             // Pixel centres align: output pixel x covers [x, x + 1) / scale in source units.
             let center = (Double(x) + 0.5) / scale - 0.5
@@ -35,10 +39,14 @@ struct ResampleWeights: Sendable {
                 weights[x] = 1
                 continue
             }
+            if period > 0, x >= period {
+                first[x] = first[x - period] + 1
+                for k in 0..<taps { weights[x * taps + k] = weights[(x - period) * taps + k] }
+                continue
+            }
             let start = Int((center - support).rounded(.down)) + 1
             first[x] = start
             var sum = 0.0
-            var row = [Double](repeating: 0, count: taps)
             for k in 0..<taps {
                 row[k] = kernel.weight((Double(start + k) - center) * stretch)
                 sum += row[k]

@@ -1,63 +1,73 @@
 import CStoryForgeResample
-import MediaIO
 
-/// The fast path's plan: the horizontal weights of an integer-factor upscale laid out as a
-/// periodic fixed-tap convolution over a pixel-repeated row (see `sf_resample.h`), for the C loops.
+/// The fast path's plan for the C loops (see `sf_resample.h`): the weights of both axes quantised
+/// to 16-bit fixed point as even and odd parts of mirrored phases, and the tables that interleave
+/// the horizontal pass's phase planes into output order.
 ///
-/// `@unchecked Sendable`: the weight table is written once in `init` and only read afterwards.
+/// `@unchecked Sendable`: the C plan is written once in `init` and only read afterwards.
 final class SIMDPlan: @unchecked Sendable {
-    let plan: sf_horizontal_plan
-    private let table: UnsafeMutablePointer<Float>
+    private let plan: OpaquePointer
+    /// Bytes of scratch memory each thread needs.
+    let scratchBytes: Int
 
-    /// The plan for `weights`, or `nil` when the fast path does not apply (not an integer factor,
-    /// or a window that starts to the right of its pixel).
-    init?(horizontal weights: ResampleWeights, channels: Int) {
-        guard weights.outputCount % weights.inputCount == 0 else { return nil }
-        let factor = weights.outputCount / weights.inputCount
-        guard (1...16).contains(factor), weights.inputCount >= 2 else { return nil }
-        // Each phase p (output x = factor·q + p) starts its window at q + relative[p], whatever q.
-        let relative = (0..<factor).map { weights.first[$0] }
-        let offset = relative.min()!
-        let taps = relative.max()! - offset + weights.taps
-        guard offset <= 0 else { return nil }
-        let group = factor * channels
-        var block = group
-        // The C loop sums 32 outputs at a time (four AVX registers of independent sums).
-        while block % 32 != 0 { block += group }
-        let table = UnsafeMutablePointer<Float>.allocate(capacity: taps * block)
-        table.initialize(repeating: 0, count: taps * block)
-        for j in 0..<block {
-            let phase = (j % group) / channels
-            for k in 0..<weights.taps {
-                table[(k + relative[phase] - offset) * block + j] = weights.weights[phase * weights.taps + k]
+    /// The plan, or `nil` when the fast path does not apply: not an integer factor across, phases
+    /// that do not mirror, or weights whose sums could overflow 16-bit arithmetic.
+    init?(horizontal: ResampleWeights, vertical: ResampleWeights, channels: Int) {
+        guard horizontal.outputCount % horizontal.inputCount == 0 else { return nil }
+        let factor = horizontal.outputCount / horizontal.inputCount
+        guard (1...16).contains(factor) else { return nil }
+        // Each phase p (output x = factor·q + p) starts its window at q + start[p], whatever q.
+        let starts = (0..<factor).map { Int32(horizontal.first[$0]) }
+        let verticalFirst = vertical.first.map { Int32($0) }
+        let created = horizontal.weights.withUnsafeBufferPointer { horizontalWeights in
+            vertical.weights.withUnsafeBufferPointer { verticalWeights in
+                sf_resample_plan_create(
+                    Int32(channels),
+                    Int32(factor),
+                    Int32(horizontal.inputCount),
+                    starts,
+                    Int32(horizontal.taps),
+                    horizontalWeights.baseAddress,
+                    Int32(vertical.inputCount),
+                    Int32(vertical.outputCount),
+                    verticalFirst,
+                    Int32(vertical.taps),
+                    verticalWeights.baseAddress
+                )
             }
         }
-        self.table = table
-        self.plan = sf_horizontal_plan(
-            channels: Int32(channels),
-            factor: Int32(factor),
-            input_width: Int32(weights.inputCount),
-            taps: Int32(taps),
-            pad_left: Int32(-offset),
-            pad_right: Int32(max(0, offset + taps)),
-            block: Int32(block),
-            weights: table
-        )
+        guard let created else { return nil }
+        self.plan = created
+        self.scratchBytes = sf_resample_scratch_bytes(created)
     }
 
     deinit {
-        table.deallocate()
+        sf_resample_plan_destroy(plan)
     }
 
-    var scratchCount: Int { withUnsafePointer(to: plan) { sf_horizontal_scratch_count($0) } }
-    var outputCount: Int { withUnsafePointer(to: plan) { sf_horizontal_output_count($0) } }
-
-    func resampleRow(
-        _ row: UnsafePointer<UInt8>, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
-    ) {
-        withUnsafePointer(to: plan) { sf_resample_horizontal_u8($0, row, scratch, out) }
+    /// The source rows output rows `rows` read (a few more than their windows: see `sf_resample.h`).
+    func sourceRows(for rows: Range<Int>) -> ClosedRange<Int> {
+        var low: Int32 = 0
+        var high: Int32 = 0
+        sf_resample_source_rows(plan, Int32(rows.lowerBound), Int32(rows.upperBound), &low, &high)
+        return Int(low)...Int(high)
     }
 
-    /// Whether the running CPU uses the AVX2+FMA loops.
-    static var usesAVX2: Bool { sf_resample_uses_avx2() != 0 }
+    /// Resamples output rows `rows`, reading source rows from `memory.input` and writing output rows
+    /// to `memory.output`; `scratch` holds ``scratchBytes`` bytes, 64-byte aligned.
+    func resample(rows: Range<Int>, memory: SharedRows, scratch: UnsafeMutableRawPointer) {
+        sf_resample_rows_u8(
+            plan,
+            memory.input.assumingMemoryBound(to: UInt8.self),
+            memory.inputStride,
+            Int32(rows.lowerBound),
+            Int32(rows.upperBound),
+            memory.output.assumingMemoryBound(to: UInt8.self),
+            memory.outputStride,
+            scratch
+        )
+    }
+
+    /// The loops plans made now use: 0 portable C, 1 AVX2, 2 AVX-512.
+    static var instructionSet: Int { Int(sf_resample_instruction_set()) }
 }

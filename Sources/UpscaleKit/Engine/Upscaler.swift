@@ -1,3 +1,4 @@
+import CStoryForgeResample
 import Foundation
 public import MediaIO
 import Synchronization
@@ -11,7 +12,8 @@ import Synchronization
 ///
 /// Pixel centres are aligned: output pixel `x` samples the source at `(x + 0.5) / s − 0.5`, and
 /// source pixels past an edge repeat the edge. 8-bit, 16-bit and Float32 images of every layout
-/// work; the arithmetic is Float32 throughout and the output is clamped to range. Colour is
+/// work; the arithmetic is Float32 (8-bit images at integer factors: 16-bit fixed point with a
+/// 13-bit intermediate, within one step of Float32) and the output is clamped to range. Colour is
 /// filtered premultiplied by alpha, so transparent pixels do not bleed their colour.
 public struct Upscaler: Sendable {
     /// How to resize.
@@ -196,6 +198,8 @@ public struct Upscaler: Sendable {
         }
         let threads = min(configuration.threadCount, bands.count)
         let storage = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            // Faulting in a large output 4 KiB at a time had cost a third of a ×4 upscale.
+            if total >= 4 << 20 { sf_resample_advise_huge_pages(buffer.baseAddress, total) }
             try image.withUnsafeBytes { input in
                 let rows = SharedRows(
                     input: input.baseAddress!,
@@ -248,12 +252,7 @@ public struct Upscaler: Sendable {
             while !cancellation.isCancelled {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < bands.count else { return }
-                engine.resample(
-                    rows: bands[index],
-                    buffers: buffers,
-                    sourceRow: { rows.input + $0 * rows.inputStride },
-                    outputRow: { rows.output + $0 * rows.outputStride }
-                )
+                engine.resample(rows: bands[index], buffers: buffers, memory: rows)
             }
         }
         if cancellation.isCancelled { throw CancellationError() }
