@@ -21,7 +21,7 @@ struct UpscalerTests {
 
     @Test(
         "output is not shifted: |sub-pixel shift| < 0.05 px at ×2, ×4, ×8 for every kernel",
-        arguments: ResamplingKernel.allCases.filter { $0 != .nearest }
+        arguments: ResamplingKernel.allCases.filter { $0 != .nearest && $0 != .learned }
     )
     func pixelCentresAlign(_ kernel: ResamplingKernel) async throws {
         let period = 24.0
@@ -98,7 +98,7 @@ struct UpscalerTests {
 
     @Test(
         "the SIMD path for 8-bit images agrees with the reference path within one step",
-        arguments: ResamplingKernel.allCases
+        arguments: ResamplingKernel.allCases.filter { $0 != .learned }
     )
     func simdMatchesReference(_ kernel: ResamplingKernel) async throws {
         for name in ["astronaut-suit-x8.png", "astronaut-face-x4.png"] {

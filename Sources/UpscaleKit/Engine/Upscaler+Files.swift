@@ -26,7 +26,8 @@ extension Upscaler {
     ) async throws -> UpscaleReport {
         let encoder = try format.map(ImageEncoder.init(format:)) ?? ImageEncoder(forPathExtensionOf: destination)
         let reader = try decoder.rowReader(contentsOf: source)
-        if let orientation = reader.metadata.orientation, orientation != .topLeft {
+        // The learned model runs on whole images (in tiles), so it decodes the input whole.
+        if configuration.kernel == .learned || (reader.metadata.orientation ?? .topLeft) != .topLeft {
             let image = try await Self.offCooperativePool { try decoder.decode(contentsOf: source).pixels }
             let (output, report) = try await upscaleReporting(image)
             try await Self.offCooperativePool { try encoder.write(output, to: destination) }
