@@ -37,6 +37,11 @@ static void conv_portable(const sf_sr_layer *layer, const float *input, size_t s
     }
 }
 
+void sf_sr_conv_portable(const sf_sr_layer *layer, const float *input, size_t stride, int out_w, int out_h,
+                         float *output) {
+    conv_portable(layer, input, stride, out_w, out_h, output);
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 

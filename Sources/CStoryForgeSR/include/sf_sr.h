@@ -33,6 +33,10 @@ typedef struct {
 void sf_sr_conv(const sf_sr_layer *layer, const float *input, size_t input_stride, int out_w, int out_h,
                 float *output);
 
+/// The portable version of `sf_sr_conv`, whatever the CPU (for tests of the vector version).
+void sf_sr_conv_portable(const sf_sr_layer *layer, const float *input, size_t input_stride, int out_w, int out_h,
+                         float *output);
+
 /// 1 when `sf_sr_conv` runs its AVX2+FMA version on this CPU, else 0.
 int sf_sr_uses_avx2(void);
 

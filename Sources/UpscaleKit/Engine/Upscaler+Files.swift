@@ -9,7 +9,8 @@ extension Upscaler {
     ///
     /// The output appears under `destination` only once complete. A JPEG with an EXIF orientation
     /// other than upright is decoded whole instead, so that it is turned upright first (like
-    /// ``MediaIO/ImageDecoder``'s whole-image decoding).
+    /// ``MediaIO/ImageDecoder``'s whole-image decoding). ``ResamplingKernel/learned`` also decodes
+    /// and upscales the whole image in memory (its network runs in tiles, but over the whole input).
     ///
     /// - Parameters:
     ///   - source: a PNG or JPEG file (recognised by content).

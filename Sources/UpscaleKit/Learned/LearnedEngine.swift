@@ -107,7 +107,7 @@ struct LearnedEngine: Sendable {
         var target = scratch.ping
         for layer in model.layers {
             extent = (extent.0 - 2 * layer.radius, extent.1 - 2 * layer.radius)
-            convolve(
+            Self.convolve(
                 layer, input: current, inputStride: (extent.0 + 2 * layer.radius) * channels, size: extent,
                 output: target)
             current = UnsafePointer(target)
@@ -116,7 +116,7 @@ struct LearnedEngine: Sendable {
         }
         // The linear skip reads the input inside the halo it does not need.
         let inset = radius - model.skip.radius
-        convolve(
+        Self.convolve(
             model.skip,
             input: scratch.input + inset * side.0 + inset,
             inputStride: side.0,
@@ -140,12 +140,14 @@ struct LearnedEngine: Sendable {
         }
     }
 
-    private func convolve(
+    /// Runs `layer` (see `sf_sr_conv`); `portable` forces the portable loop, for tests.
+    static func convolve(
         _ layer: LearnedModel.Layer,
         input: UnsafePointer<Float>,
         inputStride: Int,
         size: (Int, Int),
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>,
+        portable: Bool = false
     ) {
         layer.weights.withUnsafeBufferPointer { weights in
             layer.bias.withUnsafeBufferPointer { bias in
@@ -159,7 +161,11 @@ struct LearnedEngine: Sendable {
                         bias: bias.baseAddress,
                         slope: slope
                     )
-                    sf_sr_conv(&plan, input, inputStride, Int32(size.0), Int32(size.1), output)
+                    if portable {
+                        sf_sr_conv_portable(&plan, input, inputStride, Int32(size.0), Int32(size.1), output)
+                    } else {
+                        sf_sr_conv(&plan, input, inputStride, Int32(size.0), Int32(size.1), output)
+                    }
                 }
                 if let slope = layer.slope {
                     slope.withUnsafeBufferPointer { call($0.baseAddress) }

@@ -49,8 +49,8 @@ public struct LearnedModel: Sendable {
 
     /// SHA-256 of the bundled weights (Sources/UpscaleKit/Resources/LearnedSR), checked at load.
     static let bundledChecksums: [Int: String] = [
-        2: "c80127403441279d638102efc31664cd90fa4239b7739863132bd74ab2290b75",
-        4: "acc8090747c6b5138d1682eff795bc1e28af4045c0a990349d3edd5182e6abac",
+        2: "63df4546051b361f0adbd11866a1f57af70c98d82bc0d12a54eb31fde127c443",
+        4: "084f757e9e99544dca1a975954f3c97273b5fceb02f8c98f79bcad6657723baa",
     ]
 
     /// The bundled model for `factor`, loaded once and then shared; its checksum is verified.
