@@ -49,8 +49,8 @@ public struct LearnedModel: Sendable {
 
     /// SHA-256 of the bundled weights (Sources/UpscaleKit/Resources/LearnedSR), checked at load.
     static let bundledChecksums: [Int: String] = [
-        2: "63df4546051b361f0adbd11866a1f57af70c98d82bc0d12a54eb31fde127c443",
-        4: "084f757e9e99544dca1a975954f3c97273b5fceb02f8c98f79bcad6657723baa",
+        2: "9fa5c391ad4234211954d455a57e6eb74836fcfb599444267d0623c0833839c2",
+        4: "0d7f827d0700c49e2441660aff5b69b1381a71dabbf0044ef04b3b249831635f",
     ]
 
     /// The bundled model for `factor`, loaded once and then shared; its checksum is verified.
