@@ -85,6 +85,7 @@ def main():
     parser.add_argument("--photo", required=True, help="an RGB photograph at least 1024² (its centre is used)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--slow-rounds", type=int, default=2, help="rounds for the FSRCNN runs (seconds each)")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
     torch.set_num_threads(args.threads)
@@ -106,10 +107,17 @@ def main():
                 megapixels = (size * scale) ** 2 / 1e6
                 net = opencv_fsrcnn(os.path.join(work, f"fsrcnn-{scale}-{size}.onnx"), scale, size)
                 run_opencv(net, bgr, scale)  # warm-up
-                opencv = best_ms(lambda: run_opencv(net, bgr, scale), args.rounds)
+                opencv = best_ms(lambda: run_opencv(net, bgr, scale), args.slow_rounds)
+                # The same FSRCNN in PyTorch (network only, luma plane): a second, independent reference.
+                torch.manual_seed(0)
+                model = FSRCNN(scale).eval()
+                luma = torch.from_numpy(cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)[:, :, 0].astype(np.float32) / 255)
+                with torch.no_grad():
+                    pytorch = best_ms(lambda: model(luma.view(1, 1, size, size)), args.slow_rounds)
                 learned = swift_ms(args.upscale, path, scale, "learned", args.threads, args.rounds)
                 lanczos = swift_ms(args.upscale, path, scale, "lanczos3", args.threads, args.rounds)
-                for name, ms in (("OpenCV dnn FSRCNN (ONNX)", opencv), ("StoryForge learned", learned),
+                for name, ms in (("OpenCV dnn FSRCNN (ONNX)", opencv), ("PyTorch FSRCNN (network only)", pytorch),
+                                 ("StoryForge learned", learned),
                                  ("StoryForge lanczos3", lanczos)):
                     ratio = f"{opencv / ms:.2f}" if name == "StoryForge learned" else ""
                     print(f"| {size}² | ×{scale} | {name} | {ms:.1f} | {megapixels / ms * 1000:.1f} | {ratio} |",
