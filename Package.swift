@@ -63,9 +63,16 @@ let package = Package(
 
         // The resampler's SIMD loops, compiled for AVX2+FMA and for the baseline, chosen at run time.
         .target(name: "CStoryForgeResample"),
+        // The learned super-resolution model's convolution: AVX2+FMA intrinsics chosen at run time,
+        // and a portable loop.
+        .target(name: "CStoryForgeSR"),
         .target(
             name: "UpscaleKit",
-            dependencies: ["MediaIO", "CStoryForgeResample"],
+            dependencies: [
+                "MediaIO", "CStoryForgeResample", "CStoryForgeSR",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/LearnedSR")],
             swiftSettings: strictSettings
         ),
         .testTarget(

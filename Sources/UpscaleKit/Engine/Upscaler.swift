@@ -59,6 +59,16 @@ public struct Upscaler: Sendable {
         /// Output rows per band: the unit of work, of cancellation checks and of streaming memory
         /// (raised to 32 source rows' worth when smaller, so bands share few source rows).
         public var bandHeight: Int
+        /// For ``ResamplingKernel/learned``: which weights (default the bundled ones).
+        public var learnedWeights: LearnedWeights
+        /// For ``ResamplingKernel/learned``: the side of the square tiles, in input pixels, that the
+        /// network runs on (default 64): the unit of work, of cancellation checks and of the
+        /// network's working memory (about 0.7 MB per thread at 64). It never changes the output.
+        public var tileSize: Int
+        /// For ``ResamplingKernel/learned``: whether the report measures round-trip consistency and
+        /// sharpness, and compares the round trip with Lanczos3's (default on; it costs a few
+        /// passes over the output, not counted in ``UpscaleReport/resampleMilliseconds``).
+        public var qualityGuard: Bool
 
         /// Creates a configuration; every parameter has a default.
         public init(
@@ -67,7 +77,10 @@ public struct Upscaler: Sendable {
             colorHandling: ColorHandling = .gamma,
             antiRinging: Bool = false,
             threads: Threads = .automatic,
-            bandHeight: Int = 64
+            bandHeight: Int = 64,
+            learnedWeights: LearnedWeights = .bundled,
+            tileSize: Int = 64,
+            qualityGuard: Bool = true
         ) {
             self.kernel = kernel
             self.target = target
@@ -75,6 +88,9 @@ public struct Upscaler: Sendable {
             self.antiRinging = antiRinging
             self.threads = threads
             self.bandHeight = bandHeight
+            self.learnedWeights = learnedWeights
+            self.tileSize = tileSize
+            self.qualityGuard = qualityGuard
         }
 
         /// The output size for an input of `width × height`.
@@ -131,6 +147,13 @@ public struct Upscaler: Sendable {
     /// Resizes `image` and reports what was done and how long it took.
     public func upscaleReporting(_ image: PixelBuffer) async throws -> (image: PixelBuffer, report: UpscaleReport) {
         let flag = CancellationFlag()
+        if configuration.kernel == .learned {
+            return try await withTaskCancellationHandler {
+                try await Self.offCooperativePool { try upscaleLearned(image, cancellation: flag) }
+            } onCancel: {
+                flag.cancel()
+            }
+        }
         return try await withTaskCancellationHandler {
             try await Self.offCooperativePool { try resample(image, cancellation: flag) }
         } onCancel: {
@@ -175,7 +198,7 @@ public struct Upscaler: Sendable {
         return max(configuration.bandHeight, min(max(32 * perSourceRow, balanced), outputHeight))
     }
 
-    private func resample(_ image: PixelBuffer, cancellation: CancellationFlag) throws -> (
+    func resample(_ image: PixelBuffer, cancellation: CancellationFlag) throws -> (
         image: PixelBuffer, report: UpscaleReport
     ) {
         let clock = ContinuousClock()

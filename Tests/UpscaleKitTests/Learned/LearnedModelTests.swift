@@ -1,0 +1,181 @@
+import Foundation
+import MediaIO
+import Testing
+
+@testable import UpscaleKit
+
+/// The learned super-resolution model: weights loading, fallback, tiling, threads, agreement with
+/// the PyTorch model it was exported from, cancellation and the quality guard.
+///
+/// Fixtures (`Fixtures/learned`, made by `Scripts/train-sr/export_fixture.py`): `input.png`, a 24×20
+/// gray crop of the held-out photograph RainDrops.jpg (Debian mate-backgrounds, GPL-2+), and
+/// `expected-x2.f32` / `expected-x4.f32`, PyTorch's output for it (Float32, luma in 0...1).
+@Suite("Learned super-resolution")
+struct LearnedModelTests {
+    static let fixtures = UpscaleExpectations.directory.appendingPathComponent("learned")
+
+    static func photo() throws -> PixelBuffer {
+        try UpscaleExpectations.image("astronaut-face-x4.png")
+    }
+
+    static func temporaryFile(_ bytes: Data) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sfsr-\(UUID().uuidString).bin")
+        try bytes.write(to: url)
+        return url
+    }
+
+    static func bundledBytes(factor: Int) throws -> Data {
+        let directory = try #require(LearnedModel.resourceDirectory())
+        return try Data(contentsOf: directory.appendingPathComponent("LearnedSR/sfsr-x\(factor).bin"))
+    }
+
+    @Test("the bundled ×2 and ×4 models load, match their SHA-256 and stay under 100k parameters")
+    func bundledModelsLoad() throws {
+        for factor in LearnedModel.bundledFactors {
+            let model = try LearnedModel.bundled(factor: factor)
+            #expect(model.factor == factor)
+            #expect(model.sha256 == LearnedModel.bundledChecksums[factor])
+            #expect(model.parameterCount > 1000 && model.parameterCount <= 100_000)
+        }
+        #expect(throws: LearnedModelError.unsupportedFactor) { try LearnedModel.bundled(factor: 3) }
+    }
+
+    @Test("a damaged, truncated or missing weights file is a typed error")
+    func corruptWeights() throws {
+        var bytes = try Self.bundledBytes(factor: 2)
+        let sha = try #require(LearnedModel.bundledChecksums[2])
+        bytes[bytes.count / 2] ^= 0x5A
+        #expect(throws: LearnedModelError.checksumMismatch) {
+            try LearnedModel(data: bytes, expectedSHA256: sha)
+        }
+        // A truncated file whose checksum is right (as a user's own file could be) is malformed.
+        let truncated = try Self.bundledBytes(factor: 2).prefix(1000)
+        let truncatedSHA = LearnedModel.sha256Hex(Data(truncated))
+        #expect(throws: LearnedModelError.malformedWeights) {
+            try LearnedModel(data: Data(truncated), expectedSHA256: truncatedSHA)
+        }
+        let garbage = Data("not a model at all".utf8)
+        #expect(throws: LearnedModelError.malformedWeights) {
+            try LearnedModel(data: garbage, expectedSHA256: LearnedModel.sha256Hex(garbage))
+        }
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString).bin")
+        #expect(throws: LearnedModelError.missingWeights) {
+            try LearnedModel(contentsOf: missing, expectedSHA256: sha)
+        }
+    }
+
+    @Test("corrupt or missing weights fall back to Lanczos3 and say so in the report")
+    func fallback() async throws {
+        let image = try Self.photo()
+        var bytes = try Self.bundledBytes(factor: 2)
+        bytes[100] ^= 0x01
+        let corrupt = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(at: corrupt) }
+        let lanczos = try await Upscaler(configuration: .init(kernel: .lanczos3, target: .factor(2))).upscale(image)
+        for weights in [
+            LearnedWeights.file(corrupt, sha256: LearnedModel.bundledChecksums[2]!),
+            .file(corrupt.appendingPathExtension("missing"), sha256: LearnedModel.bundledChecksums[2]!),
+        ] {
+            let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(2), learnedWeights: weights))
+            let (output, report) = try await upscaler.upscaleReporting(image)
+            #expect(report.fallbackUsed)
+            #expect(report.kernel == .lanczos3)
+            #expect(report.fallbackReason != nil)
+            #expect(output == lanczos)
+        }
+        // A factor no model makes falls back too.
+        let (_, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(3)))
+            .upscaleReporting(image)
+        #expect(report.fallbackUsed)
+        #expect(report.outputWidth == image.width * 3)
+    }
+
+    @Test("a weights file passed explicitly is used when its checksum matches")
+    func explicitWeights() async throws {
+        let bytes = try Self.bundledBytes(factor: 2)
+        let url = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let image = try Self.photo()
+        let weights = LearnedWeights.file(url, sha256: LearnedModel.bundledChecksums[2]!.uppercased())
+        let explicit = try await Upscaler(
+            configuration: .init(kernel: .learned, target: .factor(2), learnedWeights: weights)
+        ).upscaleReporting(image)
+        let bundled = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(2))).upscale(image)
+        #expect(!explicit.report.fallbackUsed)
+        #expect(explicit.image == bundled)
+    }
+
+    @Test("tiled output equals untiled output, and thread count changes nothing", arguments: [2, 4])
+    func tilingAndThreadsInvisible(_ factor: Int) async throws {
+        let image = try Self.photo()
+        let untiled = try await Upscaler(
+            configuration: .init(kernel: .learned, target: .factor(factor), threads: .count(1), tileSize: 4096)
+        ).upscale(image)
+        for (tile, threads) in [(7, 1), (16, 3), (33, 2), (64, 4)] {
+            let tiled = try await Upscaler(
+                configuration: .init(
+                    kernel: .learned, target: .factor(factor), threads: .count(threads), tileSize: tile)
+            ).upscale(image)
+            #expect(tiled == untiled, "tile \(tile), threads \(threads)")
+        }
+    }
+
+    @Test("the Swift inference matches the PyTorch model on the committed fixture", arguments: [2, 4])
+    func matchesPyTorch(_ factor: Int) async throws {
+        let input = try ImageDecoder().decode(contentsOf: Self.fixtures.appendingPathComponent("input.png")).pixels
+        let expected = try Data(contentsOf: Self.fixtures.appendingPathComponent("expected-x\(factor).f32"))
+        let values = expected.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(values.count == input.width * factor * input.height * factor)
+        // Float32 keeps the network's output unrounded (clamped to 0...1 like every output).
+        let output = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+            .upscale(input.converted(to: .float32))
+        var worst = 0.0
+        for y in 0..<output.height {
+            for x in 0..<output.width {
+                let reference = min(max(Double(values[y * output.width + x]), 0), 1)
+                worst = max(worst, abs(output.component(x: x, y: y, channel: 0) - reference))
+            }
+        }
+        #expect(worst < 1e-4, "largest difference \(worst)")
+    }
+
+    @Test("×8 runs the ×4 then the ×2 model")
+    func cascade() async throws {
+        let image = try Self.photo()
+        let (output, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(8)))
+            .upscaleReporting(image)
+        #expect(report.learnedFactors == Upscaler.bundledCascadeForEight)
+        #expect(!report.fallbackUsed)
+        #expect(output.width == image.width * 8 && output.height == image.height * 8)
+    }
+
+    @Test("the quality guard reports round trip and sharpness as ImageQuality does, and compares with Lanczos3")
+    func qualityGuard() async throws {
+        let image = try Self.photo()
+        let (output, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(2)))
+            .upscaleReporting(image)
+        let metrics = try #require(report.metrics)
+        let roundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: output))
+        #expect(abs(try #require(metrics.roundTripPSNR) - roundTrip) < 1e-3)
+        #expect(abs(metrics.sharpness - ImageQuality.sharpness(output)) < 1e-3 * ImageQuality.sharpness(output))
+        let lanczos = try await Upscaler(configuration: .init(kernel: .lanczos3, target: .factor(2))).upscale(image)
+        let lanczosRoundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: lanczos))
+        #expect(abs(try #require(metrics.lanczos3RoundTripPSNR) - lanczosRoundTrip) < 1e-3)
+        #expect(metrics.roundTripWorseThanLanczos3 == (roundTrip < lanczosRoundTrip))
+        let unguarded = try await Upscaler(
+            configuration: .init(kernel: .learned, target: .factor(2), qualityGuard: false)
+        ).upscaleReporting(image)
+        #expect(unguarded.report.metrics == nil)
+        #expect(unguarded.image == output)
+    }
+
+    @Test("cancelling the task stops the learned upscale with CancellationError")
+    func cancellation() async throws {
+        let large = try PixelBuffer(width: 1024, height: 1024, layout: .rgb, componentType: .uint8)
+        let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(4), threads: .count(1)))
+        let task = Task { try await upscaler.upscale(large) }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+}
