@@ -77,6 +77,8 @@ import Testing
         #expect(script.versions.map(\.kind).starts(with: [.generated, .revisedForSpeech]))
         #expect(!script.current.text.contains { $0.isNumber })
         #expect(manifest.stages.map(\.stage).contains("voice"))
+        // 180×320 keyframes to 360×640 is exactly ×2: the learned model does it.
+        #expect(manifest.stages.first { $0.stage == "upscale" }?.model == "learned")
         #expect(manifest.stages.first { $0.stage == "script" }?.model.contains("not a language model") == true)
 
         // The library knows the run and its files.

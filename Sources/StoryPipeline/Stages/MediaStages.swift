@@ -5,14 +5,16 @@ import StoryModels
 import UpscaleKit
 
 /// Stage 7: enlarges each keyframe with UpscaleKit so that it covers the render size (aspect kept; the composer
-/// crops to fill), Lanczos-3 with the anti-ringing clamp. Keyframes already large enough are kept as they are.
+/// crops to fill). By default it uses the learned super-resolution model when the enlargement is ×2, ×4 or ×8
+/// exactly (the default 540×960 keyframes to 1080×1920 are ×2), and Lanczos-3 with the anti-ringing clamp
+/// otherwise or when the model's weights cannot be loaded. Keyframes already large enough are kept as they are.
 ///
-/// Parameters: `width` (1080), `height` (1920): the render size; `kernel` (`lanczos3`).
+/// Parameters: `width` (1080), `height` (1920): the render size; `kernel` (`learned`; or any UpscaleKit kernel name).
 public struct UpscaleKeyframes: PipelineStage {
     /// `upscale`.
     public static let id: StageID = "upscale"
     /// Bumped when the resampling changes.
-    public static let version = 1
+    public static let version = 2
 
     /// Creates the stage.
     public init() {}
@@ -24,13 +26,14 @@ public struct UpscaleKeyframes: PipelineStage {
         let keyframes = try state.require(state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
         let width = Int(context.configuration.number("width") ?? 1080)
         let height = Int(context.configuration.number("height") ?? 1920)
-        let kernelName = context.configuration.string("kernel") ?? "lanczos3"
-        guard let kernel = ResamplingKernel.allCases.first(where: { "\($0)" == kernelName }) else {
+        let kernelName = context.configuration.string("kernel") ?? ResamplingKernel.learned.rawValue
+        guard let kernel = ResamplingKernel(rawValue: kernelName) else {
             throw StoryPipelineError.invalidConfiguration(
                 "stages.upscale.parameters.kernel: unknown kernel \"\(kernelName)\" (one of "
-                    + ResamplingKernel.allCases.map { "\($0)" }.joined(separator: ", ") + ")")
+                    + ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         var results: [ArtifactRef] = []
+        var used: Set<String> = []
         for (index, ref) in keyframes.enumerated() {
             try context.checkCancellation()
             let image = try ImageDecoder().decode(try await context.artifacts.data(for: ref)).pixels
@@ -39,14 +42,27 @@ public struct UpscaleKeyframes: PipelineStage {
                 results.append(ref)
                 continue
             }
-            let upscaler = Upscaler(
-                configuration: .init(
-                    kernel: kernel,
+            let exact = [2, 4, 8].first { abs(Double($0) - scale) < 1e-9 }
+            let configuration: Upscaler.Configuration
+            if kernel == .learned, let factor = exact {
+                configuration = .init(kernel: .learned, target: .factor(factor))
+            } else {
+                configuration = .init(
+                    kernel: kernel == .learned ? .lanczos3 : kernel,
                     target: .size(
                         width: Int((Double(image.width) * scale).rounded(.up)),
                         height: Int((Double(image.height) * scale).rounded(.up))),
-                    antiRinging: true))
-            let large = try await upscaler.upscale(image)
+                    antiRinging: true)
+            }
+            let (large, report) = try await Upscaler(configuration: configuration).upscaleReporting(image)
+            if report.fallbackUsed {
+                context.logger.warning(
+                    "the learned upscaler fell back to Lanczos-3",
+                    metadata: ["upscale.reason": "\(report.fallbackReason ?? "unknown")"])
+                used.insert("lanczos3 (learned model unavailable)")
+            } else {
+                used.insert(configuration.kernel.rawValue)
+            }
             let png = try ImageEncoder(format: .png(.init(compressionLevel: 1))).encode(large)
             results.append(try await context.artifacts.put(png, fileExtension: "png"))
             context.reportProgress(
@@ -54,7 +70,10 @@ public struct UpscaleKeyframes: PipelineStage {
         }
         state.upscaledKeyframes = results
         state.record(
-            .init(stage: Self.id.rawValue, provider: "upscalekit", model: kernelName, duration: stopwatch.seconds))
+            .init(
+                stage: Self.id.rawValue, provider: "upscalekit",
+                model: used.isEmpty ? "none needed" : used.sorted().joined(separator: ", "),
+                duration: stopwatch.seconds))
         return state
     }
 }
