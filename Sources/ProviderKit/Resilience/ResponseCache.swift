@@ -215,23 +215,25 @@ public final class ResponseCache: Sendable {
         let batch = counters.takeQueue()
         // If the transaction fails, these are what the completion must let go of.
         counters.setInFlight(batch)
+        // Statements compiled once per connection: compiling costs more than running them here.
+        let touch = try db.cachedStatement(sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?")
+        let sizeOf = try db.cachedStatement(sql: "SELECT size FROM response_cache WHERE key = ?")
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO response_cache
+                    (key, provider, operation, created_at, expires_at, accessed_at, size, value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for (touchedKey, time) in counters.takeTouched() {
-            try db.execute(
-                sql: "UPDATE response_cache SET accessed_at = ? WHERE key = ?", arguments: [time, touchedKey])
+            try touch.execute(arguments: [time, touchedKey])
         }
         var written: [(write: PendingWrite, evicted: Int, size: Int)] = []
         var total = counters.bytes
         for write in batch {
             guard let data = try? write.value.encoded(), data.count <= maxBytes else { continue }
-            let replaced =
-                try Int.fetchOne(
-                    db, sql: "SELECT size FROM response_cache WHERE key = ?", arguments: [write.key]) ?? 0
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO response_cache
-                        (key, provider, operation, created_at, expires_at, accessed_at, size, value)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+            // Only a key already stored can be replaced; the in-memory key set says which.
+            let replaced = counters.isKnown(write.key) ? try Int.fetchOne(sizeOf, arguments: [write.key]) ?? 0 : 0
+            try insert.execute(
                 arguments: [
                     write.key, write.provider, write.operation, write.created, write.expires, write.created,
                     data.count, data,
