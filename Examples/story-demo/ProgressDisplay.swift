@@ -20,6 +20,9 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         var reused: Set<String> = []
         var ran: Set<String> = []
         var retries: [String: Int] = [:]
+        /// Fan-outs whose children came from the cache, and those where a child ran.
+        var childHits: Set<String> = []
+        var childrenRan: Set<String> = []
         var lastDraw = ContinuousClock.now
         var lineOpen = false
     }
@@ -60,11 +63,15 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
             case .stageStarted(_, let stage, _):
                 state.current = (stage.rawValue, Self.weights[stage.rawValue] ?? 1, 0)
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): started")
-            case .progress(_, let stage, _, let fraction, _):
+            case .progress(_, let stage, _, let fraction, let detail):
                 if state.current?.stage == stage.rawValue { state.current?.fraction = fraction }
+                if detail?.hasSuffix("children") == true { state.childrenRan.insert(stage.rawValue) }
                 draw(&state, totalWeight: totalWeight, force: false, message: nil)
             case .cacheHit(_, let stage, _, let source):
-                guard state.current?.stage != stage.rawValue else { break }  // a fan-out's child
+                guard state.current?.stage != stage.rawValue else {
+                    state.childHits.insert(stage.rawValue)  // a fan-out's children
+                    break
+                }
                 state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.current = nil
@@ -77,15 +84,17 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 state.durations.append((stage.rawValue, 0, "  (disabled)"))
                 draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): disabled")
             case .stageFinished(_, let stage, _, let duration, _):
-                state.ran.insert(stage.rawValue)
-                state.doneWeight += Self.weights[stage.rawValue] ?? 1
+                let name = stage.rawValue
+                let reused = state.childHits.contains(name) && !state.childrenRan.contains(name)
+                if reused { state.reused.insert(name) } else { state.ran.insert(name) }
+                state.doneWeight += Self.weights[name] ?? 1
                 state.current = nil
-                let retries = state.retries[stage.rawValue] ?? 0
-                let note = retries > 0 ? "  (\(retries) retries)" : ""
-                state.durations.append((stage.rawValue, Self.seconds(duration), note))
+                let retries = state.retries[name] ?? 0
+                let note = reused ? "  (children from the cache)" : retries > 0 ? "  (\(retries) retries)" : ""
+                state.durations.append((name, Self.seconds(duration), note))
                 draw(
                     &state, totalWeight: totalWeight, force: true,
-                    message: String(format: "%@: done in %.2f s", stage.rawValue, Self.seconds(duration)))
+                    message: String(format: "%@: done in %.2f s", name, Self.seconds(duration)))
             case .retrying(_, let stage, _, let attempt, _, let error):
                 state.retries[stage.rawValue, default: 0] += 1
                 draw(
