@@ -11,6 +11,12 @@ extension AudioBuffer {
     ///   - threshold: the level in dBFS at or below which a frame counts as silent (default −50).
     ///   - padding: seconds kept on each side of the sound (default 0.05).
     public func trimmingSilence(threshold: Double = -50, padding: Double = 0.05) -> AudioBuffer {
+        frames(soundRange(threshold: threshold, padding: padding) ?? 0..<0)
+    }
+
+    /// The frames that ``trimmingSilence(threshold:padding:)`` keeps, or `nil` when the audio is silent
+    /// throughout; its lower bound tells how much was cut from the start (to shift timings by).
+    public func soundRange(threshold: Double = -50, padding: Double = 0.05) -> Range<Int>? {
         let limit = Float(pow(10, threshold / 20))
         let frames = frameCount
         let channels = channelCount
@@ -19,8 +25,8 @@ extension AudioBuffer {
             return false
         }
         guard let first = (0..<frames).first(where: loud), let last = (0..<frames).reversed().first(where: loud)
-        else { return self.frames(0..<0) }
+        else { return nil }
         let pad = Int((max(0, padding) * Double(sampleRate)).rounded())
-        return self.frames(max(0, first - pad)..<min(frames, last + 1 + pad))
+        return max(0, first - pad)..<min(frames, last + 1 + pad)
     }
 }

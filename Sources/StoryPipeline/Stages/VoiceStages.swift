@@ -85,21 +85,10 @@ public struct SynthesizeVoice: PipelineStage {
     }
 
     /// Cuts silence (below `thresholdDB` of full scale) from both ends, keeping `padding` seconds; returns the audio
-    /// and how many seconds were cut from the start.
+    /// and how many seconds were cut from the start. Audio that is silent throughout is kept as it is.
     static func trimmed(_ audio: AudioBuffer, thresholdDB: Double, padding: Double) -> (AudioBuffer, Double) {
-        let level = Float(pow(10, thresholdDB / 20))
-        let channels = audio.channelCount
-        let frames = audio.frameCount
-        func loud(_ frame: Int) -> Bool {
-            (0..<channels).contains { abs(audio.samples[frame * channels + $0]) > level }
-        }
-        guard let first = (0..<frames).first(where: loud), let last = (0..<frames).last(where: loud) else {
-            return (audio, 0)
-        }
-        let pad = Int(padding * Double(audio.sampleRate))
-        let start = max(0, first - pad)
-        let end = min(frames, last + 1 + pad)
-        return (audio.frames(start..<end), Double(start) / Double(audio.sampleRate))
+        guard let range = audio.soundRange(threshold: thresholdDB, padding: padding) else { return (audio, 0) }
+        return (audio.frames(range), Double(range.lowerBound) / Double(audio.sampleRate))
     }
 
     /// Scales the audio so its highest sample peak is `peakDBFS`; silence stays silence.

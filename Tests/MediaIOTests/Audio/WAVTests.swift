@@ -128,5 +128,7 @@ struct AudioProcessingTests {
         #expect(trimmed.frameCount == 12_000 + 2 * 4800)
         #expect(trimmed.samples[4800] == 0.5 && trimmed.samples[4799] != 0.5)
         #expect(try AudioBuffer(silenceOf: 1).trimmingSilence().frameCount == 0)
+        #expect(audio.soundRange(threshold: -50, padding: 0.1) == (12_000 - 4800)..<(24_000 + 4800))
+        #expect(try AudioBuffer(silenceOf: 1).soundRange() == nil)
     }
 }
