@@ -10,6 +10,7 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         "ideas": 1, "select-idea": 0.2, "script": 1, "revise": 1, "shots": 1, "voice": 4, "timing": 1,
         "keyframe-plan": 0.2, "keyframes": 4, "keyframe-collect": 0.2, "upscale": 6, "assemble": 55, "qc": 20,
     ]
+    static let totalWeight = weights.values.reduce(0, +)
 
     private struct State {
         var start = ContinuousClock.now
@@ -58,15 +59,14 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
 
     func receive(_ event: PipelineEvent) {
         state.withLock { state in
-            let totalWeight = Self.weights.values.reduce(0, +)
             switch event {
             case .stageStarted(_, let stage, _):
                 state.current = (stage.rawValue, Self.weights[stage.rawValue] ?? 1, 0)
-                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): started")
+                draw(&state, force: true, message: "\(stage.rawValue): started")
             case .progress(_, let stage, _, let fraction, let detail):
                 if state.current?.stage == stage.rawValue { state.current?.fraction = fraction }
                 if detail?.hasSuffix("children") == true { state.childrenRan.insert(stage.rawValue) }
-                draw(&state, totalWeight: totalWeight, force: false, message: nil)
+                draw(&state, force: false, message: nil)
             case .cacheHit(_, let stage, _, let source):
                 guard state.current?.stage != stage.rawValue else {
                     state.childHits.insert(stage.rawValue)  // a fan-out's children
@@ -77,12 +77,12 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 state.current = nil
                 let from = source == .checkpoint ? "from this run's checkpoint" : "from the cache"
                 state.durations.append((stage.rawValue, 0, "  (\(from))"))
-                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): reused \(from)")
+                draw(&state, force: true, message: "\(stage.rawValue): reused \(from)")
             case .stageSkipped(_, let stage, _):
                 state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.durations.append((stage.rawValue, 0, "  (disabled)"))
-                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): disabled")
+                draw(&state, force: true, message: "\(stage.rawValue): disabled")
             case .stageFinished(_, let stage, _, let duration, _):
                 let name = stage.rawValue
                 let reused = state.childHits.contains(name) && !state.childrenRan.contains(name)
@@ -93,15 +93,15 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 let note = reused ? "  (children from the cache)" : retries > 0 ? "  (\(retries) retries)" : ""
                 state.durations.append((name, Self.seconds(duration), note))
                 draw(
-                    &state, totalWeight: totalWeight, force: true,
+                    &state, force: true,
                     message: String(format: "%@: done in %.2f s", name, Self.seconds(duration)))
             case .retrying(_, let stage, _, let attempt, _, let error):
                 state.retries[stage.rawValue, default: 0] += 1
                 draw(
-                    &state, totalWeight: totalWeight, force: true,
+                    &state, force: true,
                     message: "\(stage.rawValue): attempt \(attempt) failed (\(error)); retrying")
             case .stageFailed(_, let stage, _, _, _):
-                draw(&state, totalWeight: totalWeight, force: true, message: "\(stage.rawValue): failed")
+                draw(&state, force: true, message: "\(stage.rawValue): failed")
             case .runStarted, .runFinished:
                 break
             }
@@ -118,12 +118,12 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
         }
     }
 
-    private func draw(_ state: inout State, totalWeight: Double, force: Bool, message: String?) {
+    private func draw(_ state: inout State, force: Bool, message: String?) {
         let now = ContinuousClock.now
         guard force || now - state.lastDraw > .milliseconds(200) else { return }
         state.lastDraw = now
         let current = state.current.map { $0.weight * $0.fraction } ?? 0
-        let fraction = min(1, (state.doneWeight + current) / totalWeight)
+        let fraction = min(1, (state.doneWeight + current) / Self.totalWeight)
         let elapsed = Self.seconds(now - state.start)
         let eta = fraction > 0.02 ? String(format: "ETA %.0f s", elapsed / fraction - elapsed) : "ETA –"
         let stage = state.current?.stage ?? "…"
