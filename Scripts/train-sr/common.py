@@ -52,7 +52,11 @@ DEGRADATIONS = {"box": degrade_box, "bicubic": degrade_bicubic}
 # ---- model -------------------------------------------------------------------------------------
 
 # (kernel, in, out, prelu) for the body; the head adds a linear 5×5 skip from the input.
+# ×2 is the wider, deeper one (29,964 parameters): at ×2 each low-resolution pixel's work makes only
+# four output pixels, and the extra layer was worth about +0.07 dB on the held-out set.
 def architecture(scale):
+    if scale == 2:
+        return [(5, 1, 32, True), (3, 32, 32, True), (3, 32, 32, True), (3, 32, 32, True), (3, 32, 4, False)]
     return [(5, 1, 32, True), (3, 32, 16, True), (3, 16, 16, True), (3, 16, scale * scale, False)]
 
 

@@ -222,19 +222,52 @@ private struct Planes: @unchecked Sendable {
     }
 
     /// Moves destination pixel (x, y) to luma `luma` (0...1), keeping its chroma.
+    ///
+    /// With integer components, each colour channel is rounded down or up, whichever of the eight
+    /// combinations gives the luma nearest the network's: rounding the three channels independently
+    /// would add noise of about 0.19 levels RMS to a luma the network computed to a fraction of
+    /// that (0.4 dB of PSNR on a photograph the network already restores to 50 dB). Every channel
+    /// stays within one level of its exact value, so chroma moves by less than one level.
     @inline(__always)
     func replaceLuma(x: Int, y: Int, with luma: Float) {
         let row = destination + y * destinationStride
         let i = x * channels
         let target = luma * maximum
-        if color {
-            let (r, g, b) = (load(row, i), load(row, i + 1), load(row, i + 2))
-            let delta = target - (0.299 * r + 0.587 * g + 0.114 * b)
+        guard color else {
+            store(target, row, i)
+            return
+        }
+        let (r, g, b) = (load(row, i), load(row, i + 1), load(row, i + 2))
+        let delta = target - (0.299 * r + 0.587 * g + 0.114 * b)
+        guard type != .float32 else {
             store(r + delta, row, i)
             store(g + delta, row, i + 1)
             store(b + delta, row, i + 2)
-        } else {
-            store(target, row, i)
+            return
         }
+        let exact = (r + delta, g + delta, b + delta)
+        let low = (exact.0.rounded(.down), exact.1.rounded(.down), exact.2.rounded(.down))
+        var best = (exact.0.rounded(), exact.1.rounded(), exact.2.rounded())
+        var bestError = Float.infinity
+        for combination in 0..<8 {
+            let candidate = (
+                clamp(low.0 + Float(combination & 1)),
+                clamp(low.1 + Float((combination >> 1) & 1)),
+                clamp(low.2 + Float(combination >> 2))
+            )
+            let error = abs(0.299 * candidate.0 + 0.587 * candidate.1 + 0.114 * candidate.2 - target)
+            if error < bestError {
+                best = candidate
+                bestError = error
+            }
+        }
+        store(best.0, row, i)
+        store(best.1, row, i + 1)
+        store(best.2, row, i + 2)
+    }
+
+    @inline(__always)
+    private func clamp(_ value: Float) -> Float {
+        min(max(value, 0), maximum)
     }
 }

@@ -49,8 +49,8 @@ public struct LearnedModel: Sendable {
 
     /// SHA-256 of the bundled weights (Sources/UpscaleKit/Resources/LearnedSR), checked at load.
     static let bundledChecksums: [Int: String] = [
-        2: "9fa5c391ad4234211954d455a57e6eb74836fcfb599444267d0623c0833839c2",
-        4: "0d7f827d0700c49e2441660aff5b69b1381a71dabbf0044ef04b3b249831635f",
+        2: "96c6ada417685c5faef3b0c5e6a8e99850cef7e4c58f6988637ec540ccd9f916",
+        4: "2f7b48d31e4c82024add043abba2c281ba5adcbdcbb53be632f23f53e125afc3",
     ]
 
     /// The bundled model for `factor`, loaded once and then shared; its checksum is verified.

@@ -139,6 +139,41 @@ struct LearnedModelTests {
         #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
+    @Test("8-bit output keeps the network's luma to a tenth of a level", arguments: [2, 4])
+    func eightBitLumaIsTheNetworks(_ factor: Int) async throws {
+        let image = try Self.photo()
+        #expect(image.layout == .rgb && image.componentType == .uint8)
+        let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+        let rounded = try await upscaler.upscale(image)
+        let exact = try await upscaler.upscale(image.converted(to: .float32))
+        func luma(_ buffer: PixelBuffer, _ x: Int, _ y: Int) -> Double {
+            255
+                * (0.299 * buffer.component(x: x, y: y, channel: 0) + 0.587 * buffer.component(x: x, y: y, channel: 1)
+                    + 0.114 * buffer.component(x: x, y: y, channel: 2))
+        }
+        var worst = 0.0
+        var compared = 0
+        for y in 0..<rounded.height {
+            for x in 0..<rounded.width {
+                // A channel clamped to 0 or 1 in either output has lost luma no rounding can restore.
+                let saturated = (0..<3).contains { channel in
+                    [rounded, exact].contains { buffer in
+                        let value = buffer.component(x: x, y: y, channel: channel)
+                        return value == 0 || value == 1
+                    }
+                }
+                guard !saturated else { continue }
+                worst = max(worst, abs(luma(rounded, x, y) - luma(exact, x, y)))
+                compared += 1
+            }
+        }
+        // Rounding each channel on its own would miss by up to half a level; choosing each channel's
+        // rounding direction for the nearest luma leaves at most 0.093 (the widest gap between the
+        // eight combinations) plus Float32 noise.
+        #expect(compared > rounded.width * rounded.height / 2)
+        #expect(worst < 0.1, "largest luma difference \(worst) levels")
+    }
+
     @Test("×8 runs the ×4 then the ×2 model")
     func cascade() async throws {
         let image = try Self.photo()
