@@ -49,6 +49,9 @@ struct Upscale: AsyncParsableCommand {
     @Flag(help: "Print the report, with round-trip consistency and sharpness, as JSON.")
     var metrics = false
 
+    @Flag(help: "With --method learned: also run the network mirrored and average (twice the work).")
+    var ensemble = false
+
     func validate() throws {
         guard ResamplingKernel(rawValue: method) != nil else {
             throw ValidationError(
@@ -74,7 +77,8 @@ struct Upscale: AsyncParsableCommand {
                 target: target,
                 colorHandling: linear ? .linearLight : .gamma,
                 antiRinging: antiRinging,
-                threads: threads.map { .count($0) } ?? .automatic
+                threads: threads.map { .count($0) } ?? .automatic,
+                learnedMirrorEnsemble: ensemble
             )
         )
         do {

@@ -70,10 +70,10 @@ def best_ms(function, rounds):
     return best
 
 
-def swift_ms(binary, path, scale, method, threads, rounds):
+def swift_ms(binary, path, scale, method, threads, rounds, extra=()):
     output = subprocess.run(
         [binary, path, "-", "--scale", str(scale), "--method", method, "--threads", str(threads),
-         "--repeat", str(rounds)],
+         "--repeat", str(rounds), *extra],
         check=True, capture_output=True, text=True,
     ).stdout
     return float(re.search(r"resize_ms=([0-9.]+)", output).group(1))
@@ -115,11 +115,13 @@ def main():
                 with torch.no_grad():
                     pytorch = best_ms(lambda: model(luma.view(1, 1, size, size)), args.slow_rounds)
                 learned = swift_ms(args.upscale, path, scale, "learned", args.threads, args.rounds)
+                ensemble = swift_ms(args.upscale, path, scale, "learned", args.threads, args.rounds, ["--ensemble"])
                 lanczos = swift_ms(args.upscale, path, scale, "lanczos3", args.threads, args.rounds)
                 for name, ms in (("OpenCV dnn FSRCNN (ONNX)", opencv), ("PyTorch FSRCNN (network only)", pytorch),
                                  ("StoryForge learned", learned),
+                                 ("StoryForge learned --ensemble", ensemble),
                                  ("StoryForge lanczos3", lanczos)):
-                    ratio = f"{opencv / ms:.2f}" if name == "StoryForge learned" else ""
+                    ratio = f"{opencv / ms:.2f}" if name.startswith("StoryForge learned") else ""
                     print(f"| {size}² | ×{scale} | {name} | {ms:.1f} | {megapixels / ms * 1000:.1f} | {ratio} |",
                           flush=True)
 

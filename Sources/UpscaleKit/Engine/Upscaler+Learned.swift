@@ -69,7 +69,8 @@ extension Upscaler {
             var base = try lanczos.resample(current, cancellation: cancellation).image
             if firstBase == nil, plan.count == 1 { firstBase = base }
             let engine = LearnedEngine(
-                model: model, tileSize: configuration.tileSize, threads: configuration.threadCount)
+                model: model, tileSize: configuration.tileSize, threads: configuration.threadCount,
+                mirrorEnsemble: configuration.learnedMirrorEnsemble)
             try engine.run(image: current, base: &base, cancellation: cancellation)
             current = base
         }

@@ -17,14 +17,18 @@ struct LearnedEngine: Sendable {
     let model: LearnedModel
     let tileSize: Int
     let threads: Int
+    /// Whether each tile also runs mirrored left to right, the two outputs averaged.
+    var mirrorEnsemble = false
 
-    /// Per-worker activations for one tile: two ping-pong planes, the input with its halo, and the
-    /// skip path's output.
+    /// Per-worker activations for one tile: two ping-pong planes, the input with its halo, the
+    /// skip path's output and the network's output (and, for the mirror ensemble, a second one).
     final class Scratch {
         let input: UnsafeMutablePointer<Float>
         let ping: UnsafeMutablePointer<Float>
         let pong: UnsafeMutablePointer<Float>
         let skip: UnsafeMutablePointer<Float>
+        let result: UnsafeMutablePointer<Float>
+        let spare: UnsafeMutablePointer<Float>
 
         init(engine: LearnedEngine) {
             let side = engine.tileSize + 2 * engine.model.radius
@@ -38,6 +42,10 @@ struct LearnedEngine: Sendable {
             ping = .allocate(capacity: largest)
             pong = .allocate(capacity: largest)
             skip = .allocate(capacity: engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor)
+            result = .allocate(capacity: engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor)
+            spare = .allocate(
+                capacity: engine.mirrorEnsemble
+                    ? engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor : 0)
         }
 
         deinit {
@@ -45,6 +53,8 @@ struct LearnedEngine: Sendable {
             ping.deallocate()
             pong.deallocate()
             skip.deallocate()
+            result.deallocate()
+            spare.deallocate()
         }
     }
 
@@ -101,6 +111,53 @@ struct LearnedEngine: Sendable {
                 line[column] = planes.sourceLuma(x: x, y: y) - 0.5
             }
         }
+        let factor = model.factor
+        let phases = factor * factor
+        let count = width * height * phases
+        forward(side: side, width: width, height: height, scratch: scratch)
+        if mirrorEnsemble {
+            // The mirrored tile is the same tile of the mirrored image (halo included), so tiling
+            // stays invisible. Its output column c, phase column p lands on column width − 1 − c,
+            // phase column factor − 1 − p.
+            for row in 0..<side.1 {
+                let line = scratch.input + row * side.0
+                var buffer = UnsafeMutableBufferPointer(start: line, count: side.0)
+                buffer.reverse()
+            }
+            let unmirrored = scratch.spare
+            unmirrored.update(from: scratch.result, count: count)
+            forward(side: side, width: width, height: height, scratch: scratch)
+            for row in 0..<height {
+                for column in 0..<width {
+                    let mirrored = (row * width + width - 1 - column) * phases
+                    let offset = (row * width + column) * phases
+                    for phase in 0..<phases {
+                        let flipped = (phase / factor) * factor + factor - 1 - phase % factor
+                        unmirrored[offset + phase] =
+                            0.5 * (unmirrored[offset + phase] + scratch.result[mirrored + flipped])
+                    }
+                }
+            }
+            scratch.result.update(from: unmirrored, count: count)
+        }
+        for row in 0..<height {
+            for column in 0..<width {
+                let offset = (row * width + column) * phases
+                for phase in 0..<phases {
+                    planes.replaceLuma(
+                        x: (x0 + column) * factor + phase % factor,
+                        y: (y0 + row) * factor + phase / factor,
+                        with: scratch.result[offset + phase] + 0.5
+                    )
+                }
+            }
+        }
+    }
+
+    /// Runs the network over `scratch.input` (a tile with its halo, `side` wide and high) and
+    /// leaves its output, `width × height` pixels of `factor²` phases less 0.5, in `scratch.result`.
+    private func forward(side: (Int, Int), width: Int, height: Int, scratch: Scratch) {
+        let radius = model.radius
         var current = UnsafePointer(scratch.input)
         var extent = side
         var channels = 1
@@ -123,20 +180,8 @@ struct LearnedEngine: Sendable {
             size: (width, height),
             output: scratch.skip
         )
-        let factor = model.factor
-        let phases = factor * factor
-        for row in 0..<height {
-            for column in 0..<width {
-                let offset = (row * width + column) * phases
-                for phase in 0..<phases {
-                    let luma = current[offset + phase] + scratch.skip[offset + phase] + 0.5
-                    planes.replaceLuma(
-                        x: (x0 + column) * factor + phase % factor,
-                        y: (y0 + row) * factor + phase / factor,
-                        with: luma
-                    )
-                }
-            }
+        for index in 0..<(width * height * model.factor * model.factor) {
+            scratch.result[index] = current[index] + scratch.skip[index]
         }
     }
 

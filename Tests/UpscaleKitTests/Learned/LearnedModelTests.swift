@@ -174,6 +174,52 @@ struct LearnedModelTests {
         #expect(worst < 0.1, "largest luma difference \(worst) levels")
     }
 
+    @Test("the mirror ensemble averages the network on the image and on its mirror image", arguments: [2, 4])
+    func mirrorEnsemble(_ factor: Int) async throws {
+        let input = try ImageDecoder().decode(contentsOf: Self.fixtures.appendingPathComponent("input.png")).pixels
+            .converted(to: .float32)
+        func mirrored(_ image: PixelBuffer) throws -> PixelBuffer {
+            var copy = image
+            for y in 0..<image.height {
+                for x in 0..<image.width {
+                    copy.setComponent(image.component(x: image.width - 1 - x, y: y, channel: 0), x: x, y: y, channel: 0)
+                }
+            }
+            return copy
+        }
+        let plain = Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+        let direct = try await plain.upscale(input)
+        let fromMirror = try mirrored(try await plain.upscale(try mirrored(input)))
+        let ensemble = try await Upscaler(
+            configuration: .init(kernel: .learned, target: .factor(factor), learnedMirrorEnsemble: true)
+        ).upscale(input)
+        var worst = 0.0
+        var disagreement = 0.0
+        for y in 0..<direct.height {
+            for x in 0..<direct.width {
+                let a = direct.component(x: x, y: y, channel: 0)
+                let b = fromMirror.component(x: x, y: y, channel: 0)
+                worst = max(worst, abs(ensemble.component(x: x, y: y, channel: 0) - (a + b) / 2))
+                disagreement = max(disagreement, abs(a - b))
+            }
+        }
+        #expect(disagreement > 1e-3, "the network is not mirror-symmetric, so the ensemble differs from either")
+        #expect(worst < 1e-5, "largest difference \(worst)")
+        // Tiling and threads stay invisible with the ensemble too.
+        let photo = try Self.photo()
+        let untiled = try await Upscaler(
+            configuration: .init(
+                kernel: .learned, target: .factor(factor), threads: .count(1), tileSize: 4096,
+                learnedMirrorEnsemble: true)
+        ).upscale(photo)
+        let tiled = try await Upscaler(
+            configuration: .init(
+                kernel: .learned, target: .factor(factor), threads: .count(3), tileSize: 13,
+                learnedMirrorEnsemble: true)
+        ).upscale(photo)
+        #expect(tiled == untiled)
+    }
+
     @Test("×8 runs the ×4 then the ×2 model")
     func cascade() async throws {
         let image = try Self.photo()
