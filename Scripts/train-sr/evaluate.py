@@ -58,8 +58,8 @@ def scores(reference, output, scale):
     return psnr(a, b), ssim(a, b)
 
 
-def run_cli(binary, source, destination, scale, method):
-    subprocess.run([binary, source, destination, "--scale", str(scale), "--method", method], check=True,
+def run_cli(binary, source, destination, scale, method, extra=()):
+    subprocess.run([binary, source, destination, "--scale", str(scale), "--method", method, *extra], check=True,
                    stdout=subprocess.DEVNULL)
     return np.asarray(Image.open(destination).convert("RGB"))
 
@@ -70,6 +70,7 @@ def main():
     parser.add_argument("--upscale", required=True, help="the release build of the upscale CLI")
     parser.add_argument("--factors", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--cascades", action="store_true")
+    parser.add_argument("--ensemble", action="store_true", help="also score `learned --ensemble` (mirror ensemble)")
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--reduce", type=int, default=1,
                         help="first reduce each held-out photograph by this factor (Pillow LANCZOS)")
@@ -90,6 +91,9 @@ def main():
                     Image.fromarray(lr).save(source)
                     methods = {"lanczos3": run_cli(args.upscale, source, os.path.join(work, "l.png"), scale, "lanczos3"),
                                "learned": run_cli(args.upscale, source, os.path.join(work, "n.png"), scale, "learned")}
+                    if args.ensemble:
+                        methods["learned --ensemble"] = run_cli(
+                            args.upscale, source, os.path.join(work, "e.png"), scale, "learned", ["--ensemble"])
                     if args.cascades and scale == 8:
                         for order in ((4, 2), (2, 4), (2, 2, 2)):
                             current = source
