@@ -41,11 +41,10 @@ struct LearnedEngine: Sendable {
             }
             ping = .allocate(capacity: largest)
             pong = .allocate(capacity: largest)
-            skip = .allocate(capacity: engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor)
-            result = .allocate(capacity: engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor)
-            spare = .allocate(
-                capacity: engine.mirrorEnsemble
-                    ? engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor : 0)
+            let outputs = engine.tileSize * engine.tileSize * engine.model.factor * engine.model.factor
+            skip = .allocate(capacity: outputs)
+            result = .allocate(capacity: outputs)
+            spare = .allocate(capacity: engine.mirrorEnsemble ? outputs : 0)
         }
 
         deinit {
@@ -113,8 +112,7 @@ struct LearnedEngine: Sendable {
         }
         let factor = model.factor
         let phases = factor * factor
-        let count = width * height * phases
-        forward(side: side, width: width, height: height, scratch: scratch)
+        forward(side: side, width: width, height: height, scratch: scratch, output: scratch.result)
         if mirrorEnsemble {
             // The mirrored tile is the same tile of the mirrored image (halo included), so tiling
             // stays invisible. Its output column c, phase column p lands on column width − 1 − c,
@@ -124,21 +122,18 @@ struct LearnedEngine: Sendable {
                 var buffer = UnsafeMutableBufferPointer(start: line, count: side.0)
                 buffer.reverse()
             }
-            let unmirrored = scratch.spare
-            unmirrored.update(from: scratch.result, count: count)
-            forward(side: side, width: width, height: height, scratch: scratch)
+            forward(side: side, width: width, height: height, scratch: scratch, output: scratch.spare)
             for row in 0..<height {
                 for column in 0..<width {
                     let mirrored = (row * width + width - 1 - column) * phases
                     let offset = (row * width + column) * phases
                     for phase in 0..<phases {
                         let flipped = (phase / factor) * factor + factor - 1 - phase % factor
-                        unmirrored[offset + phase] =
-                            0.5 * (unmirrored[offset + phase] + scratch.result[mirrored + flipped])
+                        scratch.result[offset + phase] =
+                            0.5 * (scratch.result[offset + phase] + scratch.spare[mirrored + flipped])
                     }
                 }
             }
-            scratch.result.update(from: unmirrored, count: count)
         }
         for row in 0..<height {
             for column in 0..<width {
@@ -155,8 +150,10 @@ struct LearnedEngine: Sendable {
     }
 
     /// Runs the network over `scratch.input` (a tile with its halo, `side` wide and high) and
-    /// leaves its output, `width × height` pixels of `factor²` phases less 0.5, in `scratch.result`.
-    private func forward(side: (Int, Int), width: Int, height: Int, scratch: Scratch) {
+    /// writes its output, `width × height` pixels of `factor²` phases less 0.5, to `output`.
+    private func forward(
+        side: (Int, Int), width: Int, height: Int, scratch: Scratch, output: UnsafeMutablePointer<Float>
+    ) {
         let radius = model.radius
         var current = UnsafePointer(scratch.input)
         var extent = side
@@ -181,7 +178,7 @@ struct LearnedEngine: Sendable {
             output: scratch.skip
         )
         for index in 0..<(width * height * model.factor * model.factor) {
-            scratch.result[index] = current[index] + scratch.skip[index]
+            output[index] = current[index] + scratch.skip[index]
         }
     }
 
@@ -292,7 +289,7 @@ private struct Planes: @unchecked Sendable {
         }
         let exact = (r + delta, g + delta, b + delta)
         let low = (exact.0.rounded(.down), exact.1.rounded(.down), exact.2.rounded(.down))
-        var best = (exact.0.rounded(), exact.1.rounded(), exact.2.rounded())
+        var best = low
         var bestError = Float.infinity
         for combination in 0..<8 {
             let candidate = (
