@@ -152,27 +152,15 @@ extension FallbackProvider: TextGenerator where Primary: TextGenerator, Secondar
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamPart, any Error> {
         let chain = self
         return makeDecoratedStream { continuation in
-            var held: [ChatStreamPart] = []
+            var relay = PreambleHoldingRelay()
             do {
-                var delivered = false
-                do {
-                    for try await part in chain.primary.stream(request) {
-                        if !delivered, part.isPreamble {
-                            held.append(part)
-                            continue
-                        }
-                        for heldPart in held { continuation.yield(heldPart) }
-                        held.removeAll()
-                        delivered = true
-                        continuation.yield(part)
-                    }
-                    for heldPart in held { continuation.yield(heldPart) }
-                    return
-                } catch {
-                    let typed = ProviderError.typed(error)
-                    guard !delivered, chain.shouldFallBack(typed), !Task.isCancelled else { throw typed }
-                    chain.fellBack(ProviderCall(.stream(request)), error: typed)
-                }
+                for try await part in chain.primary.stream(request) { relay.relay(part, to: continuation) }
+                relay.finish(to: continuation)
+                return
+            } catch {
+                let typed = ProviderError.typed(error)
+                guard !relay.delivered, chain.shouldFallBack(typed), !Task.isCancelled else { throw typed }
+                chain.fellBack(ProviderCall(.stream(request)), error: typed)
             }
             for try await part in chain.secondary.stream(request) { continuation.yield(part) }
         }

@@ -203,35 +203,27 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
                     continue
                 }
                 let start = ContinuousClock.now
-                var held: [ChatStreamPart] = []
-                var delivered = false
+                var relay = PreambleHoldingRelay()
                 var usage: TokenUsage?
                 do {
                     for try await part in generator.stream(request) {
                         if case .usage(let reported) = part { usage = reported }
-                        if !delivered, part.isPreamble {
-                            held.append(part)
-                            continue
-                        }
-                        for heldPart in held { continuation.yield(heldPart) }
-                        held.removeAll()
-                        delivered = true
-                        continuation.yield(part)
+                        relay.relay(part, to: continuation)
                     }
-                    for heldPart in held { continuation.yield(heldPart) }
+                    relay.finish(to: continuation)
                     await router.book(
                         route, call: call, model: model, usage: usage, audioSeconds: nil, latency: .now - start,
                         skipped: skipped)
                     return
                 } catch {
                     let typed = ProviderError.typed(error)
-                    if delivered {
+                    if relay.delivered {
                         // Whatever was generated may have been paid for.
                         await router.book(
                             route, call: call, model: model, usage: usage, audioSeconds: nil, latency: nil,
                             skipped: skipped)
                     }
-                    guard !delivered, router.shouldFallBack(typed), !Task.isCancelled else { throw typed }
+                    guard !relay.delivered, router.shouldFallBack(typed), !Task.isCancelled else { throw typed }
                     router.failed(route, call: call, error: typed)
                     skipped.append(route.name)
                     lastError = typed

@@ -147,24 +147,15 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
         return makeDecoratedStream { continuation in
             var attempt = 1
             while true {
-                var held: [ChatStreamPart] = []
-                var delivered = false
+                var relay = PreambleHoldingRelay()
                 do {
-                    for try await part in open() {
-                        if !delivered, part.isPreamble {
-                            held.append(part)
-                            continue
-                        }
-                        for heldPart in held { continuation.yield(heldPart) }
-                        held.removeAll()
-                        delivered = true
-                        continuation.yield(part)
-                    }
-                    for heldPart in held { continuation.yield(heldPart) }
+                    for try await part in open() { relay.relay(part, to: continuation) }
+                    relay.finish(to: continuation)
                     return
                 } catch {
                     let typed = ProviderError.typed(error)
-                    guard !delivered, !Task.isCancelled, let delay = policy.delay(afterAttempt: attempt, error: typed)
+                    guard !relay.delivered, !Task.isCancelled,
+                        let delay = policy.delay(afterAttempt: attempt, error: typed)
                     else { throw typed }
                     willRetry(call, attempt: attempt, delay: delay, error: typed)
                     do { try await clock.sleep(for: delay) } catch {
@@ -232,6 +223,36 @@ func providerName(of provider: Any) -> String {
 func providerName(of type: Any.Type) -> String {
     let full = String(describing: type)
     return full.split(separator: "<").first.map(String.init) ?? full
+}
+
+/// Passes a provider's stream on to a caller, holding back its preamble (model name, usage) until
+/// the first part the caller acts on: until then a decorator may still retry or fall back when the
+/// stream fails, and ``delivered`` says whether it still may.
+struct PreambleHoldingRelay {
+    /// Whether a part other than preamble has reached the caller.
+    private(set) var delivered = false
+    private var held: [ChatStreamPart] = []
+
+    /// Passes `part` on, with whatever preamble was held before it, or holds it while everything
+    /// so far is preamble.
+    mutating func relay(
+        _ part: ChatStreamPart, to continuation: AsyncThrowingStream<ChatStreamPart, any Error>.Continuation
+    ) {
+        if !delivered, part.isPreamble {
+            held.append(part)
+            return
+        }
+        for heldPart in held { continuation.yield(heldPart) }
+        held.removeAll()
+        delivered = true
+        continuation.yield(part)
+    }
+
+    /// Passes on the preamble still held, once the stream has ended without error.
+    mutating func finish(to continuation: AsyncThrowingStream<ChatStreamPart, any Error>.Continuation) {
+        for heldPart in held { continuation.yield(heldPart) }
+        held.removeAll()
+    }
 }
 
 extension ChatStreamPart {
