@@ -77,7 +77,7 @@ private struct ExponentialJitter: RetryStrategy {
         guard attempt < maxAttempts, isRetryable(error) else { return nil }
         // `Duration`'s `*` traps on overflow: multiply only when the product, estimated in Double seconds, is below
         // `maxDelay` and far below `Duration`'s limit (about 1.7e20 s); otherwise the cap applies anyway.
-        let factor = 1 << min(max(attempt - 1, 0), 30)
+        let factor = attempt <= 1 ? 1 : 1 << min(attempt - 1, 30)
         let estimate = initialDelay.seconds * Double(factor)
         let base = estimate < maxDelay.seconds && estimate < 1e20 ? min(initialDelay * factor, maxDelay) : maxDelay
         guard jitter > 0 else { return base }
