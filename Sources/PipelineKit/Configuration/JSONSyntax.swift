@@ -172,7 +172,8 @@ private struct Scanner {
                 advance()
                 return
             } else {
-                throw error("expected ',' or '}' after the value of \"\(key)\", found \(found)", path: path)
+                throw error(
+                    "expected ',' or '}' after the value of \"\(key)\", found \(found)", path: path + [.key(key)])
             }
         }
     }

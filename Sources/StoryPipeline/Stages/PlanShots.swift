@@ -47,13 +47,15 @@ public struct PlanShots: PipelineStage {
             issues.append(
                 ConfigurationIssue(
                     path: "max_seconds",
-                    message: "must be at least 2 × min_seconds (\(minimum)), got \(maximum)"))
+                    message: "must be at least 2 × min_seconds (\(shown(minimum))), got \(shown(maximum))"))
         }
         if !(minimum...max(minimum, maximum)).contains(preferred) {
             issues.append(
                 ConfigurationIssue(
                     path: "preferred_seconds",
-                    message: "must be between min_seconds (\(minimum)) and max_seconds (\(maximum)), got \(preferred)"))
+                    message:
+                        "must be between min_seconds (\(shown(minimum))) and max_seconds (\(shown(maximum))), "
+                        + "got \(shown(preferred))"))
         }
         return issues
     }
@@ -183,6 +185,11 @@ public struct PlanShots: PipelineStage {
     /// The words of `text` as the subtitle aligner counts them: white-space separated, with a letter or digit.
     static func words(_ text: String) -> [Substring] {
         text.split(whereSeparator: \.isWhitespace).filter { $0.contains { $0.isLetter || $0.isNumber } }
+    }
+
+    /// `3`, `2.5`: a number in a message.
+    static func shown(_ value: Double) -> String {
+        Int(exactly: value).map(String.init) ?? String(value)
     }
 
     /// The units the split works on: white-space separated words, further cut after full-width sentence and clause

@@ -186,7 +186,7 @@ private struct Scale: PipelineStage {
         let broken = directory.appendingPathComponent("broken.json")
         try Data("{\"stages\": {\"voice\": {\"retry\": {\"maxAttempts\": 3,}}, }".utf8).write(to: broken)
         let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: broken) }
-        #expect(syntax?.message == "broken.json: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file")
+        #expect(syntax?.message == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file")
     }
 
     @Test func configurationOverridesRetryAndTimeout() async throws {
