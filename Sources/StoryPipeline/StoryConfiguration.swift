@@ -319,7 +319,8 @@ extension StoryConfiguration {
 
         /// `a number between 5 and 600 seconds`.
         static func numberExpectation(_ range: ClosedRange<Double>, unit: String) -> String {
-            "a number between \(format(range.lowerBound)) and \(format(range.upperBound))" + (unit.isEmpty ? "" : " \(unit)")
+            "a number between \(format(range.lowerBound)) and \(format(range.upperBound))"
+                + (unit.isEmpty ? "" : " \(unit)")
         }
 
         /// `45`, `0.5`, `1e+30`.
@@ -350,7 +351,9 @@ extension KeyedDecodingContainer {
         let expected = "must be " + StoryConfiguration.Limits.integerExpectation(range, unit: unit, even: even)
         if try decodeNil(forKey: key) { throw invalid(key, "\(expected), got null") }
         if let integer = try? decode(Int.self, forKey: key) {
-            guard range.contains(integer), !even || integer % 2 == 0 else { throw invalid(key, "\(expected), got \(integer)") }
+            guard range.contains(integer), !even || integer % 2 == 0 else {
+                throw invalid(key, "\(expected), got \(integer)")
+            }
             return integer
         }
         if let number = try? decode(Double.self, forKey: key) {
@@ -365,7 +368,9 @@ extension KeyedDecodingContainer {
         guard contains(key) else { return nil }
         let expected = "must be " + StoryConfiguration.Limits.numberExpectation(range, unit: unit)
         if try decodeNil(forKey: key) { throw invalid(key, "\(expected), got null") }
-        guard let number = try? decode(Double.self, forKey: key) else { throw invalid(key, "\(expected), got \(found(key))") }
+        guard let number = try? decode(Double.self, forKey: key) else {
+            throw invalid(key, "\(expected), got \(found(key))")
+        }
         guard number.isFinite, range.contains(number) else {
             throw invalid(key, "\(expected), got \(StoryConfiguration.Limits.format(number))")
         }

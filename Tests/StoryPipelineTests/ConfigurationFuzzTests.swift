@@ -63,7 +63,9 @@ import Testing
                     unset.append(name)
                     continue
                 }
-                if Mirror(reflecting: wrapped).displayStyle == .struct { unset += unsetFields(of: wrapped, prefix: name + ".") }
+                if Mirror(reflecting: wrapped).displayStyle == .struct {
+                    unset += unsetFields(of: wrapped, prefix: name + ".")
+                }
             }
         }
         return unset
@@ -73,7 +75,8 @@ import Testing
     static func numberPaths(_ value: PipelineKit.JSONValue, prefix: [String] = []) -> [[String]] {
         switch value {
         case .number: return [prefix]
-        case .object(let members): return members.keys.sorted().flatMap { numberPaths(members[$0]!, prefix: prefix + [$0]) }
+        case .object(let members):
+            return members.keys.sorted().flatMap { numberPaths(members[$0]!, prefix: prefix + [$0]) }
         default: return []
         }
     }
@@ -119,7 +122,9 @@ import Testing
             var stage = try json(JSONEncoder().encode(sampleStage()))
             if key.path.count > 4, key.path[3] == "parameters" { stage = .object(["parameters": .object([:])]) }
             root = .object([
-                "providers": .object(["text": .string("template"), "speech": .string("espeak"), "images": .string("procedural")]),
+                "providers": .object([
+                    "text": .string("template"), "speech": .string("espeak"), "images": .string("procedural"),
+                ]),
                 "pipeline": .object(["stages": .object([key.path[2]: stage])]),
             ])
         } else {
@@ -151,7 +156,9 @@ import Testing
         do {
             let configuration = try StoryConfiguration.decode(json: Data(text.utf8))
             let issues = configuration.effectivePipeline.issues(for: stages)
-            guard issues.isEmpty else { return .rejected(issues.map { "pipeline.\($0.description)" }.joined(separator: "; ")) }
+            guard issues.isEmpty else {
+                return .rejected(issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
+            }
             return .accepted(configuration)
         } catch {
             return .rejected(error.message)
@@ -200,7 +207,8 @@ import Testing
                 }
             }
         }
-        print("configuration fuzz: \(keys.count) keys, \(tried) inputs, \(rejected) rejected with their path, crashes: 0")
+        print(
+            "configuration fuzz: \(keys.count) keys, \(tried) inputs, \(rejected) rejected with their path, crashes: 0")
         #expect(keys.count > 100)
 
         // The values accepted for a stage's timeouts and retries go through a real dry run, set on every stage at
@@ -218,9 +226,9 @@ import Testing
                         parts == ["retry", "maxAttempts"]
                         ? #"{"retry": {"maxAttempts": \#(literal)}}"#
                         : parts.count == 2
-                        ? #"{"retry": {"maxAttempts": 3, "\#(parts[1])": \#(literal)}}"#
-                        : parts[0] == "cacheTTL"
-                            ? #"{"cache": "ttl", "cacheTTL": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
+                            ? #"{"retry": {"maxAttempts": 3, "\#(parts[1])": \#(literal)}}"#
+                            : parts[0] == "cacheTTL"
+                                ? #"{"cache": "ttl", "cacheTTL": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
                     return #""\#(stage.id.rawValue)": \#(value)"#
                 }.joined(separator: ", ")
                 text += "}}}"

@@ -104,9 +104,10 @@ import Testing
         // 20 s of English: 1.5 × 50 words.
         #expect(script.current.wordCount == OutputCaps.defaultMaxWords(targetSeconds: 20, language: "en"))
         #expect(script.current.wordCount == 75)
-        #expect(state.capsApplied == [
-            "script: the model's narration (5000 words) was cut to 75 words (stages.script.parameters.max_words)"
-        ])
+        #expect(
+            state.capsApplied == [
+                "script: the model's narration (5000 words) was cut to 75 words (stages.script.parameters.max_words)"
+            ])
 
         let pieces = PlanShots.split(script.current.text, language: "en", minimum: 3, maximum: 10, preferred: 5)
         let shotServer = try ModelOutputTests.ScriptedChatServer([shotsAnswer(pieces.count)])
@@ -188,7 +189,8 @@ import Testing
         state.shotlist = Shotlist(
             shots: (0..<10).map {
                 Shot(
-                    id: $0, start: Double($0), end: Double($0 + 1), narration: .init(text: "w", firstWord: $0, endWord: $0 + 1),
+                    id: $0, start: Double($0), end: Double($0 + 1),
+                    narration: .init(text: "w", firstWord: $0, endWord: $0 + 1),
                     sceneDescription: "", visualPrompt: "p\($0)")
             })
         let artifacts = InMemoryArtifactStore()
@@ -209,9 +211,10 @@ import Testing
         #expect(keyframes.count == 10)
         let index = Dictionary(uniqueKeysWithValues: painted.map { ($0.image, $0.shotId) })
         #expect(keyframes.map { index[$0] } == [0, 0, 0, 3, 3, 3, 6, 6, 6, 6])
-        #expect(collected.capsApplied == [
-            "keyframes: 3 images painted for 10 shots (stages.keyframe-plan.parameters.max_images)"
-        ])
+        #expect(
+            collected.capsApplied == [
+                "keyframes: 3 images painted for 10 shots (stages.keyframe-plan.parameters.max_images)"
+            ])
     }
 
     /// `PlanShots.split` as it was before the linear-time rewrite, for the comparison above.

@@ -32,9 +32,15 @@ import Testing
     @Test(arguments: [
         (#"{"stroy": {}}"#, "stroy: unknown key"),
         (#"{"story": {"topic": 3}}"#, "story.topic"),
-        (#"{"story": {"target_seconds": 2}}"#, "story.target_seconds: must be a number between 5 and 600 seconds, got 2"),
+        (
+            #"{"story": {"target_seconds": 2}}"#,
+            "story.target_seconds: must be a number between 5 and 600 seconds, got 2"
+        ),
         (#"{"providers": {"txt": "openai"}}"#, "providers.txt: unknown key"),
-        (#"{"render": {"width": 1081, "height": 1920}}"#, "render.width: must be an even integer in 64…4096 pixels, got 1081"),
+        (
+            #"{"render": {"width": 1081, "height": 1920}}"#,
+            "render.width: must be an even integer in 64…4096 pixels, got 1081"
+        ),
         (#"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": "x"}}}}}"#, "pipeline."),
         ("[1, 2]", "the top level must be a JSON object"),
         ("{", "line 1, column 2: expected a key in double quotes, found the end of the file"),
@@ -53,7 +59,10 @@ import Testing
         (#"{"story": {"seed": 1e30}}"#, "story.seed: must be an integer in 0…2^63−1, got 1e+30"),
         (#"{"story": {"seed": 1.5}}"#, "story.seed: must be an integer in 0…2^63−1, got 1.5"),
         (#"{"story": {"seed": -1}}"#, "story.seed: must be an integer in 0…2^63−1, got -1"),
-        (#"{"story": {"seed": 18446744073709551616}}"#, "story.seed: must be an integer in 0…2^63−1, got 1.8446744073709552e+19"),
+        (
+            #"{"story": {"seed": 18446744073709551616}}"#,
+            "story.seed: must be an integer in 0…2^63−1, got 1.8446744073709552e+19"
+        ),
         (#"{"story": {"seed": "7"}}"#, "story.seed: must be an integer in 0…2^63−1, got a string"),
         (#"{"story": {"seed": null}}"#, "story.seed: must be an integer in 0…2^63−1, got null"),
         (#"{"story": {"idea_count": 1e300}}"#, "story.idea_count: must be an integer in 1…10, got 1e+300"),
@@ -76,7 +85,10 @@ import Testing
             "{\"story\": {\"seed\": \(String(repeating: "9", count: 400))}}",
             "story.seed: line 1, column 20: the number 99999999999999999999… (400 characters) is out of range"
         ),
-        ("{\"story\": {\"topic\": 'x'}}", "story.topic: line 1, column 21: expected a value, found \"'\" (strings take double quotes)"),
+        (
+            "{\"story\": {\"topic\": 'x'}}",
+            "story.topic: line 1, column 21: expected a value, found \"'\" (strings take double quotes)"
+        ),
         ("{\"story\": {\"seed\": 1, \"seed\": 2}}", "story.seed: line 1, column 23: duplicate key \"seed\""),
     ])
     func hostileValuesGetAMessageAPersonCanActOn(json: String, expected: String) {
@@ -103,7 +115,8 @@ import Testing
         }
         var inCode = StoryConfiguration(providers: .offline)
         inCode.render.width = 100_000
-        #expect(inCode.issues.map(\.description) == ["render.width: must be an even integer in 64…4096 pixels, got 100000"])
+        #expect(
+            inCode.issues.map(\.description) == ["render.width: must be an even integer in 64…4096 pixels, got 100000"])
         #expect {
             _ = try StoryStudio(store: store, configuration: inCode, providers: .offline(), ffmpeg: nil)
         } throws: {
@@ -125,7 +138,6 @@ import Testing
             syntax?.message
                 == "broken.json: render.height: line 2, column 12: expected ':' after the key \"height\", found '1'")
     }
-
 
     @Test func unknownProvidersAndMissingKeysAreClearErrors() async {
         await #expect {

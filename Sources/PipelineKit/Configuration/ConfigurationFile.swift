@@ -14,14 +14,16 @@ package enum ConfigurationFile {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
             let exists = FileManager.default.fileExists(atPath: path)
-            return .failure(.init(message: exists ? "cannot read \(path)" : "\(path) does not exist", underlying: error))
+            return .failure(
+                .init(message: exists ? "cannot read \(path)" : "\(path) does not exist", underlying: error))
         }
         guard (attributes[.type] as? FileAttributeType) == .typeRegular else {
             return .failure(.init(message: "\(path) is not a regular file", underlying: nil))
         }
         if let size = (attributes[.size] as? NSNumber)?.int64Value, size > Int64(maximumBytes) {
             return .failure(
-                .init(message: "\(path) is \(size) bytes; a configuration file may be at most \(maximumBytes)",
+                .init(
+                    message: "\(path) is \(size) bytes; a configuration file may be at most \(maximumBytes)",
                     underlying: nil))
         }
         do {

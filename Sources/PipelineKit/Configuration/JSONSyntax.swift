@@ -249,7 +249,8 @@ private struct Scanner {
                     throw error("unknown escape '\\\(Character(Unicode.Scalar(escaped)))' in a string", path: path)
                 }
             case 0x00..<0x20:
-                throw error("a string cannot hold \(found): write it as an escape (\\n, \\t) or close the string", path: path)
+                throw error(
+                    "a string cannot hold \(found): write it as an escape (\\n, \\t) or close the string", path: path)
             default:
                 text.append(byte)
                 advance()

@@ -252,7 +252,8 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
             seconds(retry.initialDelay, "retry.initialDelay", Limits.initialDelaySeconds)
             seconds(retry.maxDelay, "retry.maxDelay", Limits.maxDelaySeconds)
             if let maxDelay = retry.maxDelay, maxDelay.isFinite, let initial = retry.initialDelay, initial.isFinite {
-                check(maxDelay >= initial, "retry.maxDelay", "must be >= retry.initialDelay (\(Limits.format(initial)))")
+                check(
+                    maxDelay >= initial, "retry.maxDelay", "must be >= retry.initialDelay (\(Limits.format(initial)))")
             }
             if let jitter = retry.jitter {
                 check(

@@ -156,7 +156,9 @@ public struct GenerateIdeas: PipelineStage {
             let titles = draft.titles.prefix(Self.maxSuggestions).map {
                 ScoredSuggestion(text: $0.title, score: clamp($0.score))
             }
-            let tags = draft.tags.prefix(Self.maxSuggestions).map { ScoredSuggestion(text: $0.tag, score: clamp($0.score)) }
+            let tags = draft.tags.prefix(Self.maxSuggestions).map {
+                ScoredSuggestion(text: $0.tag, score: clamp($0.score))
+            }
             return StoryIdea(
                 id: "idea-" + Digest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
                 title: draft.title.trimmingCharacters(in: .whitespacesAndNewlines),

@@ -104,7 +104,8 @@ public struct AssembleVideo: PipelineStage {
         RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
         // A crossfade is centred on a boundary between shots of at least 0.5 s (`PlanShots` min_seconds).
         .number("crossfade", in: 0...2, unit: "seconds"),
-        .oneOf("preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]),
+        .oneOf(
+            "preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]),
         crf,
         // ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
         .number("true_peak", in: -9...0, unit: "dBTP"),
@@ -144,7 +145,8 @@ public struct AssembleVideo: PipelineStage {
         let settings = MediaIO.RenderSettings(
             width: try parameters.integer(RenderParameter.width) ?? 1080,
             height: try parameters.integer(RenderParameter.height) ?? 1920,
-            frameRate: try parameters.integer(RenderParameter.fps) ?? 30, preset: parameters.string("preset") ?? "veryfast",
+            frameRate: try parameters.integer(RenderParameter.fps) ?? 30,
+            preset: parameters.string("preset") ?? "veryfast",
             crf: try parameters.integer(Self.crf) ?? 20,
             loudnessTarget: try parameters.number(RenderParameter.loudness) ?? -14,
             // AAC encoding lifts true peaks by a few tenths of a dB: master 0.5 dB under the gate's −1 dBTP.

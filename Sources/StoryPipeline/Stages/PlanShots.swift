@@ -246,7 +246,9 @@ public struct PlanShots: PipelineStage {
         // words stays linear (each unit is counted once).
         var prefix = [0]
         prefix.reserveCapacity(words.count + 1)
-        for word in words { prefix.append(prefix[prefix.count - 1] + SpeakingRate.wordCount(of: word, language: language)) }
+        for word in words {
+            prefix.append(prefix[prefix.count - 1] + SpeakingRate.wordCount(of: word, language: language))
+        }
         let perMinute = SpeakingRate.wordsPerMinute(for: language)
         // The same arithmetic as `SpeakingRate.estimatedDuration`, so that cuts fall exactly where they did.
         func seconds(_ range: Range<Int>) -> Double {

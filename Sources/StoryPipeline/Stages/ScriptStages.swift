@@ -185,7 +185,7 @@ public struct ReviseScript: PipelineStage {
                             + "length (about \(Int(target)) seconds). Plain sentences only. Answer with JSON only."),
                     .user(
                         "Narration: \(best.text)\nA critic scored it \(Self.points(score.overall))/100: "
-                            + "\(score.feedback).")
+                            + "\(score.feedback)."),
                 ],
                 temperature: 0.7,
                 seed: state.request.seed &+ revisions,

@@ -139,13 +139,22 @@ private struct Scale: PipelineStage {
             #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 5, "maxDelay": 1}}}}"#,
             "stages.increment.retry.maxDelay: must be >= retry.initialDelay (5)"
         ),
-        (#"{"stages": {"increment": {"cache": "ttl"}}}"#, "stages.increment.cacheTTL: is required when cache is \"ttl\""),
+        (
+            #"{"stages": {"increment": {"cache": "ttl"}}}"#,
+            "stages.increment.cacheTTL: is required when cache is \"ttl\""
+        ),
         (
             #"{"stages": {"increment": {"cache": "ttl", "cacheTTL": 1e20}}}"#,
             "stages.increment.cacheTTL: must be between 0.001 and 315360000 seconds, got 1e+20"
         ),
-        ("{\n  \"stages\": {\n    \"voice\": { \"timeout\": }\n  }\n}", "stages.voice.timeout: line 3, column 27: expected a value, found '}'"),
-        (#"{"stages": {"voice": {"timeout": 1e400}}}"#, "stages.voice.timeout: line 1, column 34: the number 1e400 is out of range (beyond ±1.8e308, the largest double)"),
+        (
+            "{\n  \"stages\": {\n    \"voice\": { \"timeout\": }\n  }\n}",
+            "stages.voice.timeout: line 3, column 27: expected a value, found '}'"
+        ),
+        (
+            #"{"stages": {"voice": {"timeout": 1e400}}}"#,
+            "stages.voice.timeout: line 1, column 34: the number 1e400 is out of range (beyond ±1.8e308, the largest double)"
+        ),
         ("", "line 1, column 1: expected a value, found the end of the file"),
     ])
     func malformedFilesAreReportedWithTheirPath(json: String, expected: String) throws {
@@ -186,7 +195,10 @@ private struct Scale: PipelineStage {
         let broken = directory.appendingPathComponent("broken.json")
         try Data("{\"stages\": {\"voice\": {\"retry\": {\"maxAttempts\": 3,}}, }".utf8).write(to: broken)
         let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: broken) }
-        #expect(syntax?.message == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file")
+        #expect(
+            syntax?.message
+                == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file"
+        )
     }
 
     @Test func configurationOverridesRetryAndTimeout() async throws {
