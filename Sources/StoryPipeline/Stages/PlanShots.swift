@@ -217,8 +217,9 @@ public struct PlanShots: PipelineStage {
                     units.append((part, spaced))
                     continue
                 }
-                // `seconds / maximum` is at most the part's length over `maximum`: no overflow.
-                let count = min(Int((seconds / maximum).rounded(.up)) + 1, part.count)
+                // One part per `maximum` seconds and at most one per character: the conversion cannot trap.
+                let wanted = (seconds / max(maximum, 0.001)).rounded(.up) + 1
+                let count = wanted < Double(part.count) ? Int(wanted) : part.count
                 let characters = Array(part)
                 for chunk in 0..<count {
                     let range = (chunk * characters.count / count)..<((chunk + 1) * characters.count / count)
