@@ -26,6 +26,9 @@ package enum ConfigurationFile {
                     message: "\(path) is \(size) bytes; a configuration file may be at most \(maximumBytes)",
                     underlying: nil))
         }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            return .failure(.init(message: "cannot read \(path): permission denied", underlying: nil))
+        }
         do {
             let data = try Data(contentsOf: url)
             guard data.count <= maximumBytes else {
