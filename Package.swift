@@ -208,6 +208,7 @@ let package = Package(
                 "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "PipelineKitTesting",
                 "ProviderKitTestServer", "story-demo",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
         ),

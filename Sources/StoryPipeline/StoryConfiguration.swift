@@ -49,6 +49,21 @@ public struct StoryConfiguration: Sendable, Hashable {
             self.language = language
             self.ideaCount = ideaCount
         }
+
+        enum CodingKeys: String, CodingKey {
+            case topic, seed, targetSeconds, language, ideaCount
+        }
+
+        /// Decodes the section, checking every value against ``StoryConfiguration/Limits`` with a message naming
+        /// the key (`seed: must be an integer in 0…2^63−1, got 1e+30`).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            topic = try container.checkedString(.topic, maxLength: Limits.topicLength)
+            seed = try container.checkedInteger(.seed, in: Limits.seed)
+            targetSeconds = try container.checkedNumber(.targetSeconds, in: Limits.targetSeconds, unit: "seconds")
+            language = try container.checkedString(.language, maxLength: Limits.languageLength)
+            ideaCount = try container.checkedInteger(.ideaCount, in: Limits.ideaCount)
+        }
     }
 
     /// The output format.
@@ -68,6 +83,20 @@ public struct StoryConfiguration: Sendable, Hashable {
             self.height = height
             self.fps = fps
             self.loudness = loudness
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case width, height, fps, loudness
+        }
+
+        /// Decodes the section, checking every value against ``StoryConfiguration/Limits``: width and height each
+        /// even and 64…4096 whether or not the other is given.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            width = try container.checkedInteger(.width, in: Limits.frameSize, unit: "pixels", even: true)
+            height = try container.checkedInteger(.height, in: Limits.frameSize, unit: "pixels", even: true)
+            fps = try container.checkedInteger(.fps, in: Limits.framesPerSecond)
+            loudness = try container.checkedNumber(.loudness, in: Limits.loudness, unit: "LUFS")
         }
     }
 
@@ -91,15 +120,16 @@ public struct StoryConfiguration: Sendable, Hashable {
         self.pipeline = pipeline
     }
 
-    /// Reads a configuration file.
+    /// Reads a configuration file (a regular file of at most 4 MiB).
     ///
-    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` naming the file and the failing path.
+    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` naming the file and the failing path, and
+    ///   for text that is not JSON the line and column.
     public static func load(contentsOf url: URL) throws(StoryPipelineError) -> StoryConfiguration {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .invalidConfiguration("cannot read the configuration file \(url.path): \(error)", underlying: error)
+        switch ConfigurationFile.read(url) {
+        case .success(let contents): data = contents
+        case .failure(let error):
+            throw .invalidConfiguration("the configuration file: \(error.message)", underlying: error.underlying)
         }
         do {
             return try decode(json: data)
@@ -109,7 +139,14 @@ public struct StoryConfiguration: Sendable, Hashable {
     }
 
     /// Decodes a configuration from JSON text.
+    ///
+    /// Every number is checked against its range (``Limits``, and the stages' declared parameters when the studio
+    /// is made); errors name the path (`story.seed: must be an integer in 0…2^63−1, got 1.5`), and text that is not
+    /// JSON the line and column (`line 4, column 9: expected a value, found '}'`).
     public static func decode(json data: Data) throws(StoryPipelineError) -> StoryConfiguration {
+        if let syntax = JSONSyntax.firstError(in: data) {
+            throw .invalidConfiguration(syntax.description, underlying: syntax)
+        }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -145,7 +182,8 @@ public struct StoryConfiguration: Sendable, Hashable {
                 let json = try JSONSerialization.data(withJSONObject: value)
                 return try StoryJSON.decode(T.self, from: json)
             } catch let error as StoryModelError {
-                throw .invalidConfiguration("\(name).\(error.description)", underlying: error)
+                let separator = error.path.isEmpty ? ": " : "."
+                throw .invalidConfiguration("\(name)\(separator)\(error.description)", underlying: error)
             } catch {
                 throw .invalidConfiguration("\(name): \(error)", underlying: error)
             }
@@ -167,18 +205,53 @@ public struct StoryConfiguration: Sendable, Hashable {
                 throw .invalidConfiguration("pipeline: \(error)", underlying: error)
             }
         }
-        if let seconds = configuration.story.targetSeconds, !(5...600).contains(seconds) {
-            throw .invalidConfiguration("story.target_seconds: must be 5…600, got \(seconds)")
-        }
-        if let count = configuration.story.ideaCount, !(1...10).contains(count) {
-            throw .invalidConfiguration("story.idea_count: must be 1…10, got \(count)")
-        }
-        if let width = configuration.render.width, let height = configuration.render.height,
-            !(64...4096).contains(width) || !(64...4096).contains(height) || width % 2 != 0 || height % 2 != 0
-        {
-            throw .invalidConfiguration("render: width and height must be even and 64…4096, got \(width)×\(height)")
-        }
+        try configuration.validate()
         return configuration
+    }
+
+    /// The problems of the `story` and `render` sections against ``Limits``, each with its path; for a
+    /// configuration built in code (a file is checked as it is read).
+    public var issues: [ConfigurationIssue] {
+        var issues: [ConfigurationIssue] = []
+        func integer(_ value: Int?, _ path: String, _ range: ClosedRange<Int>, unit: String = "", even: Bool = false) {
+            guard let value else { return }
+            if !range.contains(value) || (even && value % 2 != 0) {
+                let message = Limits.integerExpectation(range, unit: unit, even: even)
+                issues.append(ConfigurationIssue(path: path, message: "must be \(message), got \(value)"))
+            }
+        }
+        func number(_ value: Double?, _ path: String, _ range: ClosedRange<Double>, unit: String) {
+            guard let value else { return }
+            if !value.isFinite || !range.contains(value) {
+                let message = Limits.numberExpectation(range, unit: unit)
+                issues.append(
+                    ConfigurationIssue(path: path, message: "must be \(message), got \(Limits.format(value))"))
+            }
+        }
+        func text(_ value: String?, _ path: String, maxLength: Int) {
+            guard let value, value.count > maxLength else { return }
+            issues.append(
+                ConfigurationIssue(
+                    path: path, message: "must be at most \(maxLength) characters, got \(value.count)"))
+        }
+        text(story.topic, "story.topic", maxLength: Limits.topicLength)
+        integer(story.seed, "story.seed", Limits.seed)
+        number(story.targetSeconds, "story.target_seconds", Limits.targetSeconds, unit: "seconds")
+        text(story.language, "story.language", maxLength: Limits.languageLength)
+        integer(story.ideaCount, "story.idea_count", Limits.ideaCount)
+        integer(render.width, "render.width", Limits.frameSize, unit: "pixels", even: true)
+        integer(render.height, "render.height", Limits.frameSize, unit: "pixels", even: true)
+        integer(render.fps, "render.fps", Limits.framesPerSecond)
+        number(render.loudness, "render.loudness", Limits.loudness, unit: "LUFS")
+        return issues
+    }
+
+    /// Throws ``StoryPipelineError/invalidConfiguration(_:underlying:)`` listing every one of ``issues``, if any.
+    public func validate() throws(StoryPipelineError) {
+        let found = issues
+        guard !found.isEmpty else { return }
+        throw .invalidConfiguration(
+            found.map(\.description).joined(separator: "; "), underlying: ConfigurationError(issues: found))
     }
 
     /// The configuration as a JSON document in the file format, which ``decode(json:)`` reads back.
@@ -214,5 +287,107 @@ public struct StoryConfiguration: Sendable, Hashable {
             result.stages[stage.rawValue] = stageConfiguration
         }
         return result
+    }
+}
+
+extension StoryConfiguration {
+    /// The range of every number (and the length of every string) in the `story` and `render` sections.
+    public enum Limits {
+        /// `story.seed`: any non-negative 64-bit integer.
+        public static let seed: ClosedRange<Int> = 0...Int.max
+        /// `story.target_seconds`: 5 s to 10 minutes of narration.
+        public static let targetSeconds: ClosedRange<Double> = 5...600
+        /// `story.idea_count`: candidates per idea request.
+        public static let ideaCount: ClosedRange<Int> = 1...10
+        /// `story.topic`: characters; a topic is a line, not a document.
+        public static let topicLength = 2000
+        /// `story.language`: characters; 35 is the longest BCP 47 tag implementations must support (RFC 5646 §4.4.1).
+        public static let languageLength = 35
+        /// `render.width` and `render.height`: even (4:2:0 video), up to 4096 (H.264 level 5.2's widest frame).
+        public static let frameSize: ClosedRange<Int> = 64...4096
+        /// `render.fps`: frames per second.
+        public static let framesPerSecond: ClosedRange<Int> = 1...120
+        /// `render.loudness`: ffmpeg's `loudnorm` accepts integrated targets from −70 to −5 LUFS.
+        public static let loudness: ClosedRange<Double> = -70 ... -5
+
+        /// `an integer in 0…2^63−1`, `an even integer in 64…4096 pixels`.
+        static func integerExpectation(_ range: ClosedRange<Int>, unit: String = "", even: Bool = false) -> String {
+            let upper = range.upperBound == Int.max ? "2^63−1" : String(range.upperBound)
+            return (even ? "an even integer" : "an integer") + " in \(range.lowerBound)…\(upper)"
+                + (unit.isEmpty ? "" : " \(unit)")
+        }
+
+        /// `a number between 5 and 600 seconds`.
+        static func numberExpectation(_ range: ClosedRange<Double>, unit: String) -> String {
+            "a number between \(format(range.lowerBound)) and \(format(range.upperBound))"
+                + (unit.isEmpty ? "" : " \(unit)")
+        }
+
+        /// `45`, `0.5`, `1e+30`.
+        static func format(_ value: Double) -> String {
+            if let integer = Int(exactly: value) { return String(integer) }
+            return String(value)
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    private func invalid(_ key: Key, _ message: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: message))
+    }
+
+    private func found(_ key: Key) -> String {
+        if (try? decode(Bool.self, forKey: key)) != nil { return "true or false" }
+        if (try? decode(String.self, forKey: key)) != nil { return "a string" }
+        return "an array or an object"
+    }
+
+    /// A whole number in `range`, `nil` when absent; `1.5`, `1e30`, `2^64`, strings and `null` are errors naming
+    /// the key. Read as an `Int` first so that every 64-bit seed is exact, then as a `Double` to say what it was.
+    fileprivate func checkedInteger(
+        _ key: Key, in range: ClosedRange<Int>, unit: String = "", even: Bool = false
+    ) throws -> Int? {
+        guard contains(key) else { return nil }
+        let expected = "must be " + StoryConfiguration.Limits.integerExpectation(range, unit: unit, even: even)
+        if try decodeNil(forKey: key) { throw invalid(key, "\(expected), got null") }
+        if let integer = try? decode(Int.self, forKey: key) {
+            guard range.contains(integer), !even || integer % 2 == 0 else {
+                throw invalid(key, "\(expected), got \(integer)")
+            }
+            return integer
+        }
+        if let number = try? decode(Double.self, forKey: key) {
+            if let integer = Int(exactly: number), range.contains(integer), !even || integer % 2 == 0 { return integer }
+            throw invalid(key, "\(expected), got \(StoryConfiguration.Limits.format(number))")
+        }
+        throw invalid(key, "\(expected), got \(found(key))")
+    }
+
+    /// A finite number in `range`, `nil` when absent.
+    fileprivate func checkedNumber(_ key: Key, in range: ClosedRange<Double>, unit: String) throws -> Double? {
+        guard contains(key) else { return nil }
+        let expected = "must be " + StoryConfiguration.Limits.numberExpectation(range, unit: unit)
+        if try decodeNil(forKey: key) { throw invalid(key, "\(expected), got null") }
+        guard let number = try? decode(Double.self, forKey: key) else {
+            throw invalid(key, "\(expected), got \(found(key))")
+        }
+        guard number.isFinite, range.contains(number) else {
+            throw invalid(key, "\(expected), got \(StoryConfiguration.Limits.format(number))")
+        }
+        return number
+    }
+
+    /// A string of at most `maxLength` characters, `nil` when absent.
+    fileprivate func checkedString(_ key: Key, maxLength: Int) throws -> String? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { throw invalid(key, "must be a string, got null") }
+        guard let text = try? decode(String.self, forKey: key) else {
+            let what = (try? decode(Double.self, forKey: key)) != nil ? "a number" : found(key)
+            throw invalid(key, "must be a string, got \(what)")
+        }
+        guard text.count <= maxLength else {
+            throw invalid(key, "must be at most \(maxLength) characters, got \(text.count)")
+        }
+        return text
     }
 }

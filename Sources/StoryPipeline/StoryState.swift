@@ -107,6 +107,10 @@ public struct StoryState: Codable, Hashable, Sendable {
     public var qc: StoryModels.QCReport?
     /// Which provider and model each stage used, how long it took and what it consumed.
     public var stageRecords: [ExportManifest.StageRecord]
+    /// The limits that cut what a model asked for (words, shots, image calls), one line each, for the manifest's
+    /// ``ExportManifest/capsApplied``; `nil` when none applied (and then absent from every encoding, so cache keys
+    /// of runs within the limits are unchanged).
+    public var capsApplied: [String]?
 
     /// A state holding only the request.
     public init(request: StoryRequest) {
@@ -121,6 +125,11 @@ public struct StoryState: Codable, Hashable, Sendable {
             throw StoryPipelineError.missingInput("\(what) is missing: run the \(stage) stage first")
         }
         return value
+    }
+
+    /// Notes that a limit cut what a model asked for.
+    mutating func noteCap(_ note: String) {
+        capsApplied = (capsApplied ?? []).filter { $0 != note } + [note]
     }
 
     /// Records (or replaces) what a stage used.

@@ -32,12 +32,18 @@ import Testing
     @Test(arguments: [
         (#"{"stroy": {}}"#, "stroy: unknown key"),
         (#"{"story": {"topic": 3}}"#, "story.topic"),
-        (#"{"story": {"target_seconds": 2}}"#, "story.target_seconds: must be 5…600"),
+        (
+            #"{"story": {"target_seconds": 2}}"#,
+            "story.target_seconds: must be a number between 5 and 600 seconds, got 2"
+        ),
         (#"{"providers": {"txt": "openai"}}"#, "providers.txt: unknown key"),
-        (#"{"render": {"width": 1081, "height": 1920}}"#, "render: width and height must be even"),
+        (
+            #"{"render": {"width": 1081, "height": 1920}}"#,
+            "render.width: must be an even integer in 64…4096 pixels, got 1081"
+        ),
         (#"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": "x"}}}}}"#, "pipeline."),
         ("[1, 2]", "the top level must be a JSON object"),
-        ("{", "not valid JSON"),
+        ("{", "line 1, column 2: expected a key in double quotes, found the end of the file"),
     ])
     func mistakesAreReportedWithTheirPath(json: String, expected: String) {
         #expect {
@@ -46,6 +52,91 @@ import Testing
             guard let error = error as? StoryPipelineError, error.code == .invalidConfiguration else { return false }
             return error.message.contains(expected)
         }
+    }
+
+    /// The messages exactly, for the values the issue reported (a seed of 1e30 said "story.not valid JSON").
+    @Test(arguments: [
+        (#"{"story": {"seed": 1e30}}"#, "story.seed: must be an integer in 0…2^63−1, got 1e+30"),
+        (#"{"story": {"seed": 1.5}}"#, "story.seed: must be an integer in 0…2^63−1, got 1.5"),
+        (#"{"story": {"seed": -1}}"#, "story.seed: must be an integer in 0…2^63−1, got -1"),
+        (
+            #"{"story": {"seed": 18446744073709551616}}"#,
+            "story.seed: must be an integer in 0…2^63−1, got 1.8446744073709552e+19"
+        ),
+        (#"{"story": {"seed": "7"}}"#, "story.seed: must be an integer in 0…2^63−1, got a string"),
+        (#"{"story": {"seed": null}}"#, "story.seed: must be an integer in 0…2^63−1, got null"),
+        (#"{"story": {"idea_count": 1e300}}"#, "story.idea_count: must be an integer in 1…10, got 1e+300"),
+        (#"{"render": {"width": 100000}}"#, "render.width: must be an even integer in 64…4096 pixels, got 100000"),
+        (#"{"render": {"fps": 0}}"#, "render.fps: must be an integer in 1…120, got 0"),
+        (#"{"render": {"loudness": 3}}"#, "render.loudness: must be a number between -70 and -5 LUFS, got 3"),
+        (
+            #"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": 3, "initialDelay": 1e300}}}}}"#,
+            "pipeline.stages.voice.retry.initialDelay: must be between 0 and 3600 seconds, got 1e+300"
+        ),
+        (
+            #"{"pipeline": {"stages": {"assemble": {"timeout": 1e25}}}}"#,
+            "pipeline.stages.assemble.timeout: must be between 0.001 and 86400 seconds, got 1e+25"
+        ),
+        (
+            "{\n  \"story\": {\n    \"seed\": 7,\n    \"topic\": \"x\"\n  },,\n}",
+            "line 5, column 5: expected a key in double quotes, found ','"
+        ),
+        (
+            "{\"story\": {\"seed\": \(String(repeating: "9", count: 400))}}",
+            "story.seed: line 1, column 20: the number 99999999999999999999… (400 characters) is out of range"
+        ),
+        (
+            "{\"story\": {\"topic\": 'x'}}",
+            "story.topic: line 1, column 21: expected a value, found \"'\" (strings take double quotes)"
+        ),
+        ("{\"story\": {\"seed\": 1, \"seed\": 2}}", "story.seed: line 1, column 23: duplicate key \"seed\""),
+    ])
+    func hostileValuesGetAMessageAPersonCanActOn(json: String, expected: String) {
+        let error = #expect(throws: StoryPipelineError.self) { try StoryConfiguration.decode(json: Data(json.utf8)) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.hasPrefix(expected) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aWholeSeedKeepsEveryBit() throws {
+        let configuration = try StoryConfiguration.decode(json: Data(#"{"story": {"seed": 9223372036854775807}}"#.utf8))
+        #expect(configuration.story.seed == Int.max)
+    }
+
+    @Test func stageParametersOutOfRangeStopTheStudioBeforeAnythingRuns() throws {
+        let store = try temporaryDirectory("params")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let configuration = try StoryConfiguration.decode(
+            json: Data(#"{"pipeline": {"stages": {"keyframes": {"parameters": {"width": 1e300}}}}}"#.utf8))
+        #expect {
+            _ = try StoryStudio(store: store, configuration: configuration, providers: .offline(), ffmpeg: nil)
+        } throws: {
+            ($0 as? StoryPipelineError)?.message
+                == "pipeline.stages.keyframes.parameters.width: must be an integer in 16…4096 pixels, got 1e+300"
+        }
+        var inCode = StoryConfiguration(providers: .offline)
+        inCode.render.width = 100_000
+        #expect(
+            inCode.issues.map(\.description) == ["render.width: must be an even integer in 64…4096 pixels, got 100000"])
+        #expect {
+            _ = try StoryStudio(store: store, configuration: inCode, providers: .offline(), ffmpeg: nil)
+        } throws: {
+            ($0 as? StoryPipelineError)?.message.contains("pipeline.stages.assemble.parameters.width") == true
+        }
+    }
+
+    @Test func aConfigurationFileThatIsNotARegularFileIsRefusedWithoutBlocking() throws {
+        let directory = try temporaryDirectory("config-file")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("config.json")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let error = #expect(throws: StoryPipelineError.self) { try StoryConfiguration.load(contentsOf: fifo) }
+        #expect(error?.message == "the configuration file: \(fifo.path) is not a regular file")
+        let broken = directory.appendingPathComponent("broken.json")
+        try Data("{\"render\": {\"width\": 1080,\n  \"height\" 1920}}".utf8).write(to: broken)
+        let syntax = #expect(throws: StoryPipelineError.self) { try StoryConfiguration.load(contentsOf: broken) }
+        #expect(
+            syntax?.message
+                == "broken.json: render.height: line 2, column 12: expected ':' after the key \"height\", found '1'")
     }
 
     @Test func unknownProvidersAndMissingKeysAreClearErrors() async {

@@ -50,27 +50,46 @@ public struct PipelineConfiguration: Sendable, Codable, Hashable {
         try container.encode(stages, forKey: AnyCodingKey("stages"))
     }
 
-    /// Decodes JSON; errors are ``PipelineError/Code/invalidConfiguration`` with the offending path in the message.
+    /// Decodes JSON; errors are ``PipelineError/Code/invalidConfiguration`` with the offending path in the message,
+    /// and for text that is not JSON the line and column (`line 3, column 12: expected a value, found '}'`).
     public static func decode(json data: Data) throws -> PipelineConfiguration {
+        if let syntax = JSONSyntax.firstError(in: data) {
+            let issue = ConfigurationIssue(path: syntax.path, message: syntax.located)
+            throw PipelineError.invalidConfiguration(issue.description, underlying: ConfigurationError(issues: [issue]))
+        }
+        let configuration: PipelineConfiguration
         do {
-            return try JSONDecoder().decode(PipelineConfiguration.self, from: data)
+            configuration = try JSONDecoder().decode(PipelineConfiguration.self, from: data)
         } catch let error as DecodingError {
             let issue = ConfigurationIssue(decodingError: error)
             throw PipelineError.invalidConfiguration(issue.description, underlying: ConfigurationError(issues: [issue]))
         } catch {
-            throw PipelineError.invalidConfiguration("configuration is not valid JSON: \(error)", underlying: error)
+            throw PipelineError.invalidConfiguration("the configuration cannot be decoded: \(error)", underlying: error)
         }
+        // The ranges of timeouts, retries and cache ages need no pipeline: check them as the file is read, so that a
+        // dry run or a plan fails on them too. Stage ids, fallbacks and parameters wait for ``validate(for:)``.
+        let found = configuration.stages.sorted { $0.key < $1.key }
+            .flatMap { $0.value.issues(path: "stages.\($0.key)", hasFallback: true) }
+        guard found.isEmpty else {
+            throw PipelineError.invalidConfiguration(
+                found.map(\.description).joined(separator: "; "), underlying: ConfigurationError(issues: found))
+        }
+        return configuration
     }
 
-    /// Reads and decodes a JSON file.
+    /// Reads and decodes a JSON file (a regular file of at most 4 MiB).
     public static func load(contentsOf url: URL) throws -> PipelineConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw PipelineError.invalidConfiguration("cannot read \(url.path): \(error)", underlying: error)
+        switch ConfigurationFile.read(url) {
+        case .success(let data):
+            do {
+                return try decode(json: data)
+            } catch let error as PipelineError {
+                throw PipelineError.invalidConfiguration(
+                    "\(url.lastPathComponent): \(error.message)", underlying: error.underlying)
+            }
+        case .failure(let error):
+            throw PipelineError.invalidConfiguration(error.message, underlying: error.underlying)
         }
-        return try decode(json: data)
     }
 
     /// Checks the configuration against a pipeline: unknown stage ids and invalid values, each with its path.
@@ -84,8 +103,13 @@ public struct PipelineConfiguration: Sendable, Codable, Hashable {
                 issues.append(ConfigurationIssue(path: path, message: "unknown stage id (the pipeline has: \(list))"))
                 continue
             }
-            let hasFallback = stages.filter { $0.id.rawValue == id }.allSatisfy(\.hasFallback)
-            issues += stage.issues(path: path, hasFallback: hasFallback)
+            let matching = stages.filter { $0.id.rawValue == id }
+            issues += stage.issues(path: path, hasFallback: matching.allSatisfy(\.hasFallback))
+            if let parameters = stage.parameters, let first = matching.first {
+                issues += first.parameterIssues(parameters).map {
+                    ConfigurationIssue(path: "\(path).parameters.\($0.path)", message: $0.message)
+                }
+            }
         }
         return issues
     }
@@ -126,10 +150,15 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
             try container.rejectUnknownKeys(allowed: ["maxAttempts", "initialDelay", "maxDelay", "jitter"])
-            maxAttempts = try container.decode(Int.self, forKey: AnyCodingKey("maxAttempts"))
-            initialDelay = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("initialDelay"))
-            maxDelay = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("maxDelay"))
-            jitter = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("jitter"))
+            guard let attempts = try container.decodeInteger("maxAttempts", in: Limits.maxAttempts) else {
+                throw DecodingError.keyNotFound(
+                    AnyCodingKey("maxAttempts"),
+                    .init(codingPath: container.codingPath, debugDescription: "maxAttempts is required"))
+            }
+            maxAttempts = attempts
+            initialDelay = try container.decodeNumber("initialDelay")
+            maxDelay = try container.decodeNumber("maxDelay")
+            jitter = try container.decodeNumber("jitter")
         }
     }
 
@@ -193,10 +222,10 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
         try container.rejectUnknownKeys(allowed: Self.keys)
         enabled = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("enabled"))
         retry = try container.decodeIfPresent(Retry.self, forKey: AnyCodingKey("retry"))
-        timeout = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("timeout"))
-        totalTimeout = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("totalTimeout"))
+        timeout = try container.decodeNumber("timeout")
+        totalTimeout = try container.decodeNumber("totalTimeout")
         cache = try container.decodeIfPresent(Cache.self, forKey: AnyCodingKey("cache"))
-        cacheTTL = try container.decodeIfPresent(Double.self, forKey: AnyCodingKey("cacheTTL"))
+        cacheTTL = try container.decodeNumber("cacheTTL")
         continueOnError = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("continueOnError"))
         parameters = try container.decodeIfPresent(StageParameters.self, forKey: AnyCodingKey("parameters"))
     }
@@ -206,18 +235,38 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
         func check(_ condition: Bool, _ key: String, _ message: String) {
             if !condition { issues.append(ConfigurationIssue(path: "\(path).\(key)", message: message)) }
         }
-        if let timeout { check(timeout > 0 && timeout.isFinite, "timeout", "must be > 0") }
-        if let totalTimeout { check(totalTimeout > 0 && totalTimeout.isFinite, "totalTimeout", "must be > 0") }
+        func seconds(_ value: Double?, _ key: String, _ range: ClosedRange<Double>) {
+            guard let value else { return }
+            check(
+                value.isFinite && range.contains(value), key,
+                "must be between \(Limits.format(range.lowerBound)) and \(Limits.format(range.upperBound)) seconds, "
+                    + "got \(Limits.format(value))")
+        }
+        seconds(timeout, "timeout", Limits.timeoutSeconds)
+        seconds(totalTimeout, "totalTimeout", Limits.totalTimeoutSeconds)
         if let retry {
-            check(retry.maxAttempts >= 1, "retry.maxAttempts", "must be >= 1")
-            if let initial = retry.initialDelay { check(initial >= 0, "retry.initialDelay", "must be >= 0") }
-            if let maxDelay = retry.maxDelay {
-                check(maxDelay >= (retry.initialDelay ?? 0), "retry.maxDelay", "must be >= retry.initialDelay")
+            check(
+                Limits.maxAttempts.contains(retry.maxAttempts), "retry.maxAttempts",
+                "must be an integer in \(Limits.maxAttempts.lowerBound)…\(Limits.maxAttempts.upperBound), "
+                    + "got \(retry.maxAttempts)")
+            seconds(retry.initialDelay, "retry.initialDelay", Limits.initialDelaySeconds)
+            seconds(retry.maxDelay, "retry.maxDelay", Limits.maxDelaySeconds)
+            if let maxDelay = retry.maxDelay, maxDelay.isFinite, let initial = retry.initialDelay, initial.isFinite {
+                check(
+                    maxDelay >= initial, "retry.maxDelay", "must be >= retry.initialDelay (\(Limits.format(initial)))")
             }
-            if let jitter = retry.jitter { check((0...1).contains(jitter), "retry.jitter", "must be between 0 and 1") }
+            if let jitter = retry.jitter {
+                check(
+                    jitter.isFinite && Limits.jitter.contains(jitter), "retry.jitter",
+                    "must be between 0 and 1, got \(Limits.format(jitter))")
+            }
         }
         if cache == .ttl {
-            check((cacheTTL ?? 0) > 0, "cacheTTL", "must be > 0 when cache is \"ttl\"")
+            if let cacheTTL {
+                seconds(cacheTTL, "cacheTTL", Limits.cacheTTLSeconds)
+            } else {
+                check(false, "cacheTTL", "is required when cache is \"ttl\"")
+            }
         } else if cacheTTL != nil {
             check(false, "cacheTTL", "only applies when cache is \"ttl\"")
         }
@@ -239,22 +288,52 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
                 ? .none
                 : .exponentialJitter(
                     maxAttempts: retry.maxAttempts,
-                    initialDelay: .seconds(retry.initialDelay ?? 0.2),
-                    maxDelay: .seconds(retry.maxDelay ?? 30),
+                    initialDelay: Limits.duration(retry.initialDelay ?? 0.2, in: Limits.initialDelaySeconds),
+                    maxDelay: Limits.duration(retry.maxDelay ?? 30, in: Limits.maxDelaySeconds),
                     jitter: retry.jitter ?? 0.5
                 )
         }
-        if let timeout { options.attemptTimeout = .seconds(timeout) }
-        if let totalTimeout { options.totalTimeout = .seconds(totalTimeout) }
+        if let timeout { options.attemptTimeout = Limits.duration(timeout, in: Limits.timeoutSeconds) }
+        if let totalTimeout { options.totalTimeout = Limits.duration(totalTimeout, in: Limits.totalTimeoutSeconds) }
         switch cache {
         case .none?: options.cache = .none
         case .inputsAndVersion?: options.cache = .inputsAndVersion
         case .refresh?: options.cache = .refresh
-        case .ttl?: options.cache = .ttl(.seconds(cacheTTL ?? 0))
+        case .ttl?: options.cache = .ttl(Limits.duration(cacheTTL ?? 0, in: Limits.cacheTTLSeconds))
         case nil: break
         }
         if let continueOnError { options.continueOnError = continueOnError }
         return options
+    }
+}
+
+extension StageConfiguration {
+    /// The range of every number in a stage's settings, checked before a run starts; a value outside is a
+    /// ``ConfigurationIssue`` naming its path (`stages.assemble.timeout: must be between 0.001 and 86400 seconds`).
+    public enum Limits {
+        /// `timeout`: 1 ms to one day. A day is far beyond any single stage (a render of a 10-minute video takes
+        /// minutes), and keeps the value well inside what `Duration` and the clocks can hold.
+        public static let timeoutSeconds: ClosedRange<Double> = 0.001...86_400
+        /// `totalTimeout`: 1 ms to one week, for all attempts and the delays between them.
+        public static let totalTimeoutSeconds: ClosedRange<Double> = 0.001...604_800
+        /// `cacheTTL`: 1 ms to ten years (365-day years).
+        public static let cacheTTLSeconds: ClosedRange<Double> = 0.001...315_360_000
+        /// `retry.maxAttempts`: 1 to 100 attempts in all.
+        public static let maxAttempts: ClosedRange<Int> = 1...100
+        /// `retry.initialDelay`: 0 to one hour.
+        public static let initialDelaySeconds: ClosedRange<Double> = 0...3600
+        /// `retry.maxDelay`: 0 to one day.
+        public static let maxDelaySeconds: ClosedRange<Double> = 0...86_400
+        /// `retry.jitter`: a fraction.
+        public static let jitter: ClosedRange<Double> = 0...1
+
+        /// `seconds` clamped into `range` (NaN to its lower bound) as a `Duration`: never traps, whatever the input.
+        static func duration(_ seconds: Double, in range: ClosedRange<Double>) -> Duration {
+            .seconds(seconds.isNaN ? range.lowerBound : min(max(seconds, range.lowerBound), range.upperBound))
+        }
+
+        /// `86400`, `0.001`, `1e+300`.
+        static func format(_ value: Double) -> String { StageParameter.format(value) }
     }
 }
 
@@ -277,9 +356,9 @@ public struct ConfigurationIssue: Sendable, Hashable, CustomStringConvertible {
         }
         switch decodingError {
         case .typeMismatch(let type, let context):
-            self.init(path: dotted(context.codingPath), message: "expected \(type)")
+            self.init(path: dotted(context.codingPath), message: "must be \(Self.describe(type))")
         case .valueNotFound(let type, let context):
-            self.init(path: dotted(context.codingPath), message: "expected \(type), found null")
+            self.init(path: dotted(context.codingPath), message: "must be \(Self.describe(type)), got null")
         case .keyNotFound(let key, let context):
             self.init(path: dotted(context.codingPath + [key]), message: "is required")
         case .dataCorrupted(let context):
@@ -291,6 +370,20 @@ public struct ConfigurationIssue: Sendable, Hashable, CustomStringConvertible {
 
     /// `path: message`.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type: return "a number"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        case is Durability.Type: return "\"sync\", \"async\" or \"onExit\""
+        case is StageConfiguration.Cache.Type: return "\"none\", \"inputsAndVersion\", \"ttl\" or \"refresh\""
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Dictionary") || name.hasPrefix("[") ? "an object" : name
+        }
+    }
 }
 
 /// All the issues found in a configuration; the ``PipelineError/underlying`` error of an `invalidConfiguration`.
@@ -328,6 +421,34 @@ struct AnyCodingKey: CodingKey {
 }
 
 extension KeyedDecodingContainer where Key == AnyCodingKey {
+    /// A number, or `nil` when the key is absent; `null` and non-numbers are errors naming the key.
+    fileprivate func decodeNumber(_ name: String) throws -> Double? {
+        let key = AnyCodingKey(name)
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath + [key], debugDescription: "must be a number, got null"))
+        }
+        return try decode(Double.self, forKey: key)
+    }
+
+    /// A whole number within `range`, or `nil` when the key is absent.
+    ///
+    /// The number is read as a `Double` and converted exactly: Foundation's decoder on Linux reports `1.5` or `1e30`
+    /// read as an `Int` as "not valid JSON" without a path.
+    fileprivate func decodeInteger(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let number = try decodeNumber(name) else { return nil }
+        guard let integer = Int(exactly: number), range.contains(integer) else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: codingPath + [AnyCodingKey(name)],
+                    debugDescription:
+                        "must be an integer in \(range.lowerBound)…\(range.upperBound), got \(StageParameter.format(number))"
+                ))
+        }
+        return integer
+    }
+
     fileprivate func rejectUnknownKeys(allowed: [String]) throws {
         for key in allKeys where !allowed.contains(key.stringValue) {
             throw DecodingError.dataCorrupted(

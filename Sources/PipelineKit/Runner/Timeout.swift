@@ -1,6 +1,12 @@
+/// The longest wait the runner hands a clock: ten years (365-day years). `ContinuousClock` traps on a sleep it
+/// cannot express in nanoseconds (about 292 years), so longer timeouts and delays are shortened to this; no run
+/// notices the difference.
+let longestSleep: Duration = .seconds(315_360_000)
+
 /// Runs `operation`, or throws `timeoutError` if it has not finished after `timeout` on `clock`.
 ///
-/// The operation is cancelled on timeout and awaited: a stage that ignores cancellation delays the timeout.
+/// The operation is cancelled on timeout and awaited: a stage that ignores cancellation delays the timeout. A
+/// timeout beyond ``longestSleep`` waits that long instead.
 func withTimeout<T: Sendable>(
     _ timeout: Duration?,
     clock: any Clock<Duration>,
@@ -21,9 +27,9 @@ func withTimeout<T: Sendable>(
     }
 }
 
-/// Sleeps on an existential clock.
+/// Sleeps on an existential clock, at most ``longestSleep``; a negative duration does not wait.
 func sleep(on clock: any Clock<Duration>, for duration: Duration) async throws {
-    try await clock.sleep(for: duration)
+    try await clock.sleep(for: min(max(duration, .zero), longestSleep))
 }
 
 /// Wraps a value so `nil` can mean "timed out" even when the value itself is optional.

@@ -17,6 +17,11 @@ public struct AnyPipelineStage: Sendable, CustomStringConvertible {
     /// it has a fallback output (the identity when `Input == Output`, or one given with `.fallback(_:)`).
     public var hasFallback: Bool { unit.fallback != nil || stageFallback != nil }
 
+    /// The parameters the stage declares (``PipelineStage/parameters``); `nil` when undeclared.
+    public let declaredParameters: [StageParameter]?
+    /// The stage's own checks across parameters (``PipelineStage/parameterIssues(_:)``).
+    let crossParameterIssues: @Sendable (StageParameters) -> [ConfigurationIssue]
+
     /// How one unit of work (a single stage, or one child of a fan-out) is encoded and run.
     var unit: StageUnit
     /// The shape of a fan-out; `nil` for a single stage.
@@ -29,16 +34,34 @@ public struct AnyPipelineStage: Sendable, CustomStringConvertible {
         if let erasable = stage as? any ErasableStage {
             self = erasable.makeErased()
         } else {
-            self.init(id: S.id, version: S.version, options: stage.options, unit: StageUnit(stage), fanOut: nil)
+            self.init(
+                id: S.id, version: S.version, options: stage.options, unit: StageUnit(stage), fanOut: nil,
+                declaredParameters: S.parameters, crossParameterIssues: { S.parameterIssues($0) })
         }
     }
 
-    init(id: StageID, version: Int, options: StageOptions, unit: StageUnit, fanOut: FanOutShape?) {
+    init(
+        id: StageID, version: Int, options: StageOptions, unit: StageUnit, fanOut: FanOutShape?,
+        declaredParameters: [StageParameter]?,
+        crossParameterIssues: @escaping @Sendable (StageParameters) -> [ConfigurationIssue]
+    ) {
         self.id = id
         self.version = version
         self.options = options
         self.unit = unit
         self.fanOut = fanOut
+        self.declaredParameters = declaredParameters
+        self.crossParameterIssues = crossParameterIssues
+    }
+
+    /// The problems of configured `parameters` for this stage, with paths relative to the `parameters` object:
+    /// unknown keys and values out of range when the stage declares its parameters, then the stage's own
+    /// checks across them.
+    public func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        guard let declaredParameters else { return crossParameterIssues(parameters) }
+        let single = parameters.issues(against: declaredParameters)
+        // Cross checks read the values as numbers: only run them once each value is in its own range.
+        return single.isEmpty ? crossParameterIssues(parameters) : single
     }
 
     /// `id@version`, with `[fan-out ×N]` for a fan-out.

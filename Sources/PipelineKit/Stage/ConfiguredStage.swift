@@ -9,6 +9,13 @@ public struct ConfiguredStage<Base: PipelineStage>: PipelineStage {
     public static var id: StageID { Base.id }
     /// The wrapped stage's version.
     public static var version: Int { Base.version }
+    /// The wrapped stage's parameters.
+    public static var parameters: [StageParameter]? { Base.parameters }
+
+    /// The wrapped stage's checks across parameters.
+    public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        Base.parameterIssues(parameters)
+    }
 
     /// The wrapped stage.
     public let base: Base

@@ -19,6 +19,13 @@ public struct ForEach<Child: PipelineStage>: PipelineStage {
     public static var id: StageID { Child.id }
     /// The child's version.
     public static var version: Int { Child.version }
+    /// The child's parameters (each child reads the same ones).
+    public static var parameters: [StageParameter]? { Child.parameters }
+
+    /// The child's checks across parameters.
+    public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        Child.parameterIssues(parameters)
+    }
 
     /// The stage run for each element.
     public let child: Child
@@ -75,7 +82,9 @@ extension ForEach: ErasableStage {
             version: Child.version,
             options: childStage.options,
             unit: childStage.unit,
-            fanOut: shape
+            fanOut: shape,
+            declaredParameters: childStage.declaredParameters,
+            crossParameterIssues: childStage.crossParameterIssues
         )
     }
 }

@@ -31,6 +31,17 @@ public protocol PipelineStage<Input, Output>: Sendable {
     /// defaults; use the modifiers (`.retry(_:)`, `.timeout(_:)`, `.cache(_:)`) to change it at the call site.
     var options: StageOptions { get }
 
+    /// The parameters the stage reads from its configuration, each with its type and range; `nil` (the default)
+    /// leaves them undeclared and unchecked.
+    ///
+    /// When declared, a configuration is checked against the list before the run starts: an unknown key or a value
+    /// out of range is a ``ConfigurationIssue`` naming `stages.<id>.parameters.<name>`.
+    static var parameters: [StageParameter]? { get }
+
+    /// Problems between parameters that single ranges cannot express (`max_seconds ≥ 2 × min_seconds`), with paths
+    /// relative to the `parameters` object; called before the run with the configured values. The default finds none.
+    static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue]
+
     /// Does the work. Honour cancellation (`try context.checkCancellation()`) inside long loops.
     func run(_ input: Input, context: StageContext) async throws -> Output
 }
@@ -38,4 +49,10 @@ public protocol PipelineStage<Input, Output>: Sendable {
 extension PipelineStage {
     /// The default policies: no retry, no timeout, cache keyed by inputs and version.
     public var options: StageOptions { StageOptions() }
+
+    /// Undeclared: any parameters are accepted, unchecked.
+    public static var parameters: [StageParameter]? { nil }
+
+    /// No checks across parameters.
+    public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] { [] }
 }

@@ -41,9 +41,11 @@ public struct RetryPolicy: Sendable {
         RetryPolicy(
             ExponentialJitter(
                 maxAttempts: maxAttempts,
-                initialDelay: initialDelay,
-                maxDelay: maxDelay,
-                jitter: min(max(jitter, 0), 1),
+                // Waits beyond the runner's longest sleep (ten years) cannot happen; clamping here keeps every
+                // product in `delay(afterAttempt:error:)` far from `Duration`'s overflow.
+                initialDelay: min(max(initialDelay, .zero), longestSleep),
+                maxDelay: min(max(maxDelay, .zero), longestSleep),
+                jitter: jitter.isNaN ? 0 : min(max(jitter, 0), 1),
                 isRetryable: isRetryable
             )
         )
@@ -73,9 +75,11 @@ private struct ExponentialJitter: RetryStrategy {
 
     func delay(afterAttempt attempt: Int, error: any Error) -> Duration? {
         guard attempt < maxAttempts, isRetryable(error) else { return nil }
-        // Cap the exponent so the multiplication cannot overflow before `maxDelay` applies.
-        let factor = Double(1 << min(attempt - 1, 30))
-        let base = min(initialDelay * factor, maxDelay)
+        // `Duration`'s `*` traps on overflow: multiply only when the product, estimated in Double seconds, is below
+        // `maxDelay` and far below `Duration`'s limit (about 1.7e20 s); otherwise the cap applies anyway.
+        let factor = attempt <= 1 ? 1 : 1 << min(attempt - 1, 30)
+        let estimate = initialDelay.seconds * Double(factor)
+        let base = estimate < maxDelay.seconds && estimate < 1e20 ? min(initialDelay * factor, maxDelay) : maxDelay
         guard jitter > 0 else { return base }
         return base * (1 - jitter) + base * (jitter * Double.random(in: 0...1))
     }

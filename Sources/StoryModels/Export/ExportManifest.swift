@@ -49,8 +49,22 @@ public struct ExportManifest: Codable, Hashable, Sendable {
             self.completionTokens = completionTokens
         }
 
-        /// Prompt plus completion tokens.
-        public var totalTokens: Int { promptTokens + completionTokens }
+        /// Prompt plus completion tokens, saturating at `Int.max` (counts come from servers).
+        public var totalTokens: Int {
+            let (sum, overflow) = promptTokens.addingReportingOverflow(completionTokens)
+            return overflow ? (promptTokens < 0 ? .min : .max) : sum
+        }
+
+        /// Both counts added, each saturating at `Int.max` and `Int.min` instead of trapping.
+        public func adding(_ other: TokenUsage) -> TokenUsage {
+            func add(_ lhs: Int, _ rhs: Int) -> Int {
+                let (sum, overflow) = lhs.addingReportingOverflow(rhs)
+                return overflow ? (lhs < 0 ? .min : .max) : sum
+            }
+            return TokenUsage(
+                promptTokens: add(promptTokens, other.promptTokens),
+                completionTokens: add(completionTokens, other.completionTokens))
+        }
     }
 
     /// One exported file.
@@ -115,6 +129,10 @@ public struct ExportManifest: Codable, Hashable, Sendable {
     public var stages: [StageRecord]
     /// Every exported file.
     public var files: [File]
+    /// The limits that cut what a model asked for, one line each (`script: cut from 5000 to 169 words
+    /// (stages.script.parameters.max_words)`); absent when none applied, so a run within every limit writes the
+    /// same manifest as before the field existed.
+    public var capsApplied: [String]?
 
     /// Creates a manifest written with the current ``StoryJSON/schemaVersion``.
     public init(
@@ -129,7 +147,8 @@ public struct ExportManifest: Codable, Hashable, Sendable {
         voiceDuration: Double,
         videoDuration: Double,
         stages: [StageRecord],
-        files: [File]
+        files: [File],
+        capsApplied: [String]? = nil
     ) {
         self.schemaVersion = StoryJSON.schemaVersion
         self.runId = runId
@@ -144,16 +163,13 @@ public struct ExportManifest: Codable, Hashable, Sendable {
         self.videoDuration = videoDuration
         self.stages = stages
         self.files = files
+        self.capsApplied = capsApplied?.isEmpty == true ? nil : capsApplied
     }
 
     /// The tokens of every stage together.
     public var totalUsage: TokenUsage {
         stages.compactMap(\.usage)
-            .reduce(TokenUsage(promptTokens: 0, completionTokens: 0)) {
-                TokenUsage(
-                    promptTokens: $0.promptTokens + $1.promptTokens,
-                    completionTokens: $0.completionTokens + $1.completionTokens)
-            }
+            .reduce(TokenUsage(promptTokens: 0, completionTokens: 0)) { $0.adding($1) }
     }
 
     /// The cost of every stage that reported one, in US dollars.

@@ -31,6 +31,11 @@ public enum SpeakingRate {
         String(language.lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first ?? "")
     }
 
+    /// Whether `language` (a BCP-47 tag) is counted by character rather than by word (Chinese, Japanese).
+    public static func countsCharacters(for language: String) -> Bool {
+        countedByCharacter.contains(primaryLanguage(language))
+    }
+
     /// The rate for `language` (a BCP-47 tag), or ``defaultWordsPerMinute``.
     public static func wordsPerMinute(for language: String) -> Double {
         wordsPerMinuteByLanguage[primaryLanguage(language)] ?? defaultWordsPerMinute

@@ -12,6 +12,12 @@ public struct GenerateIdeas: PipelineStage {
     /// Bumped when the prompt or the decoding changes.
     public static let version = 1
 
+    /// The stage reads no parameters.
+    public static let parameters: [StageParameter]? = []
+
+    /// The most title and tag suggestions kept per idea; the schema asks for 3 to 5.
+    static let maxSuggestions = 10
+
     /// The shared services.
     public let services: StoryServices
 
@@ -140,13 +146,19 @@ public struct GenerateIdeas: PipelineStage {
             return nil
         }
         var state = StoryState(request: request)
-        state.candidates = answer.ideas.map { draft in
+        // A model may answer with thousands of ideas or suggestions whatever the schema says: keep what was asked for.
+        state.candidates = answer.ideas.prefix(count).map { draft in
             let clamp: (Double) -> Double = { min(100, max(0, $0.isFinite ? $0 : 0)) }
             let segments: ([Segment]) -> [SegmentScore] = {
-                $0.map { SegmentScore(segment: $0.segment, score: clamp($0.score)) }
+                // The largest dimension has 5 segments (age groups); more is a model ignoring the schema.
+                $0.prefix(Self.maxSuggestions).map { SegmentScore(segment: $0.segment, score: clamp($0.score)) }
             }
-            let titles = draft.titles.map { ScoredSuggestion(text: $0.title, score: clamp($0.score)) }
-            let tags = draft.tags.map { ScoredSuggestion(text: $0.tag, score: clamp($0.score)) }
+            let titles = draft.titles.prefix(Self.maxSuggestions).map {
+                ScoredSuggestion(text: $0.title, score: clamp($0.score))
+            }
+            let tags = draft.tags.prefix(Self.maxSuggestions).map {
+                ScoredSuggestion(text: $0.tag, score: clamp($0.score))
+            }
             return StoryIdea(
                 id: "idea-" + Digest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
                 title: draft.title.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -175,6 +187,8 @@ public struct SelectIdea: PipelineStage {
     public static let id: StageID = "select-idea"
     /// Bumped when the choice changes.
     public static let version = 1
+    /// The stage reads no parameters.
+    public static let parameters: [StageParameter]? = []
 
     /// The shared services.
     public let services: StoryServices

@@ -37,11 +37,23 @@ public struct KeyframeImage: Codable, Hashable, Sendable {
 
 /// Stage 6a: one keyframe prompt per shot, each with a seed derived from the request's; the painting stage adds one
 /// style prompt shared by all, so that characters and look stay consistent.
+///
+/// Every keyframe is a paid image call: with more shots than `max_images`, only that many evenly spaced shots are
+/// painted and each other shot shows the keyframe of the painted shot before it (noted in
+/// ``StoryState/capsApplied``).
+///
+/// Parameters: `max_images` (1…200; default one per 2 s of the target length, 23 for 45 s).
 public struct PlanKeyframes: PipelineStage {
     /// `keyframe-plan`.
     public static let id: StageID = "keyframe-plan"
     /// Bumped when the prompts change.
     public static let version = 1
+
+    /// `max_images`: the most image calls for one story.
+    public static let maxImages = StageParameter.integer(
+        "max_images", in: 1...OutputCaps.hardMaximumShots, unit: "images")
+    /// The parameters the stage reads.
+    public static let parameters: [StageParameter]? = [maxImages]
 
     /// Creates the stage.
     public init() {}
@@ -54,13 +66,35 @@ public struct PlanKeyframes: PipelineStage {
     public func run(_ input: StoryState, context: StageContext) async throws -> [KeyframeJob] {
         let shotlist = try input.require(input.shotlist, "the shot list", from: PlanShots.id.rawValue)
         var state = input
-        state.keyframePrompts = shotlist.shots.map { shot in
+        let limit =
+            try context.configuration.integer(Self.maxImages)
+            ?? OutputCaps.defaultMaxShots(targetSeconds: input.request.targetSeconds)
+        let painted = Self.paintedShots(count: shotlist.shots.count, limit: limit)
+        if painted.count < shotlist.shots.count {
+            state.noteCap(
+                "keyframes: \(painted.count) images painted for \(shotlist.shots.count) shots "
+                    + "(stages.keyframe-plan.parameters.max_images)")
+            context.logger.warning(
+                "fewer keyframes than shots: the image limit applies",
+                metadata: ["story.shots": "\(shotlist.shots.count)", "story.max_images": "\(limit)"])
+        }
+        state.keyframePrompts = painted.map { shotlist.shots[$0] }.map { shot in
             KeyframePrompt(
                 shotId: shot.id, prompt: "\(shot.visualPrompt). Mood: \(shot.mood).",
-                seed: UInt64(truncatingIfNeeded: input.request.seed) &* 1000 &+ UInt64(shot.id))
+                seed: UInt64(truncatingIfNeeded: input.request.seed) &* 1000 &+ UInt64(truncatingIfNeeded: shot.id))
         }
         let stateRef = try await context.artifacts.put(StoryJSON.encode(state), fileExtension: "json")
         return (state.keyframePrompts ?? []).map { KeyframeJob(prompt: $0, state: stateRef) }
+    }
+}
+
+extension PlanKeyframes {
+    /// The indices of the shots to paint: all of them within `limit`, else `limit` evenly spaced ones, the first
+    /// always among them.
+    static func paintedShots(count: Int, limit: Int) -> [Int] {
+        let limit = max(1, limit)
+        guard count > limit else { return Array(0..<count) }
+        return (0..<limit).map { $0 * count / limit }
     }
 }
 
@@ -78,6 +112,13 @@ public struct PaintKeyframe: PipelineStage {
     /// The shared services.
     public let services: StoryServices
 
+    /// `width`: the keyframe width asked of the image provider.
+    public static let width = StageParameter.integer("width", in: 16...4096, unit: "pixels")
+    /// `height`: the keyframe height asked of the image provider.
+    public static let height = StageParameter.integer("height", in: 16...4096, unit: "pixels")
+    /// The parameters the stage reads.
+    public static let parameters: [StageParameter]? = [width, height, .string("style"), .string("negative_prompt")]
+
     /// Creates the stage.
     public init(services: StoryServices) {
         self.services = services
@@ -85,12 +126,8 @@ public struct PaintKeyframe: PipelineStage {
 
     /// Paints the job's keyframe, checks it decodes, and stores it.
     public func run(_ job: KeyframeJob, context: StageContext) async throws -> KeyframeImage {
-        let width = Int(context.configuration.number("width") ?? 540)
-        let height = Int(context.configuration.number("height") ?? 960)
-        guard (16...4096).contains(width), (16...4096).contains(height) else {
-            throw StoryPipelineError.invalidConfiguration(
-                "stages.keyframes.parameters: width and height must be 16…4096, got \(width)×\(height)")
-        }
+        let width = try context.configuration.integer(Self.width) ?? 540
+        let height = try context.configuration.integer(Self.height) ?? 960
         let style =
             job.prompt.style.isEmpty
             ? context.configuration.string("style") ?? PlanKeyframes.defaultStyle : job.prompt.style
@@ -141,7 +178,11 @@ public struct CollectKeyframes: PipelineStage {
         self.services = services
     }
 
-    /// Sets ``StoryState/keyframes`` in the order of the shots.
+    /// The stage reads no parameters.
+    public static let parameters: [StageParameter]? = []
+
+    /// Sets ``StoryState/keyframes`` in the order of the shots: one per shot, a shot that was not painted (see
+    /// ``PlanKeyframes``) showing the keyframe of the painted shot before it.
     public func run(_ input: [KeyframeImage], context: StageContext) async throws -> StoryState {
         guard let first = input.first else {
             throw StoryPipelineError.missingInput("no keyframes were painted: the shot list is empty")
@@ -153,7 +194,20 @@ public struct CollectKeyframes: PipelineStage {
         } catch {
             throw StoryPipelineError.file("the stored story state is unreadable: \(error)", underlying: error)
         }
-        state.keyframes = input.sorted { $0.shotId < $1.shotId }.map(\.image)
+        let painted = input.sorted { $0.shotId < $1.shotId }
+        if let shots = state.shotlist?.shots, painted.count < shots.count {
+            var next = 0
+            var current = painted[0]
+            state.keyframes = shots.map { shot in
+                while next < painted.count, painted[next].shotId <= shot.id {
+                    current = painted[next]
+                    next += 1
+                }
+                return current.image
+            }
+        } else {
+            state.keyframes = painted.map(\.image)
+        }
         state.record(
             .init(
                 stage: PaintKeyframe.id.rawValue, provider: services.providers.imageName,

@@ -16,6 +16,12 @@ public struct UpscaleKeyframes: PipelineStage {
     /// Bumped when the resampling changes.
     public static let version = 2
 
+    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
+    public static let parameters: [StageParameter]? = [
+        RenderParameter.width, RenderParameter.height,
+        .oneOf("kernel", ResamplingKernel.allCases.map(\.rawValue)),
+    ]
+
     /// Creates the stage.
     public init() {}
 
@@ -24,8 +30,8 @@ public struct UpscaleKeyframes: PipelineStage {
         let stopwatch = StageStopwatch()
         var state = input
         let keyframes = try state.require(state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
-        let width = Int(context.configuration.number("width") ?? 1080)
-        let height = Int(context.configuration.number("height") ?? 1920)
+        let width = try context.configuration.integer(RenderParameter.width) ?? 1080
+        let height = try context.configuration.integer(RenderParameter.height) ?? 1920
         let kernelName = context.configuration.string("kernel") ?? ResamplingKernel.learned.rawValue
         guard let kernel = ResamplingKernel(rawValue: kernelName) else {
             throw StoryPipelineError.invalidConfiguration(
@@ -93,6 +99,30 @@ public struct AssembleVideo: PipelineStage {
     /// The shared services.
     public let services: StoryServices
 
+    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
+    public static let parameters: [StageParameter]? = [
+        RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
+        // A crossfade is centred on a boundary between shots of at least 0.5 s (`PlanShots` min_seconds).
+        .number("crossfade", in: 0...2, unit: "seconds"),
+        .oneOf(
+            "preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]),
+        crf,
+        // ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
+        .number("true_peak", in: -9...0, unit: "dBTP"),
+        .string("music"), .oneOf("subtitles", ["burned", "soft"]),
+    ]
+
+    /// `crf`: libx264's constant rate factor scale.
+    static let crf = StageParameter.integer("crf", in: 0...51)
+
+    /// Width and height must be even for 4:2:0 video.
+    public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        [RenderParameter.width, RenderParameter.height].compactMap { parameter in
+            guard let value = (try? parameters.integer(parameter)) ?? nil, value % 2 != 0 else { return nil }
+            return ConfigurationIssue(path: parameter.name, message: "must be even (4:2:0 video), got \(value)")
+        }
+    }
+
     /// Creates the stage.
     public init(services: StoryServices) {
         self.services = services
@@ -113,9 +143,12 @@ public struct AssembleVideo: PipelineStage {
         }
         let parameters = context.configuration
         let settings = MediaIO.RenderSettings(
-            width: Int(parameters.number("width") ?? 1080), height: Int(parameters.number("height") ?? 1920),
-            frameRate: Int(parameters.number("fps") ?? 30), preset: parameters.string("preset") ?? "veryfast",
-            crf: Int(parameters.number("crf") ?? 20), loudnessTarget: parameters.number("loudness") ?? -14,
+            width: try parameters.integer(RenderParameter.width) ?? 1080,
+            height: try parameters.integer(RenderParameter.height) ?? 1920,
+            frameRate: try parameters.integer(RenderParameter.fps) ?? 30,
+            preset: parameters.string("preset") ?? "veryfast",
+            crf: try parameters.integer(Self.crf) ?? 20,
+            loudnessTarget: try parameters.number(RenderParameter.loudness) ?? -14,
             // AAC encoding lifts true peaks by a few tenths of a dB: master 0.5 dB under the gate's −1 dBTP.
             truePeakCeiling: parameters.number("true_peak") ?? -1.5)
         let fade = max(0, parameters.number("crossfade") ?? 0.5)
@@ -203,6 +236,12 @@ public struct QualityCheck: PipelineStage {
     /// The shared services.
     public let services: StoryServices
 
+    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
+    public static let parameters: [StageParameter]? = [
+        .bool("warn_only"), RenderParameter.width, RenderParameter.height, RenderParameter.fps,
+        RenderParameter.loudness,
+    ]
+
     /// Creates the stage.
     public init(services: StoryServices) {
         self.services = services
@@ -216,10 +255,10 @@ public struct QualityCheck: PipelineStage {
         let video = try state.require(state.video, "the video", from: AssembleVideo.id.rawValue)
         let parameters = context.configuration
         var thresholds = QualityGate.Thresholds()
-        thresholds.width = Int(parameters.number("width") ?? 1080)
-        thresholds.height = Int(parameters.number("height") ?? 1920)
-        thresholds.frameRate = parameters.number("fps") ?? 30
-        thresholds.loudnessTarget = parameters.number("loudness") ?? -14
+        thresholds.width = try parameters.integer(RenderParameter.width) ?? 1080
+        thresholds.height = try parameters.integer(RenderParameter.height) ?? 1920
+        thresholds.frameRate = Double(try parameters.integer(RenderParameter.fps) ?? 30)
+        thresholds.loudnessTarget = try parameters.number(RenderParameter.loudness) ?? -14
         let directory = try services.scratchDirectory("qc", context: context)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try await services.file(for: video, in: context.artifacts, directory: directory, name: "video.mp4")
@@ -258,4 +297,19 @@ public struct QualityCheck: PipelineStage {
         }
         return state
     }
+}
+
+/// The render parameters the `upscale`, `assemble` and `qc` stages share (``StoryConfiguration/render`` is copied
+/// into them), with the ranges of ``StoryConfiguration/Limits``.
+public enum RenderParameter {
+    /// `width`: the frame width.
+    public static let width = StageParameter.integer(
+        "width", in: StoryConfiguration.Limits.frameSize, unit: "pixels")
+    /// `height`: the frame height.
+    public static let height = StageParameter.integer(
+        "height", in: StoryConfiguration.Limits.frameSize, unit: "pixels")
+    /// `fps`: frames per second.
+    public static let fps = StageParameter.integer("fps", in: StoryConfiguration.Limits.framesPerSecond)
+    /// `loudness`: the integrated loudness target.
+    public static let loudness = StageParameter.number("loudness", in: StoryConfiguration.Limits.loudness, unit: "LUFS")
 }

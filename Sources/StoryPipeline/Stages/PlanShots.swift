@@ -10,12 +10,55 @@ import StoryModels
 /// prompt, mood and camera of each. The shot list is validated and repaired to the script's estimated duration; the
 /// timing stage later snaps it to the voice.
 ///
-/// Parameters: `min_seconds` (3), `max_seconds` (10), `preferred_seconds` (5).
+/// Sentences end at `.`, `!`, `?` and at the full-width `。`, `！`, `？` of Chinese and Japanese; clauses at `,;:` and
+/// `，、；：`; a run of text with no break longer than `max_seconds` is cut evenly. The plan has at most `max_shots`
+/// shots: beyond that, neighbouring pieces are merged (noted in ``StoryState/capsApplied``), since every shot costs
+/// an image call.
+///
+/// Parameters: `min_seconds` (0.5…60, default 3), `max_seconds` (1…120, default 10), `preferred_seconds` (0.5…120,
+/// default 5), with `max_seconds ≥ 2 × min_seconds` and `min_seconds ≤ preferred_seconds ≤ max_seconds`;
+/// `max_shots` (1…200; default one per 2 s of the target length, 23 for 45 s).
 public struct PlanShots: PipelineStage {
     /// `shots`.
     public static let id: StageID = "shots"
-    /// Bumped when the split or the prompt changes.
+    /// Bumped when the split or the prompt changes. (Western text splits as before and plans within `max_shots`
+    /// are unchanged, so cached plans stay valid.)
     public static let version = 1
+
+    /// `min_seconds`: the shortest shot.
+    public static let minSeconds = StageParameter.number("min_seconds", in: 0.5...60, unit: "seconds")
+    /// `max_seconds`: the longest shot.
+    public static let maxSeconds = StageParameter.number("max_seconds", in: 1...120, unit: "seconds")
+    /// `preferred_seconds`: where a shot ends at the next sentence end.
+    public static let preferredSeconds = StageParameter.number("preferred_seconds", in: 0.5...120, unit: "seconds")
+    /// `max_shots`: the most shots, and so image calls, of a plan.
+    public static let maxShots = StageParameter.integer("max_shots", in: 1...OutputCaps.hardMaximumShots, unit: "shots")
+    /// The parameters the stage reads.
+    public static let parameters: [StageParameter]? = [minSeconds, maxSeconds, preferredSeconds, maxShots]
+
+    /// `max_seconds ≥ 2 × min_seconds` and `min_seconds ≤ preferred_seconds ≤ max_seconds`, with the defaults for
+    /// the values not given.
+    public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        let minimum = (try? parameters.number(minSeconds)) ?? nil ?? 3
+        let maximum = (try? parameters.number(maxSeconds)) ?? nil ?? 10
+        let preferred = (try? parameters.number(preferredSeconds)) ?? nil ?? 5
+        var issues: [ConfigurationIssue] = []
+        if maximum < minimum * 2 {
+            issues.append(
+                ConfigurationIssue(
+                    path: "max_seconds",
+                    message: "must be at least 2 × min_seconds (\(shown(minimum))), got \(shown(maximum))"))
+        }
+        if !(minimum...max(minimum, maximum)).contains(preferred) {
+            issues.append(
+                ConfigurationIssue(
+                    path: "preferred_seconds",
+                    message:
+                        "must be between min_seconds (\(shown(minimum))) and max_seconds (\(shown(maximum))), "
+                        + "got \(shown(preferred))"))
+        }
+        return issues
+    }
 
     /// The shared services.
     public let services: StoryServices
@@ -43,18 +86,30 @@ public struct PlanShots: PipelineStage {
         var state = input
         let script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
         let idea = try state.require(state.idea, "the chosen idea", from: SelectIdea.id.rawValue)
-        let minimum = context.configuration.number("min_seconds") ?? 3
-        let maximum = context.configuration.number("max_seconds") ?? 10
-        let preferred = context.configuration.number("preferred_seconds") ?? 5
+        let minimum = try context.configuration.number(Self.minSeconds) ?? 3
+        let maximum = try context.configuration.number(Self.maxSeconds) ?? 10
+        let preferred = try context.configuration.number(Self.preferredSeconds) ?? 5
+        let maxShots =
+            try context.configuration.integer(Self.maxShots)
+            ?? OutputCaps.defaultMaxShots(targetSeconds: state.request.targetSeconds)
         guard minimum > 0, maximum >= minimum * 2, (minimum...maximum).contains(preferred) else {
             throw StoryPipelineError.invalidConfiguration(
                 "stages.shots.parameters: need 0 < min_seconds, max_seconds ≥ 2 × min_seconds and "
                     + "min_seconds ≤ preferred_seconds ≤ max_seconds")
         }
         let language = script.language
-        let pieces = Self.split(
+        let split = Self.split(
             script.current.text, language: language, minimum: minimum, maximum: maximum, preferred: preferred)
-        guard !pieces.isEmpty else { throw StoryPipelineError.malformedModelOutput("the script has no words to film") }
+        guard !split.isEmpty else { throw StoryPipelineError.malformedModelOutput("the script has no words to film") }
+        let pieces = Self.merged(split, into: maxShots, language: language)
+        if pieces.count < split.count {
+            state.noteCap(
+                "shots: \(split.count) pieces of narration were merged into \(pieces.count) shots "
+                    + "(stages.shots.parameters.max_shots)")
+            context.logger.warning(
+                "the shot plan was merged to the shot limit",
+                metadata: ["story.pieces": "\(split.count)", "story.max_shots": "\(maxShots)"])
+        }
 
         let count = pieces.count
         let numbered = pieces.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
@@ -132,19 +187,82 @@ public struct PlanShots: PipelineStage {
         text.split(whereSeparator: \.isWhitespace).filter { $0.contains { $0.isLetter || $0.isNumber } }
     }
 
+    /// `3`, `2.5`: a number in a message.
+    static func shown(_ value: Double) -> String {
+        Int(exactly: value).map(String.init) ?? String(value)
+    }
+
+    /// The units the split works on: white-space separated words, further cut after full-width sentence and clause
+    /// marks (Chinese and Japanese put no space there), and a unit longer than `maximum` seconds (a run of CJK text
+    /// with no mark at all) cut into even parts. Each unit says whether white space followed it in the text, so
+    /// pieces are joined back as they were written.
+    static func units(_ text: String, language: String, maximum: Double) -> [(text: String, spaced: Bool)] {
+        let breaks: Set<Character> = OutputCaps.fullWidthSentenceEnds.union(fullWidthClauseEnds)
+        var units: [(text: String, spaced: Bool)] = []
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            var parts: [String] = []
+            var current = ""
+            for character in word {
+                current.append(character)
+                if breaks.contains(character) {
+                    parts.append(current)
+                    current = ""
+                }
+            }
+            if !current.isEmpty { parts.append(current) }
+            for (index, part) in parts.enumerated() {
+                let spaced = index == parts.count - 1
+                let seconds = SpeakingRate.estimatedDuration(of: part, language: language)
+                guard seconds > maximum, part.count > 1 else {
+                    units.append((part, spaced))
+                    continue
+                }
+                // One part per `maximum` seconds and at most one per character: the conversion cannot trap.
+                let wanted = (seconds / max(maximum, 0.001)).rounded(.up) + 1
+                let count = wanted < Double(part.count) ? Int(wanted) : part.count
+                let characters = Array(part)
+                for chunk in 0..<count {
+                    let range = (chunk * characters.count / count)..<((chunk + 1) * characters.count / count)
+                    guard !range.isEmpty else { continue }
+                    units.append((String(characters[range]), spaced && chunk == count - 1))
+                }
+            }
+        }
+        return units
+    }
+
+    /// Clause marks of Chinese and Japanese.
+    static let fullWidthClauseEnds: Set<Character> = ["，", "、", "；", "："]
+
     /// Cuts the narration into pieces of `minimum`…`maximum` seconds: a piece ends at the first sentence end after
     /// `preferred` seconds; when the next word would pass `maximum`, it ends at the last sentence end, else the last
     /// comma, else the last word that keeps it at least `minimum` long. A short last piece joins the one before, or
     /// shares its words with it evenly when together they would be too long.
     static func split(_ text: String, language: String, minimum: Double, maximum: Double, preferred: Double) -> [String]
     {
-        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        let units = Self.units(text, language: language, maximum: maximum)
+        let words = units.map(\.text)
         guard !words.isEmpty else { return [] }
-        func seconds(_ range: Range<Int>) -> Double {
-            SpeakingRate.estimatedDuration(of: words[range].joined(separator: " "), language: language)
+        // Prefix sums of the units' word counts make the length of any range O(1): a hostile script of thousands of
+        // words stays linear (each unit is counted once).
+        var prefix = [0]
+        prefix.reserveCapacity(words.count + 1)
+        for word in words {
+            prefix.append(prefix[prefix.count - 1] + SpeakingRate.wordCount(of: word, language: language))
         }
-        func endsSentence(_ index: Int) -> Bool { words[index].last.map { ".!?".contains($0) } ?? false }
-        func endsClause(_ index: Int) -> Bool { words[index].last.map { ",;:".contains($0) } ?? false }
+        let perMinute = SpeakingRate.wordsPerMinute(for: language)
+        // The same arithmetic as `SpeakingRate.estimatedDuration`, so that cuts fall exactly where they did.
+        func seconds(_ range: Range<Int>) -> Double {
+            Double(prefix[range.upperBound] - prefix[range.lowerBound]) * 60 / perMinute
+        }
+        func endsSentence(_ index: Int) -> Bool {
+            guard let last = words[index].last else { return false }
+            return ".!?".contains(last) || OutputCaps.fullWidthSentenceEnds.contains(last)
+        }
+        func endsClause(_ index: Int) -> Bool {
+            guard let last = words[index].last else { return false }
+            return ",;:".contains(last) || fullWidthClauseEnds.contains(last)
+        }
         var pieces: [Range<Int>] = []
         var start = 0
         var index = 0
@@ -177,6 +295,24 @@ public struct PlanShots: PipelineStage {
                 pieces.append(last)
             }
         }
-        return pieces.map { words[$0].joined(separator: " ") }
+        return pieces.map { range in
+            var piece = ""
+            for index in range {
+                piece += units[index].text
+                if units[index].spaced, index < range.upperBound - 1 { piece += " " }
+            }
+            return piece
+        }
+    }
+
+    /// `pieces` merged into at most `limit` groups of neighbours, as even in count as possible, each joined with a
+    /// space (or, for Chinese and Japanese, without one).
+    static func merged(_ pieces: [String], into limit: Int, language: String) -> [String] {
+        let limit = max(1, limit)
+        guard pieces.count > limit else { return pieces }
+        let separator = SpeakingRate.countsCharacters(for: language) ? "" : " "
+        return (0..<limit).map { group in
+            pieces[(group * pieces.count / limit)..<((group + 1) * pieces.count / limit)].joined(separator: separator)
+        }
     }
 }

@@ -5,12 +5,24 @@ import StoryModels
 
 /// Stage 2a: writes the narration for the chosen idea, aiming at the request's spoken length.
 ///
-/// A script more than 30 % over the target is cut at the sentence boundary nearest to it.
+/// A script more than 30 % over the target is cut at the sentence boundary nearest to it (`.`, `!`, `?`, and the
+/// full-width `。`, `！`, `？` of Chinese and Japanese). Whatever the model answers, the narration then has at most
+/// `max_words` words (CJK characters for Chinese and Japanese), cut at a sentence end or else a word; a cut is noted
+/// in ``StoryState/capsApplied``.
+///
+/// Parameters: `max_words` (1…6000; default 1.5 × the words the target length takes at the language's speaking rate,
+/// 169 for 45 s of English).
 public struct WriteScript: PipelineStage {
     /// `script`.
     public static let id: StageID = "script"
-    /// Bumped when the prompt or the trimming changes.
+    /// Bumped when the prompt or the trimming changes. (The caps leave every script within them unchanged, so
+    /// cached scripts stay valid.)
     public static let version = 1
+
+    /// `max_words`: the most words of narration, whatever the model writes.
+    public static let maxWords = StageParameter.integer("max_words", in: 1...OutputCaps.hardMaximumWords, unit: "words")
+    /// The parameters the stage reads.
+    public static let parameters: [StageParameter]? = [maxWords]
 
     /// The shared services.
     public let services: StoryServices
@@ -31,7 +43,12 @@ public struct WriteScript: PipelineStage {
         var state = input
         let idea = try state.require(state.idea, "the chosen idea", from: SelectIdea.id.rawValue)
         let language = state.request.language
-        let targetWords = Int(state.request.targetSeconds * SpeakingRate.wordsPerMinute(for: language) / 60)
+        let target = try state.request.checkedTargetSeconds()
+        // At most 600 s × 300 words a minute: the conversion cannot trap.
+        let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
+        let maxWords =
+            try context.configuration.integer(Self.maxWords)
+            ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
         let schema: ProviderKit.JSONValue = [
             "type": "object",
             "properties": [
@@ -64,7 +81,17 @@ public struct WriteScript: PipelineStage {
             }
             return nil
         }
-        let text = Self.fitted(answer.narration, targetSeconds: state.request.targetSeconds, language: language)
+        let fitted = Self.fitted(answer.narration, targetSeconds: target, language: language)
+        let (text, cutFrom) = OutputCaps.capped(fitted, maxWords: maxWords, language: language)
+        if let cutFrom {
+            state.noteCap(
+                "script: the model's narration (\(cutFrom) words) was cut to \(maxWords) words "
+                    + "(stages.script.parameters.max_words)")
+            context.logger.warning(
+                "the model's narration was cut to the word limit",
+                metadata: ["story.words": "\(cutFrom)", "story.max_words": "\(maxWords)"])
+        }
+        guard !text.isEmpty else { throw StoryPipelineError.malformedModelOutput("the model's narration is empty") }
         state.script = Script(
             id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
             generated: text)
@@ -82,7 +109,7 @@ public struct WriteScript: PipelineStage {
             return trimmed
         }
         var kept: [String] = []
-        for sentence in HeuristicScriptScorer.sentences(trimmed) {
+        for sentence in OutputCaps.sentences(trimmed) {
             let candidate = (kept + [sentence]).joined(separator: " ")
             if !kept.isEmpty, SpeakingRate.estimatedDuration(of: candidate, language: language) > targetSeconds * 1.1 {
                 break
@@ -96,12 +123,20 @@ public struct WriteScript: PipelineStage {
 /// Stage 2b: rewrites the script for the ear (``SpeechText``), scores it, and while the score is under the threshold
 /// asks the text provider for a better version, up to a limit; the best-scoring version becomes the current one.
 ///
-/// Parameters: `threshold` (overall score, default 60), `max_revisions` (default 2).
+/// Parameters: `threshold` (overall score 0…100, default 60), `max_revisions` (0…10, default 2), `max_words` (as
+/// ``WriteScript``'s, for each revised narration).
 public struct ReviseScript: PipelineStage {
     /// `revise`.
     public static let id: StageID = "revise"
     /// Bumped when the revision or scoring changes.
     public static let version = 1
+
+    /// `threshold`: revise while the overall score is below it.
+    public static let threshold = StageParameter.number("threshold", in: 0...100, unit: "points")
+    /// `max_revisions`: each revision is a paid model call; ten is already far past where scores stop improving.
+    public static let maxRevisions = StageParameter.integer("max_revisions", in: 0...10)
+    /// The parameters the stage reads.
+    public static let parameters: [StageParameter]? = [threshold, maxRevisions, WriteScript.maxWords]
 
     /// The shared services.
     public let services: StoryServices
@@ -123,10 +158,13 @@ public struct ReviseScript: PipelineStage {
         let stopwatch = StageStopwatch()
         var state = input
         var script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let threshold = context.configuration.number("threshold") ?? 60
-        let maxRevisions = Int(context.configuration.number("max_revisions") ?? 2)
+        let threshold = try context.configuration.number(Self.threshold) ?? 60
+        let maxRevisions = try context.configuration.integer(Self.maxRevisions) ?? 2
         let language = script.language
-        let target = state.request.targetSeconds
+        let target = try state.request.checkedTargetSeconds()
+        let maxWords =
+            try context.configuration.integer(WriteScript.maxWords)
+            ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
 
         let spoken = SpeechText.normalize(script.current.text, language: language)
         guard !spoken.isEmpty else {
@@ -145,7 +183,9 @@ public struct ReviseScript: PipelineStage {
                     .system(
                         "You improve narration for a story video read aloud by one narrator. Keep the story and its "
                             + "length (about \(Int(target)) seconds). Plain sentences only. Answer with JSON only."),
-                    .user("Narration: \(best.text)\nA critic scored it \(Int(score.overall))/100: \(score.feedback)."),
+                    .user(
+                        "Narration: \(best.text)\nA critic scored it \(Self.points(score.overall))/100: "
+                            + "\(score.feedback)."),
                 ],
                 temperature: 0.7,
                 seed: state.request.seed &+ revisions,
@@ -161,13 +201,15 @@ public struct ReviseScript: PipelineStage {
                 Answer.self, with: services.providers.text, request: chat, what: "revised script"
             ) { $0.narration.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "narration is empty" : nil }
             cost += spent
-            if let used {
-                usage = .init(
-                    promptTokens: (usage?.promptTokens ?? 0) + used.promptTokens,
-                    completionTokens: (usage?.completionTokens ?? 0) + used.completionTokens)
+            if let used { usage = (usage ?? .init(promptTokens: 0, completionTokens: 0)).adding(used) }
+            let fitted = WriteScript.fitted(answer.narration, targetSeconds: target, language: language)
+            let (capped, cutFrom) = OutputCaps.capped(fitted, maxWords: maxWords, language: language)
+            if let cutFrom {
+                state.noteCap(
+                    "revise: a revised narration (\(cutFrom) words) was cut to \(maxWords) words "
+                        + "(stages.revise.parameters.max_words)")
             }
-            let candidateText = SpeechText.normalize(
-                WriteScript.fitted(answer.narration, targetSeconds: target, language: language), language: language)
+            let candidateText = SpeechText.normalize(capped, language: language)
             guard !candidateText.isEmpty else { continue }
             let candidateScore = try await scorer.score(candidateText, language: language, targetSeconds: target)
             context.logger.info(
@@ -186,5 +228,28 @@ public struct ReviseScript: PipelineStage {
                 model: revisions > 0 ? services.providers.textModel : "speech-text-normalizer",
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
+    }
+}
+
+extension ReviseScript {
+    /// A score as a whole number for a prompt; a custom scorer may return anything, NaN included.
+    static func points(_ score: Double) -> String {
+        score.isFinite ? String(Int(min(max(score, 0), 100).rounded())) : "?"
+    }
+}
+
+extension StoryRequest {
+    /// ``targetSeconds``, checked: a request built in code may hold any number, and the stages multiply it.
+    ///
+    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` outside
+    ///   ``StoryConfiguration/Limits/targetSeconds``.
+    func checkedTargetSeconds() throws(StoryPipelineError) -> Double {
+        let range = StoryConfiguration.Limits.targetSeconds
+        guard targetSeconds.isFinite, range.contains(targetSeconds) else {
+            throw .invalidConfiguration(
+                "the request's target seconds must be between \(Int(range.lowerBound)) and \(Int(range.upperBound)), "
+                    + "got \(targetSeconds)")
+        }
+        return targetSeconds
     }
 }

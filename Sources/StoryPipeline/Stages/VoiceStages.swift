@@ -14,6 +14,12 @@ public struct SynthesizeVoice: PipelineStage {
     /// Bumped when the processing changes.
     public static let version = 1
 
+    /// The parameters the stage reads, checked before a run.
+    public static let parameters: [StageParameter]? = [
+        .number("peak_dbfs", in: -30...0, unit: "dBFS"), .number("silence_threshold_db", in: -120...0, unit: "dB"),
+        .number("padding_seconds", in: 0...5, unit: "seconds"),
+    ]
+
     /// The shared services.
     public let services: StoryServices
 
@@ -114,6 +120,13 @@ public struct TimeWords: PipelineStage {
     /// Bumped when the alignment or the subtitles change.
     public static let version = 1
 
+    /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
+    static let maxCharactersPerLine = StageParameter.integer("max_characters_per_line", in: 8...80, unit: "characters")
+    /// `max_lines`: lines per cue.
+    static let maxLines = StageParameter.integer("max_lines", in: 1...4)
+    /// The parameters the stage reads, checked before a run.
+    public static let parameters: [StageParameter]? = [maxCharactersPerLine, maxLines]
+
     /// The shared services.
     public let services: StoryServices
 
@@ -167,8 +180,8 @@ public struct TimeWords: PipelineStage {
 
         let segmenter = SubtitleSegmenter(
             configuration: .init(
-                maxCharactersPerLine: Int(context.configuration.number("max_characters_per_line") ?? 22),
-                maxLines: Int(context.configuration.number("max_lines") ?? 2)))
+                maxCharactersPerLine: try context.configuration.integer(Self.maxCharactersPerLine) ?? 22,
+                maxLines: try context.configuration.integer(Self.maxLines) ?? 2))
         let cues = segmenter.segment(words)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
         let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")

@@ -2,12 +2,32 @@ import Foundation
 import PipelineKit
 import Testing
 
+/// Int -> Int, with declared parameters: `step` (an integer), `limit` (a number ≥ step), `label`.
+private struct Scale: PipelineStage {
+    static let id: StageID = "scale"
+    static let version = 1
+    static let step = StageParameter.integer("step", in: 1...100)
+    static let limit = StageParameter.number("limit", in: 1...1000)
+    static let parameters: [StageParameter]? = [step, limit, .string("label")]
+
+    static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
+        let step = Double((try? parameters.integer(Self.step)) ?? nil ?? 1)
+        guard let limit = (try? parameters.number(Self.limit)) ?? nil, limit < step else { return [] }
+        return [ConfigurationIssue(path: "limit", message: "must be at least step (\(Int(step))), got \(Int(limit))")]
+    }
+
+    func run(_ input: Int, context: StageContext) async throws -> Int {
+        input * (try context.configuration.integer(Self.step) ?? 1)
+    }
+}
+
 @Suite struct PipelineConfigurationTests {
     private let stages: [AnyPipelineStage] = {
         let log = ExecutionLog()
         return Pipeline<String, Int>("config") {
             Length(log: log)
             Increment(log: log)
+            Scale()
         }.stages
     }()
 
@@ -36,24 +56,44 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"stages": {"voice": {}}}"#, "stages.voice: unknown stage id (the pipeline has: increment, length)"),
-        (#"{"stages": {"increment": {"timeout": 0}}}"#, "stages.increment.timeout: must be > 0"),
-        (#"{"stages": {"increment": {"totalTimeout": -1}}}"#, "stages.increment.totalTimeout: must be > 0"),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 0}}}}"#,
-            "stages.increment.retry.maxAttempts: must be >= 1"
+            #"{"stages": {"scale": {"parameters": {"step": 50, "limit": 10}}}}"#,
+            "stages.scale.parameters.limit: must be at least step (50), got 10"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 5, "maxDelay": 1}}}}"#,
-            "stages.increment.retry.maxDelay: must be >= retry.initialDelay"
+            #"{"stages": {"scale": {"parameters": {"step": 5e300, "limit": 10}}}}"#,
+            "stages.scale.parameters.step: must be an integer in 1…100, got 5e+300"
         ),
-        (
-            #"{"stages": {"increment": {"cache": "ttl"}}}"#,
-            "stages.increment.cacheTTL: must be > 0 when cache is \"ttl\""
-        ),
+    ])
+    func acrossParameterChecksRunOnceEachValueIsInRange(json: String, expected: String) throws {
+        #expect(try decode(json).issues(for: stages).map(\.description) == [expected])
+    }
+
+    @Test func aStageReadsItsDeclaredParametersWithTheSameChecks() throws {
+        let parameters = StageParameters(["step": .number(7), "limit": .number(1e300)])
+        #expect(try parameters.integer(Scale.step) == 7)
+        let error = #expect(throws: PipelineError.self) { try parameters.number(Scale.limit) }
+        #expect(error?.message == "parameters.limit: must be a number between 1 and 1000, got 1e+300")
+        #expect(try StageParameters().integer(Scale.step) == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"stages": {"voice": {}}}"#, "stages.voice: unknown stage id (the pipeline has: increment, length, scale)"),
         (
             #"{"stages": {"length": {"enabled": false}}}"#,
             "stages.length.enabled: cannot skip: the stage has no fallback output (give it .fallback { … })"
+        ),
+        (
+            #"{"stages": {"scale": {"parameters": {"step": 1.5}}}}"#,
+            "stages.scale.parameters.step: must be an integer in 1…100, got 1.5"
+        ),
+        (
+            #"{"stages": {"scale": {"parameters": {"stpe": 2}}}}"#,
+            "stages.scale.parameters.stpe: unknown parameter (known: label, limit, step)"
+        ),
+        (
+            #"{"stages": {"scale": {"parameters": {"label": 7}}}}"#,
+            "stages.scale.parameters.label: must be a string of at most 4000 characters, got 7"
         ),
     ])
     func invalidValuesAreReportedWithTheirPath(json: String, expected: String) throws {
@@ -63,9 +103,59 @@ import Testing
 
     @Test(arguments: [
         (#"{"stages": {"increment": {"timout": 3}}}"#, "stages.increment.timout: unknown key"),
-        (#"{"stages": {"increment": {"timeout": "soon"}}}"#, "stages.increment.timeout: expected Double"),
+        (#"{"stages": {"increment": {"timeout": "soon"}}}"#, "stages.increment.timeout: must be a number"),
+        (#"{"stages": {"increment": {"timeout": null}}}"#, "stages.increment.timeout: must be a number, got null"),
         (#"{"stages": {"increment": {"retry": {}}}}"#, "stages.increment.retry.maxAttempts: is required"),
         (#"{"stagez": {}}"#, "stagez: unknown key"),
+        (
+            #"{"stages": {"increment": {"timeout": 0}}}"#,
+            "stages.increment.timeout: must be between 0.001 and 86400 seconds, got 0"
+        ),
+        (
+            #"{"stages": {"assemble": {"timeout": 1e300}}}"#,
+            "stages.assemble.timeout: must be between 0.001 and 86400 seconds, got 1e+300"
+        ),
+        (
+            #"{"stages": {"increment": {"totalTimeout": 1e25}}}"#,
+            "stages.increment.totalTimeout: must be between 0.001 and 604800 seconds, got 1e+25"
+        ),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 0}}}}"#,
+            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 0"
+        ),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 1e300}}}}"#,
+            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 1e+300"
+        ),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 2.5}}}}"#,
+            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 2.5"
+        ),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 1e300}}}}"#,
+            "stages.increment.retry.initialDelay: must be between 0 and 3600 seconds, got 1e+300"
+        ),
+        (
+            #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 5, "maxDelay": 1}}}}"#,
+            "stages.increment.retry.maxDelay: must be >= retry.initialDelay (5)"
+        ),
+        (
+            #"{"stages": {"increment": {"cache": "ttl"}}}"#,
+            "stages.increment.cacheTTL: is required when cache is \"ttl\""
+        ),
+        (
+            #"{"stages": {"increment": {"cache": "ttl", "cacheTTL": 1e20}}}"#,
+            "stages.increment.cacheTTL: must be between 0.001 and 315360000 seconds, got 1e+20"
+        ),
+        (
+            "{\n  \"stages\": {\n    \"voice\": { \"timeout\": }\n  }\n}",
+            "stages.voice.timeout: line 3, column 27: expected a value, found '}'"
+        ),
+        (
+            #"{"stages": {"voice": {"timeout": 1e400}}}"#,
+            "stages.voice.timeout: line 1, column 34: the number 1e400 is out of range (beyond ±1.8e308, the largest double)"
+        ),
+        ("", "line 1, column 1: expected a value, found the end of the file"),
     ])
     func malformedFilesAreReportedWithTheirPath(json: String, expected: String) throws {
         let error = #expect(throws: PipelineError.self) { try decode(json) }
@@ -75,7 +165,9 @@ import Testing
 
     @Test func theRunnerRefusesAnInvalidConfigurationBeforeRunning() async throws {
         let log = ExecutionLog()
-        let runner = makeRunner(pipeline: try decode(#"{"stages": {"increment": {"timeout": 0, "cacheTTL": 3}}}"#))
+        // Built in code, so the ranges are first checked by the runner.
+        let runner = makeRunner(
+            pipeline: PipelineConfiguration(stages: ["increment": StageConfiguration(timeout: 0, cacheTTL: 3)]))
         let error = await #expect(throws: PipelineError.self) {
             try await runner.run(
                 Pipeline<String, Int>("config") {
@@ -86,6 +178,27 @@ import Testing
         let issues = (error?.underlying as? ConfigurationError)?.issues.map(\.path)
         #expect(issues == ["stages.increment.timeout", "stages.increment.cacheTTL"])
         #expect(log.total == 0)
+    }
+
+    @Test func aConfigurationFileIsReadOnlyWhenItIsASmallRegularFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pk-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo.json")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let notRegular = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: fifo) }
+        #expect(notRegular?.message == "\(fifo.path) is not a regular file")
+        let big = directory.appendingPathComponent("big.json")
+        try Data(count: (4 << 20) + 1).write(to: big)
+        let tooBig = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: big) }
+        #expect(tooBig?.message.contains("at most 4194304") == true)
+        let broken = directory.appendingPathComponent("broken.json")
+        try Data("{\"stages\": {\"voice\": {\"retry\": {\"maxAttempts\": 3,}}, }".utf8).write(to: broken)
+        let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: broken) }
+        #expect(
+            syntax?.message
+                == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file"
+        )
     }
 
     @Test func configurationOverridesRetryAndTimeout() async throws {
