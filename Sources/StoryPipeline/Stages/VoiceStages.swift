@@ -169,7 +169,7 @@ public struct TimeWords: PipelineStage {
             configuration: .init(
                 maxCharactersPerLine: Int(context.configuration.number("max_characters_per_line") ?? 22),
                 maxLines: Int(context.configuration.number("max_lines") ?? 2)))
-        let cues = segmenter.segment(words)
+        let cues = segmenter.segment(words, voiceDuration: voice.duration)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
         let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
         let track = SubtitleTrack(
