@@ -162,14 +162,14 @@ public struct Upscaler: Sendable {
             let (pixels, overflow) = size.width.multipliedReportingOverflow(by: size.height)
             guard !overflow, pixels <= maxOutputPixelCount else {
                 throw UpscaleError.tooLarge(
-                    "a \(size.width)×\(size.height) output is more than \(maxOutputPixelCount) pixels; "
-                        + Self.limitHint(maxOutputPixelCount))
+                    "a \(size.width)×\(size.height) output has more pixels than the \(maxOutputPixelCount) that "
+                        + "Upscaler.Configuration.maxOutputPixelCount allows; ask for a smaller output")
             }
             return size
         }
 
         static func limitHint(_ limit: Int) -> String {
-            "the limit is Upscaler.Configuration.maxOutputPixelCount (\(limit) pixels); ask for a smaller output"
+            "Upscaler.Configuration.maxOutputPixelCount allows \(limit) pixels; ask for a smaller output"
         }
 
         var threadCount: Int {
