@@ -19,9 +19,11 @@ struct UpscaleLimitTests {
     static let hostileTargets: [Target] = [
         .size(width: .max, height: 1), .size(width: 1, height: .max), .size(width: .max, height: .max),
         .size(width: 1 << 31, height: 1 << 31), .size(width: 1 << 32, height: 1 << 32),
-        .size(width: 1 << 32, height: 1), .size(width: 1_000_000_000, height: 2), .size(width: 3_037_000_500, height: 3_037_000_500),
+        .size(width: 1 << 32, height: 1), .size(width: 1_000_000_000, height: 2),
+        .size(width: 3_037_000_500, height: 3_037_000_500),
         .size(width: 16385, height: 16384), .factor(100_000), .factor(.max), .factor(1 << 31), .factor(1 << 32),
-        .ratio(numerator: .max, denominator: 1), .ratio(numerator: .max, denominator: 3), .ratio(numerator: 1 << 40, denominator: 1),
+        .ratio(numerator: .max, denominator: 1), .ratio(numerator: .max, denominator: 3),
+        .ratio(numerator: 1 << 40, denominator: 1),
     ]
 
     static func input() throws -> PixelBuffer { try UpscaleExpectations.image("astronaut-face-x8.png") }  // 32×32 RGB

@@ -125,7 +125,9 @@ struct InputFileTests {
         #expect(throws: InputFileError.notRegularFile) { _ = try InputFile.read(directory) }
         // /dev/zero would never end: it must be refused before the first read.
         #expect(throws: InputFileError.notRegularFile) { _ = try InputFile.read(URL(fileURLWithPath: "/dev/zero")) }
-        #expect(throws: ImageCodecError.io) { _ = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: "/dev/zero")) }
+        #expect(throws: ImageCodecError.io) {
+            _ = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: "/dev/zero"))
+        }
         do {
             _ = try InputFile.read(URL(fileURLWithPath: "/dev/zero"))
         } catch {

@@ -99,7 +99,8 @@ struct HostileSizeTests {
             ImageInfo(width: 1, height: 1_000_001, layout: .rgb, componentType: .uint8),
         ] {
             #expect(throws: ImageCodecError.tooLarge, "\(info)") {
-                _ = try ImageEncoder(format: .png()).rowWriter(to: directory.appendingPathComponent("a.png"), info: info)
+                _ = try ImageEncoder(format: .png()).rowWriter(
+                    to: directory.appendingPathComponent("a.png"), info: info)
             }
         }
         var edge = try PixelBuffer(width: 1_000_000, height: 1, layout: .gray, componentType: .uint8)
@@ -118,7 +119,8 @@ struct HostileSizeTests {
             ImageInfo(width: 1, height: Int.max, layout: .rgb, componentType: .uint8),
         ] {
             do {
-                _ = try ImageEncoder(format: .jpeg()).rowWriter(to: directory.appendingPathComponent("a.jpg"), info: info)
+                _ = try ImageEncoder(format: .jpeg()).rowWriter(
+                    to: directory.appendingPathComponent("a.jpg"), info: info)
                 Issue.record("opened a JPEG writer for \(info)")
             } catch let error as ImageCodecError {
                 #expect(error == .tooLarge)
