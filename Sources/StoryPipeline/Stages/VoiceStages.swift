@@ -111,8 +111,8 @@ public struct SynthesizeVoice: PipelineStage {
 public struct TimeWords: PipelineStage {
     /// `timing`.
     public static let id: StageID = "timing"
-    /// Bumped when the alignment or the subtitles change.
-    public static let version = 1
+    /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
+    public static let version = 2
 
     /// The shared services.
     public let services: StoryServices
