@@ -20,7 +20,7 @@ public import Foundation
 public enum InputFile {
     /// Reads the whole regular file at `url`.
     ///
-    /// - Parameter maxByteCount: the largest file accepted (default: no limit beyond memory).
+    /// - Parameter maxByteCount: the largest file accepted (default: no limit but the machine's memory).
     /// - Throws: ``InputFileError``: `notRegularFile` for a FIFO, device, socket or directory,
     ///   `tooLarge` past `maxByteCount`, `unreadable` when it cannot be opened or read.
     public static func read(_ url: URL, maxByteCount: Int = .max) throws(InputFileError) -> Data {
@@ -28,6 +28,11 @@ public enum InputFile {
         defer { close(descriptor) }
         guard size <= maxByteCount else {
             throw .tooLarge("\(url.path) is \(size) bytes, more than the \(maxByteCount) accepted")
+        }
+        // Reading more than the machine's memory would abort in the allocation.
+        let memory = ProcessInfo.processInfo.physicalMemory
+        guard UInt64(size) <= memory else {
+            throw .tooLarge("\(url.path) is \(size) bytes, more than this machine's \(memory) bytes of memory")
         }
         var data = Data(count: size)
         var filled = 0
