@@ -71,6 +71,18 @@ struct HostileSizeTests {
         }
     }
 
+    @Test("a pixel limit of Int.max or below zero does not overflow the decoders' memory bounds")
+    func extremePixelLimits() throws {
+        for name in ["jpeg-baseline-420-q90.jpg", "jpeg-progressive-420-q85.jpg", "png-rgb-8.png"] {
+            let data = try Fixture.data(name)
+            let unlimited = try ImageDecoder(configuration: .init(maxPixelCount: .max)).decode(data)
+            #expect(unlimited.pixels == (try ImageDecoder().decode(data)).pixels, "\(name)")
+            #expect(throws: ImageCodecError.tooLarge, "\(name)") {
+                _ = try ImageDecoder(configuration: .init(maxPixelCount: .min)).decode(data)
+            }
+        }
+    }
+
     @Test("a JPEG frame of 65,535² is refused (libjpeg's own limit is 65,500)")
     func jpegHeaders() throws {
         var jpeg = [UInt8](try Fixture.data("jpeg-baseline-420-q90.jpg"))
