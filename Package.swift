@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "MediaIOTests",
             dependencies: [
-                "MediaIO",
+                "MediaIO", "image-convert",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(
             name: "UpscaleKitTests",
             dependencies: [
-                "UpscaleKit",
+                "UpscaleKit", "upscale",
                 "MediaIO",
                 "CStoryForgeResample",
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -73,6 +73,9 @@ struct ImageConvert: ParsableCommand {
         } catch let error as ImageCodecError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
+        } catch let error as InputFileError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
     }
 
@@ -98,7 +101,8 @@ struct ImageConvert: ParsableCommand {
         inputURL: URL,
         outputURL: URL?
     ) throws {
-        let data = try Data(contentsOf: inputURL)
+        // Not Data(contentsOf:): a FIFO named like an image would block it for ever.
+        let data = try InputFile.read(inputURL)
         let clock = ContinuousClock()
         var decodeBest = Duration.seconds(1_000_000)
         var pixels: PixelBuffer?

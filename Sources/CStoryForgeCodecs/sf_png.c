@@ -145,6 +145,24 @@ void sf_png_decoder_destroy(sf_png_decoder *decoder) {
 
 const char *sf_png_decoder_message(const sf_png_decoder *decoder) { return decoder->messages.message; }
 
+// png_set_IHDR refuses, when writing as when reading, a width or height over these: the build's
+// PNG_USER_WIDTH_MAX and PNG_USER_HEIGHT_MAX (1,000,000 in libpng's default configuration) unless
+// png_set_user_limits changed them, which this layer does not do.
+static void sf_png_size_limits(png_const_structrp png, uint32_t *width, uint32_t *height) {
+#ifdef PNG_SET_USER_LIMITS_SUPPORTED
+    *width = png_get_user_width_max(png);
+    *height = png_get_user_height_max(png);
+#else
+    (void)png;
+    *width = PNG_USER_WIDTH_MAX;
+    *height = PNG_USER_HEIGHT_MAX;
+#endif
+}
+
+void sf_png_decoder_size_limits(const sf_png_decoder *decoder, uint32_t *width, uint32_t *height) {
+    sf_png_size_limits(decoder->png, width, height);
+}
+
 int sf_png_decoder_warning_count(const sf_png_decoder *decoder) {
     return decoder->messages.warning_count < SF_MAX_WARNINGS ? decoder->messages.warning_count : SF_MAX_WARNINGS;
 }
@@ -407,6 +425,10 @@ void sf_png_encoder_destroy(sf_png_encoder *encoder) {
 }
 
 const char *sf_png_encoder_message(const sf_png_encoder *encoder) { return encoder->messages.message; }
+
+void sf_png_encoder_size_limits(const sf_png_encoder *encoder, uint32_t *width, uint32_t *height) {
+    sf_png_size_limits(encoder->png, width, height);
+}
 
 sf_status sf_png_encoder_add_text(sf_png_encoder *encoder, const char *key, const char *text, int international,
     int compressed) {

@@ -6,6 +6,7 @@ public struct UpscaleError: Error, Hashable, Sendable, CustomStringConvertible {
     private enum Code: Hashable, Sendable {
         case invalidConfiguration
         case mismatchedImages
+        case tooLarge
     }
 
     private let code: Code
@@ -21,11 +22,16 @@ public struct UpscaleError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalidConfiguration(_ message: String) -> Self { Self(.invalidConfiguration, message) }
     /// Two images that a metric compares differ in size or layout.
     public static func mismatchedImages(_ message: String) -> Self { Self(.mismatchedImages, message) }
+    /// The output, or the memory it needs, is over a configured limit (or its size overflows):
+    /// ``Upscaler/Configuration/maxOutputPixelCount``, ``Upscaler/Configuration/maxWorkingMemory``.
+    public static func tooLarge(_ message: String) -> Self { Self(.tooLarge, message) }
 
     /// An invalid-configuration error, for pattern matching.
     public static let invalidConfiguration = Self(.invalidConfiguration, "")
     /// A mismatched-images error, for pattern matching.
     public static let mismatchedImages = Self(.mismatchedImages, "")
+    /// A too-large error, for pattern matching.
+    public static let tooLarge = Self(.tooLarge, "")
 
     /// Errors are equal when they are of the same kind, whatever their messages.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
@@ -38,6 +44,7 @@ public struct UpscaleError: Error, Hashable, Sendable, CustomStringConvertible {
         switch code {
         case .invalidConfiguration: "invalid configuration: \(message)"
         case .mismatchedImages: "mismatched images: \(message)"
+        case .tooLarge: "too large: \(message)"
         }
     }
 }

@@ -73,6 +73,9 @@ typedef struct {
 sf_png_decoder *sf_png_decoder_create(sf_source source);
 void sf_png_decoder_destroy(sf_png_decoder *decoder);
 const char *sf_png_decoder_message(const sf_png_decoder *decoder);
+/// The largest width and height libpng accepts in an IHDR (its user limits: 1,000,000 each in
+/// libpng's default build, although the format allows 2^31 - 1).
+void sf_png_decoder_size_limits(const sf_png_decoder *decoder, uint32_t *width, uint32_t *height);
 int sf_png_decoder_warning_count(const sf_png_decoder *decoder);
 const char *sf_png_decoder_warning(const sf_png_decoder *decoder, int index);
 
@@ -112,6 +115,8 @@ typedef struct {
 sf_png_encoder *sf_png_encoder_create(sf_sink sink);
 void sf_png_encoder_destroy(sf_png_encoder *encoder);
 const char *sf_png_encoder_message(const sf_png_encoder *encoder);
+/// The largest width and height libpng writes (the same user limits as when reading).
+void sf_png_encoder_size_limits(const sf_png_encoder *encoder, uint32_t *width, uint32_t *height);
 /// Adds a text chunk to be written with the header: tEXt (Latin-1), or iTXt when `international`.
 sf_status sf_png_encoder_add_text(sf_png_encoder *encoder, const char *key, const char *text, int international,
     int compressed);

@@ -26,7 +26,8 @@ extension AudioBuffer {
         }
         guard let first = (0..<frames).first(where: loud), let last = (0..<frames).reversed().first(where: loud)
         else { return nil }
-        let pad = Int((max(0, padding) * Double(sampleRate)).rounded())
+        // Padding past the whole audio is the whole audio (and a NaN or huge one cannot trap Int(_:)).
+        let pad = padding.isNaN ? 0 : Int(min(max(0, padding) * Double(sampleRate), Double(frames)).rounded())
         return max(0, first - pad)..<min(frames, last + 1 + pad)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Uncompressed audio: interleaved Float32 samples in [−1, 1], any sample rate, any channel count.
 ///
 /// ```swift
@@ -30,12 +32,26 @@ public struct AudioBuffer: Sendable, Hashable {
         self.samples = samples
     }
 
-    /// Silence of the given length.
+    /// Silence of the given length (a negative one is empty).
+    ///
+    /// - Throws: ``AudioError/invalidArgument`` for a rate or channel count that is not positive,
+    ///   or a duration that is NaN, infinite or too long to count its samples in an `Int`.
     public init(silenceOf duration: Double, sampleRate: Int = 48_000, channelCount: Int = 1) throws {
-        let frames = max(0, Int((duration * Double(sampleRate)).rounded()))
+        let exact = (duration * Double(sampleRate)).rounded()
+        // 2⁵³: where Double stops counting whole frames; far past any memory.
+        guard exact.isFinite || exact == -.infinity, exact < 0x1p53 else {
+            throw AudioError.invalidArgument("silence of \(duration) s at \(sampleRate) Hz has no countable length")
+        }
+        let frames = exact > 0 ? Int(exact) : 0
+        let (count, overflow) = frames.multipliedReportingOverflow(by: max(channelCount, 1))
+        // Four bytes a sample: more than the machine's memory would abort in the allocation.
+        guard !overflow, UInt64(count) <= ProcessInfo.processInfo.physicalMemory / 4 else {
+            throw AudioError.invalidArgument(
+                "silence of \(duration) s × \(channelCount) channels at \(sampleRate) Hz needs more memory than "
+                    + "this machine has")
+        }
         try self.init(
-            sampleRate: sampleRate, channelCount: channelCount,
-            samples: [Float](repeating: 0, count: frames * max(channelCount, 1)))
+            sampleRate: sampleRate, channelCount: channelCount, samples: [Float](repeating: 0, count: count))
     }
 
     /// The number of frames (samples per channel).

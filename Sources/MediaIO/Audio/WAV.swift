@@ -52,12 +52,11 @@ public enum WAV {
     }
 
     /// Reads and decodes a WAV file.
-    /// - Throws: ``AudioError/io`` when the file cannot be read, or a decoding error.
+    /// - Throws: ``AudioError/io`` when the file cannot be read or is not a regular file (a FIFO
+    ///   would block the read for ever), or a decoding error.
     public static func read(from url: URL) throws -> AudioBuffer {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw AudioError.io("cannot read \(url.path): \(error.localizedDescription)")
-        }
+        do { data = try InputFile.read(url) } catch { throw AudioError.io(error.message) }
         return try decode(data)
     }
 

@@ -42,16 +42,20 @@ final class ImageSource {
         self.path = nil
     }
 
-    /// Opens the file at `url` for reading.
+    /// Opens the file at `url` for reading; a FIFO, device or directory is refused before it is
+    /// opened (see ``InputFile``), so it cannot hang the decoder.
     init(contentsOf url: URL) throws {
         let path = url.path
-        guard let file = fopen(path, "rb") else {
-            throw ImageCodecError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        let opened: (descriptor: Int32, size: Int)
+        do {
+            opened = try InputFile.open(path)
+        } catch {
+            throw ImageCodecError.io(error.message)
         }
-        var status = stat()
-        guard fstat(fileno(file), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            fclose(file)
-            throw ImageCodecError.io("\(path) is not a regular file")
+        guard let file = fdopen(opened.descriptor, "rb") else {
+            let reason = String(cString: strerror(errno))
+            close(opened.descriptor)
+            throw ImageCodecError.io("cannot open \(path): \(reason)")
         }
         var head = [UInt8](repeating: 0, count: 8)
         let got = fread(&head, 1, 8, file)
@@ -62,7 +66,7 @@ final class ImageSource {
         rewind(file)
         self.file = file
         self.path = path
-        self.byteCount = Int(status.st_size)
+        self.byteCount = opened.size
         self.format = format
         self.memory = nil
         self.ownsMemory = false

@@ -18,6 +18,10 @@ public struct ImageInfo: Hashable, Sendable {
         self.componentType = componentType
     }
 
-    /// Bytes in one packed row.
-    public var rowByteCount: Int { width * layout.channelCount * componentType.byteCount }
+    /// Bytes in one packed row; `Int.max` for a width so large that the count overflows (no buffer
+    /// can hold such a row, so every size check against it fails instead of trapping).
+    public var rowByteCount: Int {
+        let (bytes, overflow) = width.multipliedReportingOverflow(by: layout.channelCount * componentType.byteCount)
+        return overflow ? .max : bytes
+    }
 }

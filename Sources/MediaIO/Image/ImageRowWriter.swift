@@ -41,7 +41,11 @@ func validateRowBuffer(byteCount: Int, rowStride: Int, rowCount: Int, info: Imag
         throw ImageCodecError.invalidArgument(
             "row stride \(rowStride) is shorter than a row (\(info.rowByteCount) bytes)")
     }
-    guard rowCount == 0 || byteCount >= rowStride * (rowCount - 1) + info.rowByteCount else {
+    guard rowCount > 0 else { return }
+    // A caller's stride and count are checked for overflow: a huge stride must be an error, not a trap.
+    let (span, spanOverflow) = rowStride.multipliedReportingOverflow(by: rowCount - 1)
+    let (needed, neededOverflow) = span.addingReportingOverflow(info.rowByteCount)
+    guard !spanOverflow, !neededOverflow, byteCount >= needed else {
         throw ImageCodecError.invalidArgument("a buffer of \(byteCount) bytes cannot hold \(rowCount) rows")
     }
 }

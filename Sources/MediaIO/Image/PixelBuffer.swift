@@ -113,7 +113,8 @@ public struct PixelBuffer: Sendable {
     /// Creates an image filled with zeros (transparent black where there is alpha).
     ///
     /// - Throws: ``ImageCodecError/invalidArgument(_:)`` when a dimension is not positive, the stride
-    ///   is shorter than a row, or the size overflows.
+    ///   is shorter than a row, or the size overflows; ``ImageCodecError/outOfMemory(_:)`` when the
+    ///   image needs more bytes than the machine has memory (allocating them would abort the process).
     public init(
         width: Int,
         height: Int,
@@ -125,6 +126,12 @@ public struct PixelBuffer: Sendable {
     ) throws {
         let stride = try Self.validatedStride(
             width: width, height: height, layout: layout, type: componentType, rowStride)
+        let physical = ProcessInfo.processInfo.physicalMemory
+        guard UInt64(stride * height) <= physical else {
+            throw ImageCodecError.outOfMemory(
+                "a \(width)×\(height) \(layout) \(componentType) image needs \(stride * height) bytes, more than "
+                    + "this machine's \(physical) bytes of memory")
+        }
         self.init(
             unchecked: width,
             height,

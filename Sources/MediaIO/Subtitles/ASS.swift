@@ -7,7 +7,8 @@ import Foundation
 /// try ASS.format(cues, style: .vertical1080x1920, karaoke: true).write(to: url, atomically: true, encoding: .utf8)
 /// ```
 public enum ASS {
-    /// Writes cues as an ASS script with one style.
+    /// Writes cues as an ASS script with one style. Times are clamped to 0…``SubtitleCue/maximumTime``
+    /// (NaN reads as 0), so any cue can be written.
     ///
     /// With `karaoke`, every cue that has ``SubtitleCue/words`` gets `\k` tags (centiseconds) so
     /// libass colours each word from ``ASSStyle/secondaryColour`` to ``ASSStyle/primaryColour`` as it
@@ -77,7 +78,10 @@ public enum ASS {
             guard let start = SubtitleText.seconds(String(values[startIndex])),
                 let end = SubtitleText.seconds(String(values[endIndex])), end >= start
             else {
-                issues.append(.init(line: offset + 1, message: "bad Start or End time"))
+                issues.append(
+                    .init(
+                        line: offset + 1,
+                        message: "bad Start or End time (timecodes are h:mm:ss.cc from 0:00:00.00 to 99:59:59.99)"))
                 continue
             }
             cues.append(.init(start: start, end: end, text: plainText(String(values[textIndex]))))
@@ -100,7 +104,7 @@ public enum ASS {
         var line = 0
         var wordInLine = 0
         for (index, word) in cue.words.enumerated() {
-            let centiseconds = max(0, Int(((word.end - cursor) * 100).rounded()))
+            let centiseconds = Int((SubtitleText.clamped(word.end - cursor) * 100).rounded())
             cursor = max(cursor, word.end)
             if index > 0 {
                 if line < wordsPerLine.count, wordInLine >= wordsPerLine[line], line + 1 < wordsPerLine.count {

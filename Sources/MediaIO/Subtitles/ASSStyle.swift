@@ -69,12 +69,18 @@ public struct ASSStyle: Sendable, Hashable {
         var style = self
         style.playResX = width
         style.playResY = height
-        style.fontSize = max(1, Int((Double(fontSize) * factor).rounded()))
+        style.fontSize = max(1, Self.integer(Double(fontSize) * factor))
         style.outline = outline * factor
         style.shadow = shadow * factor
-        style.marginL = Int((Double(marginL) * Double(width) / Double(playResX)).rounded())
-        style.marginR = Int((Double(marginR) * Double(width) / Double(playResX)).rounded())
-        style.marginV = Int((Double(marginV) * factor).rounded())
+        style.marginL = Self.integer(Double(marginL) * Double(width) / Double(playResX))
+        style.marginR = Self.integer(Double(marginR) * Double(width) / Double(playResX))
+        style.marginV = Self.integer(Double(marginV) * factor)
         return style
+    }
+
+    /// `value` rounded, with a zero canvas's NaN read as 0 and infinities or huge values clamped to
+    /// ±2³¹ (more than any canvas), where `Int(_:)` would trap.
+    private static func integer(_ value: Double) -> Int {
+        value.isNaN ? 0 : Int(min(max(value.rounded(), -0x1p31), 0x1p31))
     }
 }

@@ -8,8 +8,8 @@ import Foundation
 /// ```
 public enum SRT {
     /// Parses SRT text, tolerating a BOM, CRLF line ends, missing or wrong indices and `.` as the
-    /// millisecond separator. A cue with a bad timing line or an end before its start becomes an
-    /// issue with its line number.
+    /// millisecond separator. A cue with a bad timing line (hours over ``SubtitleCue/maximumHours``
+    /// included) or an end before its start becomes an issue with its line number.
     public static func parse(_ text: String) -> SubtitleParseResult {
         let lines = SubtitleText.lines(text)
         var cues = [SubtitleCue]()
@@ -23,7 +23,7 @@ public enum SRT {
             }
             let lineNumber = blockStart + timingOffset + 1
             guard let (start, end) = SubtitleText.timing(block[timingOffset]) else {
-                issues.append(.init(line: lineNumber, message: "bad timing line '\(block[timingOffset])'"))
+                issues.append(.init(line: lineNumber, message: Self.badTiming(block[timingOffset])))
                 continue
             }
             guard end >= start else {
@@ -35,8 +35,15 @@ public enum SRT {
         return SubtitleParseResult(cues: cues, issues: issues)
     }
 
+    /// The issue for a timing line that does not parse (shared with ``WebVTT``).
+    static func badTiming(_ line: String) -> String {
+        "bad timing line \(SubtitleText.quoted(line)) (timecodes are [hh:]mm:ss,mmm from 00:00:00,000 to "
+            + "99:59:59,999)"
+    }
+
     /// Writes cues as SRT: numbered from 1, `hh:mm:ss,mmm`, CRLF-free UTF-8 text. Empty lines inside
-    /// a cue would end it early, so they are dropped.
+    /// a cue would end it early, so they are dropped. Times are clamped to 0…``SubtitleCue/maximumTime``
+    /// (NaN reads as 0), so any cue can be written.
     public static func format(_ cues: [SubtitleCue]) -> String {
         var out = ""
         for (number, cue) in cues.enumerated() {

@@ -22,4 +22,12 @@ public struct SubtitleCue: Sendable, Hashable, Codable {
 
     /// How long the cue is shown, in seconds.
     public var duration: Double { end - start }
+
+    /// The most hours a timecode may have when parsed: 99, the two digits SRT and WebVTT write
+    /// (4 days and a bit; longer than any video subtitles are made for).
+    public static let maximumHours = 99
+
+    /// The latest time subtitle files are read and written with: 99:59:59.999 in seconds. A later
+    /// timecode is an issue when parsing; a later (or NaN or negative) time is clamped when writing.
+    public static let maximumTime: Double = 359_999.999
 }

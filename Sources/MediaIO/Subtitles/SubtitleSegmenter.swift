@@ -6,11 +6,12 @@ import Foundation
 /// ``Configuration/maxCharactersPerLine`` characters (42: the Netflix and BBC line limit), lasts
 /// between ``Configuration/minDuration`` and ``Configuration/maxDuration``, and breaks after
 /// sentence punctuation, at pauses, and (once a cue is past one line) after commas. Cues never
-/// overlap: a cue stretched to its minimum duration stops where the next one starts. Lines are
-/// balanced. CJK text (Han, kana) wraps between characters instead of at spaces.
+/// overlap: a cue stretched to its minimum duration stops where the next one starts, and, given the
+/// voice's duration, no cue ends after the voice does. Lines are balanced. CJK text (Han, kana)
+/// wraps between characters instead of at spaces.
 ///
 /// ```swift
-/// let cues = SubtitleSegmenter().segment(words)
+/// let cues = SubtitleSegmenter().segment(words, voiceDuration: voice.duration)
 /// let srt = SRT.format(cues)
 /// ```
 public struct SubtitleSegmenter: Sendable {
@@ -50,14 +51,32 @@ public struct SubtitleSegmenter: Sendable {
 
     /// Splits words into cues. Words are taken in time order; empty words are skipped; a word longer
     /// than a line is split between characters.
-    public func segment(_ words: [TimedWord]) -> [SubtitleCue] {
+    ///
+    /// Word times come from transcribers and TTS engines, so they are not trusted: a word whose
+    /// start or end is not finite is skipped, negative times read as 0, and with `voiceDuration`
+    /// every time is clamped to the voice: words that start at or after its end are dropped (there
+    /// is no time left to show them) and no cue ends after it, even one stretched to
+    /// ``Configuration/minDuration``.
+    ///
+    /// - Parameters:
+    ///   - words: the timed words, in any order.
+    ///   - voiceDuration: the length of the audio the words are spoken in, in seconds, or `nil`
+    ///     (or a NaN or infinite value) for no limit.
+    public func segment(_ words: [TimedWord], voiceDuration: Double? = nil) -> [SubtitleCue] {
         let limit = max(1, configuration.maxCharactersPerLine)
         let maxLines = max(1, configuration.maxLines)
+        let voiceEnd = voiceDuration.flatMap { $0.isFinite ? max($0, 0) : nil } ?? .infinity
         var pieces = [TimedWord]()
-        for word in words.sorted(by: { $0.start < $1.start }) {
+        let usable = words.compactMap { word -> TimedWord? in
+            guard word.start.isFinite, word.end.isFinite else { return nil }
+            let start = max(word.start, 0)
+            guard start < voiceEnd else { return nil }
+            return TimedWord(word.text, start: start, end: min(max(word.end, start), voiceEnd))
+        }
+        for word in usable.sorted(by: { $0.start < $1.start }) {
             let text = word.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
-            let end = max(word.end, word.start)
+            let end = word.end
             if text.count <= limit {
                 pieces.append(TimedWord(text, start: word.start, end: end))
             } else {
@@ -69,7 +88,7 @@ public struct SubtitleSegmenter: Sendable {
                 let step = (end - word.start) / Double(chunks.count)
                 for (index, chunk) in chunks.enumerated() {
                     let start = word.start + Double(index) * step
-                    pieces.append(TimedWord(chunk, start: start, end: start + step))
+                    pieces.append(TimedWord(chunk, start: start, end: min(start + step, end)))
                 }
             }
         }
@@ -104,6 +123,9 @@ public struct SubtitleSegmenter: Sendable {
             end = max(end, start + configuration.minDuration)
             end = min(end, start + configuration.maxDuration)
             if index + 1 < groups.count { end = min(end, max(start, groups[index + 1][0].start)) }
+            // The minimum duration must not carry the last cue past the voice (start < voiceEnd);
+            // a negative maxDuration must not end a cue before it starts.
+            end = max(min(end, voiceEnd), start)
             let lines = Self.wrap(group.map(\.text), limit: limit)
             cues.append(SubtitleCue(start: start, end: end, text: lines.joined(separator: "\n"), words: group))
         }

@@ -31,38 +31,67 @@ enum SubtitleText {
         return blocks
     }
 
-    /// Parses `[hh:]mm:ss[.,]fff` (SRT, WebVTT) or `h:mm:ss.cc` (ASS) into seconds.
+    /// Parses `[hh:]mm:ss[.,]fff` (SRT, WebVTT) or `h:mm:ss.cc` (ASS) into seconds; `nil` for
+    /// anything else, including hours over ``SubtitleCue/maximumHours`` (every field is ASCII digits,
+    /// read with a bound, so no number in the file can overflow).
     static func seconds(_ text: String) -> Double? {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3 else { return nil }
         let secondsPart = parts.last!.replacingOccurrences(of: ",", with: ".")
         let pieces = secondsPart.split(separator: ".", omittingEmptySubsequences: false)
-        guard pieces.count <= 2, let whole = Int(pieces[0]), pieces[0].count == 2, whole < 60 else { return nil }
+        guard pieces.count <= 2, pieces[0].count == 2, let whole = digits(pieces[0], max: 59) else { return nil }
         var fraction = 0.0
         if pieces.count == 2 {
-            guard !pieces[1].isEmpty, pieces[1].allSatisfy(\.isASCII), let value = Int(pieces[1]) else { return nil }
+            // Up to 9 digits (nanoseconds), far finer than any subtitle needs.
+            guard (1...9).contains(pieces[1].count), let value = digits(pieces[1], max: 999_999_999) else { return nil }
             fraction = Double(value) / pow(10, Double(pieces[1].count))
         }
-        guard let minutes = Int(parts[parts.count - 2]), minutes >= 0, minutes < 60 else { return nil }
+        guard let minutes = digits(parts[parts.count - 2], max: 59) else { return nil }
         var hours = 0
         if parts.count == 3 {
-            guard let value = Int(parts[0]), value >= 0 else { return nil }
+            guard let value = digits(parts[0], max: SubtitleCue.maximumHours) else { return nil }
             hours = value
         }
-        return Double(hours * 3600 + minutes * 60 + whole) + fraction
+        // 99:59:59.9999… is past the maximum by less than a millisecond: clamped to it.
+        return min(Double(hours * 3600 + minutes * 60 + whole) + fraction, SubtitleCue.maximumTime)
     }
 
-    /// `hh:mm:ss<separator>fff`, rounded to the millisecond.
+    /// The value of a field of ASCII digits (leading zeros allowed), or `nil` when it is empty, has
+    /// anything else (a sign, a space) or is over `max`; stops reading as soon as it is over.
+    static func digits(_ field: some StringProtocol, max: Int) -> Int? {
+        guard !field.isEmpty else { return nil }
+        var value = 0
+        for byte in field.utf8 {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            guard value <= max else { return nil }
+        }
+        return value
+    }
+
+    /// `seconds` as a time a file can hold: NaN and negative times read as 0, times past
+    /// ``SubtitleCue/maximumTime`` as that time.
+    static func clamped(_ seconds: Double) -> Double {
+        seconds.isNaN ? 0 : min(max(seconds, 0), SubtitleCue.maximumTime)
+    }
+
+    /// `hh:mm:ss<separator>fff`, rounded to the millisecond; clamped like ``clamped(_:)``.
     static func timecode(_ seconds: Double, separator: Character) -> String {
-        let total = max(0, Int((seconds * 1000).rounded()))
+        let total = Int((clamped(seconds) * 1000).rounded())
         let (h, m, s, ms) = (total / 3_600_000, total / 60_000 % 60, total / 1000 % 60, total % 1000)
         return String(format: "%02d:%02d:%02d%@%03d", h, m, s, String(separator), ms)
     }
 
-    /// `h:mm:ss.cc`, the ASS form, rounded to the centisecond.
+    /// `h:mm:ss.cc`, the ASS form, rounded to the centisecond; clamped like ``clamped(_:)``.
     static func assTimecode(_ seconds: Double) -> String {
-        let total = max(0, Int((seconds * 100).rounded()))
+        // 35,999,999 cs is 99:59:59.99: the maximum time would round up to an hour 100.
+        let total = min(Int((clamped(seconds) * 100).rounded()), 35_999_999)
         return String(format: "%d:%02d:%02d.%02d", total / 360_000, total / 6000 % 60, total / 100 % 60, total % 100)
+    }
+
+    /// A line for an issue message: quoted, and cut to 60 characters so a huge line stays readable.
+    static func quoted(_ line: String) -> String {
+        line.count <= 60 ? "'\(line)'" : "'\(line.prefix(60))…'"
     }
 
     /// Parses `start --> end [settings]`.

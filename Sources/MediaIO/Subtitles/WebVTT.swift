@@ -3,7 +3,8 @@ import Foundation
 /// WebVTT (`.vtt`) subtitles: parsing and writing.
 public enum WebVTT {
     /// Parses WebVTT text: BOM- and CRLF-tolerant; `NOTE`, `STYLE` and `REGION` blocks skipped; cue
-    /// settings ignored; tags such as `<b>` removed and `&amp;`, `&lt;`, `&gt;` decoded.
+    /// settings ignored; tags such as `<b>` removed and `&amp;`, `&lt;`, `&gt;` decoded. A bad
+    /// timing line (hours over ``SubtitleCue/maximumHours`` included) becomes an issue.
     public static func parse(_ text: String) -> SubtitleParseResult {
         let lines = SubtitleText.lines(text)
         var cues = [SubtitleCue]()
@@ -20,7 +21,7 @@ public enum WebVTT {
             }
             let lineNumber = blockStart + timingOffset + 1
             guard let (start, end) = SubtitleText.timing(block[timingOffset]), end >= start else {
-                issues.append(.init(line: lineNumber, message: "bad timing line '\(block[timingOffset])'"))
+                issues.append(.init(line: lineNumber, message: SRT.badTiming(block[timingOffset])))
                 continue
             }
             let body = block[(timingOffset + 1)...].map(unescape).joined(separator: "\n")
@@ -29,7 +30,7 @@ public enum WebVTT {
         return SubtitleParseResult(cues: cues, issues: issues)
     }
 
-    /// Writes cues as WebVTT, escaping `&`, `<` and `>`.
+    /// Writes cues as WebVTT, escaping `&`, `<` and `>`; times are clamped as ``SRT/format(_:)`` does.
     public static func format(_ cues: [SubtitleCue]) -> String {
         var out = "WEBVTT\n\n"
         for cue in cues {

@@ -117,8 +117,8 @@ public struct SynthesizeVoice: PipelineStage {
 public struct TimeWords: PipelineStage {
     /// `timing`.
     public static let id: StageID = "timing"
-    /// Bumped when the alignment or the subtitles change.
-    public static let version = 1
+    /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
+    public static let version = 2
 
     /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
     static let maxCharactersPerLine = StageParameter.integer("max_characters_per_line", in: 8...80, unit: "characters")
@@ -182,7 +182,7 @@ public struct TimeWords: PipelineStage {
             configuration: .init(
                 maxCharactersPerLine: try context.configuration.integer(Self.maxCharactersPerLine) ?? 22,
                 maxLines: try context.configuration.integer(Self.maxLines) ?? 2))
-        let cues = segmenter.segment(words)
+        let cues = segmenter.segment(words, voiceDuration: voice.duration)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
         let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
         let track = SubtitleTrack(

@@ -12,16 +12,28 @@ struct ResampleWeights: Sendable {
     /// the anti-ringing clamp.
     let nearest: [(Int, Int)]
 
-    init(kernel: ResamplingKernel, inputCount: Int, outputCount: Int) {
+    /// The number of taps per output index for these counts (both positive), or `nil` when it
+    /// would not fit an `Int`: what the plan checks before any table is allocated.
+    static func taps(kernel: ResamplingKernel, inputCount: Int, outputCount: Int) -> Int? {
         let scale = Double(outputCount) / Double(inputCount)
         // Enlarging samples the kernel as is; reducing stretches it over 1/scale source pixels so
         // that it also low-passes (otherwise reduction aliases).
         let stretch = min(scale, 1)
-        let support = kernel.support / stretch
         // Enlarging, the open window (c − support, c + support) holds exactly 2·support integer
         // positions; a stretched window needs one more.
-        let span = Int((2 * support).rounded(.up))
-        let taps = kernel == .nearest ? 1 : (stretch == 1 ? span : span + 1)
+        let support = kernel.support / stretch
+        let span = (2 * support).rounded(.up)
+        guard span.isFinite, span < 0x1p53 else { return nil }
+        return kernel == .nearest ? 1 : (stretch == 1 ? Int(span) : Int(span) + 1)
+    }
+
+    /// The taps for `inputCount → outputCount` (both positive; the plan has checked the tables'
+    /// size, see `Upscaler.checkWorkingMemory`).
+    init(kernel: ResamplingKernel, inputCount: Int, outputCount: Int) {
+        let scale = Double(outputCount) / Double(inputCount)
+        let stretch = min(scale, 1)
+        let support = kernel.support / stretch
+        let taps = Self.taps(kernel: kernel, inputCount: inputCount, outputCount: outputCount) ?? 1
         var first = [Int](repeating: 0, count: outputCount)
         var weights = [Float](repeating: 0, count: outputCount * taps)
         var nearest = [(Int, Int)](repeating: (0, 0), count: outputCount)

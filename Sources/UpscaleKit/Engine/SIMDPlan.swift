@@ -13,6 +13,12 @@ final class SIMDPlan: @unchecked Sendable {
     /// The plan, or `nil` when the fast path does not apply: not an integer factor across, phases
     /// that do not mirror, or weights whose sums could overflow 16-bit arithmetic.
     init?(horizontal: ResampleWeights, vertical: ResampleWeights, channels: Int) {
+        // The C plan takes 32-bit sizes; larger ones (which only an in-memory input wider or taller
+        // than 2³¹ pixels could bring) take the reference path instead of trapping in `Int32(_:)`.
+        let limit = Int(Int32.max)
+        guard horizontal.inputCount <= limit, horizontal.outputCount <= limit, vertical.inputCount <= limit,
+            vertical.outputCount <= limit
+        else { return nil }
         guard horizontal.outputCount % horizontal.inputCount == 0 else { return nil }
         let factor = horizontal.outputCount / horizontal.inputCount
         guard (1...16).contains(factor) else { return nil }

@@ -55,7 +55,7 @@ extension Upscaler {
         let clock = ContinuousClock()
         let start = clock.now
         let info = reader.info
-        let engine = try makeEngine(for: info, premultiplied: false)
+        let engine = try makeEngine(for: info, premultiplied: false, inMemory: false)
         let outputInfo = ImageInfo(
             width: engine.outputWidth,
             height: engine.outputHeight,

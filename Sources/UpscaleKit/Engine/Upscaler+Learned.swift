@@ -45,6 +45,9 @@ extension Upscaler {
         guard configuration.tileSize >= 1 else {
             throw UpscaleError.invalidConfiguration("tileSize must be at least 1, got \(configuration.tileSize)")
         }
+        // The final size is checked first, so a cascade does not run its first stage and then find
+        // its second too large; each stage's resampling checks its own plan again.
+        _ = try configuration.outputSize(width: image.width, height: image.height)
         let clock = ContinuousClock()
         let start = clock.now
         var lanczos = self
@@ -66,10 +69,16 @@ extension Upscaler {
         for model in plan {
             if cancellation.isCancelled { throw CancellationError() }
             lanczos.configuration.target = .factor(model.factor)
+            // A tile larger than the image is the whole image (tiling never changes the output), so a
+            // huge tileSize costs no more scratch than the image needs.
+            let tileSize = min(configuration.tileSize, max(current.width, current.height))
+            let tiles =
+                ((current.width + tileSize - 1) / tileSize) * ((current.height + tileSize - 1) / tileSize)
+            try checkLearnedMemory(model: model, tileSize: tileSize, threads: min(configuration.threadCount, tiles))
             var base = try lanczos.resample(current, cancellation: cancellation).image
             if firstBase == nil, plan.count == 1 { firstBase = base }
             let engine = LearnedEngine(
-                model: model, tileSize: configuration.tileSize, threads: configuration.threadCount,
+                model: model, tileSize: tileSize, threads: configuration.threadCount,
                 mirrorEnsemble: configuration.learnedMirrorEnsemble)
             try engine.run(image: current, base: &base, cancellation: cancellation)
             current = base

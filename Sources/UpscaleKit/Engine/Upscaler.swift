@@ -73,6 +73,16 @@ public struct Upscaler: Sendable {
         /// sharpness, and compares the round trip with Lanczos3's (default on; it costs a few
         /// passes over the output, not counted in ``UpscaleReport/resampleMilliseconds``).
         public var qualityGuard: Bool
+        /// The most pixels an output may have (default 16384 × 16384, like
+        /// `ImageDecoder.Configuration.maxPixelCount`). The target size is checked against it,
+        /// with overflow-safe arithmetic, before anything is allocated: an output too large is an
+        /// ``UpscaleError/tooLarge(_:)`` error, not an aborted process.
+        public var maxOutputPixelCount: Int
+        /// The most memory, in bytes, an upscale may plan for besides its input and output images:
+        /// the filter tables, every thread's band buffers and, for ``ResamplingKernel/learned``,
+        /// every thread's tile scratch (default 4 GiB, what the largest output allowed by default,
+        /// 16384² RGBA Float32, takes itself). Checked with the output size, before anything is allocated.
+        public var maxWorkingMemory: Int
 
         /// Creates a configuration; every parameter has a default.
         public init(
@@ -85,7 +95,9 @@ public struct Upscaler: Sendable {
             learnedWeights: LearnedWeights = .bundled,
             tileSize: Int = 64,
             qualityGuard: Bool = true,
-            learnedMirrorEnsemble: Bool = false
+            learnedMirrorEnsemble: Bool = false,
+            maxOutputPixelCount: Int = 16384 * 16384,
+            maxWorkingMemory: Int = 4 << 30
         ) {
             self.kernel = kernel
             self.target = target
@@ -97,10 +109,20 @@ public struct Upscaler: Sendable {
             self.tileSize = tileSize
             self.qualityGuard = qualityGuard
             self.learnedMirrorEnsemble = learnedMirrorEnsemble
+            self.maxOutputPixelCount = maxOutputPixelCount
+            self.maxWorkingMemory = maxWorkingMemory
         }
 
         /// The output size for an input of `width × height`.
+        ///
+        /// - Throws: ``UpscaleError/invalidConfiguration(_:)`` for a factor, ratio or size that is not
+        ///   positive; ``UpscaleError/tooLarge(_:)`` for an output over ``maxOutputPixelCount``
+        ///   (or one whose size overflows).
         public func outputSize(width: Int, height: Int) throws -> (width: Int, height: Int) {
+            guard width > 0, height > 0 else {
+                throw UpscaleError.invalidConfiguration("the input size must be positive, got \(width)×\(height)")
+            }
+            let size: (width: Int, height: Int)
             switch target {
             case .factor(let factor):
                 guard factor >= 1 else {
@@ -108,22 +130,46 @@ public struct Upscaler: Sendable {
                 }
                 let (w, o1) = width.multipliedReportingOverflow(by: factor)
                 let (h, o2) = height.multipliedReportingOverflow(by: factor)
-                guard !o1, !o2 else { throw UpscaleError.invalidConfiguration("×\(factor) overflows the image size") }
-                return (w, h)
+                guard !o1, !o2 else {
+                    throw UpscaleError.tooLarge(
+                        "×\(factor) of a \(width)×\(height) image overflows the output size; "
+                            + "\(Self.limitHint(maxOutputPixelCount))")
+                }
+                size = (w, h)
             case .ratio(let numerator, let denominator):
                 guard numerator > 0, denominator > 0 else {
                     throw UpscaleError.invalidConfiguration(
                         "the ratio must be positive, got \(numerator)/\(denominator)")
                 }
-                let w = max(1, Int((Double(width) * Double(numerator) / Double(denominator)).rounded()))
-                let h = max(1, Int((Double(height) * Double(numerator) / Double(denominator)).rounded()))
-                return (w, h)
+                // In Double (exact enough for any size that passes the limit below); a size past
+                // 2⁶² is refused before the conversion to Int, which would trap.
+                func scaled(_ side: Int) throws -> Int {
+                    let exact = (Double(side) * Double(numerator) / Double(denominator)).rounded()
+                    guard exact < 0x1p62 else {
+                        throw UpscaleError.tooLarge(
+                            "×\(numerator)/\(denominator) of a \(width)×\(height) image overflows the output size; "
+                                + "\(Self.limitHint(maxOutputPixelCount))")
+                    }
+                    return max(1, Int(exact))
+                }
+                size = (try scaled(width), try scaled(height))
             case .size(let w, let h):
                 guard w > 0, h > 0 else {
                     throw UpscaleError.invalidConfiguration("the output size must be positive, got \(w)×\(h)")
                 }
-                return (w, h)
+                size = (w, h)
             }
+            let (pixels, overflow) = size.width.multipliedReportingOverflow(by: size.height)
+            guard !overflow, pixels <= maxOutputPixelCount else {
+                throw UpscaleError.tooLarge(
+                    "a \(size.width)×\(size.height) output has more pixels than the \(maxOutputPixelCount) that "
+                        + "Upscaler.Configuration.maxOutputPixelCount allows; ask for a smaller output")
+            }
+            return size
+        }
+
+        static func limitHint(_ limit: Int) -> String {
+            "Upscaler.Configuration.maxOutputPixelCount allows \(limit) pixels; ask for a smaller output"
         }
 
         var threadCount: Int {
@@ -177,11 +223,14 @@ public struct Upscaler: Sendable {
         }
     }
 
-    func makeEngine(for info: ImageInfo, premultiplied: Bool) throws -> ResampleEngine {
+    /// The engine for `info`, once the output size and the memory it plans for (see
+    /// ``checkWorkingMemory(input:outputWidth:outputHeight:inMemory:)``) are within the limits.
+    func makeEngine(for info: ImageInfo, premultiplied: Bool, inMemory: Bool) throws -> ResampleEngine {
         guard configuration.bandHeight >= 1 else {
             throw UpscaleError.invalidConfiguration("bandHeight must be at least 1, got \(configuration.bandHeight)")
         }
         let (width, height) = try configuration.outputSize(width: info.width, height: info.height)
+        try checkWorkingMemory(input: info, outputWidth: width, outputHeight: height, inMemory: inMemory)
         return ResampleEngine(
             kernel: configuration.kernel,
             input: info,
@@ -200,8 +249,13 @@ public struct Upscaler: Sendable {
     /// to balance the threads, and fewer shared rows filtered twice.
     func effectiveBandHeight(inputHeight: Int, outputHeight: Int, inMemory: Bool = false) -> Int {
         let perSourceRow = max(1, outputHeight / max(inputHeight, 1))
-        let balanced = inMemory ? outputHeight / (configuration.threadCount * 8) : 0
-        return max(configuration.bandHeight, min(max(32 * perSourceRow, balanced), outputHeight))
+        // Overflow-safe: a thread count or band height from a host can be anything up to Int.max.
+        let (share, shareOverflow) = configuration.threadCount.multipliedReportingOverflow(by: 8)
+        let balanced = inMemory && !shareOverflow ? outputHeight / share : 0
+        let (reach, reachOverflow) = perSourceRow.multipliedReportingOverflow(by: 32)
+        let wanted = max(reachOverflow ? outputHeight : reach, balanced)
+        // A band taller than the image is the whole image.
+        return min(max(configuration.bandHeight, min(wanted, outputHeight)), max(outputHeight, 1))
     }
 
     func resample(_ image: PixelBuffer, cancellation: CancellationFlag) throws -> (
@@ -209,7 +263,7 @@ public struct Upscaler: Sendable {
     ) {
         let clock = ContinuousClock()
         let start = clock.now
-        let engine = try makeEngine(for: image.info, premultiplied: image.alphaPremultiplied)
+        let engine = try makeEngine(for: image.info, premultiplied: image.alphaPremultiplied, inMemory: true)
         let outputInfo = ImageInfo(
             width: engine.outputWidth,
             height: engine.outputHeight,

@@ -57,6 +57,29 @@ struct LearnedEngine: Sendable {
         }
     }
 
+    /// The bytes of one worker's ``Scratch`` for tiles of `tileSize` (`nil` when the count
+    /// overflows), computed as ``Scratch`` allocates, so the plan can check it first.
+    static func scratchBytes(model: LearnedModel, tileSize: Int, mirror: Bool) -> Int? {
+        var bytes = ByteCount()
+        let (side, sideOverflow) = tileSize.addingReportingOverflow(2 * model.radius)
+        guard !sideOverflow else { return nil }
+        bytes.add(side, times: side, times: 4)
+        var largest = 0
+        var extent = side
+        for layer in model.layers {
+            extent -= 2 * layer.radius
+            var planes = ByteCount()
+            planes.add(extent, times: extent, times: layer.outputChannels)
+            guard let value = planes.value else { return nil }
+            largest = max(largest, value)
+        }
+        bytes.add(largest, times: 2, times: 4)
+        let (phases, phasesOverflow) = model.factor.multipliedReportingOverflow(by: model.factor)
+        guard !phasesOverflow else { return nil }
+        bytes.add(tileSize, times: tileSize, times: phases * 4 * (mirror ? 3 : 2))
+        return bytes.value
+    }
+
     /// Enlarges `image` by the model's factor. `base` is its Lanczos3 enlargement (same layout and
     /// type), which is modified in place into the result.
     func run(image: PixelBuffer, base: inout PixelBuffer, cancellation: CancellationFlag) throws {

@@ -1,6 +1,7 @@
 import CStoryForgeSR
 import Crypto
 public import Foundation
+import MediaIO
 
 /// A trained luma super-resolution network: StoryForge's SFSR model for one integer factor.
 ///
@@ -116,12 +117,16 @@ public struct LearnedModel: Sendable {
     public init(contentsOf url: URL, expectedSHA256: String) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url, maxByteCount: Self.maxFileBytes)
         } catch {
-            throw LearnedModelError.missingWeights("cannot read \(url.path): \(error.localizedDescription)")
+            throw LearnedModelError.missingWeights(error.message)
         }
         try self.init(data: data, expectedSHA256: expectedSHA256)
     }
+
+    /// The largest weights file read: the bundled ones are under 200 KB, and the largest model the
+    /// format allows (16 layers of 9×9 from 64 to 32 channels) about 10.6 MB.
+    static let maxFileBytes = 16 << 20
 
     /// Reads weights from memory after checking their SHA-256.
     ///

@@ -18,8 +18,14 @@ final class JPEGRowEncoder: RowEncoder {
         guard (1...100).contains(options.quality) else {
             throw ImageCodecError.invalidArgument("JPEG quality must be 1...100, got \(options.quality)")
         }
-        guard (1...65500).contains(info.width), (1...65500).contains(info.height) else {
-            throw ImageCodecError.invalidArgument("JPEG dimensions must be 1...65500, got \(info.width)×\(info.height)")
+        guard info.width > 0, info.height > 0 else {
+            throw ImageCodecError.invalidArgument("JPEG dimensions must be positive, got \(info.width)×\(info.height)")
+        }
+        // 65,500: libjpeg's JPEG_MAX_DIMENSION (jmorecfg.h), a little under the format's 16-bit 65,535.
+        guard info.width <= 65500, info.height <= 65500 else {
+            throw ImageCodecError.tooLarge(
+                "JPEG: a \(info.width)×\(info.height) image cannot be written: JPEG holds at most 65500 pixels per "
+                    + "side (libjpeg's JPEG_MAX_DIMENSION); write a PNG (up to 1000000 per side) or a smaller image")
         }
         guard let encoder = sf_jpeg_encoder_create(sf_sink(file: file?.handle)) else {
             throw ImageCodecError.outOfMemory("JPEG: cannot allocate an encoder")

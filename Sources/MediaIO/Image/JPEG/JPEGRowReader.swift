@@ -23,7 +23,10 @@ final class JPEGRowReader: ImageRowReader {
         var header = sf_jpeg_info()
         // libjpeg's big buffers (a progressive image's coefficients: 2 bytes a sample) stay within
         // what an image at the pixel limit needs, so a forged header cannot ask for more.
-        let memoryLimit = 64 << 20 + configuration.maxPixelCount * 4 * 2
+        // Saturating: a host may set maxPixelCount to Int.max to mean "no limit".
+        let (coefficients, overflow) = max(configuration.maxPixelCount, 0).multipliedReportingOverflow(by: 4 * 2)
+        let (sum, sumOverflow) = coefficients.addingReportingOverflow(64 << 20)
+        let memoryLimit = overflow || sumOverflow ? Int.max : sum
         var status = sf_jpeg_read_header(decoder, memoryLimit, &header)
         if status == SF_OK {
             do {

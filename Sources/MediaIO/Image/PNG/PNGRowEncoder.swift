@@ -22,8 +22,8 @@ final class PNGRowEncoder: RowEncoder {
             throw ImageCodecError.invalidArgument(
                 "PNG compression level must be 0...9, got \(options.compressionLevel)")
         }
-        guard info.width > 0, info.height > 0, info.width <= 0x7FFF_FFFF, info.height <= 0x7FFF_FFFF else {
-            throw ImageCodecError.invalidArgument("PNG dimensions must be 1...2³¹−1, got \(info.width)×\(info.height)")
+        guard info.width > 0, info.height > 0 else {
+            throw ImageCodecError.invalidArgument("PNG dimensions must be positive, got \(info.width)×\(info.height)")
         }
         guard let encoder = sf_png_encoder_create(sf_sink(file: file?.handle)) else {
             throw ImageCodecError.outOfMemory("PNG: cannot allocate an encoder")
@@ -31,6 +31,13 @@ final class PNGRowEncoder: RowEncoder {
         self.encoder = encoder
         self.destination = file?.destination
         self.passesThrough = info.componentType != .float32
+        // libpng would only say "Invalid IHDR data" (its size warning goes to the warning handler).
+        var maxWidth: UInt32 = 0
+        var maxHeight: UInt32 = 0
+        sf_png_encoder_size_limits(encoder, &maxWidth, &maxHeight)
+        guard info.width <= Int(maxWidth), info.height <= Int(maxHeight) else {
+            throw ImageCodecError.tooLarge(Self.sizeLimitMessage(info.width, info.height, maxWidth, maxHeight))
+        }
         for chunk in options.textChunks {
             let keyword = chunk.keyword
             guard keyword.unicodeScalars.allSatisfy({ (0x20...0xFF).contains($0.value) }) else {
@@ -74,6 +81,15 @@ final class PNGRowEncoder: RowEncoder {
 
     deinit {
         sf_png_encoder_destroy(encoder)
+    }
+
+    /// Why libpng refuses a size: its per-side limit, not the format's 2³¹−1.
+    static func sizeLimitMessage(_ width: Int, _ height: Int, _ maxWidth: UInt32, _ maxHeight: UInt32) -> String {
+        let side = width > Int(maxWidth) ? "width \(width) is over" : "height \(height) is over"
+        let limit = width > Int(maxWidth) ? maxWidth : maxHeight
+        return "PNG: a \(width)×\(height) image cannot be written: its \(side) libpng's limit of \(limit) pixels per "
+            + "side (PNG_USER_WIDTH_MAX/PNG_USER_HEIGHT_MAX; the PNG format allows 2³¹−1, but libpng reads and writes "
+            + "at most this); make it smaller, or split it into tiles"
     }
 
     func converted(_ band: PixelBuffer) -> PixelBuffer { band.converted(to: .uint16) }

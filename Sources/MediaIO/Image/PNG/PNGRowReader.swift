@@ -17,6 +17,31 @@ final class PNGRowReader: ImageRowReader {
     private var interlacedRows: [UInt8]?
     private var failure: ImageCodecError?
 
+    /// The error for a header libpng refused. For a bad IHDR libpng's error says only "Invalid IHDR
+    /// data"; the reason went to its warnings, so it is added, and a size over libpng's per-side
+    /// limit reads as too large.
+    private static func headerError(_ decoder: OpaquePointer, status: sf_status, source: ImageSource)
+        -> ImageCodecError
+    {
+        var message = String(cString: sf_png_decoder_message(decoder))
+        let reasons = (0..<sf_png_decoder_warning_count(decoder)).map {
+            String(cString: sf_png_decoder_warning(decoder, $0))
+        }
+        guard message.contains("IHDR"), !reasons.isEmpty else {
+            return ImageCodecError(status: status, format: .png, message: message, location: source.name)
+        }
+        if reasons.contains(where: { $0.contains("exceeds user limit") }) {
+            var maxWidth: UInt32 = 0
+            var maxHeight: UInt32 = 0
+            sf_png_decoder_size_limits(decoder, &maxWidth, &maxHeight)
+            return .tooLarge(
+                "PNG: \(source.name) is over libpng's limit of \(maxWidth) pixels wide and \(maxHeight) high "
+                    + "(PNG_USER_WIDTH_MAX/PNG_USER_HEIGHT_MAX): \(reasons.joined(separator: "; "))")
+        }
+        message += ": " + reasons.joined(separator: "; ")
+        return ImageCodecError(status: status, format: .png, message: message, location: source.name)
+    }
+
     init(source: ImageSource, configuration: ImageDecoder.Configuration) throws {
         guard let decoder = sf_png_decoder_create(source.cSource) else {
             throw ImageCodecError.outOfMemory("PNG: cannot allocate a decoder")
@@ -24,9 +49,7 @@ final class PNGRowReader: ImageRowReader {
         var header = sf_png_info()
         let status = sf_png_read_header(decoder, &header)
         guard status == SF_OK else {
-            let error = ImageCodecError(
-                status: status, format: .png, message: String(cString: sf_png_decoder_message(decoder)),
-                location: source.name)
+            let error = Self.headerError(decoder, status: status, source: source)
             sf_png_decoder_destroy(decoder)
             throw error
         }
