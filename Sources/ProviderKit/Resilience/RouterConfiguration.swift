@@ -40,6 +40,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.maxDelayMs = maxDelayMs
         }
 
+        /// Decodes retry settings; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            maxAttempts = try container.decodeWholeNumber(forKey: .maxAttempts)
+            initialDelayMs = try container.decodeWholeNumber(forKey: .initialDelayMs)
+            maxDelayMs = try container.decodeWholeNumber(forKey: .maxDelayMs)
+            maxServerDelaySeconds = try container.decodeIfPresent(Double.self, forKey: .maxServerDelaySeconds)
+        }
+
         var policy: ProviderRetryPolicy {
             let defaults = ProviderRetryPolicy()
             return ProviderRetryPolicy(
@@ -72,6 +81,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.openSeconds = openSeconds
         }
 
+        /// Decodes breaker settings; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            failureRatio = try container.decodeIfPresent(Double.self, forKey: .failureRatio)
+            minimumCalls = try container.decodeWholeNumber(forKey: .minimumCalls)
+            windowSeconds = try container.decodeIfPresent(Double.self, forKey: .windowSeconds)
+            openSeconds = try container.decodeIfPresent(Double.self, forKey: .openSeconds)
+        }
+
         var configuration: CircuitBreaker.Configuration {
             let defaults = CircuitBreaker.Configuration()
             return CircuitBreaker.Configuration(
@@ -96,6 +114,14 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.requestsPerMinute = requestsPerMinute
             self.tokensPerMinute = tokensPerMinute
             self.maxConcurrent = maxConcurrent
+        }
+
+        /// Decodes rate limits; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            requestsPerMinute = try container.decodeWholeNumber(forKey: .requestsPerMinute)
+            tokensPerMinute = try container.decodeWholeNumber(forKey: .tokensPerMinute)
+            maxConcurrent = try container.decodeWholeNumber(forKey: .maxConcurrent)
         }
     }
 
@@ -176,6 +202,9 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         let configuration: RouterConfiguration
         do {
             configuration = try decoder.decode(RouterConfiguration.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation says only "not valid JSON"; its older parser says where and why.
+            throw ProviderError.badRequest("invalid router configuration: not valid JSON: \(syntaxDetail(data))")
         } catch let error as DecodingError {
             throw ProviderError.badRequest("invalid router configuration: \(describe(error))")
         } catch {
@@ -256,6 +285,30 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
                 try check(limit.tokensPerMinute, Limits.tokensPerMinute, "\(path).rate_limit.tokens_per_minute")
                 try check(limit.maxConcurrent, Limits.maxConcurrent, "\(path).rate_limit.max_concurrent")
             }
+        }
+    }
+
+    /// Why `data` is not JSON, with the line and column where the parser can say
+    /// (`Invalid value around line 3, column 20`, `Number 1e999 is not representable in Swift`).
+    private static func syntaxDetail(_ data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "unreadable"
+        } catch {
+            var detail =
+                ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+            if let range = detail.range(of: #"around character \d+"#, options: .regularExpression),
+                let offset = Int(detail[range].split(separator: " ").last ?? "")
+            {
+                let prefix = data.prefix(max(0, offset))
+                let line = prefix.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                let lineStart =
+                    prefix.lastIndex(of: UInt8(ascii: "\n")).map { prefix.distance(from: prefix.startIndex, to: $0) + 1 }
+                    ?? 0
+                let column = prefix.count - lineStart + 1
+                detail.replaceSubrange(range, with: "around line \(line), column \(column)")
+            }
+            return detail.hasSuffix(".") ? String(detail.dropLast()) : detail
         }
     }
 
@@ -460,5 +513,19 @@ private struct DecorationStack {
             return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
         }
         return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A whole number decoded as a JSON number first, so that `1.5`, `1e300` or
+    /// `99999999999999999999999` is an error naming this key (Foundation would call the whole file
+    /// "not valid JSON").
+    fileprivate func decodeWholeNumber(forKey key: Key) throws -> Int? {
+        guard let value = try decodeIfPresent(Double.self, forKey: key) else { return nil }
+        guard let whole = CheckedNumber.integer(value, in: Int.min...Int.max) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath + [key], debugDescription: "must be a whole number (got \(value))"))
+        }
+        return whole
     }
 }
