@@ -74,7 +74,8 @@ enum CheckedNumber {
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
         if overflow { return seconds < 0 ? .min : .max }
         // Attoseconds are within ±10^18, so their milliseconds are within ±1000.
-        let (sum, sumOverflow) = product.addingReportingOverflow((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
+        let (sum, sumOverflow) = product.addingReportingOverflow(
+            (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
         return sumOverflow ? (seconds < 0 ? .min : .max) : sum
     }
 

@@ -154,6 +154,9 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         public var circuitBreaker: Breaker?
         /// Rate limits; none when absent.
         public var rateLimit: RateLimit?
+        /// Whether the API key may go over plain `http://` to a host that is not this machine
+        /// (`openai`, `elevenlabs`); refused unless this is `true`.
+        public var allowInsecureHttp: Bool?
 
         /// Creates an entry.
         public init(
@@ -254,7 +257,8 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         }
         func check(_ value: Double?, _ range: ClosedRange<Double>, _ path: String) throws {
             guard let value, !(value.isFinite && range.contains(value)) else { return }
-            throw fail(path, "a number in \(Self.format(range.lowerBound))…\(Self.format(range.upperBound))", "\(value)")
+            throw fail(
+                path, "a number in \(Self.format(range.lowerBound))…\(Self.format(range.upperBound))", "\(value)")
         }
         try check(budgetUsd, Limits.dollars, "budget_usd")
         for (model, price) in (prices ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -303,7 +307,9 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
                 let prefix = data.prefix(max(0, offset))
                 let line = prefix.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
                 let lineStart =
-                    prefix.lastIndex(of: UInt8(ascii: "\n")).map { prefix.distance(from: prefix.startIndex, to: $0) + 1 }
+                    prefix.lastIndex(of: UInt8(ascii: "\n")).map {
+                        prefix.distance(from: prefix.startIndex, to: $0) + 1
+                    }
                     ?? 0
                 let column = prefix.count - lineStart + 1
                 detail.replaceSubrange(range, with: "around line \(line), column \(column)")
@@ -409,7 +415,8 @@ extension ProviderRouter {
         switch entry.kind {
         case "openai":
             var configuration = OpenAICompatibleProvider.Configuration(
-                baseURL: try url("https://api.openai.com/v1"), apiKey: apiKey)
+                baseURL: try url("https://api.openai.com/v1"), apiKey: apiKey,
+                allowsInsecureHTTP: entry.allowInsecureHttp ?? false)
             if let model = entry.model { configuration.chatModel = model }
             if let model = entry.speechModel { configuration.speechModel = model }
             if let voice = entry.voice { configuration.voice = voice }
@@ -432,7 +439,8 @@ extension ProviderRouter {
                 defaultModels: ["chat": configuration.chatModel], isLocal: true)
         case "elevenlabs":
             var configuration = ElevenLabsSpeechSynthesizer.Configuration(
-                baseURL: try url("https://api.elevenlabs.io"), apiKey: apiKey)
+                baseURL: try url("https://api.elevenlabs.io"), apiKey: apiKey,
+                allowsInsecureHTTP: entry.allowInsecureHttp ?? false)
             if let model = entry.model { configuration.modelID = model }
             if let voice = entry.voice { configuration.voiceID = voice }
             return Route(

@@ -17,12 +17,18 @@ struct RouterConfigurationLimitsTests {
             #""prices": {"m": {"per_image": VALUE}}, "providers": [{"name": "a", "kind": "template"}]"#,
             "prices.m.per_image"
         ),
-        (#""providers": [{"name": "a", "kind": "template", "retry": {"max_attempts": VALUE}}]"#, "providers.0.retry.max_attempts"),
+        (
+            #""providers": [{"name": "a", "kind": "template", "retry": {"max_attempts": VALUE}}]"#,
+            "providers.0.retry.max_attempts"
+        ),
         (
             #""providers": [{"name": "a", "kind": "template", "retry": {"initial_delay_ms": VALUE}}]"#,
             "providers.0.retry.initial_delay_ms"
         ),
-        (#""providers": [{"name": "a", "kind": "template", "retry": {"max_delay_ms": VALUE}}]"#, "providers.0.retry.max_delay_ms"),
+        (
+            #""providers": [{"name": "a", "kind": "template", "retry": {"max_delay_ms": VALUE}}]"#,
+            "providers.0.retry.max_delay_ms"
+        ),
         (
             #""providers": [{"name": "a", "kind": "template", "retry": {"max_server_delay_seconds": VALUE}}]"#,
             "providers.0.retry.max_server_delay_seconds"
@@ -99,12 +105,14 @@ struct RouterConfigurationLimitsTests {
         let attempts = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(zero.utf8)) }
         #expect(
             attempts?.message
-                == "invalid router configuration: providers.0.retry.max_attempts: must be a whole number in 1…100 (got 0)")
+                == "invalid router configuration: providers.0.retry.max_attempts: must be a whole number in 1…100 (got 0)"
+        )
     }
 
     @Test("text that is not JSON says where")
     func syntax() throws {
-        let json = "{\n  \"providers\": [\n    {\"name\": \"a\", \"kind\": \"template\", \"retry\": {\"max_attempts\": NaN}}]}"
+        let json =
+            "{\n  \"providers\": [\n    {\"name\": \"a\", \"kind\": \"template\", \"retry\": {\"max_attempts\": NaN}}]}"
         let error = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(json.utf8)) }
         #expect(error?.message.contains("line 3") == true, "\(error?.message ?? "")")
         let huge = #"{"providers": [{"name": "a", "kind": "template", "retry": {"max_attempts": 1e999}}]}"#

@@ -135,7 +135,8 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             }
             audio = decoded
             // Word times are clamped to the audio; its length is known from PCM, not from MP3 or Opus.
-            let length = sampleRate > 0 && request.format != .mp3 && request.format != .opus
+            let length =
+                sampleRate > 0 && request.format != .mp3 && request.format != .opus
                 ? Double(decoded.count / 2) / Double(sampleRate) : nil
             words = Self.words(from: json["alignment"] ?? json["normalized_alignment"], audioLength: length)
         } else {
@@ -202,5 +203,7 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
 
 extension ElevenLabsSpeechSynthesizer: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String { makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders) }
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
+    }
 }

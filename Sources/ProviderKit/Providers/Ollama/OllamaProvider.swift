@@ -298,5 +298,7 @@ enum OllamaWire {
 
 extension OllamaProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String { makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders) }
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
+    }
 }

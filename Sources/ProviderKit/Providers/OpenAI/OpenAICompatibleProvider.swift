@@ -274,5 +274,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
 
 extension OpenAICompatibleProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String { makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders) }
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
+    }
 }

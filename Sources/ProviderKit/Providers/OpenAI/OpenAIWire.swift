@@ -163,7 +163,8 @@ enum OpenAIWire {
                         parts.append(
                             .toolCallDelta(
                                 ToolCallDelta(
-                                    index: try OpenAIWire.toolCallIndex(call["index"], position: position, redact: redact),
+                                    index: try OpenAIWire.toolCallIndex(
+                                        call["index"], position: position, redact: redact),
                                     id: call["id"]?.stringValue,
                                     name: function?["name"]?.stringValue,
                                     argumentsFragment: function?["arguments"]?.stringValue ?? ""

@@ -79,7 +79,8 @@ struct ProviderHTTPClient: Sendable {
         let scheme = url.scheme?.lowercased()
         let sameOrigin =
             scheme == baseURL.scheme?.lowercased() && url.host?.lowercased() == baseURL.host?.lowercased()
-            && (url.port ?? Self.defaultPort(scheme)) == (baseURL.port ?? Self.defaultPort(baseURL.scheme?.lowercased()))
+            && (url.port ?? Self.defaultPort(scheme))
+                == (baseURL.port ?? Self.defaultPort(baseURL.scheme?.lowercased()))
         guard scheme == "https" || sameOrigin, url.host?.isEmpty == false else {
             throw ProviderError.insecureTransport(
                 "\(providerName) linked \(what) at \(url.scheme ?? "?")://\(url.host ?? "?"), which is neither https "
@@ -227,8 +228,10 @@ struct ErrorDetails: Sendable {
             case .string(let string): string
             // A code may be any JSON number (`1e300`); only exact integers print as integers.
             case .number(let number):
-                CheckedNumber.integer(number, in: -CheckedNumber.largestExactInteger...CheckedNumber.largestExactInteger)
-                    .map(String.init) ?? String(number)
+                CheckedNumber.integer(
+                    number, in: -CheckedNumber.largestExactInteger...CheckedNumber.largestExactInteger
+                )
+                .map(String.init) ?? String(number)
             default: nil
             }
         }

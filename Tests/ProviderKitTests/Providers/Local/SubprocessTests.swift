@@ -61,25 +61,47 @@ struct SubprocessTests {
 
         @Test("a child of a killed parent dies with it")
         func childDiesWithParent() async throws {
-            // The parent is a shell started through the runner's own command line; it starts a
-            // grandchild the same way (setpriv --pdeathsig KILL), prints its pid and is killed.
+            // The parent is a shell started through the runner; it starts a grandchild with the
+            // runner's own command line (setpriv --pdeathsig KILL …) and is killed with SIGKILL.
             try #require(Subprocess.deathSignalWrapper != nil)
-            let inner = Subprocess.command(URL(filePath: "/bin/sleep"), ["30"])
-            let quoted = ([inner.executable.path] + inner.arguments).map { "'\($0)'" }.joined(separator: " ")
-            let script = "\(quoted) & echo $!; kill -9 $$"
-            let result = try await Subprocess.capture(Self.shell, ["-c", script])
-            #expect(result.status != 0)
-            let pid = try #require(Int32(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
-            // The grandchild gets SIGKILL when the shell dies: within two seconds it is gone.
-            let deadline = ContinuousClock.now + .seconds(2)
-            var alive = true
-            while ContinuousClock.now < deadline {
+            let guarded = Subprocess.command(URL(filePath: "/bin/sleep"), ["30"])
+            let guardedPid = try await Self.orphan([guarded.executable.path] + guarded.arguments)
+            #expect(await Self.gone(guardedPid, within: .seconds(2)), "sleep \(guardedPid) outlived its killed parent")
+            // The control: started without the wrapper, the same grandchild survives its parent,
+            // so the check above can tell the difference.
+            let plainPid = try await Self.orphan(["/bin/sleep", "30"])
+            #expect(await Self.gone(plainPid, within: .milliseconds(300)) == false)
+            kill(plainPid, SIGKILL)
+        }
+
+        /// Runs a shell that starts `command` in the background, waits for it to settle, writes its
+        /// pid to a file and kills itself with SIGKILL; returns the pid of the orphan.
+        static func orphan(_ command: [String]) async throws -> Int32 {
+            let pidFile = FileManager.default.temporaryDirectory.appending(path: "storyforge-orphan-\(UUID()).pid")
+            defer { try? FileManager.default.removeItem(at: pidFile) }
+            let quoted = command.map { "'\($0)'" }.joined(separator: " ")
+            let script = "\(quoted) >/dev/null 2>&1 </dev/null & echo $! > '\(pidFile.path)'; sleep 0.3; kill -9 $$"
+            // A plain Process with no pipes: an orphan that inherited a pipe would keep it open.
+            let parent = Process()
+            parent.executableURL = shell
+            parent.arguments = ["-c", script]
+            parent.standardOutput = FileHandle.nullDevice
+            parent.standardError = FileHandle.nullDevice
+            try parent.run()
+            #expect(await gone(parent.processIdentifier, within: .seconds(5)))
+            let text = try String(contentsOf: pidFile, encoding: .utf8)
+            return try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+
+        /// Whether process `pid` has ended (or is a zombie) within `limit`.
+        static func gone(_ pid: Int32, within limit: Duration) async -> Bool {
+            let deadline = ContinuousClock.now + limit
+            repeat {
                 let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-                alive = status.map { !$0.contains("State:\tZ") } ?? false
-                if !alive { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(!alive, "sleep \(pid) outlived its killed parent")
+                if status.map({ $0.contains("State:\tZ") }) ?? true { return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            } while ContinuousClock.now < deadline
+            return false
         }
     #endif
 }

@@ -68,8 +68,9 @@ struct HostileNumberPropertyTests {
                 #expect(wait >= .zero && wait <= CheckedNumber.longestServerWait)
             }
             if let limits = RateLimitHeaders(head) {
-                for count in [limits.limitRequests, limits.remainingRequests, limits.limitTokens, limits.remainingTokens]
-                {
+                for count in [
+                    limits.limitRequests, limits.remainingRequests, limits.limitTokens, limits.remainingTokens,
+                ] {
                     #expect((count ?? 0) >= 0)
                 }
                 if let wait = limits.suggestedWait { #expect(wait >= .zero && wait <= CheckedNumber.longestServerWait) }
@@ -99,7 +100,8 @@ struct HostileNumberPropertyTests {
                 #expect(index >= 0 && index <= OpenAIWire.toolCallIndexLimit)
                 #expect(Double(index) == a)
             }
-            let details = ErrorDetails(["error": ["message": "m", "code": Self.json(a), "type": Self.json(b)]], fallback: "")
+            let details = ErrorDetails(
+                ["error": ["message": "m", "code": Self.json(a), "type": Self.json(b)]], fallback: "")
             #expect(details.code != nil)
             _ = ProviderErrorMapping.error(
                 status: 400 + random.below(200), retryAfter: nil, details: details, provider: "p", redact: { $0 })
@@ -118,8 +120,10 @@ struct HostileNumberPropertyTests {
             var random = Random(state: seed)
             let length = [1.0, 30, 0.001][random.below(3)]
             let words: [JSONValue] = (0..<random.below(6)).map { _ in
-                ["word": "w", "start": Self.json(random.double()), "end": Self.json(random.double()),
-                 "probability": Self.json(random.double())]
+                [
+                    "word": "w", "start": Self.json(random.double()), "end": Self.json(random.double()),
+                    "probability": Self.json(random.double()),
+                ]
             }
             let json: JSONValue = [
                 "text": "w", "duration": Self.json(random.double()), "words": .array(words),

@@ -155,7 +155,8 @@ struct HostileServerTests {
             let server = try LoopbackHTTPServer { _ in .json(body) }
             defer { server.shutdown() }
             let ledger = CostLedger(budget: 1)
-            let limited = Fixtures.provider(server).withRateLimit(.init(tokensPerMinute: 1000), clock: VirtualProviderClock())
+            let limited = Fixtures.provider(server).withRateLimit(
+                .init(tokensPerMinute: 1000), clock: VirtualProviderClock())
             do {
                 let response = try await limited.generate(Fixtures.request)
                 if let usage = response.usage {

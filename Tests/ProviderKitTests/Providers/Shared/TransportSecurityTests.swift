@@ -67,7 +67,8 @@ struct TransportSecurityTests {
     func sameOriginImage() async throws {
         let server = try LoopbackHTTPServer { request in
             if request.path.hasSuffix("/images/generations") {
-                return Self.imageAnswer("http://127.0.0.1:\(request.header("Host")?.split(separator: ":").last ?? "")/files/a.png")
+                return Self.imageAnswer(
+                    "http://127.0.0.1:\(request.header("Host")?.split(separator: ":").last ?? "")/files/a.png")
             }
             return .bytes(Self.png, contentType: "image/png")
         }
@@ -100,7 +101,8 @@ struct TransportSecurityTests {
     func imageSizeCap() async throws {
         let server = try LoopbackHTTPServer { request in
             if request.path.hasSuffix("/images/generations") {
-                return Self.imageAnswer("http://127.0.0.1:\(request.header("Host")?.split(separator: ":").last ?? "")/big.png")
+                return Self.imageAnswer(
+                    "http://127.0.0.1:\(request.header("Host")?.split(separator: ":").last ?? "")/big.png")
             }
             return .bytes(Self.png, contentType: "image/png")
         }
