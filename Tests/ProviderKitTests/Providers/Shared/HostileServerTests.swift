@@ -124,10 +124,19 @@ struct HostileServerTests {
             let generator = Fixtures.provider(server).withRateLimit(
                 .init(requestsPerMinute: 60, maxWait: .seconds(300)), clock: clock)
             _ = try await generator.generate(Fixtures.request)
+            // A reset past the limiter's maximum wait (1e300 and 10^11 h, read as a day) fails at
+            // once; one that is not a duration (NaN, -3s, 1e999 overflowing, 1e300s: Go durations
+            // have no exponent) is ignored, and the request bucket's own refill (one second) is all
+            // the next call waits.
+            let blocked = ["99999999999h", "1e300"].contains(value)
             do {
                 _ = try await generator.generate(Fixtures.request)
+                #expect(!blocked, "reset \(value) did not block")
+                #expect(clock.sleeps == [.seconds(1)], "reset \(value)")
             } catch let error as ProviderError {
+                #expect(blocked, "reset \(value): \(error)")
                 #expect(error == .rateLimited, "reset \(value)")
+                #expect(clock.sleeps.isEmpty)
             }
             Self.expectCapped(clock, cap: .seconds(300), "reset \(value)")
         }
