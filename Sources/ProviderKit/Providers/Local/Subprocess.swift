@@ -30,7 +30,8 @@ enum Subprocess {
         return nil
     }
 
-    /// `setpriv`, when this system has one that can set a parent-death signal.
+    /// `setpriv`, when this system has one that can set a parent-death signal; looked up in the
+    /// system's own directories only, never on `PATH`.
     static let deathSignalWrapper: URL? = {
         #if os(Linux)
             for path in ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"]
@@ -295,7 +296,7 @@ struct PCM16Audio {
                 let size = u32(offset + 4)
                 let body = offset + 8
                 if id == Array("fmt ".utf8), body + 16 <= bytes.count {
-                    bytesPerSecond = u32(body + 4) * u16(body + 2) * 2  // rate × channels × 16 bits
+                    bytesPerSecond = u32(body + 8)  // the header's byte rate: rate × channels × bytes per sample
                 } else if id == Array("data".utf8) {
                     guard bytesPerSecond > 0 else { return nil }
                     let available = min(size == 0 ? Int.max : size, bytes.count - body)
