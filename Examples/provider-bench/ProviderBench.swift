@@ -11,7 +11,17 @@ import ProviderKitTestServer
 struct ProviderBench {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 2000
+        var requests = 2000
+        if let flag = arguments.firstIndex(of: "--requests") {
+            // 1…10,000,000: a count the loops below can run; anything else is a usage error, not a trap.
+            guard flag + 1 < arguments.count, let count = Int(arguments[flag + 1]), (1...10_000_000).contains(count)
+            else {
+                FileHandle.standardError.write(
+                    Data("provider-bench: --requests takes a whole number in 1…10000000\n".utf8))
+                exit(64)  // EX_USAGE
+            }
+            requests = count
+        }
         if arguments.contains("--resilience") {
             try await ResilienceBench.run(requests: requests)
             return

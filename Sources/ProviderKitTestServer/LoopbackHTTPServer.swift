@@ -364,7 +364,8 @@ private struct RequestReader {
         }
         let length =
             headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
-        guard length <= Self.maxBody else { return nil }
+        // A negative Content-Length would make an inverted range below: a bad request, not a trap.
+        guard (0...Self.maxBody).contains(length) else { return nil }
         while buffer.count < length {
             guard fill() else { return nil }
         }

@@ -30,6 +30,7 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
         case cancelled
         case circuitOpen
         case budgetExceeded
+        case insecureTransport
     }
 
     private let code: Code
@@ -110,6 +111,10 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     }
     /// Sending the request would exceed the configured cost budget, and no cheaper provider was left.
     public static func budgetExceeded(_ message: String) -> Self { Self(.budgetExceeded, message) }
+    /// The request was not sent because it would have carried a credential in clear (an API key
+    /// over `http://` to a host that is not this machine), or would have fetched from a URL the
+    /// provider is not allowed to send us to.
+    public static func insecureTransport(_ message: String) -> Self { Self(.insecureTransport, message) }
 
     /// An authentication error, for pattern matching: `catch let e as ProviderError where e == .authentication`.
     public static let authentication = Self(.authentication, "")
@@ -143,6 +148,8 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     public static let circuitOpen = Self(.circuitOpen, "")
     /// An exceeded budget, for pattern matching.
     public static let budgetExceeded = Self(.budgetExceeded, "")
+    /// A refused insecure request, for pattern matching.
+    public static let insecureTransport = Self(.insecureTransport, "")
 
     /// Whether trying the same request again later may succeed (rate limits, 5xx, timeouts, broken
     /// connections).
@@ -179,6 +186,7 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
             case .cancelled: "cancelled"
             case .circuitOpen: "circuit open"
             case .budgetExceeded: "budget exceeded"
+            case .insecureTransport: "insecure transport"
             }
         if let statusCode { kind += " (HTTP \(statusCode))" }
         if let retryAfter { kind += " (retry after \(retryAfter.components.seconds) s)" }

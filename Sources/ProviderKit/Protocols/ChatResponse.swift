@@ -24,8 +24,8 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public var promptTokens: Int
     /// Tokens generated.
     public var completionTokens: Int
-    /// Their sum.
-    public var totalTokens: Int { promptTokens + completionTokens }
+    /// Their sum, stopping at `Int.max` rather than overflowing.
+    public var totalTokens: Int { CheckedNumber.saturatingSum(promptTokens, completionTokens) }
 
     /// Creates a usage count.
     public init(promptTokens: Int, completionTokens: Int) {

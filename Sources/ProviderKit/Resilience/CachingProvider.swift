@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// Which requests the response cache may answer.
 public struct ResponseCachePolicy: Sendable {
     /// Whether `call` may be served from and stored in the cache.
@@ -24,6 +27,10 @@ public struct ResponseCachePolicy: Sendable {
 
 /// A provider whose answers are kept in a ``ResponseCache`` and served from it when the same
 /// request comes again. A stream is stored once it has finished and is replayed as a stream.
+///
+/// The key holds the provider's name and, for the built-in remote providers (under any other
+/// decorators), the server's base URL and a SHA-256 fingerprint of the account (API key and
+/// extra headers; never the key itself), so two servers or two keys never share answers.
 public struct CachingProvider<Base: Provider>: ProviderDecorator {
     /// The wrapped provider.
     public let base: Base
@@ -33,6 +40,8 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
     public let name: String
     /// Which requests are cached.
     public let policy: ResponseCachePolicy
+    /// The server and account fingerprint of the provider underneath, when it has them.
+    let scope: String?
 
     /// Wraps `base`; prefer ``Provider/withCache(_:name:policy:)``.
     public init(_ base: Base, cache: ResponseCache, name: String, policy: ResponseCachePolicy) {
@@ -40,6 +49,7 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
         self.cache = cache
         self.name = name
         self.policy = policy
+        scope = cacheScope(of: base)
     }
 
     /// Serves a cached answer, or calls and stores the answer.
@@ -48,7 +58,7 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
         _ operation: @escaping @Sendable () async throws -> Output
     ) async throws -> Output {
         guard policy.isCacheable(call) else { return try await operation() }
-        let key = CanonicalRequest.key(call, provider: name)
+        let key = CanonicalRequest.key(call, provider: name, scope: scope)
         if let stored = cache.lookup(key: key, provider: name),
             let output = stored.output(as: Output.self, origin: origin(call))
         {
@@ -69,8 +79,9 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
         guard policy.isCacheable(call) else { return open() }
         let cache = cache
         let name = name
+        let scope = scope
         return makeDecoratedStream { continuation in
-            let key = CanonicalRequest.key(call, provider: name)
+            let key = CanonicalRequest.key(call, provider: name, scope: scope)
             if let parts = cache.lookup(key: key, provider: name)?.streamParts {
                 for part in parts { continuation.yield(part) }
                 return
@@ -117,4 +128,30 @@ extension Provider {
     ) -> CachingProvider<Self> {
         CachingProvider(self, cache: cache, name: name ?? providerName(of: self), policy: policy)
     }
+}
+
+/// A provider that can say which server and account answer it, for cache keys.
+protocol CacheScoped {
+    /// The server's base URL and a fingerprint of the account, e.g.
+    /// `https://api.openai.com/v1 account:3f5a…`; never a credential.
+    var cacheScope: String { get }
+}
+
+/// The cache scope of `provider`, or of the provider under its decorators; `nil` when none says.
+func cacheScope(of provider: Any) -> String? {
+    if let scoped = provider as? any CacheScoped { return scoped.cacheScope }
+    if let decorator = provider as? any ProviderDecorator { return cacheScope(of: decorator.base) }
+    return nil
+}
+
+/// `baseURL` without trailing slashes and the SHA-256 (hex) of the account's credentials and
+/// headers, each length-prefixed so that no two different sets give the same text.
+func makeCacheScope(baseURL: URL, credentials: [(name: String, value: String)]) -> String {
+    var base = baseURL.absoluteString
+    while base.hasSuffix("/") { base.removeLast() }
+    var account = ""
+    for (name, value) in credentials.sorted(by: { ($0.name, $0.value) < ($1.name, $1.value) }) {
+        account += "\(name.utf8.count):\(name.lowercased())\(value.utf8.count):\(value)"
+    }
+    return "\(base) account:\(CanonicalRequest.hex(SHA256.hash(data: Data(account.utf8))))"
 }

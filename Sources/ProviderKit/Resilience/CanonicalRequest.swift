@@ -5,8 +5,10 @@ import Foundation
 /// that changes the answer, in sorted-key JSON, with the provider's name and the operation.
 /// Credentials are not part of a request, so they can never reach a key.
 enum CanonicalRequest {
-    /// The SHA-256 of the canonical JSON, in lowercase hex.
-    static func key(_ call: ProviderCall, provider: String) -> String {
+    /// The SHA-256 of the canonical JSON, in lowercase hex. `scope` (the server and account
+    /// fingerprint, see ``CachingProvider``) is part of it when given; without one the key is what
+    /// it always was, so caches of local providers stay valid.
+    static func key(_ call: ProviderCall, provider: String, scope: String? = nil) -> String {
         var text = ""
         text.reserveCapacity(512)
         switch call.request {
@@ -18,9 +20,18 @@ enum CanonicalRequest {
             writeString(provider, to: &text)
             text += #","request":"#
             writeChat(request, to: &text)
+            if let scope {
+                text += #","scope":"#
+                writeString(scope, to: &text)
+            }
             text += #","v":1}"#
         default:
-            write(json(call, provider: provider), to: &text)
+            var object = json(call, provider: provider)
+            if let scope, case .object(var members) = object {
+                members["scope"] = .string(scope)
+                object = .object(members)
+            }
+            write(object, to: &text)
         }
         return hex(SHA256.hash(data: Data(text.utf8)))
     }
@@ -280,9 +291,7 @@ enum StoredResponse: Codable, Sendable {
     }
 
     init(_ response: ChatResponse) {
-        let nanoseconds =
-            response.latency.components.seconds * 1_000_000_000
-            + response.latency.components.attoseconds / 1_000_000_000
+        let nanoseconds = CheckedNumber.nanoseconds(response.latency)
         self = .chat(
             StoredChat(
                 text: response.text,

@@ -25,6 +25,9 @@ public final class CircuitBreaker: @unchecked Sendable {
         public var openDuration: Duration
         /// Whether a 429 with a wait (`Retry-After`) opens the breaker for that long at once.
         public var opensOnRateLimit: Bool
+        /// The longest the breaker stays open before a probe, whatever ``openDuration`` or a
+        /// provider's `Retry-After` says: 10 minutes by default.
+        public var maxOpenDuration: Duration
         /// Which errors count against the provider; by default all but bad requests, context too
         /// long, content filtering, malformed output, cancellation, open circuits and budgets.
         public var isFailure: @Sendable (ProviderError) -> Bool
@@ -36,12 +39,15 @@ public final class CircuitBreaker: @unchecked Sendable {
             window: Duration = .seconds(60),
             openDuration: Duration = .seconds(30),
             opensOnRateLimit: Bool = true,
+            maxOpenDuration: Duration = .seconds(600),
             isFailure: @escaping @Sendable (ProviderError) -> Bool = CircuitBreaker.defaultIsFailure
         ) {
-            self.failureRatio = min(max(failureRatio, 0), 1)
+            // NaN fails both comparisons of a clamp and would stay NaN: the default ratio instead.
+            self.failureRatio = failureRatio.isNaN ? 0.5 : min(max(failureRatio, 0), 1)
             self.minimumCalls = max(1, minimumCalls)
             self.window = max(window, .milliseconds(1))
-            self.openDuration = max(openDuration, .zero)
+            self.maxOpenDuration = max(maxOpenDuration, .zero)
+            self.openDuration = min(max(openDuration, .zero), self.maxOpenDuration)
             self.opensOnRateLimit = opensOnRateLimit
             self.isFailure = isFailure
         }
@@ -51,7 +57,7 @@ public final class CircuitBreaker: @unchecked Sendable {
     public static let defaultIsFailure: @Sendable (ProviderError) -> Bool = { error in
         let notTheProvidersFault: [ProviderError] = [
             .badRequest, .contextTooLong, .contentFiltered, .malformedResponse, .cancelled, .circuitOpen,
-            .budgetExceeded,
+            .budgetExceeded, .insecureTransport,
         ]
         return !notTheProvidersFault.contains(error)
     }
@@ -176,10 +182,11 @@ public final class CircuitBreaker: @unchecked Sendable {
             models[key, default: ModelState()].probeInFlight = true
             return Ticket(model: key, isProbe: true)
         case .open:
-            let wait = models[key, default: ModelState()].openUntil - clock.now
+            let wait = max(models[key, default: ModelState()].openUntil - clock.now, .zero)
             throw ProviderError.circuitOpen(
-                "\(provider) (\(key)): circuit open after repeated failures; next probe in \(Int(wait.seconds.rounded(.up))) s",
-                retryAfter: max(wait, .zero))
+                "\(provider) (\(key)): circuit open after repeated failures; next probe in "
+                    + "\(CheckedNumber.wholeSecondsRoundedUp(wait)) s",
+                retryAfter: wait)
         }
     }
 
@@ -214,8 +221,11 @@ public final class CircuitBreaker: @unchecked Sendable {
         }
         models[key] = entry
         guard failed, let error, entry.state == .closed else { return }
-        if configuration.opensOnRateLimit, error == .rateLimited, let wait = error.retryAfter, wait > .zero {
-            open(key, until: now + wait, reason: "rate limited for \(Int(wait.seconds.rounded(.up))) s")
+        if configuration.opensOnRateLimit, error == .rateLimited, let asked = error.retryAfter, asked > .zero {
+            // The provider's wait is capped like every cooldown: a `Retry-After: 1e300` (read as a
+            // day) must not shut the provider out for that long.
+            let wait = min(asked, configuration.maxOpenDuration)
+            open(key, until: now + wait, reason: "rate limited for \(CheckedNumber.wholeSecondsRoundedUp(wait)) s")
             return
         }
         let failures = entry.buckets.reduce(0) { $0 + $1.failures }
@@ -223,7 +233,7 @@ public final class CircuitBreaker: @unchecked Sendable {
         if calls >= configuration.minimumCalls, Double(failures) >= configuration.failureRatio * Double(calls) {
             open(
                 key, until: now + configuration.openDuration,
-                reason: "\(failures) of \(calls) calls failed in \(Int(configuration.window.seconds)) s")
+                reason: "\(failures) of \(calls) calls failed in \(configuration.window.components.seconds) s")
         }
     }
 

@@ -103,10 +103,13 @@ public struct PriceTable: Sendable, Hashable {
         switch call.request {
         case .chat, .stream:
             guard let usage else { return estimate(call, model: model) }
+            // Counts are Ints (at most Int.max, exactly representable to 2^53): Double() cannot trap.
             return
                 (Double(usage.promptTokens) * price.inputPerMillionTokens
                 + Double(usage.completionTokens) * price.outputPerMillionTokens) / 1e6
-        case .transcription: return (audioSeconds ?? 0) / 60 * price.perAudioMinute
+        case .transcription:
+            guard let audioSeconds, audioSeconds.isFinite, audioSeconds > 0 else { return 0 }
+            return audioSeconds / 60 * price.perAudioMinute
         case .speech, .images: return estimate(call, model: model)
         }
     }
@@ -162,18 +165,24 @@ public actor CostLedger {
     public func record(
         provider: String, call: ProviderCall, usage tokens: TokenUsage?, audioSeconds: Double?, cost: Double
     ) {
+        // Token counts come from the provider: the sums saturate instead of trapping, and a cost
+        // that is not a number (NaN from a NaN price) or negative books nothing. An infinite one
+        // is kept: it honestly spends the budget.
         var entry = usage[provider, default: Usage()]
-        entry.calls += 1
-        entry.promptTokens += tokens?.promptTokens ?? 0
-        entry.completionTokens += tokens?.completionTokens ?? 0
+        entry.calls = CheckedNumber.saturatingSum(entry.calls, 1)
+        entry.promptTokens = CheckedNumber.saturatingSum(entry.promptTokens, max(0, tokens?.promptTokens ?? 0))
+        entry.completionTokens = CheckedNumber.saturatingSum(
+            entry.completionTokens, max(0, tokens?.completionTokens ?? 0))
         switch call.request {
-        case .speech(let request): entry.characters += request.text.count
-        case .images(let request): entry.images += request.count
-        case .transcription: entry.audioSeconds += audioSeconds ?? 0
+        case .speech(let request): entry.characters = CheckedNumber.saturatingSum(entry.characters, request.text.count)
+        case .images(let request): entry.images = CheckedNumber.saturatingSum(entry.images, max(0, request.count))
+        case .transcription:
+            if let audioSeconds, audioSeconds.isFinite, audioSeconds > 0 { entry.audioSeconds += audioSeconds }
         case .chat, .stream: break
         }
-        entry.cost += cost
+        let booked = cost > 0 ? cost : 0  // NaN > 0 is false
+        entry.cost += booked
         usage[provider] = entry
-        spent += cost
+        spent += booked
     }
 }

@@ -86,9 +86,11 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
-    /// A duration of `seconds` (negative values become zero).
+    /// A duration of `seconds`, to the nearest nanosecond: negative values and NaN become zero,
+    /// and anything past 10^9 s (about 31 years, +infinity included) becomes 10^9 s, which keeps
+    /// the nanosecond count far inside `Int64`.
     static func seconds(double seconds: Double) -> Duration {
-        guard seconds.isFinite, seconds > 0 else { return .zero }
-        return .nanoseconds(Int64(min(seconds, 1e9) * 1e9))
+        guard seconds > 0 else { return .zero }  // NaN fails the comparison too
+        return .nanoseconds(Int64((min(seconds, 1e9) * 1e9).rounded()))
     }
 }

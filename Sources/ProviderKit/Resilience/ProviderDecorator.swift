@@ -46,8 +46,9 @@ public struct ProviderCall: Sendable {
     public var estimatedTokens: Int {
         switch request {
         case .chat(let request), .stream(let request):
-            let characters = request.messages.reduce(0) { $0 + $1.content.count }
-            return characters / 4 + 1 + (request.maxTokens ?? 256)
+            let characters = request.messages.reduce(0) { CheckedNumber.saturatingSum($0, $1.content.count) }
+            // `maxTokens` is the caller's and may be anything; the estimate saturates, never traps.
+            return CheckedNumber.saturatingSum(characters / 4 + 1, max(0, request.maxTokens ?? 256))
         case .speech(let request): return request.text.count / 4 + 1
         case .transcription: return 1
         case .images: return 1

@@ -332,7 +332,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
             "provider.operation": "\(call.operation)", "provider.cost_usd": "\(cost)",
             "provider.fallback": "\(!skipped.isEmpty)",
         ]
-        if let latency { metadata["provider.latency_ms"] = "\(Int((latency.seconds * 1000).rounded()))" }
+        if let latency { metadata["provider.latency_ms"] = "\(CheckedNumber.milliseconds(latency))" }
         if let usage { metadata["provider.tokens"] = "\(usage.totalTokens)" }
         logger.debug("provider call served", metadata: metadata)
         let dimensions = [("provider", route.name), ("operation", call.operation)]

@@ -34,6 +34,10 @@ public struct RateLimitHeaders: Sendable, Hashable {
     }
 
     /// Reads the headers of a response; `nil` when it has none of them.
+    ///
+    /// Counts must be plain non-negative decimal integers that fit an `Int`, and resets must parse
+    /// with ``parseDuration(_:)``; a field that does not (`-1`, `1e300`, `NaN`,
+    /// `99999999999999999999999`) is left `nil`, as if the server had not sent it.
     public init?(_ head: HTTPResponseHead) {
         self.init()
         var found = false
@@ -44,11 +48,11 @@ public struct RateLimitHeaders: Sendable, Hashable {
             guard lowered.hasPrefix("x-ratelimit-") else { continue }
             let trimmed = value.trimmingCharacters(in: .whitespaces)
             switch lowered {
-            case "x-ratelimit-limit-requests": limitRequests = Int(trimmed)
-            case "x-ratelimit-remaining-requests": remainingRequests = Int(trimmed)
+            case "x-ratelimit-limit-requests": limitRequests = CheckedNumber.nonNegativeInteger(trimmed)
+            case "x-ratelimit-remaining-requests": remainingRequests = CheckedNumber.nonNegativeInteger(trimmed)
             case "x-ratelimit-reset-requests": resetRequests = Self.parseDuration(trimmed)
-            case "x-ratelimit-limit-tokens": limitTokens = Int(trimmed)
-            case "x-ratelimit-remaining-tokens": remainingTokens = Int(trimmed)
+            case "x-ratelimit-limit-tokens": limitTokens = CheckedNumber.nonNegativeInteger(trimmed)
+            case "x-ratelimit-remaining-tokens": remainingTokens = CheckedNumber.nonNegativeInteger(trimmed)
             case "x-ratelimit-reset-tokens": resetTokens = Self.parseDuration(trimmed)
             default: continue
             }
@@ -68,18 +72,20 @@ public struct RateLimitHeaders: Sendable, Hashable {
     }
 
     /// Parses a Go-style duration as OpenAI sends it: `6m0s`, `1.5s`, `120ms`, `1h2m`, or plain
-    /// seconds (`20`). `nil` when it is none of these.
+    /// seconds (`20`). `nil` when it is none of these, or negative, NaN or infinite; a duration
+    /// longer than a day is read as one day (no limit resets later than that, and every retry and
+    /// breaker cap is far shorter).
     public static func parseDuration(_ text: String) -> Duration? {
         let text = text.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return nil }
-        if let seconds = Double(text) { return seconds >= 0 ? .seconds(double: seconds) : nil }
+        if let seconds = Double(text) { return CheckedNumber.serverWait(seconds: seconds) }
         var total = 0.0
         var number = ""
         var index = text.startIndex
         var sawUnit = false
         while index < text.endIndex {
             let character = text[index]
-            if character.isNumber || character == "." {
+            if character.isASCII, character.isNumber || character == "." {
                 number.append(character)
                 index = text.index(after: index)
                 continue
@@ -107,7 +113,7 @@ public struct RateLimitHeaders: Sendable, Hashable {
             sawUnit = true
         }
         guard sawUnit, number.isEmpty else { return nil }
-        return .seconds(double: total)
+        return CheckedNumber.serverWait(seconds: total)  // nil when the sum overflowed to infinity
     }
 }
 

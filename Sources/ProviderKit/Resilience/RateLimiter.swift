@@ -19,8 +19,9 @@ public final class ProviderRateLimiter: @unchecked Sendable {
         public var tokensPerMinute: Int?
         /// Calls in flight at once.
         public var maxConcurrent: Int?
-        /// The longest a call waits for the buckets; past it the call fails with
-        /// ``ProviderError/rateLimited``.
+        /// The longest a call waits for the buckets (5 minutes by default); past it the call fails
+        /// at once with ``ProviderError/rateLimited``, so no wait a provider's headers ask for
+        /// (`x-ratelimit-reset-*`, clamped to a day when read) is ever slept beyond it.
         public var maxWait: Duration
 
         /// Creates limits.
@@ -33,7 +34,7 @@ public final class ProviderRateLimiter: @unchecked Sendable {
             self.requestsPerMinute = requestsPerMinute.map { max(1, $0) }
             self.tokensPerMinute = tokensPerMinute.map { max(1, $0) }
             self.maxConcurrent = maxConcurrent.map { max(1, $0) }
-            self.maxWait = maxWait
+            self.maxWait = max(.zero, maxWait)
         }
     }
 
@@ -130,8 +131,15 @@ public final class ProviderRateLimiter: @unchecked Sendable {
     /// Ends a call: frees its slot and corrects the token bucket by what it really used.
     public func release(_ lease: Lease, usedTokens: Int?) {
         if let usedTokens {
-            // Negative balance is allowed: a call that used more than estimated delays the next ones.
-            lock.withLock { tokens?.available -= Double(usedTokens - lease.estimatedTokens) }
+            // Negative balance is allowed: a call that used more than estimated delays the next ones,
+            // by at most one minute's worth (the debt stops at one bucket), so that a usage count a
+            // server made up (2^53 tokens) cannot block the limiter for years.
+            lock.withLock {
+                guard var bucket = tokens else { return }
+                bucket.available -= Double(usedTokens) - Double(lease.estimatedTokens)
+                bucket.available = min(bucket.capacity, max(-bucket.capacity, bucket.available))
+                tokens = bucket
+            }
         }
         if lease.holdsSlot { releaseSlot() }
     }
@@ -190,7 +198,9 @@ public final class ProviderRateLimiter: @unchecked Sendable {
             if wait <= .zero { return }
             guard waited + wait <= configuration.maxWait else {
                 throw ProviderError.rateLimited(
-                    "\(provider): the local rate limit would need a wait of \(Int(wait.seconds.rounded(.up))) s",
+                    "\(provider): the local rate limit would need a wait of "
+                        + "\(CheckedNumber.wholeSecondsRoundedUp(wait)) s, more than its maximum of "
+                        + "\(CheckedNumber.wholeSecondsRoundedUp(configuration.maxWait)) s",
                     retryAfter: wait, statusCode: nil)
             }
             do { try await clock.sleep(for: wait) } catch {

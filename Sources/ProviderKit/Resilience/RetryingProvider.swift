@@ -26,6 +26,9 @@ public struct ProviderRetryPolicy: Sendable {
     /// The longest wait a provider may ask for (`Retry-After`, `retry-after-ms`,
     /// `x-ratelimit-reset-*`); when it asks for more, the error is returned instead of waiting.
     public var maxServerDelay: Duration
+    /// The longest any one wait between attempts may be, whatever the backoff, the configuration
+    /// or the provider says: 10 minutes by default. No retry ever sleeps longer.
+    public var maxWait: Duration
     /// Which errors are worth another attempt; ``defaultIsRetryable(_:)`` unless replaced.
     public var isRetryable: @Sendable (ProviderError) -> Bool
 
@@ -36,15 +39,21 @@ public struct ProviderRetryPolicy: Sendable {
         maxDelay: Duration = .seconds(30),
         jitter: Jitter = .full,
         maxServerDelay: Duration = .seconds(120),
+        maxWait: Duration = ProviderRetryPolicy.defaultMaxWait,
         isRetryable: @escaping @Sendable (ProviderError) -> Bool = ProviderRetryPolicy.defaultIsRetryable
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialDelay = max(.zero, initialDelay)
         self.maxDelay = max(.zero, maxDelay)
         self.jitter = jitter
-        self.maxServerDelay = maxServerDelay
+        self.maxServerDelay = max(.zero, maxServerDelay)
+        self.maxWait = max(.zero, maxWait)
         self.isRetryable = isRetryable
     }
+
+    /// The default cap on one wait between attempts: 10 minutes, past which a host is better off
+    /// failing over than holding a call open.
+    public static let defaultMaxWait = Duration.seconds(600)
 
     /// Exponential backoff with full jitter, capped at `maxDelay`; a provider's own delay wins
     /// when it gives one.
@@ -53,11 +62,12 @@ public struct ProviderRetryPolicy: Sendable {
         initialDelay: Duration = .milliseconds(500),
         maxDelay: Duration = .seconds(30),
         jitter: Jitter = .full,
-        maxServerDelay: Duration = .seconds(120)
+        maxServerDelay: Duration = .seconds(120),
+        maxWait: Duration = ProviderRetryPolicy.defaultMaxWait
     ) -> Self {
         Self(
             maxAttempts: maxAttempts, initialDelay: initialDelay, maxDelay: maxDelay, jitter: jitter,
-            maxServerDelay: maxServerDelay)
+            maxServerDelay: maxServerDelay, maxWait: maxWait)
     }
 
     /// One attempt, no retry.
@@ -71,18 +81,24 @@ public struct ProviderRetryPolicy: Sendable {
         return error == .rateLimited || error == .server || error == .timeout || error == .transport
     }
 
-    /// The wait before the attempt after `attempt` (1-based) failed with `error`, or `nil` to stop.
+    /// The wait before the attempt after `attempt` (1-based) failed with `error`, or `nil` to stop;
+    /// never more than ``maxWait``.
     public func delay(afterAttempt attempt: Int, error: ProviderError) -> Duration? {
         guard attempt < maxAttempts, isRetryable(error) else { return nil }
         if let requested = error.retryAfter {
-            return requested <= maxServerDelay ? requested : nil
+            guard requested <= maxServerDelay else { return nil }
+            return min(max(requested, .zero), maxWait)
         }
-        // 2^30 × the initial delay is past any sensible cap; the bound keeps the product finite.
-        let backoff = min(initialDelay * Double(1 << min(attempt - 1, 30)), maxDelay)
-        switch jitter {
-        case .none: return backoff
-        case .full: return backoff * Double.random(in: 0...1)
-        }
+        // Computed in seconds as a Double, so no product of durations can overflow: 2^30 × the
+        // initial delay is past any sensible cap, and the caps bound the result.
+        let cap = min(maxDelay, maxWait)
+        let backoff = initialDelay.seconds * Double(1 << min(max(attempt - 1, 0), 30))
+        let factor: Double =
+            switch jitter {
+            case .none: 1
+            case .full: Double.random(in: 0...1)
+            }
+        return CheckedNumber.duration(seconds: backoff * factor, maximum: cap) ?? .zero
     }
 }
 
@@ -175,7 +191,7 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
                 "provider.model": "\(call.model ?? "default")",
                 "provider.operation": "\(call.operation)",
                 "retry.attempt": "\(attempt + 1)",
-                "retry.delay_ms": "\(Int((delay.seconds * 1000).rounded()))",
+                "retry.delay_ms": "\(CheckedNumber.milliseconds(delay))",
                 "error": "\(error)",
             ])
         Counter(label: "storyforge_provider_retries_total", dimensions: [("provider", name)]).increment()

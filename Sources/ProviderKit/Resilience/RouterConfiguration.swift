@@ -40,6 +40,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.maxDelayMs = maxDelayMs
         }
 
+        /// Decodes retry settings; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            maxAttempts = try container.decodeWholeNumber(forKey: .maxAttempts)
+            initialDelayMs = try container.decodeWholeNumber(forKey: .initialDelayMs)
+            maxDelayMs = try container.decodeWholeNumber(forKey: .maxDelayMs)
+            maxServerDelaySeconds = try container.decodeIfPresent(Double.self, forKey: .maxServerDelaySeconds)
+        }
+
         var policy: ProviderRetryPolicy {
             let defaults = ProviderRetryPolicy()
             return ProviderRetryPolicy(
@@ -72,6 +81,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.openSeconds = openSeconds
         }
 
+        /// Decodes breaker settings; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            failureRatio = try container.decodeIfPresent(Double.self, forKey: .failureRatio)
+            minimumCalls = try container.decodeWholeNumber(forKey: .minimumCalls)
+            windowSeconds = try container.decodeIfPresent(Double.self, forKey: .windowSeconds)
+            openSeconds = try container.decodeIfPresent(Double.self, forKey: .openSeconds)
+        }
+
         var configuration: CircuitBreaker.Configuration {
             let defaults = CircuitBreaker.Configuration()
             return CircuitBreaker.Configuration(
@@ -96,6 +114,14 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             self.requestsPerMinute = requestsPerMinute
             self.tokensPerMinute = tokensPerMinute
             self.maxConcurrent = maxConcurrent
+        }
+
+        /// Decodes rate limits; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            requestsPerMinute = try container.decodeWholeNumber(forKey: .requestsPerMinute)
+            tokensPerMinute = try container.decodeWholeNumber(forKey: .tokensPerMinute)
+            maxConcurrent = try container.decodeWholeNumber(forKey: .maxConcurrent)
         }
     }
 
@@ -128,6 +154,9 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         public var circuitBreaker: Breaker?
         /// Rate limits; none when absent.
         public var rateLimit: RateLimit?
+        /// Whether the API key may go over plain `http://` to a host that is not this machine
+        /// (`openai`, `elevenlabs`); refused unless this is `true`.
+        public var allowInsecureHttp: Bool?
 
         /// Creates an entry.
         public init(
@@ -166,28 +195,150 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         self.providers = providers
     }
 
-    /// Decodes a configuration file.
+    /// Decodes a configuration file and checks its numbers with ``validate()``.
     ///
-    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` naming what is wrong.
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` naming what is wrong and where, e.g.
+    ///   `invalid router configuration: providers.0.retry.max_attempts: must be a whole number in 1…100 (got 0)`.
     public static func decode(json data: Data) throws -> RouterConfiguration {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let configuration: RouterConfiguration
         do {
-            return try decoder.decode(RouterConfiguration.self, from: data)
+            configuration = try decoder.decode(RouterConfiguration.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation says only "not valid JSON"; its older parser says where and why.
+            throw ProviderError.badRequest("invalid router configuration: not valid JSON: \(syntaxDetail(data))")
         } catch let error as DecodingError {
             throw ProviderError.badRequest("invalid router configuration: \(describe(error))")
         } catch {
             throw ProviderError.badRequest("invalid router configuration: \(error)")
         }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The ranges of the configuration's numbers. Each is checked before a router is built, so a
+    /// value that would trap or make no sense (a `max_attempts` of 1e9, an `open_seconds` of
+    /// 1e300, a NaN price) is an error naming its key path, not a crash or a silent clamp.
+    enum Limits {
+        /// Attempts, the first included: 100 is past any useful retry loop.
+        static let maxAttempts = 1...100
+        /// Backoff delays in milliseconds: up to the retry wait cap, 10 minutes.
+        static let delayMilliseconds = 0...600_000
+        /// The longest server-requested wait, in seconds: a day, like the header clamp.
+        static let serverDelaySeconds = 0.0...86_400
+        /// Calls before a breaker judges.
+        static let minimumCalls = 1...1_000_000
+        /// A breaker's window, in seconds: a millisecond to a day.
+        static let windowSeconds = 0.001...86_400
+        /// A breaker's cooldown, in seconds: up to its cap, 10 minutes.
+        static let openSeconds = 0.0...600
+        /// Requests per minute.
+        static let requestsPerMinute = 1...100_000_000
+        /// Tokens per minute.
+        static let tokensPerMinute = 1...10_000_000_000
+        /// Calls in flight at once.
+        static let maxConcurrent = 1...10_000
+        /// Dollars: a budget or a price, up to a million.
+        static let dollars = 0.0...1_000_000
+    }
+
+    /// Checks every number against ``Limits``.
+    ///
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` naming the first value out of range by
+    ///   its key path, e.g. `providers.1.circuit_breaker.open_seconds`.
+    public func validate() throws {
+        func fail(_ path: String, _ rule: String, _ value: String) -> ProviderError {
+            .badRequest("invalid router configuration: \(path): must be \(rule) (got \(value))")
+        }
+        func check(_ value: Int?, _ range: ClosedRange<Int>, _ path: String) throws {
+            guard let value, !range.contains(value) else { return }
+            throw fail(path, "a whole number in \(range.lowerBound)…\(range.upperBound)", "\(value)")
+        }
+        func check(_ value: Double?, _ range: ClosedRange<Double>, _ path: String) throws {
+            guard let value, !(value.isFinite && range.contains(value)) else { return }
+            throw fail(
+                path, "a number in \(Self.format(range.lowerBound))…\(Self.format(range.upperBound))", "\(value)")
+        }
+        try check(budgetUsd, Limits.dollars, "budget_usd")
+        for (model, price) in (prices ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "prices.\(model)"
+            try check(price.inputPerMillionTokens, Limits.dollars, "\(path).input_per_million_tokens")
+            try check(price.outputPerMillionTokens, Limits.dollars, "\(path).output_per_million_tokens")
+            try check(price.perThousandCharacters, Limits.dollars, "\(path).per_thousand_characters")
+            try check(price.perImage, Limits.dollars, "\(path).per_image")
+            try check(price.perAudioMinute, Limits.dollars, "\(path).per_audio_minute")
+        }
+        for (index, entry) in providers.enumerated() {
+            let path = "providers.\(index)"
+            if let retry = entry.retry {
+                try check(retry.maxAttempts, Limits.maxAttempts, "\(path).retry.max_attempts")
+                try check(retry.initialDelayMs, Limits.delayMilliseconds, "\(path).retry.initial_delay_ms")
+                try check(retry.maxDelayMs, Limits.delayMilliseconds, "\(path).retry.max_delay_ms")
+                try check(
+                    retry.maxServerDelaySeconds, Limits.serverDelaySeconds, "\(path).retry.max_server_delay_seconds")
+            }
+            if let breaker = entry.circuitBreaker {
+                try check(breaker.failureRatio, 0...1, "\(path).circuit_breaker.failure_ratio")
+                try check(breaker.minimumCalls, Limits.minimumCalls, "\(path).circuit_breaker.minimum_calls")
+                try check(breaker.windowSeconds, Limits.windowSeconds, "\(path).circuit_breaker.window_seconds")
+                try check(breaker.openSeconds, Limits.openSeconds, "\(path).circuit_breaker.open_seconds")
+            }
+            if let limit = entry.rateLimit {
+                try check(limit.requestsPerMinute, Limits.requestsPerMinute, "\(path).rate_limit.requests_per_minute")
+                try check(limit.tokensPerMinute, Limits.tokensPerMinute, "\(path).rate_limit.tokens_per_minute")
+                try check(limit.maxConcurrent, Limits.maxConcurrent, "\(path).rate_limit.max_concurrent")
+            }
+        }
+    }
+
+    /// Why `data` is not JSON, with the line and column where the parser can say
+    /// (`Invalid value around line 3, column 20`, `Number 1e999 is not representable in Swift`).
+    private static func syntaxDetail(_ data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "unreadable"
+        } catch {
+            var detail =
+                ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+            if let range = detail.range(of: #"around character \d+"#, options: .regularExpression),
+                let offset = Int(detail[range].split(separator: " ").last ?? "")
+            {
+                let prefix = data.prefix(max(0, offset))
+                let line = prefix.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                let lineStart =
+                    prefix.lastIndex(of: UInt8(ascii: "\n")).map {
+                        prefix.distance(from: prefix.startIndex, to: $0) + 1
+                    }
+                    ?? 0
+                let column = prefix.count - lineStart + 1
+                detail.replaceSubrange(range, with: "around line \(line), column \(column)")
+            }
+            return detail.hasSuffix(".") ? String(detail.dropLast()) : detail
+        }
+    }
+
+    private static func format(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
     }
 
     private static func describe(_ error: DecodingError) -> String {
+        // The decoder converts keys from snake_case; the path is shown as the file spells it.
+        func snake(_ key: String) -> String {
+            var result = ""
+            for character in key {
+                if character.isUppercase, !result.isEmpty { result += "_" }
+                result += character.lowercased()
+            }
+            return result
+        }
         func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            context.codingPath.map { $0.intValue.map(String.init) ?? snake($0.stringValue) }.joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let context):
-            return "\(path(context)).\(key.stringValue): missing"
+            let parent = path(context)
+            return (parent.isEmpty ? "" : parent + ".") + "\(snake(key.stringValue)): missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return "\(path(context)): \(context.debugDescription)"
         @unknown default:
@@ -224,6 +375,7 @@ extension ProviderRouter {
         guard !configuration.providers.isEmpty else {
             throw ProviderError.badRequest("invalid router configuration: providers is empty")
         }
+        try configuration.validate()
         var names: Set<String> = []
         var routes: [Route] = []
         for entry in configuration.providers {
@@ -263,7 +415,8 @@ extension ProviderRouter {
         switch entry.kind {
         case "openai":
             var configuration = OpenAICompatibleProvider.Configuration(
-                baseURL: try url("https://api.openai.com/v1"), apiKey: apiKey)
+                baseURL: try url("https://api.openai.com/v1"), apiKey: apiKey,
+                allowsInsecureHTTP: entry.allowInsecureHttp ?? false)
             if let model = entry.model { configuration.chatModel = model }
             if let model = entry.speechModel { configuration.speechModel = model }
             if let voice = entry.voice { configuration.voice = voice }
@@ -286,7 +439,8 @@ extension ProviderRouter {
                 defaultModels: ["chat": configuration.chatModel], isLocal: true)
         case "elevenlabs":
             var configuration = ElevenLabsSpeechSynthesizer.Configuration(
-                baseURL: try url("https://api.elevenlabs.io"), apiKey: apiKey)
+                baseURL: try url("https://api.elevenlabs.io"), apiKey: apiKey,
+                allowsInsecureHTTP: entry.allowInsecureHttp ?? false)
             if let model = entry.model { configuration.modelID = model }
             if let voice = entry.voice { configuration.voiceID = voice }
             return Route(
@@ -367,5 +521,19 @@ private struct DecorationStack {
             return base.withRateLimit(limiter).withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
         }
         return base.withRetry(policy, name: name, clock: clock).withCircuitBreaker(breaker)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A whole number decoded as a JSON number first, so that `1.5`, `1e300` or
+    /// `99999999999999999999999` is an error naming this key (Foundation would call the whole file
+    /// "not valid JSON").
+    fileprivate func decodeWholeNumber(forKey key: Key) throws -> Int? {
+        guard let value = try decodeIfPresent(Double.self, forKey: key) else { return nil }
+        guard let whole = CheckedNumber.integer(value, in: Int.min...Int.max) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath + [key], debugDescription: "must be a whole number (got \(value))"))
+        }
+        return whole
     }
 }

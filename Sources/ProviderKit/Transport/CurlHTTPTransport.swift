@@ -172,9 +172,11 @@
             }
         }
 
+        /// Whole milliseconds for libcurl, at least 1 and at most `Int32.max` (about 24 days: the
+        /// largest `curl_multi_poll` takes, and past any time limit a host means); a configured
+        /// `.seconds(Int64.max)` saturates instead of trapping.
         private static func milliseconds(_ duration: Duration) -> Int {
-            let (seconds, attoseconds) = duration.components
-            return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+            Int(min(max(1, CheckedNumber.milliseconds(duration)), Int64(Int32.max)))
         }
 
         /// Hands the transfer to a worker thread; `head` resumes once the status and headers are in.

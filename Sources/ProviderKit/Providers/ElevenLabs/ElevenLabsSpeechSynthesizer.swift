@@ -29,6 +29,10 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
         public var maxResponseBytes: Int
         /// Where requests are logged (method, path, status, duration; never keys, headers or bodies).
         public var logger: Logger
+        /// Whether the API key may be sent over plain `http://` to a host that is not this machine.
+        /// Off by default: such a request fails with ``ProviderError/insecureTransport(_:)`` before
+        /// anything is sent.
+        public var allowsInsecureHTTP: Bool
 
         /// Creates a configuration.
         public init(
@@ -38,8 +42,10 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             modelID: String = "eleven_multilingual_v2",
             timeouts: HTTPTimeouts = HTTPTimeouts(),
             maxResponseBytes: Int = 64 << 20,
-            logger: Logger = Logger(label: "storyforge.provider")
+            logger: Logger = Logger(label: "storyforge.provider"),
+            allowsInsecureHTTP: Bool = false
         ) {
+            self.allowsInsecureHTTP = allowsInsecureHTTP
             self.baseURL = baseURL
             self.apiKey = apiKey
             self.voiceID = voiceID
@@ -79,7 +85,8 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             transport: transport, baseURL: configuration.baseURL,
             authHeaders: configuration.apiKey.map { [("xi-api-key", $0)] } ?? [], extraHeaders: [],
             timeouts: configuration.timeouts, maxResponseBytes: configuration.maxResponseBytes,
-            providerName: "ElevenLabs", logger: configuration.logger)
+            providerName: "ElevenLabs", logger: configuration.logger,
+            allowsInsecureHTTP: configuration.allowsInsecureHTTP)
     }
 
     /// Word timings and a model list.
@@ -127,7 +134,11 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
                 throw ProviderError.malformedResponse("the answer has no valid audio_base64")
             }
             audio = decoded
-            words = Self.words(from: json["alignment"] ?? json["normalized_alignment"])
+            // Word times are clamped to the audio; its length is known from PCM, not from MP3 or Opus.
+            let length =
+                sampleRate > 0 && request.format != .mp3 && request.format != .opus
+                ? Double(decoded.count / 2) / Double(sampleRate) : nil
+            words = Self.words(from: json["alignment"] ?? json["normalized_alignment"], audioLength: length)
         } else {
             audio = try await client.raw(
                 .post, path, body: Data(JSONValue.object(body).jsonText.utf8), contentType: "application/json")
@@ -145,21 +156,34 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
         }
     }
 
+    /// The longest audio whose word times are believed when its length is not known (MP3):
+    /// one day, far past any text ElevenLabs accepts in one request.
+    static let longestAudio = 86_400.0
+
     /// Groups the character alignment into words: a word runs from its first letter's start to
     /// its last letter's end; whitespace separates words.
-    static func words(from alignment: JSONValue?) -> [TimedWord]? {
+    ///
+    /// The times come from the server, so they are checked: a time that is not a finite number
+    /// is replaced by the one before it, every time is clamped to `0…audioLength` (one day when
+    /// unknown), and a word never ends before it starts.
+    static func words(from alignment: JSONValue?, audioLength: Double? = nil) -> [TimedWord]? {
         guard case .array(let characters)? = alignment?["characters"],
             case .array(let starts)? = alignment?["character_start_times_seconds"],
             case .array(let ends)? = alignment?["character_end_times_seconds"],
             characters.count == starts.count, characters.count == ends.count
         else { return nil }
+        let length = min(audioLength.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? longestAudio, longestAudio)
+        func time(_ value: JSONValue, otherwise fallback: Double) -> Double {
+            guard let seconds = value.numberValue, seconds.isFinite else { return fallback }
+            return min(max(seconds, 0), length)
+        }
         var words: [TimedWord] = []
         var current = ""
         var start = 0.0
         var end = 0.0
         func flush() {
             let word = current.trimmingCharacters(in: .punctuationCharacters)
-            if !word.isEmpty { words.append(TimedWord(word: word, start: start, end: end)) }
+            if !word.isEmpty { words.append(TimedWord(word: word, start: start, end: max(start, end))) }
             current = ""
         }
         for index in characters.indices {
@@ -168,11 +192,18 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
                 flush()
                 continue
             }
-            if current.isEmpty { start = starts[index].numberValue ?? 0 }
+            if current.isEmpty { start = time(starts[index], otherwise: end) }
             current += character
-            end = ends[index].numberValue ?? start
+            end = time(ends[index], otherwise: start)
         }
         flush()
         return words
+    }
+}
+
+extension ElevenLabsSpeechSynthesizer: CacheScoped {
+    /// The base URL and a fingerprint of the key and extra headers, for cache keys.
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

@@ -78,7 +78,10 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let rate = Int((Double(configuration.wordsPerMinute) * (request.speed ?? 1)).rounded())
+        // espeak-ng takes 80…450 words per minute; the speed (the caller's, maybe NaN or 1e300) is
+        // clamped in Double before it becomes an Int.
+        let wanted = Double(configuration.wordsPerMinute) * (request.speed ?? 1)
+        let rate = wanted.isNaN ? configuration.wordsPerMinute : Int(min(max(wanted, 80), 450).rounded())
         var joined: PCM16Audio?
         var words: [TimedWord] = []
         for (index, sentence) in sentences.enumerated() {
@@ -99,7 +102,9 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
             let offset = joined?.duration ?? 0
             words += Self.distribute(sentence, over: audio, startingAt: offset)
             if var all = joined {
-                let gap = Int(configuration.sentenceGap * Double(audio.sampleRate)) * audio.channels
+                // At most 10 s of silence between sentences; a NaN or negative gap is none.
+                let gapSeconds = configuration.sentenceGap.isNaN ? 0 : min(max(configuration.sentenceGap, 0), 10)
+                let gap = Int(gapSeconds * Double(audio.sampleRate)) * audio.channels
                 all.samples += [Int16](repeating: 0, count: gap)
                 // Re-offset this sentence's words by the gap just inserted.
                 let shift = Double(gap) / Double(audio.sampleRate * audio.channels)

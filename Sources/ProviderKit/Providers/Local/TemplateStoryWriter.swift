@@ -255,8 +255,10 @@ private struct Writer {
             }
             return .object(object)
         case "array":
-            let minimum = Int(schema["minItems"]?.numberValue ?? 3)
-            let maximum = Int(schema["maxItems"]?.numberValue ?? Double(max(minimum, 5)))
+            // Schema numbers are the caller's and may be anything (1e300, NaN): clamped, never
+            // converted unchecked. 256 items and 100,000 characters are past any story field.
+            let minimum = Self.schemaCount(schema["minItems"], default: 3, limit: 256)
+            let maximum = Self.schemaCount(schema["maxItems"], default: max(minimum, 5), limit: 256)
             let count = depth < 8 ? max(minimum, min(maximum, minimum + Int(random.next() % 3))) : 0
             let items = schema["items"] ?? ["type": "string"]
             let singular = name.hasSuffix("s") ? String(name.dropLast()) : name
@@ -269,13 +271,21 @@ private struct Writer {
         case "boolean": return .bool(random.next() % 2 == 0)
         case "null": return .null
         default:
-            let minimum = Int(schema["minLength"]?.numberValue ?? 0)
+            let minimum = Self.schemaCount(schema["minLength"], default: 0, limit: 100_000)
             var text = text(forProperty: name, minLength: minimum)
-            if let maxLength = schema["maxLength"]?.numberValue, text.count > Int(maxLength) {
-                text = String(text.prefix(Int(maxLength)))
+            if schema["maxLength"]?.numberValue != nil {
+                let maxLength = Self.schemaCount(schema["maxLength"], default: 0, limit: 100_000)
+                if text.count > maxLength { text = String(text.prefix(maxLength)) }
             }
             while text.count < minimum { text += " " + sentence() }
             return .string(text)
         }
+    }
+
+    /// A count from a JSON schema (`minItems`, `maxLength`): rounded down and clamped to
+    /// `0…limit`; `default` when absent, NaN or not a number.
+    private static func schemaCount(_ value: JSONValue?, default fallback: Int, limit: Int) -> Int {
+        guard let number = value?.numberValue, !number.isNaN else { return min(max(fallback, 0), limit) }
+        return min(CheckedNumber.count(min(number, Double(limit))) ?? 0, limit)
     }
 }

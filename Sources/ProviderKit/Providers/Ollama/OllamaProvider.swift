@@ -101,7 +101,8 @@ public struct OllamaProvider: TextGenerator {
         }
         return items.compactMap { item in
             (item["name"] ?? item["model"])?.stringValue.map {
-                ModelInfo(id: $0, sizeBytes: item["size"]?.numberValue.map { Int($0) })
+                // A size is a count from the server: clamped to 0…2^53, dropped when not finite.
+                ModelInfo(id: $0, sizeBytes: CheckedNumber.count(item["size"]?.numberValue))
             }
         }
     }
@@ -279,9 +280,11 @@ enum OllamaWire {
             }
             if json["done"] == true {
                 isDone = true
-                if let prompt = json["prompt_eval_count"]?.numberValue, let completion = json["eval_count"]?.numberValue
+                // Counts clamped to 0…2^53; usage is left out when either is NaN or infinite.
+                if let prompt = CheckedNumber.count(json["prompt_eval_count"]?.numberValue),
+                    let completion = CheckedNumber.count(json["eval_count"]?.numberValue)
                 {
-                    parts.append(.usage(TokenUsage(promptTokens: Int(prompt), completionTokens: Int(completion))))
+                    parts.append(.usage(TokenUsage(promptTokens: prompt, completionTokens: completion)))
                 }
                 let reason: FinishReason =
                     toolCalls > 0
@@ -290,5 +293,12 @@ enum OllamaWire {
             }
             return parts
         }
+    }
+}
+
+extension OllamaProvider: CacheScoped {
+    /// The base URL and a fingerprint of the key and extra headers, for cache keys.
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

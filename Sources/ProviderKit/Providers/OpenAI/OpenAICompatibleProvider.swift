@@ -37,6 +37,15 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
         public var logger: Logger
         /// Headers added to every request (e.g. `OpenAI-Organization`).
         public var extraHeaders: [String: String]
+        /// Whether the API key may be sent over plain `http://` to a host that is not this machine.
+        /// Off by default: such a request fails with ``ProviderError/insecureTransport(_:)`` before
+        /// anything is sent. Loopback hosts and servers without a key never need it.
+        public var allowsInsecureHTTP: Bool
+        /// The largest image fetched when the server answers with a link instead of base64
+        /// (32 MiB by default: twice a 2048 × 2048 RGBA PNG stored uncompressed); past it,
+        /// ``ProviderError/responseTooLarge(_:)``. Links are followed only over https or to the
+        /// server's own scheme, host and port.
+        public var maxImageDownloadBytes: Int
 
         /// Creates a configuration; the defaults point at OpenAI itself.
         public init(
@@ -50,7 +59,9 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             timeouts: HTTPTimeouts = HTTPTimeouts(),
             maxResponseBytes: Int = 64 << 20,
             logger: Logger = Logger(label: "storyforge.provider"),
-            extraHeaders: [String: String] = [:]
+            extraHeaders: [String: String] = [:],
+            allowsInsecureHTTP: Bool = false,
+            maxImageDownloadBytes: Int = 32 << 20
         ) {
             self.baseURL = baseURL
             self.apiKey = apiKey
@@ -63,6 +74,8 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             self.maxResponseBytes = maxResponseBytes
             self.logger = logger
             self.extraHeaders = extraHeaders
+            self.allowsInsecureHTTP = allowsInsecureHTTP
+            self.maxImageDownloadBytes = max(0, maxImageDownloadBytes)
         }
 
         /// A configuration from `OPENAI_BASE_URL`, `OPENAI_API_KEY` and `OPENAI_MODEL`, with the
@@ -102,7 +115,8 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             maxResponseBytes: configuration.maxResponseBytes,
             providerName:
                 "OpenAI-compatible server at \(configuration.baseURL.host ?? configuration.baseURL.absoluteString)",
-            logger: configuration.logger
+            logger: configuration.logger,
+            allowsInsecureHTTP: configuration.allowsInsecureHTTP
         )
     }
 
@@ -205,7 +219,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             throw ProviderError.malformedResponse(
                 "the transcription is not JSON", rawText: String(decoding: data, as: UTF8.self))
         }
-        return try OpenAIWire.transcription(json)
+        return try OpenAIWire.transcription(json, audioDuration: audioDuration(request))
     }
 
     // MARK: Images
@@ -231,21 +245,21 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
                 images.append(GeneratedImage(data: data, mimeType: Self.imageType(data), revisedPrompt: revised))
             } else if let link = item["url"]?.stringValue, let url = URL(string: link) {
                 // Some compatible servers ignore response_format and answer with a link.
-                let response = try await client.transport.send(
-                    HTTPRequest(
-                        url: url, timeouts: configuration.timeouts, maxResponseBytes: configuration.maxResponseBytes))
-                guard (200..<300).contains(response.status) else {
-                    throw ProviderError.server("fetching a generated image failed with HTTP \(response.status)")
-                }
-                images.append(
-                    GeneratedImage(data: response.body, mimeType: Self.imageType(response.body), revisedPrompt: revised)
-                )
+                let data = try await client.fetchLinked(
+                    url, maxBytes: configuration.maxImageDownloadBytes, what: "a generated image")
+                images.append(GeneratedImage(data: data, mimeType: Self.imageType(data), revisedPrompt: revised))
             } else {
                 throw ProviderError.malformedResponse(
                     "an image came with neither valid b64_json nor a url", rawText: item.jsonText)
             }
         }
         return images
+    }
+
+    /// The length of the uploaded audio in seconds, when it is a WAV whose header says; word times
+    /// are clamped to it.
+    private func audioDuration(_ request: TranscriptionRequest) -> Double? {
+        request.format == .wav ? PCM16Audio.duration(ofWAV: request.audio) : nil
     }
 
     /// The MIME type from the data's signature (PNG, JPEG, WebP), PNG when unknown.
@@ -255,5 +269,12 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             return "image/webp"
         }
         return "image/png"
+    }
+}
+
+extension OpenAICompatibleProvider: CacheScoped {
+    /// The base URL and a fingerprint of the key and extra headers, for cache keys.
+    var cacheScope: String {
+        makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

@@ -66,11 +66,28 @@ enum OpenAIWire {
         }
     }
 
+    /// The usage a server reported: counts clamped to 0…2^53 (``CheckedNumber/count(_:)``);
+    /// `nil` when a count is missing, not a number, NaN or infinite.
     static func usage(_ value: JSONValue?) -> TokenUsage? {
-        guard let value, let prompt = value["prompt_tokens"]?.numberValue,
-            let completion = value["completion_tokens"]?.numberValue
+        guard let value, let prompt = CheckedNumber.count(value["prompt_tokens"]?.numberValue),
+            let completion = CheckedNumber.count(value["completion_tokens"]?.numberValue)
         else { return nil }
-        return TokenUsage(promptTokens: Int(prompt), completionTokens: Int(completion))
+        return TokenUsage(promptTokens: prompt, completionTokens: completion)
+    }
+
+    /// The most tool calls one answer may index: far above any provider's parallel tool-call
+    /// limit (OpenAI allows 128), so only a broken or hostile server reaches it.
+    static let toolCallIndexLimit = 65_535
+
+    /// A streamed tool call's `index`, which must be a whole number in 0…``toolCallIndexLimit``.
+    static func toolCallIndex(_ value: JSONValue?, position: Int, redact: (String) -> String) throws -> Int {
+        guard let value, value != .null else { return position }
+        guard let index = CheckedNumber.integer(value.numberValue, in: 0...toolCallIndexLimit) else {
+            throw ProviderError.malformedResponse(
+                "a tool call's index is \(redact(value.jsonText)), not a whole number in 0…\(toolCallIndexLimit)",
+                rawText: redact(value.jsonText))
+        }
+        return index
     }
 
     static func chatResponse(_ json: JSONValue) throws -> ChatResponse {
@@ -146,7 +163,8 @@ enum OpenAIWire {
                         parts.append(
                             .toolCallDelta(
                                 ToolCallDelta(
-                                    index: call["index"]?.numberValue.map { Int($0) } ?? position,
+                                    index: try OpenAIWire.toolCallIndex(
+                                        call["index"], position: position, redact: redact),
                                     id: call["id"]?.stringValue,
                                     name: function?["name"]?.stringValue,
                                     argumentsFragment: function?["arguments"]?.stringValue ?? ""
@@ -163,14 +181,31 @@ enum OpenAIWire {
         }
     }
 
-    static func transcription(_ json: JSONValue) throws -> Transcription {
+    /// The longest audio a transcription's times may reach when neither the upload nor the server
+    /// says how long it is: one day, past any file a transcription API accepts (OpenAI: 25 MB).
+    static let longestTranscribedAudio = 86_400.0
+
+    /// Parses a `verbose_json` transcription. Times are made safe to use: segments and words whose
+    /// start or end is not a finite number are dropped, the rest are clamped to `0…length` (the
+    /// uploaded audio's length when known, else the server's `duration`, else one day) with
+    /// `start ≤ end`; confidences are clamped to `0…1`.
+    static func transcription(_ json: JSONValue, audioDuration: Double? = nil) throws -> Transcription {
         guard let text = json["text"]?.stringValue else {
             throw ProviderError.malformedResponse("the transcription has no text", rawText: json.jsonText)
+        }
+        let reported = json["duration"]?.numberValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+        let length = min(audioDuration ?? reported ?? longestTranscribedAudio, longestTranscribedAudio)
+        func span(_ item: JSONValue) -> (start: Double, end: Double)? {
+            guard let start = item["start"]?.numberValue, let end = item["end"]?.numberValue, start.isFinite,
+                end.isFinite
+            else { return nil }
+            let clampedStart = min(max(start, 0), length)
+            return (clampedStart, min(max(end, clampedStart), length))
         }
         var segments: [TranscriptSegment] = []
         if case .array(let items)? = json["segments"] {
             segments = items.compactMap { item in
-                guard let start = item["start"]?.numberValue, let end = item["end"]?.numberValue else { return nil }
+                guard let (start, end) = span(item) else { return nil }
                 return TranscriptSegment(
                     text: (item["text"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces), start: start, end: end
                 )
@@ -179,10 +214,9 @@ enum OpenAIWire {
         var words: [TimedWord] = []
         if case .array(let items)? = json["words"] {
             words = items.compactMap { item in
-                guard let word = item["word"]?.stringValue, let start = item["start"]?.numberValue,
-                    let end = item["end"]?.numberValue
-                else { return nil }
-                let confidence = item["probability"]?.numberValue ?? item["confidence"]?.numberValue
+                guard let word = item["word"]?.stringValue, let (start, end) = span(item) else { return nil }
+                let confidence = (item["probability"]?.numberValue ?? item["confidence"]?.numberValue)
+                    .flatMap { $0.isFinite ? min(max($0, 0), 1) : nil }
                 return TimedWord(
                     word: word.trimmingCharacters(in: .whitespaces), start: start, end: end, confidence: confidence)
             }
@@ -190,7 +224,7 @@ enum OpenAIWire {
         return Transcription(
             text: text.trimmingCharacters(in: .whitespaces),
             language: json["language"]?.stringValue,
-            duration: json["duration"]?.numberValue,
+            duration: audioDuration ?? reported.map { min($0, longestTranscribedAudio) },
             segments: segments,
             words: words
         )

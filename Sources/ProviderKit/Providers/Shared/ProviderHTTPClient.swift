@@ -14,6 +14,8 @@ struct ProviderHTTPClient: Sendable {
     let providerName: String
     /// Where requests are logged: method, path, status, bytes and duration, never headers or bodies.
     let logger: Logger
+    /// Whether credentials may go over plain `http://` to a host other than this machine.
+    var allowsInsecureHTTP = false
 
     func url(_ path: String) -> URL {
         var base = baseURL.absoluteString
@@ -44,8 +46,74 @@ struct ProviderHTTPClient: Sendable {
         }
     }
 
+    /// Throws ``ProviderError/insecureTransport(_:)`` when a request would carry the API key in
+    /// clear: over `http://` to a host that is not this machine, unless the configuration allows it.
+    /// Without a key (a local Ollama, a keyless LM Studio) plain http is fine.
+    func checkTransportSecurity() throws {
+        guard !authHeaders.isEmpty, !allowsInsecureHTTP, baseURL.scheme?.lowercased() == "http",
+            !Self.isLoopback(baseURL.host)
+        else { return }
+        throw ProviderError.insecureTransport(
+            "\(providerName): refusing to send the API key in clear over http:// to \(baseURL.host ?? "?"); "
+                + "use an https:// base URL, or set allowsInsecureHTTP in the provider's configuration "
+                + "if the network between is trusted")
+    }
+
+    /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or `::1`.
+    static func isLoopback(_ host: String?) -> Bool {
+        guard var host = host?.lowercased(), !host.isEmpty else { return false }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { CheckedNumber.nonNegativeInteger(String($0)).map { $0 <= 255 } ?? false }
+    }
+
+    /// Fetches a file the provider linked to (a generated image's `url`): only over https, or
+    /// from the provider's own scheme, host and port, without credentials, and at most
+    /// `maxBytes` (past it, ``ProviderError/responseTooLarge(_:)``).
+    ///
+    /// - Throws: ``ProviderError/insecureTransport(_:)`` for any other URL (`http://` elsewhere,
+    ///   `file:`, an internal address over plain http).
+    func fetchLinked(_ url: URL, maxBytes: Int, what: String) async throws -> Data {
+        let scheme = url.scheme?.lowercased()
+        let sameOrigin =
+            scheme == baseURL.scheme?.lowercased() && url.host?.lowercased() == baseURL.host?.lowercased()
+            && (url.port ?? Self.defaultPort(scheme))
+                == (baseURL.port ?? Self.defaultPort(baseURL.scheme?.lowercased()))
+        guard scheme == "https" || sameOrigin, url.host?.isEmpty == false else {
+            throw ProviderError.insecureTransport(
+                "\(providerName) linked \(what) at \(url.scheme ?? "?")://\(url.host ?? "?"), which is neither https "
+                    + "nor the provider's own server; not fetched")
+        }
+        let start = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(
+                HTTPRequest(url: url, timeouts: timeouts, maxResponseBytes: max(0, min(maxBytes, maxResponseBytes))))
+        } catch {
+            log(.get, url.path, start: start, error: error)
+            throw error
+        }
+        guard (200..<300).contains(response.status) else {
+            throw ProviderError.server(
+                "\(providerName): fetching \(what) failed with HTTP \(response.status)", statusCode: response.status)
+        }
+        log(.get, url.path, start: start, status: response.status, bytes: response.body.count)
+        return response.body
+    }
+
+    private static func defaultPort(_ scheme: String?) -> Int? {
+        switch scheme {
+        case "http": 80
+        case "https": 443
+        default: nil
+        }
+    }
+
     /// Sends a request and returns the body of a 2xx answer, or throws the mapped error.
     func raw(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Data {
+        try checkTransportSecurity()
         let start = ContinuousClock.now
         let response: HTTPResponse
         do {
@@ -74,12 +142,11 @@ struct ProviderHTTPClient: Sendable {
         error: (any Error)? = nil
     ) {
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
             "provider.name": "\(providerName)",
             "http.method": "\(method.rawValue)",
             "http.path": "\(path.split(separator: "?").first.map(String.init) ?? path)",
-            "http.duration_ms": "\(Int(milliseconds.rounded()))",
+            "http.duration_ms": "\(CheckedNumber.milliseconds(elapsed))",
         ]
         if let status { metadata["http.status"] = "\(status)" }
         if let bytes { metadata["http.response_bytes"] = "\(bytes)" }
@@ -94,6 +161,7 @@ struct ProviderHTTPClient: Sendable {
 
     /// Starts a streaming request; a non-2xx answer is read (bounded) and thrown as the mapped error.
     func stream(_ path: String, body: JSONValue) async throws -> HTTPStreamingResponse {
+        try checkTransportSecurity()
         let start = ContinuousClock.now
         let response: HTTPStreamingResponse
         do {
@@ -158,7 +226,12 @@ struct ErrorDetails: Sendable {
         func text(_ value: JSONValue?) -> String? {
             switch value {
             case .string(let string): string
-            case .number(let number): number == number.rounded() ? String(Int64(number)) : String(number)
+            // A code may be any JSON number (`1e300`); only exact integers print as integers.
+            case .number(let number):
+                CheckedNumber.integer(
+                    number, in: -CheckedNumber.largestExactInteger...CheckedNumber.largestExactInteger
+                )
+                .map(String.init) ?? String(number)
             default: nil
             }
         }
@@ -228,6 +301,10 @@ enum ProviderErrorMapping {
 
     /// `Retry-After` in seconds or as an HTTP date, or OpenAI's `retry-after-ms`; for a 429 without
     /// either, the reset of the spent `x-ratelimit-*` limit (`6m0s`).
+    ///
+    /// Every wait is clamped to ``CheckedNumber/longestServerWait`` (one day); a value that is not
+    /// a finite, non-negative number (`NaN`, `-1`, `1e999`, text) is ignored, as if the header
+    /// were absent. The retry policy and the breaker cap what they wait much lower.
     static func retryAfter(_ head: HTTPResponseHead) -> Duration? {
         if let explicit = explicitRetryAfter(head) { return explicit }
         guard head.status == 429 else { return nil }
@@ -235,17 +312,23 @@ enum ProviderErrorMapping {
     }
 
     private static func explicitRetryAfter(_ head: HTTPResponseHead) -> Duration? {
-        if let text = head.header("retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)) {
-            return .milliseconds(Int64(max(0, ms)))
+        if let text = head.header("retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)),
+            let wait = CheckedNumber.serverWait(seconds: ms / 1000)
+        {
+            return wait
         }
-        guard let text = head.header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(text) { return .milliseconds(Int64(max(0, seconds) * 1000)) }
+        guard let text = head.header("Retry-After")?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            return nil
+        }
+        if let seconds = Double(text) { return CheckedNumber.serverWait(seconds: seconds) }
+        guard text.first?.isLetter == true else { return nil }  // not an HTTP date either
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: text) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+        // A date in the past means "now".
+        return CheckedNumber.serverWait(seconds: max(0, date.timeIntervalSinceNow))
     }
 }
 

@@ -13,7 +13,10 @@ struct ElevenLabsSpeechSynthesizerTests {
 
     @Test("with-timestamps turns character alignment into word timings, and PCM into WAV")
     func wordTimings() async throws {
-        let pcm = Data([0x10, 0x00, 0xF0, 0xFF, 0x00, 0x01, 0x00, 0x00])
+        // 0.7 s of 24 kHz PCM ending in four known samples: word times are clamped to the audio,
+        // so it must be as long as the alignment says.
+        let tail = Data([0x10, 0x00, 0xF0, 0xFF, 0x00, 0x01, 0x00, 0x00])
+        let pcm = Data(count: 24_000 * 7 / 10 * 2 - tail.count) + tail
         let server = try LoopbackHTTPServer { _ in
             .json(
                 #"{"audio_base64":"\#(pcm.base64EncodedString())","alignment":{"characters":["H","i",","," ","y","o","u"],"#
@@ -28,7 +31,8 @@ struct ElevenLabsSpeechSynthesizerTests {
             ])
         #expect(speech.sampleRate == 24_000)
         #expect(speech.audio.prefix(4) == Data("RIFF".utf8))
-        #expect(speech.audio.suffix(8) == pcm)
+        #expect(speech.audio.suffix(8) == tail)
+        #expect(speech.audio.count == 44 + pcm.count)
         let request = try #require(server.requests.first)
         #expect(request.path == "/v1/text-to-speech/voice1/with-timestamps?output_format=pcm_24000")
         #expect(request.header("xi-api-key") == Self.key)
