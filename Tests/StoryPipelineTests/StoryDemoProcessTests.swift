@@ -2,6 +2,8 @@ import Foundation
 import StoryModels
 import Testing
 
+@testable import StoryPipeline
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -170,6 +172,94 @@ import Testing
         #expect(missingRun.errors.contains("no-such-run"))
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o").path))
     }
+
+    /// The ffmpeg processes alive whose command line mentions `path` (read from /proc, as `ps` would).
+    static func ffmpegProcesses(mentioning path: String) -> [Int32] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
+                return false
+            }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return (arguments.first.map { ($0 as NSString).lastPathComponent } == "ffmpeg")
+                && arguments.contains { $0.contains(path) }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
+    func aKillDuringAssemblyTakesFFmpegWithItAndTheResumeCleansUpAndRepairsADamagedArtifact() async throws {
+        let root = try temporaryDirectory("kill-ffmpeg")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("config.json")
+        try Self.config.write(to: config, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store")
+        let work = store.appendingPathComponent("work").path
+        let output = root.appendingPathComponent("out")
+
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = [
+            "--config", config.path, "--store", store.path, "--output", output.path, "--target-seconds", "5",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("assemble: started") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("assemble: started"), "\(text)")
+        // Wait (at most 20 s) for an ffmpeg of this run's scratch, then kill story-demo outright.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        while Self.ffmpegProcesses(mentioning: work).isEmpty, clock.now < deadline { usleep(5_000) }
+        #expect(!Self.ffmpegProcesses(mentioning: work).isEmpty, "no ffmpeg of the run was seen")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let killedAt = clock.now
+        var orphans = Self.ffmpegProcesses(mentioning: work)
+        while !orphans.isEmpty, clock.now - killedAt < .seconds(2) {
+            usleep(10_000)
+            orphans = Self.ffmpegProcesses(mentioning: work)
+        }
+        #expect(orphans.isEmpty, "ffmpeg outlived story-demo: pids \(orphans)")
+        for pid in orphans { kill(pid, SIGKILL) }
+
+        let id = try runID(in: text)
+        let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
+        let status = try await library.runs().first { $0.id == id }?.status
+        #expect(status == "interrupted")
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).isEmpty)
+
+        // Damage every stored WAV (the voice among them): the resume must make them again, not fail on them.
+        let artifacts = store.appendingPathComponent("artifacts")
+        let wavs = (FileManager.default.enumerator(atPath: artifacts.path)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".wav") }
+        #expect(!wavs.isEmpty)
+        for wav in wavs {
+            let handle = try FileHandle(forWritingTo: artifacts.appendingPathComponent(wav))
+            try handle.truncate(atOffset: 100)
+            try handle.close()
+        }
+
+        let resumed = try demo(["--resume", id, "--store", store.path, "--output", output.path])
+        #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errors)")
+        #expect(resumed.output.contains("voice: started"), "\(resumed.output)")
+        for wav in wavs {
+            let data = try Data(contentsOf: artifacts.appendingPathComponent(wav))
+            #expect(
+                Digest.sha256(data) == ((wav as NSString).lastPathComponent as NSString).deletingPathExtension,
+                "\(wav) was not rewritten")
+        }
+        _ = try hashes(output)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).isEmpty, "scratch left in work/")
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix(".") }
+        #expect(hidden.isEmpty, "hidden files left in the output: \(hidden)")
+    }
+
 
     private func executable() throws -> URL {
         let packageRoot = URL(fileURLWithPath: #filePath)

@@ -72,7 +72,7 @@ public final class OwnedDirectory: Sendable {
             guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
             let descriptor = open(url.appendingPathComponent(lockFileName).path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             if descriptor < 0 {
-                guard errno == ENOENT, Date().timeIntervalSince1970 - Double(info.st_mtime) > grace else { continue }
+                guard errno == ENOENT, Date().timeIntervalSince1970 - Self.modified(info) > grace else { continue }
             } else {
                 defer { close(descriptor) }
                 // Held by a live process (this one included: flock locks belong to open file descriptions).
@@ -81,6 +81,17 @@ public final class OwnedDirectory: Sendable {
             if (try? FileManager.default.removeItem(at: url)) != nil { removed.append(url) }
         }
         return removed
+    }
+}
+
+extension OwnedDirectory {
+    /// When the entry was last modified, in seconds since 1970.
+    fileprivate static func modified(_ info: stat) -> Double {
+        #if canImport(Darwin)
+            Double(info.st_mtimespec.tv_sec)
+        #else
+            Double(info.st_mtim.tv_sec)
+        #endif
     }
 }
 
