@@ -131,7 +131,7 @@ import Testing
         }
         #expect(outcomes.isEmpty, "\(outcomes)")
         let manifest = try consistent(output)
-        #expect(manifest.files.count == 7)  // video, voice, 3 keyframes, script, qc-less: no qc.json
+        #expect(manifest.files.count == 6)  // video, voice, 3 keyframes, script (no subtitles, no qc here)
         let names = try FileManager.default.contentsOfDirectory(atPath: output.path)
         #expect(!names.contains { $0.hasPrefix(".") }, "hidden files left: \(names)")
     }
