@@ -173,8 +173,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o").path))
     }
 
-    /// The ffmpeg processes alive whose command line mentions `path` (read from /proc, as `ps` would).
-    static func ffmpegProcesses(mentioning path: String) -> [Int32] {
+    /// The ffmpeg processes alive whose command line mentions `path` (and `other`, when given), read from /proc as
+    /// `ps` would.
+    static func ffmpegProcesses(mentioning path: String, and other: String? = nil) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
@@ -182,7 +183,7 @@ import Testing
             }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             return (arguments.first.map { ($0 as NSString).lastPathComponent } == "ffmpeg")
-                && arguments.contains { $0.contains(path) }
+                && arguments.contains { $0.contains(path) } && (other.map(arguments.contains) ?? true)
         }
     }
 
@@ -190,6 +191,13 @@ import Testing
     func aKillDuringAssemblyTakesFFmpegWithItAndTheResumeCleansUpAndRepairsADamagedArtifact() async throws {
         let root = try temporaryDirectory("kill-ffmpeg")
         defer { try? FileManager.default.removeItem(at: root) }
+        // The killed run encodes with x264's slowest preset, so that its encoder would run on for many seconds if it
+        // outlived story-demo; the resume, given the usual configuration, encodes fast (only `assemble`'s key
+        // changes, and assemble runs again anyway).
+        let slow = root.appendingPathComponent("slow.json")
+        try Self.config.replacingOccurrences(
+            of: #""stages": {"#, with: #""stages": { "assemble": { "parameters": { "preset": "veryslow" } },"#
+        ).write(to: slow, atomically: true, encoding: .utf8)
         let config = root.appendingPathComponent("config.json")
         try Self.config.write(to: config, atomically: true, encoding: .utf8)
         let store = root.appendingPathComponent("store")
@@ -198,9 +206,7 @@ import Testing
 
         let process = Process()
         process.executableURL = try executable()
-        process.arguments = [
-            "--config", config.path, "--store", store.path, "--output", output.path, "--target-seconds", "5",
-        ]
+        process.arguments = ["--config", slow.path, "--store", store.path, "--output", output.path]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -212,11 +218,12 @@ import Testing
             text += String(decoding: chunk, as: UTF8.self)
         }
         #expect(text.contains("assemble: started"), "\(text)")
-        // Wait (at most 20 s) for an ffmpeg of this run's scratch, then kill story-demo outright.
+        // Wait (at most 20 s) for the run's final encode (the audio passes before it take a moment each), then kill
+        // story-demo outright.
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
-        while Self.ffmpegProcesses(mentioning: work).isEmpty, clock.now < deadline { usleep(5_000) }
-        #expect(!Self.ffmpegProcesses(mentioning: work).isEmpty, "no ffmpeg of the run was seen")
+        while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline { usleep(5_000) }
+        #expect(!Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, "the run's encoder was not seen")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let killedAt = clock.now
@@ -245,7 +252,7 @@ import Testing
             try handle.close()
         }
 
-        let resumed = try demo(["--resume", id, "--store", store.path, "--output", output.path])
+        let resumed = try demo(["--resume", id, "--config", config.path, "--store", store.path, "--output", output.path])
         #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errors)")
         #expect(resumed.output.contains("voice: started"), "\(resumed.output)")
         for wav in wavs {
