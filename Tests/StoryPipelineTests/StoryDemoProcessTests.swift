@@ -268,6 +268,50 @@ import Testing
     }
 
 
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
+    func aSecondCtrlCQuitsAtOnceAndTakesFFmpegWithIt() throws {
+        let root = try temporaryDirectory("twice")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let slow = root.appendingPathComponent("slow.json")
+        try Self.config.replacingOccurrences(
+            of: #""stages": {"#, with: #""stages": { "assemble": { "parameters": { "preset": "veryslow" } },"#
+        ).write(to: slow, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store")
+        let work = store.appendingPathComponent("work").path
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = [
+            "--config", slow.path, "--store", store.path, "--output", root.appendingPathComponent("out").path,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("assemble: started") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline { usleep(5_000) }
+        #expect(!Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, "the run's encoder was not seen")
+        kill(process.processIdentifier, SIGINT)
+        usleep(20_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let quitAt = clock.now
+        var orphans = Self.ffmpegProcesses(mentioning: work)
+        while !orphans.isEmpty, clock.now - quitAt < .seconds(2) {
+            usleep(10_000)
+            orphans = Self.ffmpegProcesses(mentioning: work)
+        }
+        #expect(orphans.isEmpty, "ffmpeg outlived story-demo: pids \(orphans)")
+        for pid in orphans { kill(pid, SIGKILL) }
+    }
+
     private func executable() throws -> URL {
         let packageRoot = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -19,7 +19,8 @@ public struct FileSystemArtifactStore: ArtifactStore {
     /// The store's root directory.
     public let root: URL
 
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`, and removes the temporary files of writes whose process
+    /// died (see ``removeAbandonedTemporaryFiles()``).
     public init(root: URL) throws {
         self.root = root.standardizedFileURL
         do {
@@ -28,6 +29,37 @@ public struct FileSystemArtifactStore: ArtifactStore {
             throw PipelineError.artifact(
                 "cannot create the artifact directory \(root.path): \(Self.reason(error))", underlying: error)
         }
+        removeAbandonedTemporaryFiles()
+    }
+
+    /// Removes the temporary files of writes that will never finish: those of a process that no longer exists
+    /// (the writer's pid is in the name) older than 10 s, and any older than an hour (a write takes seconds).
+    ///
+    /// - Returns: how many were removed.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles() -> Int {
+        let shards = root.appendingPathComponent("sha256", isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: shards.path) else { return 0 }
+        let now = Date().timeIntervalSince1970
+        var removed = 0
+        for shard in names where shard.count == 2 {
+            let directory = shards.appendingPathComponent(shard, isDirectory: true)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            where name.hasPrefix(".tmp-") {
+                let path = directory.appendingPathComponent(name).path
+                var info = stat()
+                guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                #if canImport(Darwin)
+                    let age = now - Double(info.st_mtimespec.tv_sec)
+                #else
+                    let age = now - Double(info.st_mtim.tv_sec)
+                #endif
+                let writer = name.dropFirst(5).split(separator: "-").first.flatMap { pid_t($0) }
+                let writerGone = writer.map { kill($0, 0) != 0 && errno == ESRCH } ?? true
+                if (writerGone && age > 10) || age > 3600, unlink(path) == 0 { removed += 1 }
+            }
+        }
+        return removed
     }
 
     /// Stores `data` atomically under its SHA-256; a damaged file of the same name is replaced.
@@ -48,7 +80,8 @@ public struct FileSystemArtifactStore: ArtifactStore {
             throw PipelineError.artifact(
                 "cannot create the artifact directory \(directory.path): \(Self.reason(error))", underlying: error)
         }
-        let temporary = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
+        // The writer's pid in the name tells an abandoned temporary file (its process died) from one being written.
+        let temporary = directory.appendingPathComponent(".tmp-\(getpid())-\(UUID().uuidString)")
         do {
             try Self.writeDurably(data, to: temporary.path)
             // rename(2) is atomic within a file system; a concurrent writer of the same content is harmless.

@@ -172,3 +172,40 @@ enum ArtifactCheckProbe {
         return ArtifactRef(path: "sha256/\(digest.prefix(2))/\(name)", sha256: digest, byteCount: byteCount)
     }
 }
+
+/// Temporary files of writes killed midway do not pile up in the store.
+@Suite struct AbandonedTemporaryFileTests {
+    @Test func temporaryFilesOfDeadWritersAndOldOnesAreRemovedWhenTheStoreOpens() throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let shard = root.appendingPathComponent("sha256/ab", isDirectory: true)
+        try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
+        // A pid that existed and is gone: a finished, reaped child.
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        let live = getpid()
+        func file(_ name: String, age: TimeInterval) throws -> String {
+            let url = shard.appendingPathComponent(name)
+            try Data(count: 1024).write(to: url)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -age)], ofItemAtPath: url.path)
+            return name
+        }
+        let deadWriter = try file(".tmp-\(dead)-killed", age: 60)
+        let liveWriter = try file(".tmp-\(live)-writing", age: 60)
+        let ancient = try file(".tmp-\(live)-ancient", age: 7200)
+        let justStarted = try file(".tmp-\(dead)-young", age: 0)
+        let artifact = try file(String(repeating: "ab", count: 32) + ".wav", age: 7200)
+
+        _ = try FileSystemArtifactStore(root: root)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: shard.path))
+        #expect(!left.contains(deadWriter))
+        #expect(!left.contains(ancient))
+        #expect(left.contains(liveWriter))
+        #expect(left.contains(justStarted))
+        #expect(left.contains(artifact))
+    }
+}
