@@ -58,7 +58,8 @@ public struct StoryExporter: Sendable {
                 throw .file("the output \(directory.path) is a file, not a folder: choose another --output")
             }
             guard access(directory.path, W_OK | X_OK) == 0 else {
-                throw .file("cannot write into the output folder \(directory.path): \(String(cString: strerror(errno)))")
+                throw .file(
+                    "cannot write into the output folder \(directory.path): \(String(cString: strerror(errno)))")
             }
             try checkOwnership(directory, runID: runID)
             return
@@ -118,12 +119,7 @@ public struct StoryExporter: Sendable {
         files.append(("manifest.json", try StoryJSON.encode(manifest)))
 
         try check(directory, runID: runID)
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StoryPipelineError.file(
-                "cannot create the output folder \(directory.path): \(FileNames.reason(error))", underlying: error)
-        }
+        try Self.makeDirectories(directory, purpose: "the output folder")
         let lock = try await DirectoryLock.acquire(directory)
         defer { lock.release() }
         OwnedDirectory.removeStale(in: directory, prefix: Self.stagingPrefix)
@@ -157,16 +153,12 @@ public struct StoryExporter: Sendable {
         for file in files where file.path != "manifest.json" {
             let target = directory.appendingPathComponent(file.path)
             let parent = target.deletingLastPathComponent()
-            do {
-                try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-            } catch {
-                throw StoryPipelineError.file(
-                    "cannot create \(parent.path): \(FileNames.reason(error))", underlying: error)
-            }
+            try Self.makeDirectories(parent, purpose: "the folder")
             try replace(staging.url.appendingPathComponent(file.path), to: target, ifPresent: false, in: directory)
         }
         try DurableFile.syncDirectory(directory.appendingPathComponent("keyframes").path)
-        try replace(staging.url.appendingPathComponent("manifest.json"), to: manifestURL, ifPresent: false, in: directory)
+        try replace(
+            staging.url.appendingPathComponent("manifest.json"), to: manifestURL, ifPresent: false, in: directory)
         try DurableFile.syncDirectory(directory.path)
         unlink(previous.path)
         return manifest
@@ -180,12 +172,14 @@ public struct StoryExporter: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw .file("cannot read the output folder \(directory.path): \(FileNames.reason(error))", underlying: error)
+            throw .file(
+                "cannot read the output folder \(directory.path): \(FileNames.reason(error))", underlying: error)
         }
         let foreign = names.filter { !$0.hasPrefix(".storyforge-") }.sorted()
         guard !foreign.isEmpty else { return }
         for name in ["manifest.json", Self.previousManifestName] {
-            if let earlier = Self.manifest(at: directory.appendingPathComponent(name)), earlier.runId == runID.rawValue {
+            if let earlier = Self.manifest(at: directory.appendingPathComponent(name)), earlier.runId == runID.rawValue
+            {
                 return
             }
         }
@@ -223,6 +217,24 @@ public struct StoryExporter: Sendable {
         if ifPresent, code == ENOENT { return }
         throw .file(
             "cannot put \(destination.lastPathComponent) into \(directory.path): \(String(cString: strerror(code)))")
+    }
+
+    /// `mkdir -p` with `mkdir(2)`, so that a failure names the folder and the system's reason in a few words.
+    static func makeDirectories(_ directory: URL, purpose: String) throws(StoryPipelineError) {
+        var missing: [URL] = []
+        var current = directory.standardizedFileURL
+        var info = stat()
+        while lstat(current.path, &info) != 0, current.path != "/" {
+            missing.append(current)
+            current = current.deletingLastPathComponent()
+        }
+        for folder in missing.reversed() where mkdir(folder.path, 0o755) != 0 && errno != EEXIST {
+            throw .file(
+                "cannot create \(purpose) \(directory.path): \(folder.path): \(String(cString: strerror(errno)))")
+        }
+        guard lstat(directory.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .file("cannot create \(purpose) \(directory.path): it is a file, not a folder")
+        }
     }
 
     /// The manifest at `url` when it is a regular file of sensible size that decodes.

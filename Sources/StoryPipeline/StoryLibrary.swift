@@ -72,7 +72,9 @@ public final class StoryLibrary: Sendable {
                         """)
             }
             try migrator.migrate(pool)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
             throw .library(
                 "the story library \(path) is damaged (\(error.message ?? "not a database")). It holds only the "
                     + "history of exported stories (and the titles used to avoid telling one twice): delete it, with "

@@ -244,7 +244,8 @@ public struct StoryStudio: Sendable {
     ///
     /// - Throws: `PipelineError` with code `runNotFound` when the store has no such run; ``StoryPipelineError`` with
     ///   code `busy` while another process runs it.
-    public func resume(runID: RunID, exportTo directory: URL, exporter: StoryExporter = .init()) async throws -> Result {
+    public func resume(runID: RunID, exportTo directory: URL, exporter: StoryExporter = .init()) async throws -> Result
+    {
         guard let record = try await runner.store.run(runID) else {
             throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
         }

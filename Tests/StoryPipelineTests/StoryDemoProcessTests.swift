@@ -252,7 +252,9 @@ import Testing
             try handle.close()
         }
 
-        let resumed = try demo(["--resume", id, "--config", config.path, "--store", store.path, "--output", output.path])
+        let resumed = try demo([
+            "--resume", id, "--config", config.path, "--store", store.path, "--output", output.path,
+        ])
         #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errors)")
         #expect(resumed.output.contains("voice: started"), "\(resumed.output)")
         for wav in wavs {
@@ -266,7 +268,6 @@ import Testing
         let hidden = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix(".") }
         #expect(hidden.isEmpty, "hidden files left in the output: \(hidden)")
     }
-
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
     func aSecondCtrlCQuitsAtOnceAndTakesFFmpegWithIt() throws {

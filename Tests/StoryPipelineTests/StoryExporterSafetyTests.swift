@@ -11,7 +11,9 @@ import Testing
     /// A finished state whose artifacts are real files in a real store (random bytes stand in for the media: the
     /// exporter copies and hashes them, it does not decode them).
     static func finishedState(store: FileSystemArtifactStore, keyframes: Int = 3) async throws -> StoryState {
-        func bytes(_ count: Int, _ seed: UInt8) -> Data { Data((0..<count).map { UInt8(truncatingIfNeeded: $0) &+ seed }) }
+        func bytes(_ count: Int, _ seed: UInt8) -> Data {
+            Data((0..<count).map { UInt8(truncatingIfNeeded: $0) &+ seed })
+        }
         var state = StoryState(request: StoryRequest(topic: "export safety", seed: 1))
         let idea = StoryIdea(
             id: "idea-1", title: "The Export", logline: "Files that stay.", tone: "calm", theme: "care",
@@ -21,7 +23,9 @@ import Testing
         state.video = try await store.put(bytes(300_000, 1), fileExtension: "mp4")
         state.voice = VoiceTrack(audio: try await store.put(bytes(100_000, 2), fileExtension: "wav"), duration: 2)
         var frames: [ArtifactRef] = []
-        for index in 0..<keyframes { frames.append(try await store.put(bytes(20_000, UInt8(10 + index)), fileExtension: "png")) }
+        for index in 0..<keyframes {
+            frames.append(try await store.put(bytes(20_000, UInt8(10 + index)), fileExtension: "png"))
+        }
         state.keyframes = frames
         state.videoDuration = 2
         return state
@@ -56,7 +60,8 @@ import Testing
         let f = try await fixture("export-foreign")
         defer { try? FileManager.default.removeItem(at: f.root) }
         let manager = FileManager.default
-        try manager.createDirectory(at: f.output.appendingPathComponent("manifest.json"), withIntermediateDirectories: true)
+        try manager.createDirectory(
+            at: f.output.appendingPathComponent("manifest.json"), withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: f.output.appendingPathComponent("manifest.json/inside.txt"))
         try Data("# my own notes".utf8).write(to: f.output.appendingPathComponent("script.md"))
 
@@ -66,8 +71,11 @@ import Testing
         #expect(refused?.code == .file)
         #expect(refused?.message.contains(f.output.path) == true)
         #expect(refused?.message.contains("--force") == true)
-        #expect(try String(contentsOf: f.output.appendingPathComponent("script.md"), encoding: .utf8) == "# my own notes")
-        #expect(try String(contentsOf: f.output.appendingPathComponent("manifest.json/inside.txt"), encoding: .utf8) == "keep me")
+        #expect(
+            try String(contentsOf: f.output.appendingPathComponent("script.md"), encoding: .utf8) == "# my own notes")
+        #expect(
+            try String(contentsOf: f.output.appendingPathComponent("manifest.json/inside.txt"), encoding: .utf8)
+                == "keep me")
 
         // --force writes beside them, but never deletes a folder: the folder named manifest.json is in the way,
         // which is found before anything is replaced.
@@ -75,8 +83,11 @@ import Testing
             try await StoryExporter(force: true).export(f.state, runID: "run-a", artifacts: f.artifacts, to: f.output)
         }
         #expect(blocked?.message.contains("manifest.json") == true)
-        #expect(try String(contentsOf: f.output.appendingPathComponent("script.md"), encoding: .utf8) == "# my own notes")
-        #expect(try String(contentsOf: f.output.appendingPathComponent("manifest.json/inside.txt"), encoding: .utf8) == "keep me")
+        #expect(
+            try String(contentsOf: f.output.appendingPathComponent("script.md"), encoding: .utf8) == "# my own notes")
+        #expect(
+            try String(contentsOf: f.output.appendingPathComponent("manifest.json/inside.txt"), encoding: .utf8)
+                == "keep me")
         #expect(!manager.fileExists(atPath: f.output.appendingPathComponent("video.mp4").path))
         let hidden = try manager.contentsOfDirectory(atPath: f.output.path).filter { $0.hasPrefix(".") }
         #expect(hidden.isEmpty, "staging left behind: \(hidden)")

@@ -24,7 +24,8 @@ import Testing
         for url in [a, b] {
             #expect(url.deletingLastPathComponent().path == "/tmp/store/runs")
             #expect(url.lastPathComponent.count <= 48 + 1 + 12 + 5)
-            #expect(url.lastPathComponent.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            #expect(
+                url.lastPathComponent.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
         }
     }
 
@@ -67,9 +68,10 @@ import Testing
         #expect(removed.map(\.lastPathComponent) == ["run-assemble-dead"])
         #expect(manager.fileExists(atPath: live.url.path))
         #expect(manager.fileExists(atPath: legacy.path))
-        #expect(OwnedDirectory.removeStale(in: parent, prefix: "run-", grace: -1).map(\.lastPathComponent) == [
-            "run-voice-legacy"
-        ])
+        #expect(
+            OwnedDirectory.removeStale(in: parent, prefix: "run-", grace: -1).map(\.lastPathComponent) == [
+                "run-voice-legacy"
+            ])
         #expect(manager.fileExists(atPath: live.url.path))
         #expect(manager.fileExists(atPath: parent.appendingPathComponent("run-file").path))
         live.remove()

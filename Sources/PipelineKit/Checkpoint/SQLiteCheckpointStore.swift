@@ -72,7 +72,9 @@ public final class SQLiteCheckpointStore: CheckpointStore {
             try migrator.migrate(pool)
         } catch let error as PipelineError {
             throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
             throw PipelineError.checkpointCorrupt(
                 "the checkpoint store \(path) is damaged (\(error.message ?? "not a database")). It holds every "
                     + "run's checkpoints and the stage cache: deleting it, with its -wal and -shm files, loses the "

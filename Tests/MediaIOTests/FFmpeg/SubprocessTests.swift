@@ -23,7 +23,9 @@ import Testing
             return String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         }
         let status = try await run("/bin/grep", ["-E", "^Sig(Ign|Blk)", "/proc/self/status"])
-        let mask = { (name: String) in status.first { $0.hasPrefix(name + ":") }.flatMap { UInt64($0.dropFirst(8), radix: 16) } }
+        let mask = { (name: String) in
+            status.first { $0.hasPrefix(name + ":") }.flatMap { UInt64($0.dropFirst(8), radix: 16) }
+        }
         let ignored = try #require(mask("SigIgn"))
         let blocked = try #require(mask("SigBlk"))
         // Bit n-1 is signal n. Signals 32 and 33 are glibc's own (thread cancellation, setxid): its sigaction

@@ -160,7 +160,8 @@ import Testing
 /// Looks at a store's files directly, as a person with a shell would.
 enum ArtifactCheckProbe {
     static func onlyArtifact(in root: URL) -> URL? {
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath && $0.pathExtension == "bin" } ?? []
         return files.count == 1 ? files[0] : nil
     }

@@ -14,7 +14,8 @@ struct Tmpfs {
     }()
 
     init(sizeMiB: Int) throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipelinekit-tmpfs-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pipelinekit-tmpfs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         let status = try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeMiB)m", "tmpfs", url.path])
         guard status == 0 else {
