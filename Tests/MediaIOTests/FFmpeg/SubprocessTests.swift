@@ -61,19 +61,37 @@ import Testing
     }
 
     @Test func cancellationEndsTheChildAndStderrIsKept() async throws {
-        let started = ContinuousClock.now
+        let child = PID()
         let task = Task {
             try await Subprocess.run(
-                URL(fileURLWithPath: "/bin/sh"), ["-c", "echo $$; exec sleep 30"], collectStdout: true)
+                URL(fileURLWithPath: "/bin/sh"), ["-c", "echo $$; exec sleep 30"], collectStdout: false
+            ) { line in child.set(pid_t(line)) }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Once the child has said who it is (at most 10 s on a loaded machine), cancel.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while child.value == nil, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let pid = try #require(child.value)
+        let cancelled = clock.now
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // SIGTERM ends `sleep` at once; well before its 30 s, and before the 3 s SIGKILL fallback on a quiet machine.
+        #expect(clock.now - cancelled < .seconds(10))
+        #expect(kill(pid, 0) != 0 && errno == ESRCH, "the child \(pid) is still there")
 
         let failed = try await Subprocess.run(
             URL(fileURLWithPath: "/bin/sh"), ["-c", "echo oops >&2; exit 3"], collectStdout: true)
         #expect(failed.status == 3)
         #expect(String(decoding: failed.stderrTail, as: UTF8.self) == "oops\n")
     }
+}
+
+/// A pid reported from a callback thread. `@unchecked Sendable`: `stored` is only touched under `lock`.
+private final class PID: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: pid_t?
+
+    var value: pid_t? { lock.withLock { stored } }
+
+    func set(_ pid: pid_t?) { lock.withLock { stored = pid } }
 }
