@@ -154,10 +154,17 @@ public struct VideoComposer: Sendable {
         for await report in job.progress { progress?(report.fraction ?? 0) }
         _ = try await finished
         ffmpegTime += clock.now - time
+        // On disk before it gets its final name, and the name on disk after.
+        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
+        if written >= 0 {
+            fsync(written)
+            close(written)
+        }
         guard rename(temporary.path, output.path) == 0 else {
             throw FFmpegError.invalidArgument(
                 "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
         }
+        syncDirectory(of: output.path)
         let total = clock.now - started
         return RenderReport(
             output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
