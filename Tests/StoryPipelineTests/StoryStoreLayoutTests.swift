@@ -29,6 +29,21 @@ import Testing
         }
     }
 
+    /// 10,000 run ids built to collide under the old naming (case variants, long shared prefixes, characters the
+    /// sanitizing drops): every one gets its own file name.
+    @Test func configurationFileNamesAreInjectiveOverManyCollidingIDs() {
+        var generator = SplitMix64(seed: 14)
+        let alphabet = Array("aAbB-_/ .éü漢0123456789")
+        var ids: Set<String> = []
+        while ids.count < 10_000 {
+            let length = Int(generator.next() % 90) + 1
+            ids.insert(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        let names = Set(ids.map { FileNames.unique(forRunID: $0) })
+        #expect(names.count == ids.count)
+        #expect(names.allSatisfy { $0.count <= 48 + 1 + 12 && !$0.contains("/") })
+    }
+
     @Test func aRunLockIsExclusiveAndARunWhoseLockIsFreeReadsAsInterrupted() async throws {
         let store = try temporaryDirectory("run-lock")
         defer { try? FileManager.default.removeItem(at: store) }
@@ -77,5 +92,20 @@ import Testing
         live.remove()
         #expect(!manager.fileExists(atPath: live.url.path))
         live.remove()
+    }
+}
+
+/// A small seeded generator (SplitMix64, Steele et al. 2014), so the ids are the same on every run.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
