@@ -204,36 +204,11 @@ import Testing
         let work = store.appendingPathComponent("work").path
         let output = root.appendingPathComponent("out")
 
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = ["--config", slow.path, "--store", store.path, "--output", output.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("assemble: started") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        #expect(text.contains("assemble: started"), "\(text)")
-        // Wait (at most 20 s) for the run's final encode (the audio passes before it take a moment each), then kill
-        // story-demo outright.
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline { usleep(5_000) }
-        #expect(!Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, "the run's encoder was not seen")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        let killedAt = clock.now
-        var orphans = Self.ffmpegProcesses(mentioning: work)
-        while !orphans.isEmpty, clock.now - killedAt < .seconds(2) {
-            usleep(10_000)
-            orphans = Self.ffmpegProcesses(mentioning: work)
-        }
-        #expect(orphans.isEmpty, "ffmpeg outlived story-demo: pids \(orphans)")
-        for pid in orphans { kill(pid, SIGKILL) }
+        let stopped = try await stopDuringEncode(
+            ["--config", slow.path, "--store", store.path, "--output", output.path], work: work, signals: [SIGKILL])
+        #expect(stopped.sawEncoder, "the run's encoder was not seen: \(stopped.output)")
+        #expect(stopped.orphans.isEmpty, "ffmpeg outlived story-demo: pids \(stopped.orphans)")
+        let text = stopped.output
 
         let id = try runID(in: text)
         let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
@@ -270,7 +245,7 @@ import Testing
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
-    func aSecondCtrlCQuitsAtOnceAndTakesFFmpegWithIt() throws {
+    func aSecondCtrlCQuitsAtOnceAndTakesFFmpegWithIt() async throws {
         let root = try temporaryDirectory("twice")
         defer { try? FileManager.default.removeItem(at: root) }
         let slow = root.appendingPathComponent("slow.json")
@@ -278,39 +253,69 @@ import Testing
             of: #""stages": {"#, with: #""stages": { "assemble": { "parameters": { "preset": "veryslow" } },"#
         ).write(to: slow, atomically: true, encoding: .utf8)
         let store = root.appendingPathComponent("store")
-        let work = store.appendingPathComponent("work").path
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = [
-            "--config", slow.path, "--store", store.path, "--output", root.appendingPathComponent("out").path,
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("assemble: started") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        let stopped = try await stopDuringEncode(
+            ["--config", slow.path, "--store", store.path, "--output", root.appendingPathComponent("out").path],
+            work: store.appendingPathComponent("work").path, signals: [SIGINT, SIGINT])
+        #expect(stopped.sawEncoder, "the run's encoder was not seen: \(stopped.output)")
+        #expect(stopped.status == 130)
+        #expect(stopped.orphans.isEmpty, "ffmpeg outlived story-demo: pids \(stopped.orphans)")
+    }
+
+    struct Stopped: Sendable {
+        var output: String
+        var status: Int32
+        var sawEncoder: Bool
+        /// ffmpeg processes of the run still alive 2 s after story-demo ended (killed by the test afterwards).
+        var orphans: [Int32]
+    }
+
+    /// Starts story-demo, waits for its final encode (at most 20 s after `assemble` starts), sends `signals` 20 ms
+    /// apart, and looks for ffmpeg processes of the run for 2 s after it ended. Runs on a thread of its own: the
+    /// waiting would otherwise hold one of the few threads of the cooperative pool, which other suites need.
+    func stopDuringEncode(_ arguments: [String], work: String, signals: [Int32]) async throws -> Stopped {
+        let executable = try executable()
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("assemble: started") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(20)
+            while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline {
+                usleep(5_000)
+            }
+            let sawEncoder = !Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty
+            for (index, number) in signals.enumerated() {
+                if index > 0 { usleep(20_000) }
+                kill(process.processIdentifier, number)
+            }
+            process.waitUntilExit()
+            let ended = clock.now
+            var orphans = Self.ffmpegProcesses(mentioning: work)
+            while !orphans.isEmpty, clock.now - ended < .seconds(2) {
+                usleep(10_000)
+                orphans = Self.ffmpegProcesses(mentioning: work)
+            }
+            for pid in orphans { kill(pid, SIGKILL) }
+            return Stopped(
+                output: text, status: process.terminationStatus, sawEncoder: sawEncoder, orphans: orphans)
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline { usleep(5_000) }
-        #expect(!Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, "the run's encoder was not seen")
-        kill(process.processIdentifier, SIGINT)
-        usleep(20_000)
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
-        let quitAt = clock.now
-        var orphans = Self.ffmpegProcesses(mentioning: work)
-        while !orphans.isEmpty, clock.now - quitAt < .seconds(2) {
-            usleep(10_000)
-            orphans = Self.ffmpegProcesses(mentioning: work)
+    }
+
+    /// Runs blocking work on a thread of its own and waits for it without blocking a cooperative thread.
+    func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
-        #expect(orphans.isEmpty, "ffmpeg outlived story-demo: pids \(orphans)")
-        for pid in orphans { kill(pid, SIGKILL) }
     }
 
     private func executable() throws -> URL {
