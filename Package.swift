@@ -44,9 +44,12 @@ let package = Package(
             name: "CStoryForgeCodecs",
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
+        // Starting a child process that dies with its parent (PR_SET_PDEATHSIG from one long-lived spawner
+        // thread), which Foundation's Process cannot do; used by the ffmpeg runner.
+        .target(name: "CStoryForgeSpawn"),
         .target(
             name: "MediaIO",
-            dependencies: ["CStoryForgeCodecs"],
+            dependencies: ["CStoryForgeCodecs", "CStoryForgeSpawn"],
             swiftSettings: strictSettings
         ),
         .testTarget(

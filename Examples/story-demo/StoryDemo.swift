@@ -51,6 +51,13 @@ struct StoryDemo: AsyncParsableCommand {
     @Flag(help: "Show which stages would run and which come from the cache, and stop.")
     var dryRun = false
 
+    @Flag(
+        help: """
+            Export into --output even when it holds files that are not an earlier export of this run: files with \
+            the export's names are replaced, nothing else is touched.
+            """)
+    var force = false
+
     func validate() throws {
         if let targetSeconds, !(5...600).contains(targetSeconds) {
             throw ValidationError("--target-seconds must be between 5 and 600")
@@ -95,7 +102,7 @@ struct StoryDemo: AsyncParsableCommand {
         } catch let error as StoryPipelineError {
             fail(error.message)
         } catch {
-            fail("cannot open the store \(storeURL.path): \(error)")
+            fail("cannot open the store \(storeURL.path): \(Self.describe(error))")
         }
 
         let runID = RunID(resume ?? Self.newRunID())
@@ -112,14 +119,26 @@ struct StoryDemo: AsyncParsableCommand {
             return
         }
 
+        let exporter = StoryExporter(force: force)
+        do {
+            try exporter.check(outputURL, runID: runID)
+        } catch {
+            fail(error.message)
+        }
+        // The command that continues this run, with every option that locates it.
+        var continueCommand = "story-demo --resume \(runID.rawValue) --output \(Self.quoted(outputURL.path))"
+        if store != nil { continueCommand += " --store \(Self.quoted(storeURL.path))" }
+        if force { continueCommand += " --force" }
+
         say("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
         say("store \(storeURL.path)")
         progress.start(totalStages: studio.pipeline().stages.count)
         let task = Task {
             if resume != nil {
-                try await studio.resume(runID: runID, exportTo: outputURL)
+                try await studio.resume(runID: runID, exportTo: outputURL, exporter: exporter)
             } else {
-                try await studio.run(studio.request(topic: topic, seed: seed), runID: runID, exportTo: outputURL)
+                try await studio.run(
+                    studio.request(topic: topic, seed: seed), runID: runID, exportTo: outputURL, exporter: exporter)
             }
         }
         let interrupt = Self.onInterrupt { task.cancel() }
@@ -131,12 +150,11 @@ struct StoryDemo: AsyncParsableCommand {
         } catch {
             progress.finishLine()
             if task.isCancelled || error is CancellationError {
-                say("stopped. Continue with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+                say("stopped. Continue with: \(continueCommand)")
                 throw ExitCode(130)
             }
-            fail(
-                Self.describe(error)
-                    + "\nContinue after fixing it with: story-demo --resume \(runID.rawValue) --store \(storeURL.path)")
+            guard Self.isResumable(error) else { fail(Self.describe(error)) }
+            fail(Self.describe(error) + "\nContinue after fixing it with: \(continueCommand)")
         }
         progress.finishLine()
         summarize(result, progress: progress, providersOffline: studio.services.providers.isOffline)
@@ -181,17 +199,34 @@ struct StoryDemo: AsyncParsableCommand {
         return formatter.string(from: Date()) + "-" + UUID().uuidString.lowercased().prefix(4)
     }
 
-    /// The most useful message of an error: the story error under a pipeline error, without the wrapping.
+    /// The most useful message of an error, once: the innermost story or pipeline error under a failed stage,
+    /// without the wrapping (a stage's message already contains its error's, so it is never printed beside it).
     static func describe(_ error: any Error) -> String {
         if let pipeline = error as? PipelineError {
-            if let story = pipeline.underlying as? StoryPipelineError {
-                return "stage \(pipeline.stageID.map(\.rawValue) ?? "?") failed: \(story.message)"
+            if pipeline.code == .stageFailed, let underlying = pipeline.underlying {
+                let stage = pipeline.stageID.map(\.rawValue) ?? "?"
+                return "stage \(stage) failed: \(describe(underlying))"
             }
-            if let underlying = pipeline.underlying { return "\(pipeline.message): \(underlying)" }
             return pipeline.message
         }
         if let story = error as? StoryPipelineError { return story.message }
         return "\(error)"
+    }
+
+    /// Whether "continue with --resume" is worth suggesting: not for a run that does not exist, one running
+    /// elsewhere, or a store that cannot be read.
+    static func isResumable(_ error: any Error) -> Bool {
+        if let pipeline = error as? PipelineError {
+            return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure].contains(pipeline.code)
+        }
+        if let story = error as? StoryPipelineError { return ![.busy, .library].contains(story.code) }
+        return true
+    }
+
+    /// A path as a shell reads it: as it is when it is plain, else in single quotes.
+    static func quoted(_ path: String) -> String {
+        let plain = !path.isEmpty && path.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=+,@%".contains($0) }
+        return plain ? path : "'" + path.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 
     /// Calls `handler` on the first Ctrl-C (SIGINT) or SIGTERM instead of dying, so that the run stops cleanly; a

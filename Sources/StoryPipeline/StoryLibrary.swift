@@ -19,7 +19,8 @@ public final class StoryLibrary: Sendable {
         public var topic: String
         /// The seed.
         public var seed: Int
-        /// `running`, `succeeded`, `failed` or `cancelled`.
+        /// `running`, `interrupted` (recorded as running, but the process running it is gone: killed or crashed;
+        /// resume it), `succeeded`, `failed` or `cancelled`.
         public var status: String
         /// The title of the exported story, once exported.
         public var title: String?
@@ -35,6 +36,8 @@ public final class StoryLibrary: Sendable {
 
     /// The database file.
     public let path: String
+    /// Where the run locks are (`runs/` beside the file, the ``StoryStudio`` store layout).
+    private let runLocks: URL
     private let pool: DatabasePool
 
     /// Opens (creating when missing) the library at `path`.
@@ -42,6 +45,8 @@ public final class StoryLibrary: Sendable {
     /// - Throws: ``StoryPipelineError/library(_:underlying:)`` when the file cannot be opened or migrated.
     public init(path: String) throws(StoryPipelineError) {
         self.path = path
+        self.runLocks = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(
+            "runs", isDirectory: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         do {
@@ -67,6 +72,14 @@ public final class StoryLibrary: Sendable {
                         """)
             }
             try migrator.migrate(pool)
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
+            throw .library(
+                "the story library \(path) is damaged (\(error.message ?? "not a database")). It holds only the "
+                    + "history of exported stories (and the titles used to avoid telling one twice): delete it, with "
+                    + "its -wal and -shm files, to start a new history; checkpoints, the cache and exported files "
+                    + "are kept elsewhere", underlying: error)
         } catch {
             throw .library("cannot open the story library at \(path): \(error)", underlying: error)
         }
@@ -159,15 +172,23 @@ public final class StoryLibrary: Sendable {
         }
     }
 
-    /// Every run, newest first.
+    /// Every run, newest first. A run recorded as `running` whose process is gone (its lock in `runs/` is free)
+    /// reads as `interrupted`.
     public func runs() async throws(StoryPipelineError) -> [RunSummary] {
-        try await read { db in
+        let runs = try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY started_at DESC").map { row in
                 RunSummary(
                     id: row["id"], topic: row["topic"], seed: row["seed"], status: row["status"], title: row["title"],
                     outputDirectory: row["output_directory"], startedAt: row["started_at"],
                     finishedAt: row["finished_at"], error: row["error"])
             }
+        }
+        return runs.map { run in
+            var run = run
+            if run.status == "running", RunLock.isHeld(run.id, inRunsDirectory: runLocks) == false {
+                run.status = "interrupted"
+            }
+            return run
         }
     }
 

@@ -23,6 +23,8 @@ public struct StoryPipelineError: Error, Hashable, Sendable, CustomStringConvert
         case file
         /// The story library failed.
         case library
+        /// The run is running in another process (or task); it cannot run twice at once.
+        case busy
     }
 
     /// The kind of failure.
@@ -66,6 +68,8 @@ public struct StoryPipelineError: Error, Hashable, Sendable, CustomStringConvert
     public static func file(_ message: String, underlying: (any Error)? = nil) -> Self {
         Self(.file, message, underlying: underlying)
     }
+    /// The run is running elsewhere.
+    public static func busy(_ message: String) -> Self { Self(.busy, message) }
     /// The story library failed.
     public static func library(_ message: String, underlying: (any Error)? = nil) -> Self {
         Self(.library, message, underlying: underlying)

@@ -3,6 +3,12 @@ public import Foundation
 public import MediaIO
 import PipelineKit
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What the story stages share: the providers, ffmpeg, the story library and a scratch directory.
 public struct StoryServices: Sendable {
     /// The providers.
@@ -36,17 +42,18 @@ public struct StoryServices: Sendable {
         return ffmpeg
     }
 
-    /// A fresh scratch directory for one stage attempt; the caller removes it.
-    func scratchDirectory(_ name: String, context: StageContext) throws(StoryPipelineError) -> URL {
+    /// A fresh scratch directory for one stage attempt, locked by this process while it exists (see
+    /// ``OwnedDirectory``); the caller removes it, and one left by a killed process is removed by the next
+    /// ``StoryStudio`` opened on the store.
+    func scratchDirectory(_ name: String, context: StageContext) throws(StoryPipelineError) -> OwnedDirectory {
         let safeRun = FileNames.sanitized(context.runID.rawValue, fallback: "run")
-        let directory = workDirectory.appendingPathComponent(
-            "\(safeRun)-\(name)-\(UUID().uuidString.prefix(8))", isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return try OwnedDirectory(in: workDirectory, prefix: "\(safeRun)-\(name)-")
         } catch {
-            throw .file("cannot create the scratch directory \(directory.path): \(error)", underlying: error)
+            throw .file(
+                "cannot create a scratch directory in \(workDirectory.path): \(FileNames.reason(error))",
+                underlying: error)
         }
-        return directory
     }
 
     /// The artifact as a file: the stored file itself when the store keeps files, else a copy in `directory`.
@@ -60,6 +67,26 @@ public struct StoryServices: Sendable {
 
 /// Names derived from titles or model output, made safe for a file system.
 enum FileNames {
+    /// A file error's cause in a few words ("Permission denied", "Not a directory"), not Foundation's dump.
+    static func reason(_ error: any Error) -> String {
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
+        return nsError.localizedDescription
+    }
+
+    /// A file name for a run id that no other run id shares: the sanitized id (at most 48 characters) and the
+    /// first 12 hex digits (48 bits) of the SHA-256 of the exact id, so ids differing only in case, in characters
+    /// the sanitizing drops, or beyond the kept length still get different names.
+    static func unique(forRunID runID: String) -> String {
+        let prefix = String(sanitized(runID, fallback: "run").prefix(48))
+        return prefix + "-" + Digest.sha256(runID).prefix(12)
+    }
+
     /// Keeps letters, digits, `-` and `_`, lower-cased, at most 60 characters; `fallback` when nothing is left.
     static func sanitized(_ text: String, fallback: String) -> String {
         let kept = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }

@@ -15,8 +15,11 @@ public import StoryModels
 /// ```
 ///
 /// The store holds `checkpoints.sqlite` (every stage's output, and the cache shared by all runs), `artifacts/`
-/// (audio, images, video by content hash), `library.sqlite` (the story library) and `work/` (scratch space). A rerun
-/// of the same request reuses every finished stage; ``resume(runID:exportTo:)`` continues an interrupted run.
+/// (audio, images, video by content hash), `library.sqlite` (the story library), `runs/` (each run's saved
+/// configuration and its lock, held by the process running it) and `work/` (scratch space; what a killed process
+/// left there is removed when the next studio opens the store). A rerun of the same request reuses every finished
+/// stage; ``resume(runID:exportTo:exporter:)`` continues an interrupted run. A run never runs in two processes at
+/// once: the second gets a ``StoryPipelineError`` with code `busy`.
 public struct StoryStudio: Sendable {
     /// What the stages share.
     public let services: StoryServices
@@ -49,8 +52,10 @@ public struct StoryStudio: Sendable {
             try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
             throw StoryPipelineError.file(
-                "cannot create the store directory \(store.path): \(error)", underlying: error)
+                "cannot create the store directory \(store.path): \(FileNames.reason(error))", underlying: error)
         }
+        // Scratch of stage attempts whose process died (kill -9, power loss): their owner's lock is gone.
+        OwnedDirectory.removeStale(in: work, prefix: "")
         let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
         self.store = store
         self.configuration = configuration
@@ -183,9 +188,17 @@ public struct StoryStudio: Sendable {
 
     /// Runs the pipeline for `request` and exports the result to `directory`.
     ///
-    /// The configuration is saved with the run (`runs/<id>.json` in the store), so that ``savedConfiguration(of:in:)``
-    /// can give a resume the settings the run started with.
-    public func run(_ request: StoryRequest, runID: RunID = RunID(), exportTo directory: URL) async throws -> Result {
+    /// The configuration is saved with the run (`runs/<id>-<hash>.json` in the store), so that
+    /// ``savedConfiguration(of:in:)`` can give a resume the settings the run started with.
+    ///
+    /// - Parameter exporter: how the files are exported; the output directory is checked against it before the
+    ///   run starts, so a directory that will be refused fails in a second, not after the render.
+    public func run(
+        _ request: StoryRequest, runID: RunID = RunID(), exportTo directory: URL, exporter: StoryExporter = .init()
+    ) async throws -> Result {
+        try exporter.check(directory, runID: runID)
+        let lock = try RunLock.acquire(runID, in: store)
+        defer { lock.release() }
         let saved = Self.configurationURL(of: runID, in: store)
         do {
             try FileManager.default.createDirectory(
@@ -193,10 +206,10 @@ public struct StoryStudio: Sendable {
             try configuration.jsonData().write(to: saved, options: .atomic)
         } catch {
             throw StoryPipelineError.file(
-                "cannot save the run's configuration to \(saved.path): \(error)", underlying: error)
+                "cannot save the run's configuration to \(saved.path): \(FileNames.reason(error))", underlying: error)
         }
         try await services.library?.runStarted(id: runID.rawValue, topic: request.topic, seed: request.seed)
-        return try await finish(runID: runID, exportTo: directory) {
+        return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
             try await runner.run(pipeline(), input: request, runID: runID)
         }
     }
@@ -205,25 +218,44 @@ public struct StoryStudio: Sendable {
     public static func savedConfiguration(of runID: RunID, in store: URL) throws(StoryPipelineError)
         -> StoryConfiguration?
     {
-        let url = configurationURL(of: runID, in: store)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        var url = configurationURL(of: runID, in: store)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            // Runs started before file names carried a hash of the run id.
+            url = store.appendingPathComponent("runs", isDirectory: true)
+                .appendingPathComponent(FileNames.sanitized(runID.rawValue, fallback: "run") + ".json")
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        }
         return try StoryConfiguration.load(contentsOf: url)
     }
 
+    /// `runs/<sanitized id>-<hash of the exact id>.json`: one file per run id, however ids differ.
     static func configurationURL(of runID: RunID, in store: URL) -> URL {
         store.appendingPathComponent("runs", isDirectory: true)
-            .appendingPathComponent(FileNames.sanitized(runID.rawValue, fallback: "run") + ".json")
+            .appendingPathComponent(FileNames.unique(forRunID: runID.rawValue) + ".json")
+    }
+
+    /// Every run the story library knows, newest first; a run recorded as `running` whose process is gone reads as
+    /// `interrupted`.
+    public func runs() async throws -> [StoryLibrary.RunSummary] {
+        try await services.library?.runs() ?? []
     }
 
     /// Continues an interrupted run and exports the result to `directory`.
-    public func resume(runID: RunID, exportTo directory: URL) async throws -> Result {
+    ///
+    /// - Throws: `PipelineError` with code `runNotFound` when the store has no such run; ``StoryPipelineError`` with
+    ///   code `busy` while another process runs it.
+    public func resume(runID: RunID, exportTo directory: URL, exporter: StoryExporter = .init()) async throws -> Result
+    {
         guard let record = try await runner.store.run(runID) else {
             throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
         }
+        try exporter.check(directory, runID: runID)
+        let lock = try RunLock.acquire(runID, in: store)
+        defer { lock.release() }
         let request = try? StoryJSON.decode(StoryRequest.self, from: record.input)
         try await services.library?.runStarted(
             id: runID.rawValue, topic: request?.topic ?? "", seed: request?.seed ?? 0)
-        return try await finish(runID: runID, exportTo: directory) {
+        return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
             try await runner.resume(pipeline(), runID: runID)
         }
     }
@@ -234,11 +266,11 @@ public struct StoryStudio: Sendable {
     }
 
     private func finish(
-        runID: RunID, exportTo directory: URL, _ body: () async throws -> StoryState
+        runID: RunID, exportTo directory: URL, exporter: StoryExporter, _ body: () async throws -> StoryState
     ) async throws -> Result {
         do {
             let state = try await body()
-            let manifest = try await StoryExporter().export(
+            let manifest = try await exporter.export(
                 state, runID: runID, artifacts: runner.artifacts, to: directory)
             if let idea = state.idea, let script = state.script {
                 try await services.library?.recordExport(

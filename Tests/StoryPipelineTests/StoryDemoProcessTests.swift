@@ -2,6 +2,8 @@ import Foundation
 import StoryModels
 import Testing
 
+@testable import StoryPipeline
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -169,6 +171,151 @@ import Testing
         #expect(missingRun.status == 1)
         #expect(missingRun.errors.contains("no-such-run"))
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("o").path))
+    }
+
+    /// The ffmpeg processes alive whose command line mentions `path` (and `other`, when given), read from /proc as
+    /// `ps` would.
+    static func ffmpegProcesses(mentioning path: String, and other: String? = nil) -> [Int32] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
+                return false
+            }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return (arguments.first.map { ($0 as NSString).lastPathComponent } == "ffmpeg")
+                && arguments.contains { $0.contains(path) } && (other.map(arguments.contains) ?? true)
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
+    func aKillDuringAssemblyTakesFFmpegWithItAndTheResumeCleansUpAndRepairsADamagedArtifact() async throws {
+        let root = try temporaryDirectory("kill-ffmpeg")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // The killed run encodes with x264's slowest preset, so that its encoder would run on for many seconds if it
+        // outlived story-demo; the resume, given the usual configuration, encodes fast (only `assemble`'s key
+        // changes, and assemble runs again anyway).
+        let slow = root.appendingPathComponent("slow.json")
+        try Self.config.replacingOccurrences(
+            of: #""stages": {"#, with: #""stages": { "assemble": { "parameters": { "preset": "veryslow" } },"#
+        ).write(to: slow, atomically: true, encoding: .utf8)
+        let config = root.appendingPathComponent("config.json")
+        try Self.config.write(to: config, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store")
+        let work = store.appendingPathComponent("work").path
+        let output = root.appendingPathComponent("out")
+
+        let stopped = try await stopDuringEncode(
+            ["--config", slow.path, "--store", store.path, "--output", output.path], work: work, signals: [SIGKILL])
+        #expect(stopped.sawEncoder, "the run's encoder was not seen: \(stopped.output)")
+        #expect(stopped.orphans.isEmpty, "ffmpeg outlived story-demo: pids \(stopped.orphans)")
+        let text = stopped.output
+
+        let id = try runID(in: text)
+        let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
+        let status = try await library.runs().first { $0.id == id }?.status
+        #expect(status == "interrupted")
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).isEmpty)
+
+        // Damage every stored WAV (the voice among them): the resume must make them again, not fail on them.
+        let artifacts = store.appendingPathComponent("artifacts")
+        let wavs = (FileManager.default.enumerator(atPath: artifacts.path)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".wav") }
+        #expect(!wavs.isEmpty)
+        for wav in wavs {
+            let handle = try FileHandle(forWritingTo: artifacts.appendingPathComponent(wav))
+            try handle.truncate(atOffset: 100)
+            try handle.close()
+        }
+
+        let resumed = try demo([
+            "--resume", id, "--config", config.path, "--store", store.path, "--output", output.path,
+        ])
+        #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errors)")
+        #expect(resumed.output.contains("voice: started"), "\(resumed.output)")
+        for wav in wavs {
+            let data = try Data(contentsOf: artifacts.appendingPathComponent(wav))
+            #expect(
+                Digest.sha256(data) == ((wav as NSString).lastPathComponent as NSString).deletingPathExtension,
+                "\(wav) was not rewritten")
+        }
+        _ = try hashes(output)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).isEmpty, "scratch left in work/")
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix(".") }
+        #expect(hidden.isEmpty, "hidden files left in the output: \(hidden)")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "reads /proc (Linux)"))
+    func aSecondCtrlCQuitsAtOnceAndTakesFFmpegWithIt() async throws {
+        let root = try temporaryDirectory("twice")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let slow = root.appendingPathComponent("slow.json")
+        try Self.config.replacingOccurrences(
+            of: #""stages": {"#, with: #""stages": { "assemble": { "parameters": { "preset": "veryslow" } },"#
+        ).write(to: slow, atomically: true, encoding: .utf8)
+        let store = root.appendingPathComponent("store")
+        let stopped = try await stopDuringEncode(
+            ["--config", slow.path, "--store", store.path, "--output", root.appendingPathComponent("out").path],
+            work: store.appendingPathComponent("work").path, signals: [SIGINT, SIGINT])
+        #expect(stopped.sawEncoder, "the run's encoder was not seen: \(stopped.output)")
+        #expect(stopped.status == 130)
+        #expect(stopped.orphans.isEmpty, "ffmpeg outlived story-demo: pids \(stopped.orphans)")
+    }
+
+    struct Stopped: Sendable {
+        var output: String
+        var status: Int32
+        var sawEncoder: Bool
+        /// ffmpeg processes of the run still alive 2 s after story-demo ended (killed by the test afterwards).
+        var orphans: [Int32]
+    }
+
+    /// Starts story-demo, waits for its final encode (at most 20 s after `assemble` starts), sends `signals` 20 ms
+    /// apart, and looks for ffmpeg processes of the run for 2 s after it ended. Runs on a thread of its own: the
+    /// waiting would otherwise hold one of the few threads of the cooperative pool, which other suites need.
+    func stopDuringEncode(_ arguments: [String], work: String, signals: [Int32]) async throws -> Stopped {
+        let executable = try executable()
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("assemble: started") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(20)
+            while Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty, clock.now < deadline {
+                usleep(5_000)
+            }
+            let sawEncoder = !Self.ffmpegProcesses(mentioning: work, and: "libx264").isEmpty
+            for (index, number) in signals.enumerated() {
+                if index > 0 { usleep(20_000) }
+                kill(process.processIdentifier, number)
+            }
+            process.waitUntilExit()
+            let ended = clock.now
+            var orphans = Self.ffmpegProcesses(mentioning: work)
+            while !orphans.isEmpty, clock.now - ended < .seconds(2) {
+                usleep(10_000)
+                orphans = Self.ffmpegProcesses(mentioning: work)
+            }
+            for pid in orphans { kill(pid, SIGKILL) }
+            return Stopped(
+                output: text, status: process.terminationStatus, sawEncoder: sawEncoder, orphans: orphans)
+        }
+    }
+
+    /// Runs blocking work on a thread of its own and waits for it without blocking a cooperative thread.
+    func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     private func executable() throws -> URL {

@@ -20,10 +20,14 @@ public import Foundation
 ///
 /// The MP4 is written under a temporary name in the destination folder and renamed when complete:
 /// a failed or cancelled render leaves nothing under the final name. Intermediate files live in a
-/// hidden folder beside it that is removed afterwards.
+/// hidden folder beside it that is removed afterwards; one left by a killed render (its owner's lock
+/// gone, see ``OwnedDirectory``) is removed by the next render into the same folder.
 public struct VideoComposer: Sendable {
     /// The ffmpeg installation used.
     public let ffmpeg: FFmpeg
+
+    /// The name prefix of the hidden work folders beside the output.
+    static let workPrefix = ".storyforge-render-"
 
     /// Creates a composer.
     public init(ffmpeg: FFmpeg) {
@@ -43,13 +47,17 @@ public struct VideoComposer: Sendable {
         var ffmpegTime = Duration.zero
         try validate(composition, settings)
         let directory = output.deletingLastPathComponent()
-        let work = directory.appendingPathComponent(".storyforge-render-\(UUID().uuidString)", isDirectory: true)
+        // Work folders of renders whose process died (killed mid-render) go first.
+        OwnedDirectory.removeStale(in: directory, prefix: Self.workPrefix)
+        let owned: OwnedDirectory
         do {
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false)
+            owned = try OwnedDirectory(in: directory, prefix: Self.workPrefix)
         } catch {
-            throw FFmpegError.invalidArgument("cannot create a work folder in \(directory.path): \(error)")
+            throw FFmpegError.invalidArgument(
+                "cannot create a work folder in \(directory.path): \((error as NSError).localizedDescription)")
         }
-        defer { try? FileManager.default.removeItem(at: work) }
+        defer { owned.remove() }
+        let work = owned.url
 
         // Timing in whole frames.
         let fps = settings.frameRate
@@ -134,9 +142,9 @@ public struct VideoComposer: Sendable {
         try Task.checkCancellation()
 
         // Pictures and the final encode.
-        let temporary = directory.appendingPathComponent(
-            ".\(output.lastPathComponent).partial-\(UUID().uuidString).mp4")
-        defer { try? FileManager.default.removeItem(at: temporary) }
+        // In the work folder, which is in the destination's folder: the rename below stays on one file system,
+        // and a killed render leaves its partial video where the next render's sweep removes it.
+        let temporary = work.appendingPathComponent("partial.mp4")
         let arguments = videoArguments(
             composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
             totalFrames: totalFrames, audio: mastered, to: temporary)
@@ -146,10 +154,17 @@ public struct VideoComposer: Sendable {
         for await report in job.progress { progress?(report.fraction ?? 0) }
         _ = try await finished
         ffmpegTime += clock.now - time
+        // On disk before it gets its final name, and the name on disk after.
+        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
+        if written >= 0 {
+            fsync(written)
+            close(written)
+        }
         guard rename(temporary.path, output.path) == 0 else {
             throw FFmpegError.invalidArgument(
                 "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
         }
+        syncDirectory(of: output.path)
         let total = clock.now - started
         return RenderReport(
             output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,

@@ -121,7 +121,13 @@ public struct FFmpeg: Sendable {
     func failure(tool: URL, arguments: [String], result: SubprocessResult) -> FFmpegError {
         let lines = redact(String(decoding: result.stderrTail, as: UTF8.self)).split(separator: "\n")
         let tail = lines.suffix(max(1, configuration.stderrTailLines)).joined(separator: "\n")
-        let last = lines.last.map(String.init) ?? "no output"
+        // ffmpeg's last line is often only "Conversion failed!": the cause (a full disk, a missing file, a bad
+        // filter) is the last line before it that names an error.
+        let causes = ["No space left", "Permission denied", "No such file", "Invalid", "Error", "error", "failed"]
+        let informative = lines.last { line in
+            line != "Conversion failed!" && causes.contains { line.contains($0) }
+        }
+        let last = (informative ?? lines.last).map(String.init) ?? "no output"
         return .failed(
             "\(tool.lastPathComponent) exited with status \(result.status): \(last)",
             commandLine: displayCommandLine(tool, arguments), stderrTail: tail, exitStatus: result.status)

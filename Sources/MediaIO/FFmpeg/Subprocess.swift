@@ -1,3 +1,4 @@
+import CStoryForgeSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -8,6 +9,7 @@ import Foundation
 
 /// What a finished subprocess left behind.
 struct SubprocessResult: Sendable {
+    /// The exit status, or the number of the signal that ended the process.
     var status: Int32
     var stdout: Data
     var stderrTail: Data
@@ -16,51 +18,34 @@ struct SubprocessResult: Sendable {
 /// Runs one executable with an argument array (never a shell), streams stdout lines to a callback
 /// or collects stdout, keeps the last 64 KiB of stderr, and terminates the process when the
 /// calling task is cancelled (SIGTERM, then SIGKILL after 3 s).
+///
+/// The child is started by `sf_spawn` (the `CStoryForgeSpawn` target), not Foundation's `Process`:
+/// on Linux it is tied to this process with `PR_SET_PDEATHSIG(SIGKILL)`, so it dies with its parent
+/// however the parent ends (`kill -9`, `exit()` on a second Ctrl-C), and it runs in a process group
+/// of its own, so a terminal's Ctrl-C reaches the parent only, which then ends it.
 enum Subprocess {
     static func run(
         _ executable: URL, _ arguments: [String], collectStdout: Bool,
         onStdoutLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> SubprocessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
         let state = SubprocessState()
         let result: SubprocessResult = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<SubprocessResult, any Error>) in
-                let group = DispatchGroup()
-                process.terminationHandler = { finished in
-                    let status = finished.terminationStatus
-                    group.notify(queue: .global()) {
-                        state.markExited()
-                        continuation.resume(
-                            returning: SubprocessResult(
-                                status: status, stdout: state.stdout, stderrTail: state.stderrTail))
-                    }
-                }
-                group.enter()
-                group.enter()
+                let child: sf_child
                 do {
-                    try process.run()
+                    child = try spawn(executable, arguments)
                 } catch {
-                    continuation.resume(
-                        throwing: FFmpegError.notFound("cannot start \(executable.path): \(error.localizedDescription)")
-                    )
+                    continuation.resume(throwing: error)
                     return
                 }
-                state.launched(pid: process.processIdentifier)
-                let outHandle = outPipe.fileHandleForReading
-                let errHandle = errPipe.fileHandleForReading
+                state.launched(pid: child.pid)
+                let group = DispatchGroup()
+                group.enter()
+                group.enter()
                 DispatchQueue.global().async {
                     var pending = Data()
-                    while true {
-                        let chunk = outHandle.availableData
-                        if chunk.isEmpty { break }
+                    readAll(child.stdout_fd) { chunk in
                         if collectStdout { state.appendStdout(chunk) }
                         if let onStdoutLine {
                             pending.append(chunk)
@@ -73,12 +58,13 @@ enum Subprocess {
                     group.leave()
                 }
                 DispatchQueue.global().async {
-                    while true {
-                        let chunk = errHandle.availableData
-                        if chunk.isEmpty { break }
-                        state.appendStderr(chunk)
-                    }
+                    readAll(child.stderr_fd) { state.appendStderr($0) }
                     group.leave()
+                }
+                group.notify(queue: .global()) {
+                    let status = state.waitForExit()
+                    continuation.resume(
+                        returning: SubprocessResult(status: status, stdout: state.stdout, stderrTail: state.stderrTail))
                 }
             }
         } onCancel: {
@@ -87,9 +73,43 @@ enum Subprocess {
         if state.wasCancelled { throw CancellationError() }
         return result
     }
+
+    /// Starts the child; the argument strings are copied for the duration of the call.
+    private static func spawn(_ executable: URL, _ arguments: [String]) throws -> sf_child {
+        let strings = [executable.path] + arguments
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { for pointer in pointers { free(pointer) } }
+        guard !pointers.contains(where: { $0 == nil }) else {
+            throw FFmpegError.invalidArgument("cannot start \(executable.path): out of memory for its arguments")
+        }
+        pointers.append(nil)
+        var child = sf_child(pid: 0, stdout_fd: -1, stderr_fd: -1)
+        let code = pointers.withUnsafeBufferPointer { argv in
+            sf_spawn(executable.path, argv.baseAddress, nil, &child)
+        }
+        guard code == 0 else {
+            throw FFmpegError.notFound("cannot start \(executable.path): \(String(cString: strerror(code)))")
+        }
+        return child
+    }
+
+    /// Reads a descriptor to its end, handing each chunk to `body`, then closes it.
+    private static func readAll(_ descriptor: Int32, _ body: (Data) -> Void) {
+        defer { close(descriptor) }
+        // 64 KiB: a pipe's default capacity on Linux, so one read empties a full pipe.
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                body(Data(buffer[0..<count]))
+            } else if count == 0 || errno != EINTR {
+                return
+            }
+        }
+    }
 }
 
-/// The state a subprocess run shares between its reader threads, its termination handler and the
+/// The state a subprocess run shares between its reader threads, its exit waiter and the
 /// cancellation handler. `@unchecked Sendable`: every property is guarded by `lock`.
 private final class SubprocessState: @unchecked Sendable {
     private let lock = NSLock()
@@ -121,7 +141,18 @@ private final class SubprocessState: @unchecked Sendable {
         if killNow { terminate() }
     }
 
-    func markExited() { lock.withLock { exited = true } }
+    /// Blocks until the child exits and reaps it. The child is marked exited *before* it is reaped,
+    /// so a late SIGTERM or SIGKILL can never reach another process that reused its pid.
+    func waitForExit() -> Int32 {
+        let pid = lock.withLock { self.pid }
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
+        lock.withLock { exited = true }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : signal
+    }
 
     func cancel() {
         lock.withLock { cancelled = true }
@@ -129,12 +160,16 @@ private final class SubprocessState: @unchecked Sendable {
     }
 
     private func terminate() {
-        let pid = lock.withLock { exited ? 0 : self.pid }
+        let pid = lock.withLock {
+            guard !exited, self.pid > 0 else { return pid_t(0) }
+            kill(self.pid, SIGTERM)
+            return self.pid
+        }
         guard pid > 0 else { return }
-        kill(pid, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + 3) { [self] in
-            let stillRunning = lock.withLock { !exited }
-            if stillRunning { kill(pid, SIGKILL) }
+            lock.withLock {
+                if !exited { kill(pid, SIGKILL) }
+            }
         }
     }
 }

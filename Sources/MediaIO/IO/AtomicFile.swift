@@ -54,6 +54,7 @@ final class AtomicFile {
             unlink(temporaryPath)
             throw ImageCodecError.io("cannot move the new file to \(destination): \(message)")
         }
+        syncDirectory(of: destination)
     }
 
     deinit {
@@ -62,4 +63,14 @@ final class AtomicFile {
             unlink(temporaryPath)
         }
     }
+}
+
+/// fsyncs the directory holding `path`, so that a rename into it survives a power loss. Best effort: a file
+/// system that cannot sync directories (EINVAL) keeps the rename all the same.
+func syncDirectory(of path: String) {
+    let directory = (path as NSString).deletingLastPathComponent
+    let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    fsync(descriptor)
+    close(descriptor)
 }

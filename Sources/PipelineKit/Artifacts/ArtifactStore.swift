@@ -34,4 +34,18 @@ public protocol ArtifactStore: Sendable {
 
     /// Whether the artifact is present.
     func contains(_ ref: ArtifactRef) async -> Bool
+
+    /// Whether the artifact is present with the size and SHA-256 of its reference.
+    ///
+    /// The runner asks before it reuses a checkpointed or cached result that refers to artifacts: a damaged or
+    /// missing artifact makes the result a miss, so the stage runs again and stores the artifact anew.
+    func isIntact(_ ref: ArtifactRef) async -> Bool
+}
+
+extension ArtifactStore {
+    /// Reads the artifact back through ``data(for:)``, which verifies it.
+    public func isIntact(_ ref: ArtifactRef) async -> Bool {
+        guard let data = try? await data(for: ref) else { return false }
+        return data.count == ref.byteCount
+    }
 }

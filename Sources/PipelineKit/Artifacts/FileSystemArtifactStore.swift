@@ -1,48 +1,96 @@
 import Crypto
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A content-addressed artifact store in a directory: `<root>/sha256/<2 hex>/<64 hex>[.ext]`.
 ///
-/// Writes are atomic (a temporary file in the same directory, then a rename), so a crash never leaves a partial
-/// artifact under its final name. Names are derived from content hashes only, and every path read is checked to
-/// stay inside the root.
+/// Writes are atomic and durable: the bytes go to a temporary file in the same directory, which is fsynced, renamed
+/// into place, and the directory fsynced after the rename, so a crash or power loss never leaves a partial artifact
+/// under its final name. A write that fails (disk full, quota, I/O error) removes its temporary file before it
+/// throws, so a full disk is not left full of partial artifacts. Storing bytes whose file exists but is damaged
+/// (truncated, overwritten) replaces the damaged file. Names are derived from content hashes only, and every path
+/// read is checked to stay inside the root.
 public struct FileSystemArtifactStore: ArtifactStore {
     /// The store's root directory.
     public let root: URL
 
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`, and removes the temporary files of writes whose process
+    /// died (see ``removeAbandonedTemporaryFiles()``).
     public init(root: URL) throws {
         self.root = root.standardizedFileURL
         do {
             try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
         } catch {
-            throw PipelineError.artifact("cannot create artifact directory \(root.path): \(error)", underlying: error)
+            throw PipelineError.artifact(
+                "cannot create the artifact directory \(root.path): \(Self.reason(error))", underlying: error)
         }
+        removeAbandonedTemporaryFiles()
     }
 
-    /// Stores `data` atomically under its SHA-256.
+    /// Removes the temporary files of writes that will never finish: those of a process that no longer exists
+    /// (the writer's pid is in the name) older than 10 s, and any older than an hour (a write takes seconds).
+    ///
+    /// - Returns: how many were removed.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles() -> Int {
+        let shards = root.appendingPathComponent("sha256", isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: shards.path) else { return 0 }
+        let now = Date().timeIntervalSince1970
+        var removed = 0
+        for shard in names where shard.count == 2 {
+            let directory = shards.appendingPathComponent(shard, isDirectory: true)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            where name.hasPrefix(".tmp-") {
+                let path = directory.appendingPathComponent(name).path
+                var info = stat()
+                guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                #if canImport(Darwin)
+                    let age = now - Double(info.st_mtimespec.tv_sec)
+                #else
+                    let age = now - Double(info.st_mtim.tv_sec)
+                #endif
+                let writer = name.dropFirst(5).split(separator: "-").first.flatMap { pid_t($0) }
+                let writerGone = writer.map { kill($0, 0) != 0 && errno == ESRCH } ?? true
+                if (writerGone && age > 10) || age > 3600, unlink(path) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
+    /// Stores `data` atomically under its SHA-256; a damaged file of the same name is replaced.
+    ///
+    /// - Throws: ``PipelineError`` with code `artifact`, naming the file and the cause (for example "No space left
+    ///   on device"); no temporary file is left behind.
     public func put(_ data: Data, fileExtension: String? = nil) async throws -> ArtifactRef {
         let digest = SHA256.hash(data: data).hexString
         let ext = try Self.validated(fileExtension)
         let relative = "sha256/\(digest.prefix(2))/\(digest)" + (ext.map { ".\($0)" } ?? "")
         let ref = ArtifactRef(path: relative, sha256: digest, byteCount: data.count)
         let destination = try url(for: ref)
-        if FileManager.default.fileExists(atPath: destination.path) { return ref }
+        if FileManager.default.fileExists(atPath: destination.path), Self.matches(destination, ref) { return ref }
         let directory = destination.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let temporary = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
-            try data.write(to: temporary)
-            // rename(2) is atomic within a file system; a concurrent writer of the same content is harmless.
-            if rename(temporary.path, destination.path) != 0 {
-                let code = errno
-                try? FileManager.default.removeItem(at: temporary)
-                throw PipelineError.artifact("cannot move artifact into place: errno \(code)")
-            }
-        } catch let error as PipelineError {
-            throw error
         } catch {
-            throw PipelineError.artifact("cannot write artifact \(relative): \(error)", underlying: error)
+            throw PipelineError.artifact(
+                "cannot create the artifact directory \(directory.path): \(Self.reason(error))", underlying: error)
+        }
+        // The writer's pid in the name tells an abandoned temporary file (its process died) from one being written.
+        let temporary = directory.appendingPathComponent(".tmp-\(getpid())-\(UUID().uuidString)")
+        do {
+            try Self.writeDurably(data, to: temporary.path)
+            // rename(2) is atomic within a file system; a concurrent writer of the same content is harmless.
+            guard rename(temporary.path, destination.path) == 0 else { throw POSIXFailure("rename", errno) }
+            // The rename is durable only once the directory entry is on disk.
+            try Self.syncDirectory(directory.path)
+        } catch {
+            unlink(temporary.path)
+            throw PipelineError.artifact("cannot write artifact \(destination.path): \(Self.reason(error))")
         }
         return ref
     }
@@ -54,10 +102,12 @@ public struct FileSystemArtifactStore: ArtifactStore {
         do {
             data = try Data(contentsOf: location)
         } catch {
-            throw PipelineError.artifact("artifact \(ref.path) is missing: \(error)", underlying: error)
+            throw PipelineError.artifact("artifact \(ref.path) is missing: \(Self.reason(error))", underlying: error)
         }
-        guard SHA256.hash(data: data).hexString == ref.sha256 else {
-            throw PipelineError.artifact("artifact \(ref.path) does not match its SHA-256")
+        guard data.count == ref.byteCount, SHA256.hash(data: data).hexString == ref.sha256 else {
+            throw PipelineError.artifact(
+                "artifact \(location.path) does not match its SHA-256 (\(data.count) bytes, \(ref.byteCount) "
+                    + "expected): it was damaged; rerun the stage that made it (a rerun replaces it)")
         }
         return data
     }
@@ -66,6 +116,13 @@ public struct FileSystemArtifactStore: ArtifactStore {
     public func contains(_ ref: ArtifactRef) async -> Bool {
         guard let location = try? url(for: ref) else { return false }
         return FileManager.default.fileExists(atPath: location.path)
+    }
+
+    /// Whether the artifact's file is present with the reference's size and SHA-256 (read in 1 MiB pieces, never
+    /// whole).
+    public func isIntact(_ ref: ArtifactRef) async -> Bool {
+        guard let location = try? url(for: ref) else { return false }
+        return Self.matches(location, ref)
     }
 
     /// The file of an artifact; throws if the reference's path would leave the root or is not content-addressed.
@@ -94,6 +151,83 @@ public struct FileSystemArtifactStore: ArtifactStore {
         }
         return fileExtension
     }
+
+    /// Whether the file has the reference's size and SHA-256.
+    private static func matches(_ location: URL, _ ref: ArtifactRef) -> Bool {
+        let descriptor = open(location.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            Int64(info.st_size) == Int64(ref.byteCount)
+        else { return false }
+        var hasher = SHA256()
+        // 1 MiB: large enough that the system calls cost nothing next to the hashing.
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return false }
+            if count == 0 { break }
+            total += count
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+        return total == ref.byteCount && hasher.finalize().hexString == ref.sha256
+    }
+
+    /// Writes `data` to a new file at `path` and fsyncs it; the caller removes the file when this throws.
+    private static func writeDurably(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXFailure("open", errno) }
+        var failure: POSIXFailure?
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = POSIXFailure("write", errno)
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = POSIXFailure("fsync", errno) }
+        if close(descriptor) != 0, failure == nil { failure = POSIXFailure("close", errno) }
+        if let failure { throw failure }
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw POSIXFailure("open", errno) }
+        defer { close(descriptor) }
+        // EINVAL: a file system that cannot sync directories (some network file systems); the rename stands.
+        if fsync(descriptor) != 0, errno != EINVAL { throw POSIXFailure("fsync", errno) }
+    }
+
+    /// An error's cause in a few words: the POSIX reason, or Foundation's reason without its domain dump.
+    static func reason(_ error: any Error) -> String {
+        if let failure = error as? POSIXFailure { return failure.description }
+        let nsError = error as NSError
+        if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// A failed system call and its errno.
+struct POSIXFailure: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+
+    init(_ call: String, _ code: Int32) {
+        self.call = call
+        self.code = code
+    }
+
+    var description: String { "\(String(cString: strerror(code))) (\(call))" }
 }
 
 private let hexDigits = Array("0123456789abcdef".utf8)

@@ -72,6 +72,15 @@ public final class SQLiteCheckpointStore: CheckpointStore {
             try migrator.migrate(pool)
         } catch let error as PipelineError {
             throw error
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
+            throw PipelineError.checkpointCorrupt(
+                "the checkpoint store \(path) is damaged (\(error.message ?? "not a database")). It holds every "
+                    + "run's checkpoints and the stage cache: deleting it, with its -wal and -shm files, loses the "
+                    + "progress of every run in it (none can be resumed) and the cached stage results (the next run "
+                    + "computes them again, provider calls included); artifacts and exported files are not in it",
+                underlying: error)
         } catch {
             throw PipelineError.storeFailure("cannot open checkpoint store at \(path): \(error)", underlying: error)
         }

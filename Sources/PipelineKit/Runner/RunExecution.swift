@@ -13,6 +13,8 @@ struct RunExecution: Sendable {
     let artifacts: any ArtifactStore
     let configuration: PipelineRunner.Configuration
     let hub: EventHub
+    /// The artifacts already verified in this execution.
+    let artifactCheck = ArtifactCheck()
 
     /// A stage's effective settings: its options with the configuration file applied.
     private struct Settings {
@@ -107,7 +109,9 @@ struct RunExecution: Sendable {
             defer { upstreamKey = key }
 
             // Durability: a committed stage of this run never runs again.
-            if let done = committed[index], done.inputHash == key, done.status != .failed, let output = done.output {
+            if let done = committed[index], done.inputHash == key, done.status != .failed, let output = done.output,
+                await reusable(output, stage: stage, index: index, source: "checkpoint", logger: runLogger)
+            {
                 current = .encoded(output, producer: stage)
                 hub.emit(.cacheHit(runID: runID, stage: stage.id, index: index, source: .checkpoint))
                 runLogger.debug(
@@ -142,7 +146,8 @@ struct RunExecution: Sendable {
             }
 
             if stage.fanOut == nil, settings.options.cache.readsCache,
-                let entry = try await store.cacheEntries(forKeys: [key])[key], isFresh(entry, settings.options.cache)
+                let entry = try await store.cacheEntries(forKeys: [key])[key], isFresh(entry, settings.options.cache),
+                await reusable(entry.output, stage: stage, index: index, source: "cache", logger: logger)
             {
                 try await writer.commit(
                     CheckpointBatch(stages: [
@@ -257,6 +262,21 @@ struct RunExecution: Sendable {
         )
     }
 
+    /// Whether a checkpointed or cached output can be reused: every artifact it refers to is intact. A damaged one
+    /// makes it a miss (logged as a warning), so the stage runs again and stores the artifact anew.
+    private func reusable(
+        _ output: Data, stage: AnyPipelineStage, index: Int, source: String, logger: Logger
+    ) async -> Bool {
+        guard let damaged = await artifactCheck.firstDamaged(in: output, store: artifacts) else { return true }
+        logger.warning(
+            "artifact missing or damaged; running the stage again",
+            metadata: [
+                "stage.id": "\(stage.id)", "stage.index": "\(index)", "artifact.path": "\(damaged.path)",
+                "reuse.source": "\(source)",
+            ])
+        return false
+    }
+
     private func isFresh(_ entry: CacheEntry, _ policy: CachePolicy) -> Bool {
         guard let maxAge = policy.maxAge else { return true }
         return Date().timeIntervalSince(entry.createdAt) <= maxAge.seconds
@@ -353,6 +373,11 @@ struct RunExecution: Sendable {
         if resuming {
             for child in try await store.children(of: runID, stageIndex: context.stageIndex)
             where child.childIndex < keys.count && keys[child.childIndex] == child.inputHash {
+                guard
+                    await reusable(
+                        child.output, stage: stage, index: context.stageIndex, source: "checkpoint",
+                        logger: context.logger)
+                else { continue }
                 results[child.childIndex] = try unit.decodeOutput(child.output)
                 done += 1
             }
@@ -362,7 +387,10 @@ struct RunExecution: Sendable {
             let entries = try await store.cacheEntries(forKeys: Array(Set(wanted)))
             var restored = CheckpointBatch()
             for index in keys.indices where results[index] == nil {
-                guard let entry = entries[keys[index]], isFresh(entry, settings.options.cache) else { continue }
+                guard let entry = entries[keys[index]], isFresh(entry, settings.options.cache),
+                    await reusable(
+                        entry.output, stage: stage, index: context.stageIndex, source: "cache", logger: context.logger)
+                else { continue }
                 results[index] = try unit.decodeOutput(entry.output)
                 restored.children.append(
                     ChildRecord(

@@ -161,8 +161,9 @@ public struct AssembleVideo: PipelineStage {
         }
         let soft = parameters.string("subtitles") == "soft"
 
-        let directory = try services.scratchDirectory("assemble", context: context)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try services.scratchDirectory("assemble", context: context)
+        defer { scratch.remove() }
+        let directory = scratch.url
         let voiceURL = try await services.file(
             for: voice.audio, in: context.artifacts, directory: directory, name: "voice.wav")
         var subtitleURL: URL?
@@ -259,8 +260,9 @@ public struct QualityCheck: PipelineStage {
         thresholds.height = try parameters.integer(RenderParameter.height) ?? 1920
         thresholds.frameRate = Double(try parameters.integer(RenderParameter.fps) ?? 30)
         thresholds.loudnessTarget = try parameters.number(RenderParameter.loudness) ?? -14
-        let directory = try services.scratchDirectory("qc", context: context)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try services.scratchDirectory("qc", context: context)
+        defer { scratch.remove() }
+        let directory = scratch.url
         let url = try await services.file(for: video, in: context.artifacts, directory: directory, name: "video.mp4")
         let cues = state.subtitles?.track.cues.map { SubtitleCue(start: $0.start, end: $0.end, text: $0.text) }
         let report: MediaIO.QCReport

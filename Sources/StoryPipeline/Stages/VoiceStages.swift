@@ -79,8 +79,9 @@ public struct SynthesizeVoice: PipelineStage {
 
     private func decodeWithFFmpeg(_ speech: SynthesizedSpeech, context: StageContext) async throws -> AudioBuffer {
         let ffmpeg = try services.requireFFmpeg(for: Self.id.rawValue)
-        let directory = try services.scratchDirectory("voice", context: context)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try services.scratchDirectory("voice", context: context)
+        defer { scratch.remove() }
+        let directory = scratch.url
         let source = directory.appendingPathComponent("speech.\(speech.format.rawValue)")
         let wav = directory.appendingPathComponent("speech.wav")
         try speech.audio.write(to: source)
