@@ -52,6 +52,14 @@ public struct StoryExporter: Sendable {
     /// - Throws: ``StoryPipelineError/file(_:underlying:)`` naming the path and the cause: a file where the folder
     ///   should be, a parent that cannot be written, or a non-empty folder that is not an export of `runID`.
     public func check(_ directory: URL, runID: RunID) throws(StoryPipelineError) {
+        if try Self.checkLocation(directory) { try checkOwnership(directory, runID: runID) }
+    }
+
+    /// Checks that `directory` is a writable folder, or can be created; returns whether it exists.
+    ///
+    /// Ownership is checked apart, under the folder's lock: an export in progress has written files but not yet
+    /// its manifest, and an unlocked look would take its files for someone else's.
+    private static func checkLocation(_ directory: URL) throws(StoryPipelineError) -> Bool {
         var info = stat()
         if lstat(directory.path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -61,8 +69,7 @@ public struct StoryExporter: Sendable {
                 throw .file(
                     "cannot write into the output folder \(directory.path): \(String(cString: strerror(errno)))")
             }
-            try checkOwnership(directory, runID: runID)
-            return
+            return true
         }
         // The nearest existing ancestor must be a folder this process can create folders in.
         var ancestor = directory.deletingLastPathComponent()
@@ -75,6 +82,7 @@ public struct StoryExporter: Sendable {
                 "cannot create the output folder \(directory.path): \(ancestor.path): "
                     + String(cString: strerror(errno)))
         }
+        return false
     }
 
     /// Exports `state` to `directory` and returns the manifest written there.
@@ -119,7 +127,7 @@ public struct StoryExporter: Sendable {
             capsApplied: state.capsApplied)
         files.append(("manifest.json", try StoryJSON.encode(manifest)))
 
-        try check(directory, runID: runID)
+        _ = try Self.checkLocation(directory)
         try Self.makeDirectories(directory, purpose: "the output folder")
         let lock = try await DirectoryLock.acquire(directory)
         defer { lock.release() }
