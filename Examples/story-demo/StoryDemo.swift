@@ -149,7 +149,7 @@ struct StoryDemo: AsyncParsableCommand {
             result = try await task.value
         } catch {
             progress.finishLine()
-            if task.isCancelled || error is CancellationError {
+            if task.isCancelled || (error as? StoryRunError)?.code == .cancelled {
                 say("stopped. Continue with: \(continueCommand)")
                 throw ExitCode(130)
             }
@@ -202,6 +202,7 @@ struct StoryDemo: AsyncParsableCommand {
     /// The most useful message of an error, once: the innermost story or pipeline error under a failed stage,
     /// without the wrapping (a stage's message already contains its error's, so it is never printed beside it).
     static func describe(_ error: any Error) -> String {
+        if let run = error as? StoryRunError { return run.description }
         if let pipeline = error as? PipelineError {
             if pipeline.code == .stageFailed, let underlying = pipeline.underlying {
                 let stage = pipeline.stageID.map(\.rawValue) ?? "?"
@@ -216,6 +217,11 @@ struct StoryDemo: AsyncParsableCommand {
     /// Whether "continue with --resume" is worth suggesting: not for a run that does not exist, one running
     /// elsewhere, or a store that cannot be read.
     static func isResumable(_ error: any Error) -> Bool {
+        if let run = error as? StoryRunError {
+            // A failed stage can be continued whatever failed inside it; so can a run that was cut short.
+            guard run.stage == nil else { return true }
+            return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure, .busy, .library].contains(run.code)
+        }
         if let pipeline = error as? PipelineError {
             return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure].contains(pipeline.code)
         }

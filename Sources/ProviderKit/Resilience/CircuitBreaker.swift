@@ -55,11 +55,11 @@ public final class CircuitBreaker: @unchecked Sendable {
 
     /// The default failure classifier.
     public static let defaultIsFailure: @Sendable (ProviderError) -> Bool = { error in
-        let notTheProvidersFault: [ProviderError] = [
+        let notTheProvidersFault: [ProviderError.Code] = [
             .badRequest, .contextTooLong, .contentFiltered, .malformedResponse, .cancelled, .circuitOpen,
             .budgetExceeded, .insecureTransport,
         ]
-        return !notTheProvidersFault.contains(error)
+        return !notTheProvidersFault.contains(error.code)
     }
 
     /// A breaker's state.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Record and replay through files.

@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// The OpenAI chat-completions wire protocol over real loopback HTTP, with faults on command.

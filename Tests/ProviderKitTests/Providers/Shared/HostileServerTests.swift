@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// A server that sends absurd numbers everywhere a number can go, over real loopback HTTP: each
