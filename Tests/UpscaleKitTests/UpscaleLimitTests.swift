@@ -90,7 +90,7 @@ struct UpscaleLimitTests {
             _ = try await over.upscale(input)
             Issue.record("a 64×65 output passed a 4096-pixel limit")
         } catch let error as UpscaleError {
-            #expect(error?.code == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("64×65") && error.message.contains("maxOutputPixelCount"), "\(error)")
         }
         let tiny = try await Upscaler(configuration: .init(target: .ratio(numerator: 1, denominator: .max)))
@@ -110,7 +110,7 @@ struct UpscaleLimitTests {
             _ = try await wide.upscale(input)
             Issue.record("planned 6.8 GB of filter tables")
         } catch let error as UpscaleError {
-            #expect(error?.code == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("maxWorkingMemory"), "\(error)")
         }
         let limited = Upscaler(configuration: .init(target: .factor(4), maxWorkingMemory: 10_000))
@@ -161,7 +161,7 @@ struct UpscaleLimitTests {
             try await Upscaler().upscaleFile(from: fifo, to: directory.appendingPathComponent("out.png"))
             Issue.record("upscaled a FIFO")
         } catch let error as ImageCodecError {
-            #expect(error?.code == .io)
+            #expect(error.code == .io)
             #expect(error.message == "not a regular file: \(fifo.path) (a FIFO)")
         }
         do {

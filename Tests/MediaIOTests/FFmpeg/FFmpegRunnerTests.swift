@@ -24,7 +24,7 @@ struct FFmpegRunnerTests {
             _ = try await FFmpeg.locate(configuration: .init(minimumVersion: .init(major: 99, minor: 0)))
             Issue.record("a minimum of 99.0 must fail")
         } catch let error as FFmpegError {
-            #expect(error?.code == .unsupportedVersion)
+            #expect(error.code == .unsupportedVersion)
             #expect(error.message.contains("ffmpegPath"))
         }
     }
@@ -38,7 +38,7 @@ struct FFmpegRunnerTests {
             ])
             Issue.record("reading from an invalid host must fail")
         } catch let error as FFmpegError {
-            #expect(error?.code == .failed)
+            #expect(error.code == .failed)
             #expect(error.exitStatus != 0)
             #expect(error.commandLine.contains("ffmpeg"))
             #expect(error.commandLine.contains("-f null -"))

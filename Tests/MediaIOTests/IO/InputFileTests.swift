@@ -142,7 +142,7 @@ struct InputFileTests {
             _ = try InputFile.read(missing)
             Issue.record("read a missing file")
         } catch {
-            #expect(error?.code == .unreadable)
+            #expect(error.code == .unreadable)
             #expect(error.message.contains("No such file"), "\(error)")
         }
     }

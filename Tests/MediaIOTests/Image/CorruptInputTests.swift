@@ -42,8 +42,8 @@ struct CorruptInputTests {
                 Issue.record("\(name) cut to \(length) of \(data.count) bytes decoded without an error")
                 continue
             }
-            let expected: [ImageCodecError] = length < 3 ? [.unsupported] : [.truncated, .corrupt, .unsupported]
-            #expect(expected.contains(error), "\(name) cut to \(length): \(error)")
+            let expected: [ImageCodecError.Code] = length < 3 ? [.unsupported] : [.truncated, .corrupt, .unsupported]
+            #expect(expected.contains(error.code), "\(name) cut to \(length): \(error)")
         }
     }
 

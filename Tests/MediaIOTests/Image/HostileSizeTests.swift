@@ -61,7 +61,7 @@ struct HostileSizeTests {
                 _ = try ImageDecoder().decode(Data(png))
                 Issue.record("decoded a \(width)×\(height) PNG")
             } catch let error as ImageCodecError {
-                #expect(error?.code == .tooLarge || error?.code == .corrupt || error?.code == .truncated, "\(width)×\(height): \(error)")
+                #expect(error.code == .tooLarge || error.code == .corrupt || error.code == .truncated, "\(width)×\(height): \(error)")
                 // Never libpng's bare "Invalid IHDR data": its reason comes along.
                 #expect(!error.message.hasSuffix("Invalid IHDR data"), "\(error)")
             }
@@ -71,7 +71,7 @@ struct HostileSizeTests {
         do {
             _ = try ImageDecoder().decode(Data(wide))
         } catch let error as ImageCodecError {
-            #expect(error?.code == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("libpng's limit of 1000000 pixels wide"), "\(error)")
         }
     }
@@ -103,7 +103,7 @@ struct HostileSizeTests {
             _ = try ImageEncoder(format: .png()).encode(tooWide)
             Issue.record("encoded a 1000001-pixel-wide PNG")
         } catch let error as ImageCodecError {
-            #expect(error?.code == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("width 1000001 is over libpng's limit of 1000000 pixels"), "\(error)")
             #expect(error.message.contains("2³¹−1"))
             #expect(!error.message.contains("Invalid IHDR"))
@@ -142,7 +142,7 @@ struct HostileSizeTests {
                     to: directory.appendingPathComponent("a.jpg"), info: info)
                 Issue.record("opened a JPEG writer for \(info)")
             } catch let error as ImageCodecError {
-                #expect(error?.code == .tooLarge)
+                #expect(error.code == .tooLarge)
                 #expect(error.message.contains("65500 pixels per side"), "\(error)")
             }
         }

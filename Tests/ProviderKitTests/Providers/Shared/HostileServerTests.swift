@@ -135,7 +135,7 @@ struct HostileServerTests {
                 #expect(clock.sleeps == [.seconds(1)], "reset \(value)")
             } catch let error as ProviderError {
                 #expect(blocked, "reset \(value): \(error)")
-                #expect(error?.code == .rateLimited, "reset \(value)")
+                #expect(error.code == .rateLimited, "reset \(value)")
                 #expect(clock.sleeps.isEmpty)
             }
             Self.expectCapped(clock, cap: .seconds(300), "reset \(value)")
@@ -183,7 +183,7 @@ struct HostileServerTests {
                 }
             } catch let error as ProviderError {
                 // 1e999, NaN and Infinity are not JSON numbers a Double holds: the body is malformed.
-                #expect(error?.code == .malformedResponse, "\(number)")
+                #expect(error.code == .malformedResponse, "\(number)")
             }
         }
     }
@@ -205,7 +205,7 @@ struct HostileServerTests {
             #expect(number == "0", "index \(number) was accepted")
             #expect(accumulator.response.toolCalls.count == 1)
         } catch let error as ProviderError {
-            #expect(error?.code == .malformedResponse, "index \(number)")
+            #expect(error.code == .malformedResponse, "index \(number)")
         }
     }
 
@@ -229,7 +229,7 @@ struct HostileServerTests {
                 let response = try await ollama.generate(Fixtures.request)
                 #expect(response.usage.map { $0.promptTokens >= 0 && $0.completionTokens <= 1 << 53 } ?? true)
             } catch let error as ProviderError {
-                #expect(error?.code == .malformedResponse, "\(number)")
+                #expect(error.code == .malformedResponse, "\(number)")
             }
         }
     }
@@ -256,7 +256,7 @@ struct HostileServerTests {
                     #expect(word.start >= 0 && word.start <= word.end && word.end <= 1.0, "\(number): \(word)")
                 }
             } catch let error as ProviderError {
-                #expect(error?.code == .malformedResponse, "\(number)")
+                #expect(error.code == .malformedResponse, "\(number)")
             }
         }
     }
@@ -284,7 +284,7 @@ struct HostileServerTests {
                 }
                 #expect(transcript.words.map(\.word).suffix(2) == ["b", "c"])
             } catch let error as ProviderError {
-                #expect(error?.code == .malformedResponse, "\(number)")
+                #expect(error.code == .malformedResponse, "\(number)")
             }
         }
     }
