@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // StoryForge: an embeddable Swift SDK for automated story-to-video production.
 // One product = one module; see Docs/Architecture.md for what each holds and may import.

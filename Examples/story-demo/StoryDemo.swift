@@ -220,7 +220,8 @@ struct StoryDemo: AsyncParsableCommand {
         if let run = error as? StoryRunError {
             // A failed stage can be continued whatever failed inside it; so can a run that was cut short.
             guard run.stage == nil else { return true }
-            return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure, .busy, .library].contains(run.code)
+            return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure, .busy, .library].contains(
+                run.code)
         }
         if let pipeline = error as? PipelineError {
             return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure].contains(pipeline.code)

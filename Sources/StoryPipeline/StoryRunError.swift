@@ -97,7 +97,8 @@ public struct StoryRunError: Error, Hashable, Sendable, CustomStringConvertible 
         }
         switch current {
         case let story as StoryPipelineError:
-            self.init(stage: stage, code: Code(story.code), message: story.message, underlying: story.underlying ?? story)
+            self.init(
+                stage: stage, code: Code(story.code), message: story.message, underlying: story.underlying ?? story)
         case let pipeline as PipelineError:
             self.init(
                 stage: stage ?? pipeline.stageID, code: Code(pipeline.code), message: pipeline.message,
@@ -105,7 +106,9 @@ public struct StoryRunError: Error, Hashable, Sendable, CustomStringConvertible 
         case let run as StoryRunError:
             self.init(stage: stage ?? run.stage, code: run.code, message: run.message, underlying: run.underlying)
         case is CancellationError:
-            self.init(stage: stage, code: .cancelled, message: "the run was cancelled; resume it to go on", underlying: current)
+            self.init(
+                stage: stage, code: .cancelled, message: "the run was cancelled; resume it to go on",
+                underlying: current)
         default:
             self.init(stage: stage, code: .other, message: "\(current)", underlying: current)
         }

@@ -11,7 +11,8 @@ struct StoryRunErrorTests {
     @Test("a failed stage's chain (pipeline → story → provider) flattens to its stage, story code and provider error")
     func flattensAFailedStage() {
         let provider = ProviderError.authentication("the key was refused", statusCode: 401)
-        let story = StoryPipelineError.provider("the text provider refused the key: set OPENAI_API_KEY", underlying: provider)
+        let story = StoryPipelineError.provider(
+            "the text provider refused the key: set OPENAI_API_KEY", underlying: provider)
         let error = StoryRunError(flattening: PipelineError.stageFailed("ideas", underlying: story))
         #expect(error.stage == "ideas")
         #expect(error.code == .provider)
@@ -23,7 +24,8 @@ struct StoryRunErrorTests {
     @Test("pipeline codes, cancellation and other errors keep their kind; nothing is lost")
     func otherShapes() {
         let timedOut = StoryRunError(
-            flattening: PipelineError.stageFailed("voice", underlying: PipelineError.attemptTimedOut("voice", after: .seconds(5))))
+            flattening: PipelineError.stageFailed(
+                "voice", underlying: PipelineError.attemptTimedOut("voice", after: .seconds(5))))
         #expect(timedOut.stage == "voice")
         #expect(timedOut.code == .attemptTimedOut)
         let missing = StoryRunError(flattening: PipelineError.runNotFound("no run r1"))
@@ -33,7 +35,8 @@ struct StoryRunErrorTests {
         let busy = StoryRunError(flattening: StoryPipelineError.busy("run r1 is running in process 42"))
         #expect(busy.code == .busy)
         #expect(busy.underlying is StoryPipelineError)
-        let cancelled = StoryRunError(flattening: PipelineError.stageFailed("keyframes", underlying: CancellationError()))
+        let cancelled = StoryRunError(
+            flattening: PipelineError.stageFailed("keyframes", underlying: CancellationError()))
         #expect(cancelled.code == .cancelled)
         #expect(cancelled.stage == "keyframes")
         let other = StoryRunError(flattening: POSIXError(.ENOSPC))
@@ -60,7 +63,9 @@ struct StoryRunErrorTests {
     @Test("a provider that refuses the key fails the first stage with one flat error carrying the ProviderError")
     func providerFailureOverHTTP() async throws {
         let server = try LoopbackHTTPServer { _ in
-            .json(#"{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}"#, status: 401)
+            .json(
+                #"{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+                status: 401)
         }
         defer { server.shutdown() }
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("run-error-\(UUID().uuidString)")
@@ -70,7 +75,8 @@ struct StoryRunErrorTests {
             configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-test", chatModel: "m"))
         let studio = try StoryStudio(store: store, providers: providers, ffmpeg: nil)
         let error = await #expect(throws: StoryRunError.self) {
-            try await studio.run(studio.request(topic: "sea", seed: 1), runID: "refused", exportTo: store.appendingPathComponent("out"))
+            try await studio.run(
+                studio.request(topic: "sea", seed: 1), runID: "refused", exportTo: store.appendingPathComponent("out"))
         }
         #expect(error?.stage == "ideas")
         #expect(error?.code == .provider)

@@ -49,7 +49,10 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The error underneath, when there is one (not part of equality).
     public let underlying: (any Error)?
 
-    private init(_ code: Code, _ message: String, commandLine: String = "", stderrTail: String = "", exitStatus: Int32? = nil, underlying: (any Error)? = nil) {
+    private init(
+        _ code: Code, _ message: String, commandLine: String = "", stderrTail: String = "", exitStatus: Int32? = nil,
+        underlying: (any Error)? = nil
+    ) {
         self.code = code
         self.message = message
         self.commandLine = commandLine

@@ -17,7 +17,9 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     /// `switch` over codes needs a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case authentication, rateLimited, quotaExhausted, contextTooLong, contentFiltered, badRequest, notFound, server, timeout, transport, responseTooLarge, malformedResponse, unsupported, cancelled, circuitOpen, budgetExceeded, insecureTransport
+            case authentication, rateLimited, quotaExhausted, contextTooLong, contentFiltered, badRequest, notFound,
+                server, timeout, transport, responseTooLarge, malformedResponse, unsupported, cancelled, circuitOpen,
+                budgetExceeded, insecureTransport
         }
 
         private let base: Base

@@ -30,7 +30,8 @@ struct ErrorShapeTests {
         #expect(AudioError.io("x").description == "I/O: x")
         #expect(SubtitleError.malformed("cue 3", line: 7).line == 7)
         #expect(SubtitleError.malformed("cue 3").description == "malformed: cue 3")
-        let ffmpeg = FFmpegError.failed("ffmpeg exited with 1", commandLine: "ffmpeg -i a", stderrTail: "boom", exitStatus: 1)
+        let ffmpeg = FFmpegError.failed(
+            "ffmpeg exited with 1", commandLine: "ffmpeg -i a", stderrTail: "boom", exitStatus: 1)
         #expect(ffmpeg.code == .failed)
         #expect(ffmpeg.description == "failed: ffmpeg exited with 1\ncommand: ffmpeg -i a\nstderr (last lines):\nboom")
         #expect(InputFileError.unreadable("no such file: a.png").description == "no such file: a.png")

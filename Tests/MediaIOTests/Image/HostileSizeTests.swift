@@ -61,7 +61,9 @@ struct HostileSizeTests {
                 _ = try ImageDecoder().decode(Data(png))
                 Issue.record("decoded a \(width)×\(height) PNG")
             } catch let error as ImageCodecError {
-                #expect(error.code == .tooLarge || error.code == .corrupt || error.code == .truncated, "\(width)×\(height): \(error)")
+                #expect(
+                    error.code == .tooLarge || error.code == .corrupt || error.code == .truncated,
+                    "\(width)×\(height): \(error)")
                 // Never libpng's bare "Invalid IHDR data": its reason comes along.
                 #expect(!error.message.hasSuffix("Invalid IHDR data"), "\(error)")
             }
