@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // StoryForge: an embeddable Swift SDK for automated story-to-video production.
 // One product = one module; see Docs/Architecture.md for what each holds and may import.
@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "image-convert", targets: ["image-convert"]),
         .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
+        .library(name: "ProviderKitTesting", targets: ["ProviderKitTesting"]),
         .executable(name: "provider-chat", targets: ["provider-chat"]),
         .library(name: "StoryModels", targets: ["StoryModels"]),
         .library(name: "StoryPipeline", targets: ["StoryPipeline"]),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: MediaIO
@@ -162,16 +164,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // A loopback HTTP/1.1 server on POSIX sockets that speaks the providers' wire protocols and
-        // injects faults on command; used by the tests and the transport benchmark.
+        // For hosts' tests as for ours: a loopback HTTP/1.1 server on POSIX sockets that speaks the
+        // providers' wire protocols and injects faults on command, and a `Clock` that moves only when
+        // told to (or at once, by each sleep) for retry and backoff in virtual time.
         .target(
-            name: "ProviderKitTestServer",
+            name: "ProviderKitTesting",
+            dependencies: ["ProviderKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ProviderKitTests",
             dependencies: [
-                "ProviderKit", "ProviderKitTestServer", "MediaIO", .product(name: "Logging", package: "swift-log"),
+                "ProviderKit", "ProviderKitTesting", "MediaIO", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -209,7 +213,7 @@ let package = Package(
             name: "StoryPipelineTests",
             dependencies: [
                 "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "PipelineKitTesting",
-                "ProviderKitTestServer", "story-demo",
+                "ProviderKitTesting", "story-demo",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -252,13 +256,14 @@ let package = Package(
                 "StoryPipeline", "StoryModels", "PipelineKit", "ProviderKit", "MediaIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/story-demo",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "provider-bench",
-            dependencies: ["ProviderKit", "ProviderKitTestServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProviderKit", "ProviderKitTesting", .product(name: "Logging", package: "swift-log")],
             path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),

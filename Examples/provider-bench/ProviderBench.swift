@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 
 /// Benchmarks for ProviderKit: SSE and NDJSON decoding throughput on a 10 MB recorded-shape stream,
 /// and per-request transport overhead against the loopback server compared with the curl program

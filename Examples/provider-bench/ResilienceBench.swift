@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 
 /// The overhead of the full resilience stack (cache, fallback, circuit breaker, retry, rate
 /// limit) per request against the bare provider, on one loopback server, in alternating rounds

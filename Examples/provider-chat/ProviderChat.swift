@@ -48,7 +48,7 @@ struct ProviderChat: AsyncParsableCommand {
             }
         } catch let error as ProviderError {
             FileHandle.standardError.write(Data("provider-chat: \(error)\n".utf8))
-            throw ExitCode(error == .authentication ? 3 : 1)
+            throw ExitCode(error.code == .authentication ? 3 : 1)
         }
     }
 

@@ -59,15 +59,19 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
 
     func receive(_ event: PipelineEvent) {
         state.withLock { state in
-            switch event {
-            case .stageStarted(_, let stage, _):
+            // Run events carry no stage; every other kind this display knows does.
+            guard let stage = event.stage else { return }
+            switch event.kind {
+            case .stageStarted:
                 state.current = (stage.rawValue, Self.weights[stage.rawValue] ?? 1, 0)
                 draw(&state, force: true, message: "\(stage.rawValue): started")
-            case .progress(_, let stage, _, let fraction, let detail):
-                if state.current?.stage == stage.rawValue { state.current?.fraction = fraction }
-                if detail?.hasSuffix("children") == true { state.childrenRan.insert(stage.rawValue) }
+            case .progress:
+                if state.current?.stage == stage.rawValue, let fraction = event.fraction {
+                    state.current?.fraction = fraction
+                }
+                if event.detail?.hasSuffix("children") == true { state.childrenRan.insert(stage.rawValue) }
                 draw(&state, force: false, message: nil)
-            case .cacheHit(_, let stage, _, let source):
+            case .cacheHit:
                 guard state.current?.stage != stage.rawValue else {
                     state.childHits.insert(stage.rawValue)  // a fan-out's children
                     break
@@ -75,16 +79,17 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.current = nil
-                let from = source == .checkpoint ? "from this run's checkpoint" : "from the cache"
+                let from = event.source == .checkpoint ? "from this run's checkpoint" : "from the cache"
                 state.durations.append((stage.rawValue, 0, "  (\(from))"))
                 draw(&state, force: true, message: "\(stage.rawValue): reused \(from)")
-            case .stageSkipped(_, let stage, _):
+            case .stageSkipped:
                 state.reused.insert(stage.rawValue)
                 state.doneWeight += Self.weights[stage.rawValue] ?? 1
                 state.durations.append((stage.rawValue, 0, "  (disabled)"))
                 draw(&state, force: true, message: "\(stage.rawValue): disabled")
-            case .stageFinished(_, let stage, _, let duration, _):
+            case .stageFinished:
                 let name = stage.rawValue
+                let duration = event.duration ?? .zero
                 let reused = state.childHits.contains(name) && !state.childrenRan.contains(name)
                 if reused { state.reused.insert(name) } else { state.ran.insert(name) }
                 state.doneWeight += Self.weights[name] ?? 1
@@ -95,15 +100,15 @@ final class ProgressDisplay: PipelineEventSink, Sendable {
                 draw(
                     &state, force: true,
                     message: String(format: "%@: done in %.2f s", name, Self.seconds(duration)))
-            case .retrying(_, let stage, _, let attempt, _, let error):
+            case .retrying:
                 state.retries[stage.rawValue, default: 0] += 1
                 draw(
                     &state, force: true,
-                    message: "\(stage.rawValue): attempt \(attempt) failed (\(error)); retrying")
-            case .stageFailed(_, let stage, _, _, _):
+                    message: "\(stage.rawValue): attempt \(event.attempt ?? 0) failed (\(event.error ?? "")); retrying")
+            case .stageFailed:
                 draw(&state, force: true, message: "\(stage.rawValue): failed")
-            case .runStarted, .runFinished:
-                break
+            default:
+                break  // kinds added later are not drawn
             }
         }
     }

@@ -4,7 +4,7 @@ import Logging
 import PipelineKit
 import StoryModels
 import StoryPipeline
-import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -141,15 +141,15 @@ struct StoryDemo: AsyncParsableCommand {
                     studio.request(topic: topic, seed: seed), runID: runID, exportTo: outputURL, exporter: exporter)
             }
         }
-        let interrupt = Self.onInterrupt { task.cancel() }
-        defer { for source in interrupt { source.cancel() } }
+        let interrupt = await Self.onInterrupt { task.cancel() }
+        defer { interrupt.cancel() }
 
         let result: StoryStudio.Result
         do {
             result = try await task.value
         } catch {
             progress.finishLine()
-            if task.isCancelled || error is CancellationError {
+            if task.isCancelled || (error as? StoryRunError)?.code == .cancelled {
                 say("stopped. Continue with: \(continueCommand)")
                 throw ExitCode(130)
             }
@@ -202,6 +202,7 @@ struct StoryDemo: AsyncParsableCommand {
     /// The most useful message of an error, once: the innermost story or pipeline error under a failed stage,
     /// without the wrapping (a stage's message already contains its error's, so it is never printed beside it).
     static func describe(_ error: any Error) -> String {
+        if let run = error as? StoryRunError { return run.description }
         if let pipeline = error as? PipelineError {
             if pipeline.code == .stageFailed, let underlying = pipeline.underlying {
                 let stage = pipeline.stageID.map(\.rawValue) ?? "?"
@@ -216,6 +217,12 @@ struct StoryDemo: AsyncParsableCommand {
     /// Whether "continue with --resume" is worth suggesting: not for a run that does not exist, one running
     /// elsewhere, or a store that cannot be read.
     static func isResumable(_ error: any Error) -> Bool {
+        if let run = error as? StoryRunError {
+            // A failed stage can be continued whatever failed inside it; so can a run that was cut short.
+            guard run.stage == nil else { return true }
+            return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure, .busy, .library].contains(
+                run.code)
+        }
         if let pipeline = error as? PipelineError {
             return ![.runNotFound, .pipelineMismatch, .checkpointCorrupt, .storeFailure].contains(pipeline.code)
         }
@@ -230,24 +237,21 @@ struct StoryDemo: AsyncParsableCommand {
     }
 
     /// Calls `handler` on the first Ctrl-C (SIGINT) or SIGTERM instead of dying, so that the run stops cleanly; a
-    /// second one exits at once.
-    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-        final class Counter: Sendable { let value = Mutex(0) }
-        let count = Counter()
-        return [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                let seen = count.value.withLock { value in
-                    value += 1
-                    return value
-                }
+    /// second one exits at once (ffmpeg dies with this process). Cancel the returned task to stop listening.
+    ///
+    /// The signals come from swift-service-lifecycle's `UnixSignalsSequence`, which traps them before this returns.
+    /// Its `ServiceGroup` is not used: it turns a signal into a graceful shutdown once and has no "a second signal
+    /// quits at once" step, and one command that runs one job has no services to shut down in order.
+    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) async -> Task<Void, Never> {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        return Task {
+            var seen = 0
+            for await _ in signals {
+                seen += 1
                 if seen > 1 { Foundation.exit(130) }
                 say("\nstopping… (again to quit at once)")
                 handler()
             }
-            source.resume()
-            return source
         }
     }
 

@@ -21,18 +21,21 @@ public final class RecordingEventSink: PipelineEventSink, @unchecked Sendable {
 
     /// The stages that started, in order.
     public var startedStages: [StageID] {
-        events.compactMap { if case .stageStarted(_, let stage, _) = $0 { return stage } else { return nil } }
+        events.compactMap { $0.kind == .stageStarted ? $0.stage : nil }
     }
 
     /// The stages that were reused (from the checkpoint or the cache), in order.
     public var reusedStages: [StageID] {
-        events.compactMap { if case .cacheHit(_, let stage, _, _) = $0 { return stage } else { return nil } }
+        events.compactMap { $0.kind == .cacheHit ? $0.stage : nil }
     }
 
     /// The `retrying` events' delays, in order.
     public var retryDelays: [Duration] {
-        events.compactMap { if case .retrying(_, _, _, _, let delay, _) = $0 { return delay } else { return nil } }
+        events.compactMap { $0.kind == .retrying ? $0.delay : nil }
     }
+
+    /// The events of one kind, in order.
+    public func events(of kind: PipelineEvent.Kind) -> [PipelineEvent] { events.filter { $0.kind == kind } }
 
     /// Forgets the events so far.
     public func reset() {

@@ -3,28 +3,40 @@
 /// Errors from the modules underneath (``ProviderKit``, ``MediaIO``, ``PipelineKit``) are kept in ``underlying``;
 /// ``message`` says what to do about it.
 public struct StoryPipelineError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    public enum Code: String, Hashable, Sendable {
+    /// The kind of failure; compare with `==` (`error.code == .provider`). New codes may be added, so a `switch`
+    /// over codes needs a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case missingInput, malformedModelOutput, invalidConfiguration, missingDependency, provider, media
+            case qualityGate, file, library, busy
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
         /// A stage ran before the stage that fills its input.
-        case missingInput
+        public static let missingInput = Code(.missingInput)
         /// A model's output could not be used, even after asking again with the reason.
-        case malformedModelOutput
+        public static let malformedModelOutput = Code(.malformedModelOutput)
         /// The configuration file or an option is invalid.
-        case invalidConfiguration
+        public static let invalidConfiguration = Code(.invalidConfiguration)
         /// A program the run needs (ffmpeg, espeak-ng) is missing or too old.
-        case missingDependency
+        public static let missingDependency = Code(.missingDependency)
         /// A provider failed for good.
-        case provider
+        public static let provider = Code(.provider)
         /// Audio or video could not be made or read.
-        case media
+        public static let media = Code(.media)
         /// The video failed the quality gate.
-        case qualityGate
+        public static let qualityGate = Code(.qualityGate)
         /// A file could not be written or read, or a path would leave its directory.
-        case file
+        public static let file = Code(.file)
         /// The story library failed.
-        case library
+        public static let library = Code(.library)
         /// The run is running in another process (or task); it cannot run twice at once.
-        case busy
+        public static let busy = Code(.busy)
+
+        /// The code's name, e.g. `missingInput`.
+        public var description: String { base.rawValue }
     }
 
     /// The kind of failure.
@@ -76,14 +88,11 @@ public struct StoryPipelineError: Error, Hashable, Sendable, CustomStringConvert
     }
 
     /// The message, prefixed with the kind of failure.
-    public var description: String { "\(code.rawValue): \(message)" }
+    public var description: String { "\(code): \(message)" }
 
-    /// Errors are equal when their code and message are; the underlying error is not compared.
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code && lhs.message == rhs.message }
+    /// Errors are equal when they have the same ``code``, whatever their messages and underlying errors.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 
-    /// Hashes the code and message.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
-    }
+    /// Hashes the ``code`` only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -186,15 +186,9 @@ public struct StoryStudio: Sendable {
         public var outputDirectory: URL
     }
 
-    /// Runs the pipeline for `request` and exports the result to `directory`.
-    ///
-    /// The configuration is saved with the run (`runs/<id>-<hash>.json` in the store), so that
-    /// ``savedConfiguration(of:in:)`` can give a resume the settings the run started with.
-    ///
-    /// - Parameter exporter: how the files are exported; the output directory is checked against it before the
-    ///   run starts, so a directory that will be refused fails in a second, not after the render.
-    public func run(
-        _ request: StoryRequest, runID: RunID = RunID(), exportTo directory: URL, exporter: StoryExporter = .init()
+    /// ``run(_:runID:exportTo:exporter:)`` before its errors are flattened into a ``StoryRunError``.
+    func runUnflattened(
+        _ request: StoryRequest, runID: RunID, exportTo directory: URL, exporter: StoryExporter
     ) async throws -> Result {
         try exporter.check(directory, runID: runID)
         let lock = try RunLock.acquire(runID, in: store)
@@ -240,12 +234,8 @@ public struct StoryStudio: Sendable {
         try await services.library?.runs() ?? []
     }
 
-    /// Continues an interrupted run and exports the result to `directory`.
-    ///
-    /// - Throws: `PipelineError` with code `runNotFound` when the store has no such run; ``StoryPipelineError`` with
-    ///   code `busy` while another process runs it.
-    public func resume(runID: RunID, exportTo directory: URL, exporter: StoryExporter = .init()) async throws -> Result
-    {
+    /// ``resume(runID:exportTo:exporter:)`` before its errors are flattened into a ``StoryRunError``.
+    func resumeUnflattened(runID: RunID, exportTo directory: URL, exporter: StoryExporter) async throws -> Result {
         guard let record = try await runner.store.run(runID) else {
             throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
         }

@@ -2,7 +2,7 @@ import Foundation
 import PipelineKit
 import PipelineKitTesting
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import StoryModels
 import Synchronization
 import Testing

@@ -96,9 +96,9 @@ import Testing
         let rerun = try await studio.run(request, runID: "second", exportTo: again)
         let elapsed = clock.now - start
         let rerunEvents = events.events.dropFirst(before)
-        let hits = rerunEvents.filter { if case .cacheHit = $0 { true } else { false } }.count
+        let hits = rerunEvents.filter { $0.kind == .cacheHit }.count
         let started = rerunEvents.compactMap { event -> String? in
-            if case .stageStarted(_, let stage, _) = event { return stage.rawValue } else { return nil }
+            event.kind == .stageStarted ? event.stage?.rawValue : nil
         }
         // A fan-out always starts, then takes every child from the cache.
         #expect(

@@ -39,15 +39,17 @@ struct UpscaleLimitTests {
         for kernel in [ResamplingKernel.lanczos3, .nearest, .learned] {
             for target in Self.hostileTargets {
                 let upscaler = Upscaler(configuration: .init(kernel: kernel, target: target))
-                await #expect(throws: UpscaleError.tooLarge, "\(kernel) \(target)") {
+                let error2 = await #expect(throws: UpscaleError.self, "\(kernel) \(target)") {
                     _ = try await upscaler.upscale(input)
                 }
+                #expect(error2?.code == .tooLarge, "\(kernel) \(target)")
                 // File to file, .learned decodes whole and takes the in-memory path.
                 guard kernel != .learned else { continue }
                 let destination = directory.appendingPathComponent("out.png")
-                await #expect(throws: UpscaleError.tooLarge, "\(kernel) \(target), file") {
+                let error3 = await #expect(throws: UpscaleError.self, "\(kernel) \(target), file") {
                     try await upscaler.upscaleFile(from: source, to: destination)
                 }
+                #expect(error3?.code == .tooLarge, "\(kernel) \(target), file")
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
             }
         }
@@ -63,16 +65,19 @@ struct UpscaleLimitTests {
             .ratio(numerator: -3, denominator: 2), .ratio(numerator: .min, denominator: .min),
         ]
         for target in targets {
-            await #expect(throws: UpscaleError.invalidConfiguration, "\(target)") {
+            let error = await #expect(throws: UpscaleError.self, "\(target)") {
                 _ = try await Upscaler(configuration: .init(target: target)).upscale(input)
             }
+            #expect(error?.code == .invalidConfiguration, "\(target)")
         }
-        #expect(throws: UpscaleError.invalidConfiguration) {
+        let error2 = #expect(throws: UpscaleError.self) {
             _ = try Upscaler.Configuration().outputSize(width: 0, height: 1)
         }
-        #expect(throws: UpscaleError.invalidConfiguration) {
+        #expect(error2?.code == .invalidConfiguration)
+        let error3 = #expect(throws: UpscaleError.self) {
             _ = try Upscaler.Configuration().outputSize(width: -5, height: .min)
         }
+        #expect(error3?.code == .invalidConfiguration)
     }
 
     @Test("the pixel limit is configurable and exact; a tiny ratio still gives one pixel")
@@ -85,7 +90,7 @@ struct UpscaleLimitTests {
             _ = try await over.upscale(input)
             Issue.record("a 64×65 output passed a 4096-pixel limit")
         } catch let error as UpscaleError {
-            #expect(error == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("64×65") && error.message.contains("maxOutputPixelCount"), "\(error)")
         }
         let tiny = try await Upscaler(configuration: .init(target: .ratio(numerator: 1, denominator: .max)))
@@ -105,13 +110,15 @@ struct UpscaleLimitTests {
             _ = try await wide.upscale(input)
             Issue.record("planned 6.8 GB of filter tables")
         } catch let error as UpscaleError {
-            #expect(error == .tooLarge)
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("maxWorkingMemory"), "\(error)")
         }
         let limited = Upscaler(configuration: .init(target: .factor(4), maxWorkingMemory: 10_000))
-        await #expect(throws: UpscaleError.tooLarge) { _ = try await limited.upscale(input) }
+        let error2 = await #expect(throws: UpscaleError.self) { _ = try await limited.upscale(input) }
+        #expect(error2?.code == .tooLarge)
         let learned = Upscaler(configuration: .init(kernel: .learned, target: .factor(2), maxWorkingMemory: 200_000))
-        await #expect(throws: UpscaleError.tooLarge) { _ = try await learned.upscale(input) }
+        let error3 = await #expect(throws: UpscaleError.self) { _ = try await learned.upscale(input) }
+        #expect(error3?.code == .tooLarge)
     }
 
     @Test("thread counts, band heights and tile sizes up to Int.max work without overflow")
@@ -154,7 +161,7 @@ struct UpscaleLimitTests {
             try await Upscaler().upscaleFile(from: fifo, to: directory.appendingPathComponent("out.png"))
             Issue.record("upscaled a FIFO")
         } catch let error as ImageCodecError {
-            #expect(error == .io)
+            #expect(error.code == .io)
             #expect(error.message == "not a regular file: \(fifo.path) (a FIFO)")
         }
         do {

@@ -176,12 +176,14 @@ struct UpscalerTests {
         #expect(size.width == 50 && size.height == 20)
         let down = try await Upscaler(configuration: .init(target: .size(width: 16, height: 16))).upscale(input)
         #expect(down.width == 16)
-        await #expect(throws: UpscaleError.invalidConfiguration) {
+        let error = await #expect(throws: UpscaleError.self) {
             _ = try await Upscaler(configuration: .init(target: .factor(0))).upscale(input)
         }
-        await #expect(throws: UpscaleError.invalidConfiguration) {
+        #expect(error?.code == .invalidConfiguration)
+        let error2 = await #expect(throws: UpscaleError.self) {
             _ = try await Upscaler(configuration: .init(target: .size(width: 0, height: 5))).upscale(input)
         }
+        #expect(error2?.code == .invalidConfiguration)
     }
 
     @Test("linear-light filtering darkens less across a black/white edge than gamma filtering")
@@ -219,9 +221,10 @@ struct UpscalerTests {
         bytes.removeLast(bytes.count / 3)
         try bytes.write(to: corrupt)
         let never = directory.appendingPathComponent("never.png")
-        await #expect(throws: ImageCodecError.truncated) {
+        let error = await #expect(throws: ImageCodecError.self) {
             try await Upscaler(configuration: .init(target: .factor(2))).upscaleFile(from: corrupt, to: never)
         }
+        #expect(error?.code == .truncated)
         #expect(!FileManager.default.fileExists(atPath: never.path))
     }
 

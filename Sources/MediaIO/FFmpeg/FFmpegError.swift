@@ -1,17 +1,43 @@
 /// An error from finding or running ffmpeg or ffprobe.
 ///
 /// A failed run carries the command line (secrets redacted) and the tail of ffmpeg's stderr, so the
-/// message shows what ffmpeg itself said.
+/// message shows what ffmpeg itself said. Compare ``code`` to act on a kind (`error.code == .notFound`).
 public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
-        case notFound
-        case unsupportedVersion
-        case failed
-        case invalidOutput
-        case invalidArgument
+    /// The kind of failure; compare with `==` (`error.code == .notFound`). New codes may be added, so a
+    /// `switch` over codes needs a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case notFound, unsupportedVersion, failed, invalidOutput, invalidArgument
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// ffmpeg or ffprobe is not on PATH nor at the configured path.
+        public static let notFound = Code(.notFound)
+        /// The installed ffmpeg is older than the minimum version.
+        public static let unsupportedVersion = Code(.unsupportedVersion)
+        /// The process exited with a failure.
+        public static let failed = Code(.failed)
+        /// ffprobe's output could not be understood.
+        public static let invalidOutput = Code(.invalidOutput)
+        /// A parameter was invalid.
+        public static let invalidArgument = Code(.invalidArgument)
+
+        /// The kind in words, e.g. `not found`.
+        public var description: String {
+            switch base {
+            case .notFound: "not found"
+            case .unsupportedVersion: "unsupported version"
+            case .failed: "failed"
+            case .invalidOutput: "invalid output"
+            case .invalidArgument: "invalid argument"
+            }
+        }
     }
 
-    private let code: Code
+    /// The kind of failure.
+    public let code: Code
     /// What went wrong, in words a person can act on.
     public let message: String
     /// The command line that failed, secrets redacted; empty when nothing ran.
@@ -20,58 +46,55 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     public let stderrTail: String
     /// The exit status, when the process ran and exited.
     public let exitStatus: Int32?
+    /// The error underneath, when there is one (not part of equality).
+    public let underlying: (any Error)?
 
     private init(
-        _ code: Code, _ message: String, commandLine: String = "", stderrTail: String = "", exitStatus: Int32? = nil
+        _ code: Code, _ message: String, commandLine: String = "", stderrTail: String = "", exitStatus: Int32? = nil,
+        underlying: (any Error)? = nil
     ) {
         self.code = code
         self.message = message
         self.commandLine = commandLine
         self.stderrTail = stderrTail
         self.exitStatus = exitStatus
+        self.underlying = underlying
     }
 
     /// ffmpeg or ffprobe is not on PATH nor at the configured path.
-    public static func notFound(_ message: String) -> Self { Self(.notFound, message) }
+    public static func notFound(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.notFound, message, underlying: underlying)
+    }
     /// The installed ffmpeg is older than the minimum version.
-    public static func unsupportedVersion(_ message: String) -> Self { Self(.unsupportedVersion, message) }
+    public static func unsupportedVersion(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.unsupportedVersion, message, underlying: underlying)
+    }
     /// The process exited with a failure.
-    public static func failed(_ message: String, commandLine: String, stderrTail: String, exitStatus: Int32?) -> Self {
-        Self(.failed, message, commandLine: commandLine, stderrTail: stderrTail, exitStatus: exitStatus)
+    public static func failed(
+        _ message: String, commandLine: String, stderrTail: String, exitStatus: Int32?, underlying: (any Error)? = nil
+    ) -> Self {
+        Self(
+            .failed, message, commandLine: commandLine, stderrTail: stderrTail, exitStatus: exitStatus,
+            underlying: underlying)
     }
     /// ffprobe's output could not be understood.
-    public static func invalidOutput(_ message: String) -> Self { Self(.invalidOutput, message) }
+    public static func invalidOutput(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.invalidOutput, message, underlying: underlying)
+    }
     /// A parameter was invalid (an input file missing, a duration not positive, ...).
-    public static func invalidArgument(_ message: String) -> Self { Self(.invalidArgument, message) }
+    public static func invalidArgument(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.invalidArgument, message, underlying: underlying)
+    }
 
-    /// A not-found error, for pattern matching.
-    public static let notFound = Self(.notFound, "")
-    /// An unsupported-version error, for pattern matching.
-    public static let unsupportedVersion = Self(.unsupportedVersion, "")
-    /// A failed-run error, for pattern matching.
-    public static let failed = Self(.failed, "")
-    /// An invalid-output error, for pattern matching.
-    public static let invalidOutput = Self(.invalidOutput, "")
-    /// An invalid-argument error, for pattern matching.
-    public static let invalidArgument = Self(.invalidArgument, "")
-
-    /// Errors are equal when they are of the same kind, whatever their messages.
+    /// Errors are equal when they have the same ``code``, whatever their messages and underlying errors.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 
-    /// Hashes the kind of error only, consistent with `==`.
+    /// Hashes the ``code`` only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The kind, the message, the command line and the stderr tail.
     public var description: String {
-        let kind =
-            switch code {
-            case .notFound: "not found"
-            case .unsupportedVersion: "unsupported version"
-            case .failed: "failed"
-            case .invalidOutput: "invalid output"
-            case .invalidArgument: "invalid argument"
-            }
-        var text = "\(kind): \(message)"
+        var text = "\(code): \(message)"
         if !commandLine.isEmpty { text += "\ncommand: \(commandLine)" }
         if !stderrTail.isEmpty { text += "\nstderr (last lines):\n\(stderrTail)" }
         return text

@@ -110,40 +110,66 @@ private func posixRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _
 }
 
 /// Why ``InputFile`` could not read a file.
+///
+/// Compare ``code`` to act on a kind of failure (`error.code == .notRegularFile`).
 public struct InputFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
-        case notRegularFile
-        case tooLarge
-        case unreadable
+    /// The kind of failure; compare with `==` (`error.code == .notRegularFile`). New codes may be added, so a
+    /// `switch` over codes needs a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case notRegularFile, tooLarge, unreadable
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The path names a FIFO, device, socket or directory.
+        public static let notRegularFile = Code(.notRegularFile)
+        /// The file is larger than the caller accepts.
+        public static let tooLarge = Code(.tooLarge)
+        /// The file does not exist, is not readable, or reading it failed.
+        public static let unreadable = Code(.unreadable)
+
+        /// The kind in words, e.g. `not a regular file`.
+        public var description: String {
+            switch base {
+            case .notRegularFile: "not a regular file"
+            case .tooLarge: "too large"
+            case .unreadable: "unreadable"
+            }
+        }
     }
 
-    private let code: Code
-    /// What went wrong, naming the path, e.g. "not a regular file: in.png (a FIFO)".
+    /// The kind of failure.
+    public let code: Code
+    /// What went wrong, in words a person can act on.
     public let message: String
+    /// The error underneath, when there is one (not part of equality).
+    public let underlying: (any Error)?
 
-    private init(_ code: Code, _ message: String) {
+    private init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
 
     /// The path names a FIFO, device, socket or directory: reading it could block for ever.
-    public static func notRegularFile(_ message: String) -> Self { Self(.notRegularFile, message) }
+    public static func notRegularFile(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.notRegularFile, message, underlying: underlying)
+    }
     /// The file is larger than the caller accepts.
-    public static func tooLarge(_ message: String) -> Self { Self(.tooLarge, message) }
+    public static func tooLarge(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.tooLarge, message, underlying: underlying)
+    }
     /// The file does not exist, is not readable, or reading it failed.
-    public static func unreadable(_ message: String) -> Self { Self(.unreadable, message) }
+    public static func unreadable(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.unreadable, message, underlying: underlying)
+    }
 
-    /// A not-a-regular-file error, for pattern matching.
-    public static let notRegularFile = Self(.notRegularFile, "")
-    /// A too-large error, for pattern matching.
-    public static let tooLarge = Self(.tooLarge, "")
-    /// An unreadable-file error, for pattern matching.
-    public static let unreadable = Self(.unreadable, "")
-
-    /// Errors are equal when they are of the same kind, whatever their messages.
+    /// Errors are equal when they have the same ``code``, whatever their messages and underlying errors.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 
-    /// Hashes the kind of error only, consistent with `==`.
+    /// Hashes the ``code`` only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The message (it already says what kind of failure it is).

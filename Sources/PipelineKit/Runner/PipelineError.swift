@@ -111,15 +111,9 @@ public struct PipelineError: Error, Hashable, CustomStringConvertible {
     /// The message, prefixed with the code.
     public var description: String { "\(code): \(message)" }
 
-    /// Equal when code, message and stage are equal.
-    public static func == (lhs: PipelineError, rhs: PipelineError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message && lhs.stageID == rhs.stageID
-    }
+    /// Errors are equal when they have the same ``code``, whatever their messages, stages and underlying errors.
+    public static func == (lhs: PipelineError, rhs: PipelineError) -> Bool { lhs.code == rhs.code }
 
-    /// Hashes code, message and stage.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
-        hasher.combine(stageID)
-    }
+    /// Hashes the ``code`` only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -55,11 +55,11 @@ public final class CircuitBreaker: @unchecked Sendable {
 
     /// The default failure classifier.
     public static let defaultIsFailure: @Sendable (ProviderError) -> Bool = { error in
-        let notTheProvidersFault: [ProviderError] = [
+        let notTheProvidersFault: [ProviderError.Code] = [
             .badRequest, .contextTooLong, .contentFiltered, .malformedResponse, .cancelled, .circuitOpen,
             .budgetExceeded, .insecureTransport,
         ]
-        return !notTheProvidersFault.contains(error)
+        return !notTheProvidersFault.contains(error.code)
     }
 
     /// A breaker's state.
@@ -196,7 +196,7 @@ public final class CircuitBreaker: @unchecked Sendable {
         let now = clock.now
         if ticket.isProbe { entry.probeInFlight = false }
         let failed = error.map(configuration.isFailure) ?? false
-        if let error, !failed, error == .cancelled || !ticket.isProbe {
+        if let error, !failed, error.code == .cancelled || !ticket.isProbe {
             models[key] = entry
             return  // not the provider's fault: no verdict
         }
@@ -221,7 +221,7 @@ public final class CircuitBreaker: @unchecked Sendable {
         }
         models[key] = entry
         guard failed, let error, entry.state == .closed else { return }
-        if configuration.opensOnRateLimit, error == .rateLimited, let asked = error.retryAfter, asked > .zero {
+        if configuration.opensOnRateLimit, error.code == .rateLimited, let asked = error.retryAfter, asked > .zero {
             // The provider's wait is capped like every cooldown: a `Retry-After: 1e300` (read as a
             // day) must not shut the provider out for that long.
             let wait = min(asked, configuration.maxOpenDuration)

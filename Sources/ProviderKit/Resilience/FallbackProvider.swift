@@ -76,7 +76,7 @@ public struct FallbackProvider<Primary: Provider, Secondary: Provider>: Provider
         secondary: Secondary,
         primaryName: String,
         secondaryName: String,
-        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0 != .cancelled },
+        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0.code != .cancelled },
         logger: Logger = Logger(label: "storyforge.provider.resilience")
     ) {
         self.primary = primary
@@ -216,7 +216,7 @@ extension Provider {
         to next: Next,
         name: String? = nil,
         fallbackName: String? = nil,
-        when: @escaping @Sendable (ProviderError) -> Bool = { $0 != .cancelled },
+        when: @escaping @Sendable (ProviderError) -> Bool = { $0.code != .cancelled },
         logger: Logger = Logger(label: "storyforge.provider.resilience")
     ) -> FallbackProvider<Self, Next> {
         FallbackProvider(

@@ -96,7 +96,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
         strategy: Strategy = .ordered,
         prices: PriceTable = .standard,
         ledger: CostLedger = CostLedger(),
-        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0 != .cancelled },
+        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0.code != .cancelled },
         logger: Logger = Logger(label: "storyforge.provider.router")
     ) {
         self.routes = routes

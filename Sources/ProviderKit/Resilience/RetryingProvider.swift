@@ -77,8 +77,8 @@ public struct ProviderRetryPolicy: Sendable {
     /// authentication, bad requests, spent quota (`insufficient_quota`), context too long, content
     /// filtering, open circuits, budgets or cancellation.
     public static let defaultIsRetryable: @Sendable (ProviderError) -> Bool = { error in
-        if error == .badRequest { return error.statusCode == 409 }
-        return error == .rateLimited || error == .server || error == .timeout || error == .transport
+        if error.code == .badRequest { return error.statusCode == 409 }
+        return error.code == .rateLimited || error.code == .server || error.code == .timeout || error.code == .transport
     }
 
     /// The wait before the attempt after `attempt` (1-based) failed with `error`, or `nil` to stop;

@@ -3,15 +3,33 @@
 /// Decoding failures name the field that failed as a path into the JSON, in the JSON's own
 /// snake_case spelling, e.g. `shots[2].duration: expected a number`.
 public struct StoryModelError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
-        case malformedJSON
-        case missingField
-        case wrongType
-        case invalidValue
-        case invalidLineage
+    /// The kind of failure; compare with `==` (`error.code == .wrongType`). New codes may be added, so a `switch`
+    /// over codes needs a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case malformedJSON, missingField, wrongType, invalidValue, invalidLineage
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The input is not JSON at all (or is truncated).
+        public static let malformedJSON = Code(.malformedJSON)
+        /// A required field is absent or `null`.
+        public static let missingField = Code(.missingField)
+        /// A field holds a value of the wrong JSON type.
+        public static let wrongType = Code(.wrongType)
+        /// A field has the right type but a value outside its domain.
+        public static let invalidValue = Code(.invalidValue)
+        /// A script version names a source that cannot precede it.
+        public static let invalidLineage = Code(.invalidLineage)
+
+        /// The code's name, e.g. `wrongType`.
+        public var description: String { base.rawValue }
     }
 
-    private let code: Code
+    /// The kind of failure.
+    public let code: Code
 
     /// The path of the failing field (`shots[2].duration`); empty for the document itself.
     public let path: String
@@ -19,15 +37,19 @@ public struct StoryModelError: Error, Hashable, Sendable, CustomStringConvertibl
     /// What went wrong at ``path``.
     public let message: String
 
-    private init(code: Code, path: String, message: String) {
+    /// The error underneath (the JSON parser's own), when there is one; never compared.
+    public let underlying: (any Error)?
+
+    private init(code: Code, path: String, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.path = path
         self.message = message
+        self.underlying = underlying
     }
 
     /// The input is not JSON at all (or is truncated).
-    public static func malformedJSON(_ detail: String) -> Self {
-        .init(code: .malformedJSON, path: "", message: detail)
+    public static func malformedJSON(_ detail: String, underlying: (any Error)? = nil) -> Self {
+        .init(code: .malformedJSON, path: "", message: detail, underlying: underlying)
     }
 
     /// A required field is absent or `null`.
@@ -64,6 +86,12 @@ public struct StoryModelError: Error, Hashable, Sendable, CustomStringConvertibl
 
     /// Whether this is an ``invalidLineage(_:)`` error.
     public var isInvalidLineage: Bool { code == .invalidLineage }
+
+    /// Errors are equal when they have the same ``code``, whatever their paths, messages and underlying errors.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the ``code`` only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// `path: message`, or the message alone for the whole document.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }

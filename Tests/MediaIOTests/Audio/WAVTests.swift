@@ -71,17 +71,21 @@ struct WAVTests {
 
     @Test("corrupt and unsupported files throw, never crash")
     func corrupt() throws {
-        #expect(throws: AudioError.corrupt) { try WAV.decode(Data("RIFF0000WAVX".utf8)) }
-        #expect(throws: AudioError.corrupt) { try WAV.decode(Data()) }
+        let error = #expect(throws: AudioError.self) { try WAV.decode(Data("RIFF0000WAVX".utf8)) }
+        #expect(error?.code == .corrupt)
+        let error2 = #expect(throws: AudioError.self) { try WAV.decode(Data()) }
+        #expect(error2?.code == .corrupt)
         var header = [UInt8](WAV.encode(try AudioBuffer(sampleRate: 8000, channelCount: 1, samples: [0, 0])))
         header[20] = 2  // ADPCM
-        #expect(throws: AudioError.unsupported) { try WAV.decode(Data(header)) }
+        let error3 = #expect(throws: AudioError.self) { try WAV.decode(Data(header)) }
+        #expect(error3?.code == .unsupported)
         let truncated = WAV.encode(try AudioBuffer(sampleRate: 8000, channelCount: 1, samples: [0.5, 0.5, 0.5]))
         #expect(try WAV.decode(truncated.prefix(48)).frameCount == 2)
         for length in 0..<44 {
             _ = try? WAV.decode(truncated.prefix(length))
         }
-        #expect(throws: AudioError.io) { try WAV.read(from: URL(fileURLWithPath: "/nonexistent/x.wav")) }
+        let error4 = #expect(throws: AudioError.self) { try WAV.read(from: URL(fileURLWithPath: "/nonexistent/x.wav")) }
+        #expect(error4?.code == .io)
     }
 }
 

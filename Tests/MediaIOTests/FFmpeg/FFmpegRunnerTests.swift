@@ -16,14 +16,15 @@ struct FFmpegRunnerTests {
 
     @Test("a missing executable and a too-old minimum are errors that name the fix")
     func notFoundAndVersion() async throws {
-        await #expect(throws: FFmpegError.notFound) {
+        let error2 = await #expect(throws: FFmpegError.self) {
             try await FFmpeg.locate(configuration: .init(ffmpegPath: "/nonexistent/ffmpeg"))
         }
+        #expect(error2?.code == .notFound)
         do {
             _ = try await FFmpeg.locate(configuration: .init(minimumVersion: .init(major: 99, minor: 0)))
             Issue.record("a minimum of 99.0 must fail")
         } catch let error as FFmpegError {
-            #expect(error == .unsupportedVersion)
+            #expect(error.code == .unsupportedVersion)
             #expect(error.message.contains("ffmpegPath"))
         }
     }
@@ -37,7 +38,7 @@ struct FFmpegRunnerTests {
             ])
             Issue.record("reading from an invalid host must fail")
         } catch let error as FFmpegError {
-            #expect(error == .failed)
+            #expect(error.code == .failed)
             #expect(error.exitStatus != 0)
             #expect(error.commandLine.contains("ffmpeg"))
             #expect(error.commandLine.contains("-f null -"))
@@ -109,8 +110,9 @@ struct FFmpegRunnerTests {
         #expect(abs((probe.duration ?? 0) - 2) < 0.1)
         #expect(probe.formatName.contains("mp4"))
         #expect((probe.size ?? 0) > 0 && (probe.bitRate ?? 0) > 0)
-        await #expect(throws: FFmpegError.failed) {
+        let error = await #expect(throws: FFmpegError.self) {
             try await ffmpeg.probe(directory.appendingPathComponent("none.mp4"))
         }
+        #expect(error?.code == .failed)
     }
 }

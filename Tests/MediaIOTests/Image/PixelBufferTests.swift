@@ -7,18 +7,22 @@ import Testing
 struct PixelBufferTests {
     @Test("invalid geometry is a typed error, not a crash")
     func invalidGeometry() {
-        #expect(throws: ImageCodecError.invalidArgument) {
+        let error = #expect(throws: ImageCodecError.self) {
             _ = try PixelBuffer(width: 0, height: 4, layout: .rgb, componentType: .uint8)
         }
-        #expect(throws: ImageCodecError.invalidArgument) {
+        #expect(error?.code == .invalidArgument)
+        let error2 = #expect(throws: ImageCodecError.self) {
             _ = try PixelBuffer(width: 4, height: 4, layout: .rgb, componentType: .uint8, rowStride: 11)
         }
-        #expect(throws: ImageCodecError.invalidArgument) {
+        #expect(error2?.code == .invalidArgument)
+        let error3 = #expect(throws: ImageCodecError.self) {
             _ = try PixelBuffer(width: .max / 2, height: 3, layout: .rgba, componentType: .float32)
         }
-        #expect(throws: ImageCodecError.invalidArgument) {
+        #expect(error3?.code == .invalidArgument)
+        let error4 = #expect(throws: ImageCodecError.self) {
             _ = try PixelBuffer(width: 4, height: 4, layout: .gray, componentType: .uint8, bytes: [1, 2, 3])
         }
+        #expect(error4?.code == .invalidArgument)
     }
 
     @Test("8 ↔ 16 bits: 8 → 16 → 8 is the identity and 16 → 8 rounds v / 257")
@@ -135,7 +139,9 @@ struct PixelBufferTests {
         #expect(ImageFormat.sniff(try Fixture.data("jpeg-1x1.jpg")) == .jpeg)
         #expect(ImageFormat.sniff([0x89, 0x50, 0x4E]) == nil)
         #expect(ImageFormat.sniff(Data("GIF89a".utf8)) == nil)
-        #expect(throws: ImageCodecError.unsupported) { _ = try ImageDecoder().decode(Data("GIF89a....".utf8)) }
-        #expect(throws: ImageCodecError.unsupported) { _ = try ImageDecoder().decode(Data()) }
+        let error = #expect(throws: ImageCodecError.self) { _ = try ImageDecoder().decode(Data("GIF89a....".utf8)) }
+        #expect(error?.code == .unsupported)
+        let error2 = #expect(throws: ImageCodecError.self) { _ = try ImageDecoder().decode(Data()) }
+        #expect(error2?.code == .unsupported)
     }
 }

@@ -56,7 +56,8 @@ struct StreamingTests {
             try [UInt8](repeating: 7, count: 32).withUnsafeBytes {
                 try writer.writeRows(from: $0, rowStride: 8, rowCount: 4)
             }
-            #expect(throws: ImageCodecError.invalidArgument) { try writer.finish() }
+            let error = #expect(throws: ImageCodecError.self) { try writer.finish() }
+            #expect(error?.code == .invalidArgument)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
@@ -69,9 +70,10 @@ struct StreamingTests {
         let first = try TestImages.smooth(width: 16, height: 16, layout: .rgb, seed: 1)
         try ImageEncoder(format: .png()).write(first, to: url)
         let before = try Data(contentsOf: url)
-        #expect(throws: ImageCodecError.invalidArgument) {
+        let error = #expect(throws: ImageCodecError.self) {
             try ImageEncoder(format: .png(.init(compressionLevel: 42))).write(first, to: url)
         }
+        #expect(error?.code == .invalidArgument)
         #expect(try Data(contentsOf: url) == before)
         let second = try TestImages.smooth(width: 8, height: 8, layout: .gray, seed: 2)
         try ImageEncoder(format: .png()).write(second, to: url)
@@ -83,29 +85,35 @@ struct StreamingTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = try TestImages.smooth(width: 4, height: 4, layout: .rgb, seed: 1)
-        #expect(throws: ImageCodecError.io) {
+        let error = #expect(throws: ImageCodecError.self) {
             try ImageEncoder(format: .png()).write(image, to: directory.appendingPathComponent("no/such/dir.png"))
         }
-        #expect(throws: ImageCodecError.io) { _ = try ImageDecoder().decode(contentsOf: directory) }
-        #expect(throws: ImageCodecError.io) {
+        #expect(error?.code == .io)
+        let error2 = #expect(throws: ImageCodecError.self) { _ = try ImageDecoder().decode(contentsOf: directory) }
+        #expect(error2?.code == .io)
+        let error3 = #expect(throws: ImageCodecError.self) {
             _ = try ImageDecoder().decode(contentsOf: directory.appendingPathComponent("missing.png"))
         }
-        #expect(throws: ImageCodecError.unsupported) {
+        #expect(error3?.code == .io)
+        let error4 = #expect(throws: ImageCodecError.self) {
             _ = try ImageEncoder(forPathExtensionOf: URL(fileURLWithPath: "x.gif"))
         }
+        #expect(error4?.code == .unsupported)
     }
 
     @Test("a reader refuses to read past the end or into a short buffer")
     func readerMisuse() throws {
         let reader = try ImageDecoder().rowReader(contentsOf: Fixture.directory.appendingPathComponent("png-rgb-8.png"))
         var small = [UInt8](repeating: 0, count: 10)
-        #expect(throws: ImageCodecError.invalidArgument) {
+        let error = #expect(throws: ImageCodecError.self) {
             try small.withUnsafeMutableBytes {
                 try reader.readRows(into: $0, rowStride: reader.info.rowByteCount, rowCount: 1)
             }
         }
+        #expect(error?.code == .invalidArgument)
         _ = try reader.readBand(maxRows: reader.info.height)
-        #expect(throws: ImageCodecError.invalidArgument) { _ = try reader.readBand(maxRows: 1) }
+        let error2 = #expect(throws: ImageCodecError.self) { _ = try reader.readBand(maxRows: 1) }
+        #expect(error2?.code == .invalidArgument)
     }
 
     @Test("EXIF orientation is applied by default and kept on request")

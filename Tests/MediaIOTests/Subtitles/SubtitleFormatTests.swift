@@ -60,7 +60,8 @@ struct SubtitleFormatTests {
         let result = SRT.parse(srt)
         #expect(result.cues.map(\.text) == ["Good"])
         #expect(result.issues.map(\.line) == [6, 9, 13])
-        #expect(throws: SubtitleError.malformed) { try result.get() }
+        let error2 = #expect(throws: SubtitleError.self) { try result.get() }
+        #expect(error2?.code == .malformed)
         do {
             _ = try result.get()
         } catch let error as SubtitleError {

@@ -16,11 +16,11 @@ import Testing
         let runID: RunID = "events-run"
         #expect(try await runner.run(pipeline, input: "abc", runID: runID) == 4)
         let kinds = sink.events.map { event -> String in
-            switch event {
+            switch event.kind {
             case .runStarted: return "runStarted"
-            case .stageStarted(_, let stage, _): return "started:\(stage)"
-            case .stageFinished(_, let stage, _, _, let attempts): return "finished:\(stage):\(attempts)"
-            case .runFinished(_, let status, _): return "runFinished:\(status)"
+            case .stageStarted: return "started:\(event.stage!)"
+            case .stageFinished: return "finished:\(event.stage!):\(event.attempts!)"
+            case .runFinished: return "runFinished:\(event.status!)"
             default: return "other"
             }
         }
@@ -209,7 +209,7 @@ import Testing
         #expect(stages[1].error?.contains("attempt 1") == true)
         #expect(
             sink.events.contains {
-                if case .stageFailed(_, "flaky", 1, _, true) = $0 { return true } else { return false }
+                $0.kind == .stageFailed && $0.stage == "flaky" && $0.index == 1 && $0.willContinue == true
             }
         )
     }
@@ -248,7 +248,7 @@ import Testing
         let pipeline: Pipeline<Int, Int> = Pipeline("progress") { Steps() }
         _ = try await makeRunner(sink: sink).run(pipeline, input: 1, runID: "p")
         let fractions = sink.events.compactMap { event -> Double? in
-            if case .progress(_, "steps", 0, let fraction, _) = event { return fraction } else { return nil }
+            event.kind == .progress && event.stage == "steps" && event.index == 0 ? event.fraction : nil
         }
         #expect(fractions == [0.25, 0.5, 0.75, 1, 1])
     }

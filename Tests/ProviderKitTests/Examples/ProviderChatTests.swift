@@ -1,5 +1,5 @@
 import Foundation
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Runs the built `provider-chat` executable (SwiftPM builds it next to the test bundle).

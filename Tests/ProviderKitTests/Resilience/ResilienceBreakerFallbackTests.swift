@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Circuit breakers and fallback chains over loopback HTTP on a virtual clock.
@@ -68,7 +68,7 @@ struct ResilienceBreakerFallbackTests {
         #expect(breaker.state(model: "a") == .open)
         #expect(breaker.state(model: "b") == .closed)
         let error = #expect(throws: ProviderError.self) { try breaker.admit(model: "a") }
-        #expect(error == .circuitOpen)
+        #expect(error?.code == .circuitOpen)
         #expect(error?.retryAfter == .seconds(10))
 
         clock.advance(by: .seconds(10))
@@ -141,7 +141,8 @@ struct ResilienceBreakerFallbackTests {
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         let result = await task.result
-        #expect(throws: ProviderError.cancelled) { try result.get() }
+        let error = #expect(throws: ProviderError.self) { try result.get() }
+        #expect(error?.code == .cancelled)
         #expect(backup.requests.isEmpty)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// The SQLite response cache over loopback HTTP.

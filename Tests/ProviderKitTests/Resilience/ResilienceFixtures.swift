@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 
 /// Shared wire fixtures for the resilience tests: OpenAI-shaped answers and a provider on a
 /// loopback server.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Record and replay through files.
@@ -35,7 +35,7 @@ struct ResilienceRecordingTests {
         let error = await #expect(throws: ProviderError.self) {
             try await replay.generate(ChatRequest(messages: [.user("never recorded")]))
         }
-        #expect(error == .notFound)
+        #expect(error?.code == .notFound)
         #expect(error?.message.contains("record it first") == true)
 
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)

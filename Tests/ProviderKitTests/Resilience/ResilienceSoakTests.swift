@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Ten thousand requests through the whole decorator stack against a server that fails a fifth

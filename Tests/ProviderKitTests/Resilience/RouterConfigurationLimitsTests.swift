@@ -80,7 +80,7 @@ struct RouterConfigurationLimitsTests {
                     // Accepted only when it is in range: then a router builds from it.
                     _ = try ProviderRouter(configuration: configuration, environment: [:])
                 } catch let error as ProviderError {
-                    #expect(error == .badRequest)
+                    #expect(error.code == .badRequest)
                     if value == "NaN" || value == "1e999" {
                         // Not JSON (or no JSON number a Double holds): the parser's own words, with where.
                         #expect(error.message.contains("not valid JSON"), "\(path) = \(value): \(error.message)")

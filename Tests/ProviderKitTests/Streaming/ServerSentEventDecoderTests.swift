@@ -67,9 +67,10 @@ struct ServerSentEventDecoderTests {
     @Test("a line longer than the limit is an error, not unbounded memory")
     func lineLimit() {
         var decoder = ServerSentEventDecoder(maxLineBytes: 1024)
-        #expect(throws: ProviderError.malformedResponse) {
+        let error = #expect(throws: ProviderError.self) {
             _ = try decoder.feed(Array(repeating: UInt8(ascii: "a"), count: 2048))
         }
+        #expect(error?.code == .malformedResponse)
     }
 
     @Test("the AsyncSequence adapter decodes a chunked byte stream")
@@ -103,8 +104,9 @@ struct JSONLinesDecoderTests {
     @Test("a line longer than the limit is an error")
     func lineLimit() {
         var decoder = JSONLinesDecoder(maxLineBytes: 100)
-        #expect(throws: ProviderError.malformedResponse) {
+        let error = #expect(throws: ProviderError.self) {
             _ = try decoder.feed(Array(repeating: UInt8(ascii: "a"), count: 200))
         }
+        #expect(error?.code == .malformedResponse)
     }
 }

@@ -20,12 +20,13 @@ struct ScriptTests {
     @Test("only the first version is generated, and sources must exist")
     func invalidLineage() {
         var script = Script(id: "s", language: "en", generated: "x")
-        #expect(throws: StoryModelError.invalidLineage("only the first version is generated")) {
-            try script.append(.generated, text: "y")
-        }
-        #expect(throws: StoryModelError.invalidLineage("no version 7 to derive from")) {
-            try script.append(.enhanced, text: "y", from: 7)
-        }
+        // Errors compare by code only, so the messages are checked on their own.
+        let generated = #expect(throws: StoryModelError.self) { try script.append(.generated, text: "y") }
+        #expect(generated?.code == .invalidLineage)
+        #expect(generated?.message == "only the first version is generated")
+        let missing = #expect(throws: StoryModelError.self) { try script.append(.enhanced, text: "y", from: 7) }
+        #expect(missing?.code == .invalidLineage)
+        #expect(missing?.message == "no version 7 to derive from")
         #expect(script.versions.count == 1)
     }
 
@@ -35,11 +36,10 @@ struct ScriptTests {
         try script.append(.enhanced, text: "y")
         var json = String(decoding: try StoryJSON.encode(script), as: UTF8.self)
         json = json.replacingOccurrences(of: "\"source\" : 1", with: "\"source\" : 2")
-        #expect(
-            throws: StoryModelError.invalidValue(at: "versions", "version 2: its source must be an earlier version")
-        ) {
-            try StoryJSON.decode(Script.self, from: Data(json.utf8))
-        }
+        let error = #expect(throws: StoryModelError.self) { try StoryJSON.decode(Script.self, from: Data(json.utf8)) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.path == "versions")
+        #expect(error?.message == "version 2: its source must be an earlier version")
     }
 
     @Test("word count and spoken duration follow the language's rate")

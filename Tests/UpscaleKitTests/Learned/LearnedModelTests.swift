@@ -37,7 +37,8 @@ struct LearnedModelTests {
             #expect(model.sha256 == LearnedModel.bundledChecksums[factor])
             #expect(model.parameterCount > 1000 && model.parameterCount <= 100_000)
         }
-        #expect(throws: LearnedModelError.unsupportedFactor) { try LearnedModel.bundled(factor: 3) }
+        let error2 = #expect(throws: LearnedModelError.self) { try LearnedModel.bundled(factor: 3) }
+        #expect(error2?.code == .unsupportedFactor)
     }
 
     @Test("a damaged, truncated or missing weights file is a typed error")
@@ -45,23 +46,27 @@ struct LearnedModelTests {
         var bytes = try Self.bundledBytes(factor: 2)
         let sha = try #require(LearnedModel.bundledChecksums[2])
         bytes[bytes.count / 2] ^= 0x5A
-        #expect(throws: LearnedModelError.checksumMismatch) {
+        let error = #expect(throws: LearnedModelError.self) {
             try LearnedModel(data: bytes, expectedSHA256: sha)
         }
+        #expect(error?.code == .checksumMismatch)
         // A truncated file whose checksum is right (as a user's own file could be) is malformed.
         let truncated = try Self.bundledBytes(factor: 2).prefix(1000)
         let truncatedSHA = LearnedModel.sha256Hex(Data(truncated))
-        #expect(throws: LearnedModelError.malformedWeights) {
+        let error2 = #expect(throws: LearnedModelError.self) {
             try LearnedModel(data: Data(truncated), expectedSHA256: truncatedSHA)
         }
+        #expect(error2?.code == .malformedWeights)
         let garbage = Data("not a model at all".utf8)
-        #expect(throws: LearnedModelError.malformedWeights) {
+        let error3 = #expect(throws: LearnedModelError.self) {
             try LearnedModel(data: garbage, expectedSHA256: LearnedModel.sha256Hex(garbage))
         }
+        #expect(error3?.code == .malformedWeights)
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString).bin")
-        #expect(throws: LearnedModelError.missingWeights) {
+        let error4 = #expect(throws: LearnedModelError.self) {
             try LearnedModel(contentsOf: missing, expectedSHA256: sha)
         }
+        #expect(error4?.code == .missingWeights)
     }
 
     @Test("corrupt or missing weights fall back to Lanczos3 and say so in the report")

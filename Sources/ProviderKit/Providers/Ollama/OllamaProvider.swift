@@ -250,7 +250,7 @@ enum OllamaWire {
                 let details = ErrorDetails(.object(["error": error]), fallback: error.jsonText)
                 let mapped = ProviderErrorMapping.error(
                     status: 500, retryAfter: nil, details: details, provider: "Ollama", redact: redact)
-                throw mapped == .badRequest ? ProviderError.server(mapped.message) : mapped
+                throw mapped.code == .badRequest ? ProviderError.server(mapped.message) : mapped
             }
             var parts: [ChatStreamPart] = []
             if !sentModel, let model = json["model"]?.stringValue {

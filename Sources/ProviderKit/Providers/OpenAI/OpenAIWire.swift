@@ -147,7 +147,7 @@ enum OpenAIWire {
                     status: 500, retryAfter: nil, details: details, provider: "the stream", redact: redact)
                 // An error event after a 200 status is the server failing mid-answer unless its
                 // code says something more specific.
-                throw error == .badRequest ? ProviderError.server(error.message) : error
+                throw error.code == .badRequest ? ProviderError.server(error.message) : error
             }
             var parts: [ChatStreamPart] = []
             if !sentModel, let model = json["model"]?.stringValue, !model.isEmpty {

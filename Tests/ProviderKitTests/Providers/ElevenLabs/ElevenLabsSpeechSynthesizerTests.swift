@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 @Suite("ElevenLabs over loopback")
@@ -43,7 +43,7 @@ struct ElevenLabsSpeechSynthesizerTests {
         arguments: [
             (
                 401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key: xi-SECRET-key-123456"}}"#,
-                ProviderError.authentication
+                ProviderError.Code.authentication
             ),
             (
                 401, #"{"detail":{"status":"quota_exceeded","message":"This request exceeds your quota."}}"#,
@@ -55,13 +55,13 @@ struct ElevenLabsSpeechSynthesizerTests {
             ),
             (429, #"{"detail":{"status":"too_many_concurrent_requests","message":"Too many"}}"#, .rateLimited),
         ])
-    func errors(status: Int, body: String, expected: ProviderError) async throws {
+    func errors(status: Int, body: String, expected: ProviderError.Code) async throws {
         let server = try LoopbackHTTPServer { _ in .json(body, status: status) }
         defer { server.shutdown() }
         let error = await #expect(throws: ProviderError.self) {
             try await synthesizer(server).synthesize(SpeechRequest(text: "Hi", format: .mp3, wantsWordTimings: false))
         }
-        #expect(error == expected)
+        #expect(error?.code == expected)
         #expect(error.map { "\($0)".contains(Self.key) } == false)
         #expect(error?.message.isEmpty == false)
     }

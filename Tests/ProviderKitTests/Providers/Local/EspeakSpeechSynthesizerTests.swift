@@ -78,10 +78,11 @@ struct EspeakSpeechSynthesizerTests {
         let error = await #expect(throws: ProviderError.self) {
             try await missing.synthesize(SpeechRequest(text: "Hi."))
         }
-        #expect(error == .unsupported)
+        #expect(error?.code == .unsupported)
         #expect(error?.message.contains("espeak-ng-does-not-exist") == true)
-        await #expect(throws: ProviderError.unsupported) {
+        let error2 = await #expect(throws: ProviderError.self) {
             try await EspeakSpeechSynthesizer().synthesize(SpeechRequest(text: "Hi.", format: .mp3))
         }
+        #expect(error2?.code == .unsupported)
     }
 }

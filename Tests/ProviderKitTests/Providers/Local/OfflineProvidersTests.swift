@@ -91,8 +91,9 @@ struct OfflineProvidersTests {
         #expect(meanBrightness(darkImage) < meanBrightness(sunnyImage))
         let odd = try await generator.generateImages(ImageRequest(prompt: "x", width: 1, height: 3, count: 2))
         #expect(odd.count == 2 && odd[0] != odd[1])
-        await #expect(throws: ProviderError.badRequest) {
+        let error = await #expect(throws: ProviderError.self) {
             try await generator.generateImages(ImageRequest(prompt: "x", width: 0, height: 10))
         }
+        #expect(error?.code == .badRequest)
     }
 }

@@ -44,7 +44,7 @@ struct SubprocessTests {
         let error = await #expect(throws: ProviderError.self) {
             try await synthesizer.synthesize(SpeechRequest(text: "Hello there."))
         }
-        #expect(error == .server)
+        #expect(error?.code == .server)
         #expect(error?.message.hasSuffix("voice not found\n") == true)
         #expect((error?.message.utf8.count ?? .max) < Subprocess.errorTailLimit + 200)
     }

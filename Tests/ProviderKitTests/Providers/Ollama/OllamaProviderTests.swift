@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Ollama's NDJSON protocol over real loopback HTTP.
@@ -69,7 +69,7 @@ struct OllamaProviderTests {
         let error = await #expect(throws: ProviderError.self) {
             for try await _ in provider(server).stream(ChatRequest(messages: [.user("Hi")])) {}
         }
-        #expect(error == .server)
+        #expect(error?.code == .server)
         #expect(error?.message.contains("unknown error") == true)
     }
 
@@ -82,7 +82,7 @@ struct OllamaProviderTests {
         let error = await #expect(throws: ProviderError.self) {
             for try await _ in provider(server).stream(ChatRequest(messages: [.user("Hi")])) {}
         }
-        #expect(error == .transport)
+        #expect(error?.code == .transport)
     }
 
     @Test("a malformed line is a malformed-response error")
@@ -94,7 +94,7 @@ struct OllamaProviderTests {
         let error = await #expect(throws: ProviderError.self) {
             for try await _ in provider(server).stream(ChatRequest(messages: [.user("Hi")])) {}
         }
-        #expect(error == .malformedResponse)
+        #expect(error?.code == .malformedResponse)
     }
 
     @Test("a missing model is not found; a stall is an idle timeout")
@@ -110,12 +110,12 @@ struct OllamaProviderTests {
         let missing = await #expect(throws: ProviderError.self) {
             try await provider(server).generate(ChatRequest(model: "nope", messages: [.user("Hi")]))
         }
-        #expect(missing == .notFound)
+        #expect(missing?.code == .notFound)
         #expect(missing?.message.contains("not found") == true)
         let stalled = await #expect(throws: ProviderError.self) {
             for try await _ in provider(server, idle: .milliseconds(300)).stream(ChatRequest(messages: [.user("x")])) {}
         }
-        #expect(stalled == .timeout)
+        #expect(stalled?.code == .timeout)
     }
 
     @Test("/api/generate streams a raw completion; /api/tags lists models")

@@ -1,6 +1,6 @@
 import Foundation
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// Request bodies as the server receives them, compared with golden JSON shaped after the

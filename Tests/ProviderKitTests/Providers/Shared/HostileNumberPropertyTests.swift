@@ -162,7 +162,7 @@ struct HostileNumberPropertyTests {
                 let response = try OpenAIWire.chatResponse(json)
                 #expect((response.usage?.promptTokens ?? 0) >= 0)
             } catch let error as ProviderError {
-                #expect(error == .malformedResponse)
+                #expect(error.code == .malformedResponse)
             }
         }
     }

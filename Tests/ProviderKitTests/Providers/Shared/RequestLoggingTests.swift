@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProviderKit
-import ProviderKitTestServer
+import ProviderKitTesting
 import Testing
 
 /// A log handler that keeps what it is given (no global bootstrap: the logger is built with it).

@@ -153,7 +153,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         #else
             let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else { throw ServerError("socket() failed: errno \(errno)") }
+        guard fd >= 0 else {
+            let number = errno
+            throw ServerError("socket() failed: errno \(number)", errno: number)
+        }
         var yes: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -166,8 +169,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             }
         }
         guard bound == 0, listen(fd, 256) == 0 else {
+            let number = errno  // before close, which may set errno again
             close(fd)
-            throw ServerError("bind/listen on 127.0.0.1 failed: errno \(errno)")
+            throw ServerError("bind/listen on 127.0.0.1 failed: errno \(number)", errno: number)
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
@@ -319,11 +323,39 @@ private func shutdownSocket(_ fd: Int32) -> Int32 {
     #endif
 }
 
-/// The server could not start.
-public struct ServerError: Error, CustomStringConvertible {
-    /// What failed.
-    public let description: String
-    init(_ description: String) { self.description = description }
+/// The server could not start: no socket, or no port on 127.0.0.1 to listen on.
+public struct ServerError: Error, Hashable, CustomStringConvertible {
+    /// The kind of failure; compare with `==`. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The server could not open its socket, bind it to 127.0.0.1 or listen on it.
+        public static let cannotListen = Code("cannotListen")
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What failed, with the system's error number, e.g. `bind/listen on 127.0.0.1 failed: errno 98`.
+    public let message: String
+    /// The system error, when there is one (not part of equality).
+    public let underlying: (any Error)?
+
+    init(_ message: String, errno number: Int32) {
+        code = .cannotListen
+        self.message = message
+        underlying = POSIXErrorCode(rawValue: number).map { POSIXError($0) }
+    }
+
+    /// The message.
+    public var description: String { message }
+
+    /// Errors are equal when they have the same ``code``.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the ``code`` only, consistent with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 /// Reads requests from a connection: head up to the blank line, then `Content-Length` bytes.
