@@ -1,16 +1,16 @@
 /// Why a learned super-resolution model could not be loaded or used.
 ///
-/// ``Upscaler`` never throws these for ``ResamplingKernel/learned``: it falls back to Lanczos3 and
-/// says why in ``UpscaleReport/fallbackReason``. Loading a ``LearnedModel`` directly throws them.
+/// ``Upscaler`` never throws these for ``Upscaler/Method/learned(_:)``: it falls back to Lanczos3 and
+/// says why in ``UpscaleReport/fallback``. Loading a ``LearnedModel`` directly throws them.
 public struct LearnedModelError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
+    fileprivate enum Code: Hashable, Sendable {
         case missingWeights
         case checksumMismatch
         case malformedWeights
         case unsupportedFactor
     }
 
-    private let code: Code
+    fileprivate let code: Code
     /// What went wrong, in words a person can act on.
     public let message: String
 
@@ -51,5 +51,18 @@ public struct LearnedModelError: Error, Hashable, Sendable, CustomStringConverti
         case .malformedWeights: "malformed weights: \(message)"
         case .unsupportedFactor: "unsupported factor: \(message)"
         }
+    }
+}
+
+extension UpscaleReport.Fallback {
+    /// The fallback a learned upscale takes when `error` stops its model.
+    init(_ error: LearnedModelError) {
+        let reason: Reason =
+            switch error.code {
+            case .missingWeights: .missingWeights
+            case .checksumMismatch, .malformedWeights: .damagedWeights
+            case .unsupportedFactor: .unsupportedFactor
+            }
+        self.init(reason: reason, message: error.message)
     }
 }
