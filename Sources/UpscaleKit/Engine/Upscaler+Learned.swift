@@ -5,7 +5,8 @@ extension Upscaler {
     /// The integer factor the learned model makes for `target` on a `width × height` input, or the
     /// fallback that says why there is none: a ratio or an explicit size counts when it is a whole
     /// multiple of the input on both axes (it then gives the same size as the factor).
-    static func learnedFactor(for target: Configuration.Target, width: Int, height: Int) throws(LearnedFallback) -> Int {
+    static func learnedFactor(for target: Configuration.Target, width: Int, height: Int) throws(LearnedFallback) -> Int
+    {
         switch target.storage {
         case .factor(let factor):
             return factor

@@ -74,7 +74,8 @@ extension Upscaler {
             throw UpscaleError.tooLarge(
                 "the learned model's tiles of \(tileSize) pixels on \(threads) thread(s) need \(bytes.description) "
                     + "of working memory, more than Upscaler.Configuration.maxWorkingMemory "
-                    + "(\(configuration.maxWorkingMemory) bytes); use a smaller LearnedConfiguration.tileSize or fewer threads")
+                    + "(\(configuration.maxWorkingMemory) bytes); use a smaller LearnedConfiguration.tileSize or fewer threads"
+            )
         }
     }
 }

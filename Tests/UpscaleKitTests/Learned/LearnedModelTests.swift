@@ -74,8 +74,14 @@ struct LearnedModelTests {
         let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(2)))
             .upscale(image)
         for (weights, reason) in [
-            (LearnedWeights.file(corrupt, sha256: LearnedModel.bundledChecksums[2]!), UpscaleReport.Fallback.Reason.damagedWeights),
-            (.file(corrupt.appendingPathExtension("missing"), sha256: LearnedModel.bundledChecksums[2]!), .missingWeights),
+            (
+                LearnedWeights.file(corrupt, sha256: LearnedModel.bundledChecksums[2]!),
+                UpscaleReport.Fallback.Reason.damagedWeights
+            ),
+            (
+                .file(corrupt.appendingPathExtension("missing"), sha256: LearnedModel.bundledChecksums[2]!),
+                .missingWeights
+            ),
         ] {
             let upscaler = Upscaler(configuration: .init(method: .learned(.init(weights: weights)), target: .factor(2)))
             let (output, report) = try await upscaler.upscaleReporting(image)
@@ -273,7 +279,9 @@ struct LearnedModelTests {
         #expect(output.width == image.width * 8 && output.height == image.height * 8)
     }
 
-    @Test("the quality guard, when asked for, reports round trip and sharpness as ImageQuality does, and compares with Lanczos3")
+    @Test(
+        "the quality guard, when asked for, reports round trip and sharpness as ImageQuality does, and compares with Lanczos3"
+    )
     func qualityGuard() async throws {
         let image = try Self.photo()
         let (output, report) = try await Upscaler(
@@ -283,7 +291,8 @@ struct LearnedModelTests {
         let roundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: output))
         #expect(abs(try #require(metrics.roundTripPSNR) - roundTrip) < 1e-3)
         #expect(abs(metrics.sharpness - ImageQuality.sharpness(output)) < 1e-3 * ImageQuality.sharpness(output))
-        let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(2))).upscale(image)
+        let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(2)))
+            .upscale(image)
         let lanczosRoundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: lanczos))
         #expect(abs(try #require(metrics.lanczos3RoundTripPSNR) - lanczosRoundTrip) < 1e-3)
         #expect(metrics.roundTripWorseThanLanczos3 == (roundTrip < lanczosRoundTrip))
