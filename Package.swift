@@ -13,7 +13,9 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "StoryForge",
-    platforms: [.macOS(.v14), .iOS(.v17)],
+    // macOS 15: Synchronization.Atomic (UpscaleKit). No iOS: ProviderKit runs espeak-ng with Foundation.Process and
+    // MediaIO runs ffmpeg with fork/exec (CStoryForgeSpawn), neither of which an iOS app may use.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "MediaIO", targets: ["MediaIO"]),
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),

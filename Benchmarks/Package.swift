@@ -15,7 +15,7 @@ let storyForge = URL(fileURLWithPath: Context.packageDirectory).deletingLastPath
 
 let package = Package(
     name: "StoryForgeBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: storyForge.path),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),

@@ -31,7 +31,7 @@ struct Upscale: AsyncParsableCommand {
     @Option(help: "Output height (with --width).")
     var height: Int?
 
-    @Option(help: "Kernel: \(ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Method: learned, or a kernel: \(ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", ")).")
     var method: String = ResamplingKernel.lanczos3.rawValue
 
     @Flag(help: "Filter in linear light instead of gamma-encoded values.")
@@ -53,9 +53,10 @@ struct Upscale: AsyncParsableCommand {
     var ensemble = false
 
     func validate() throws {
-        guard ResamplingKernel(rawValue: method) != nil else {
+        guard method == "learned" || ResamplingKernel(rawValue: method) != nil else {
             throw ValidationError(
-                "unknown --method \(method); use one of \(ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", "))"
+                "unknown --method \(method); use learned or one of "
+                    + ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
         switch (scale, width, height) {
@@ -71,14 +72,18 @@ struct Upscale: AsyncParsableCommand {
     func run() async throws {
         let target: Upscaler.Configuration.Target =
             if let scale { .factor(scale) } else { .size(width: width ?? 1, height: height ?? 1) }
+        // --metrics asks the learned model's quality guard for its Lanczos3 comparison too.
+        let chosen: Upscaler.Method =
+            method == "learned"
+            ? .learned(.init(mirrorEnsemble: ensemble, qualityGuard: metrics))
+            : .resample(ResamplingKernel(rawValue: method) ?? .lanczos3)
         let upscaler = Upscaler(
             configuration: .init(
-                kernel: ResamplingKernel(rawValue: method) ?? .lanczos3,
+                method: chosen,
                 target: target,
                 colorHandling: linear ? .linearLight : .gamma,
                 antiRinging: antiRinging,
-                threads: threads.map { .count($0) } ?? .automatic,
-                learnedMirrorEnsemble: ensemble
+                threads: threads.map { .count($0) } ?? .automatic
             )
         )
         do {
@@ -88,12 +93,12 @@ struct Upscale: AsyncParsableCommand {
                     from: URL(fileURLWithPath: input),
                     to: URL(fileURLWithPath: output)
                 )
-                if let reason = report.fallbackReason {
-                    FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(reason)\n".utf8))
+                if let fallback = report.fallback {
+                    FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(fallback)\n".utf8))
                 }
                 print(
                     "\(report.inputWidth)×\(report.inputHeight) → \(report.outputWidth)×\(report.outputHeight) "
-                        + "\(report.kernel.rawValue), \(report.threads) threads, "
+                        + "\(report.learnedFactors == nil ? report.kernel.rawValue : "learned"), \(report.threads) threads, "
                         + "\(String(format: "%.1f", report.resampleMilliseconds)) ms including decode and encode"
                 )
                 return
@@ -108,8 +113,8 @@ struct Upscale: AsyncParsableCommand {
                 }
                 print("resize_ms=\(String(format: "%.3f", best))")
             }
-            if let reason = report.fallbackReason {
-                FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(reason)\n".utf8))
+            if let fallback = report.fallback {
+                FileHandle.standardError.write(Data("warning: used lanczos3 instead: \(fallback)\n".utf8))
             }
             if metrics {
                 // The learned kernel's quality guard has measured these already, with the Lanczos3 comparison.

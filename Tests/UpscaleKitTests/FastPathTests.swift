@@ -43,9 +43,9 @@ struct FastPathTests {
             // Integer factors take the symmetric vertical pass; a non-integer height the general one.
             let targets: [Upscaler.Configuration.Target] =
                 [1, 2, 3, 4, 5, 8, 16].map { .factor($0) } + [.size(width: width * 2, height: height * 3 / 2 + 1)]
-            for kernel in ResamplingKernel.allCases where kernel != .learned {
+            for kernel in ResamplingKernel.allCases {
                 for target in targets {
-                    let upscaler = Upscaler(configuration: .init(kernel: kernel, target: target))
+                    let upscaler = Upscaler(configuration: .init(method: .resample(kernel), target: target))
                     let fast = try await upscaler.upscale(image)
                     // 16-bit samples take the portable Float32 path.
                     let reference = try await upscaler.upscale(image.converted(to: .uint16)).converted(to: .uint8)
@@ -77,7 +77,7 @@ struct FastPathTests {
                         let threads = level == 0 ? 1 : 2
                         let upscaler = Upscaler(
                             configuration: .init(
-                                kernel: kernel, target: target, threads: .count(threads),
+                                method: .resample(kernel), target: target, threads: .count(threads),
                                 bandHeight: level == 0 ? 256 : 3))
                         outputs.append(try await upscaler.upscale(image))
                     }

@@ -15,8 +15,10 @@ struct OracleTests {
         for (kernel, expected) in [
             (ResamplingKernel.catmullRom, oracle.pillowBicubicPsnrLuma), (.lanczos3, oracle.pillowLanczosPsnrLuma),
         ] {
-            let output = try await Upscaler(configuration: .init(kernel: kernel, target: .factor(oracle.factor)))
-                .upscale(input)
+            let output = try await Upscaler(
+                configuration: .init(method: .resample(kernel), target: .factor(oracle.factor))
+            )
+            .upscale(input)
             let psnr = try ImageQuality.psnrLuma(truth, output)
             #expect(abs(psnr - expected) <= 0.02, "\(kernel) ×\(oracle.factor): \(psnr) dB, Pillow \(expected) dB")
         }

@@ -36,20 +36,20 @@ struct UpscaleLimitTests {
         let source = UpscaleExpectations.directory.appendingPathComponent("astronaut-face-x8.png")
         // Allocating for any of these would abort the process (or take gigabytes and seconds): the
         // error must come first.
-        for kernel in [ResamplingKernel.lanczos3, .nearest, .learned] {
+        for method in [Upscaler.Method.resample(.lanczos3), .resample(.nearest), .learned()] {
             for target in Self.hostileTargets {
-                let upscaler = Upscaler(configuration: .init(kernel: kernel, target: target))
-                let error2 = await #expect(throws: UpscaleError.self, "\(kernel) \(target)") {
+                let upscaler = Upscaler(configuration: .init(method: method, target: target))
+                let error2 = await #expect(throws: UpscaleError.self, "\(method) \(target)") {
                     _ = try await upscaler.upscale(input)
                 }
-                #expect(error2?.code == .tooLarge, "\(kernel) \(target)")
+                #expect(error2?.code == .tooLarge, "\(method) \(target)")
                 // File to file, .learned decodes whole and takes the in-memory path.
-                guard kernel != .learned else { continue }
+                guard method.learnedConfiguration == nil else { continue }
                 let destination = directory.appendingPathComponent("out.png")
-                let error3 = await #expect(throws: UpscaleError.self, "\(kernel) \(target), file") {
+                let error3 = await #expect(throws: UpscaleError.self, "\(method) \(target), file") {
                     try await upscaler.upscaleFile(from: source, to: destination)
                 }
-                #expect(error3?.code == .tooLarge, "\(kernel) \(target), file")
+                #expect(error3?.code == .tooLarge, "\(method) \(target), file")
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
             }
         }
@@ -116,7 +116,7 @@ struct UpscaleLimitTests {
         let limited = Upscaler(configuration: .init(target: .factor(4), maxWorkingMemory: 10_000))
         let error2 = await #expect(throws: UpscaleError.self) { _ = try await limited.upscale(input) }
         #expect(error2?.code == .tooLarge)
-        let learned = Upscaler(configuration: .init(kernel: .learned, target: .factor(2), maxWorkingMemory: 200_000))
+        let learned = Upscaler(configuration: .init(method: .learned(), target: .factor(2), maxWorkingMemory: 200_000))
         let error3 = await #expect(throws: UpscaleError.self) { _ = try await learned.upscale(input) }
         #expect(error3?.code == .tooLarge)
     }
@@ -134,10 +134,10 @@ struct UpscaleLimitTests {
             let output = try await Upscaler(configuration: .init(target: .factor(2), bandHeight: band)).upscale(input)
             #expect(output == reference, "band \(band)")
         }
-        let learned = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(2))).upscale(input)
+        let learned = try await Upscaler(configuration: .init(method: .learned(), target: .factor(2))).upscale(input)
         for tile in [Int.max, 1 << 40, 7] {
             let output = try await Upscaler(
-                configuration: .init(kernel: .learned, target: .factor(2), tileSize: tile, qualityGuard: false)
+                configuration: .init(method: .learned(.init(tileSize: tile)), target: .factor(2))
             ).upscale(input)
             #expect(output == learned, "tile \(tile)")
         }

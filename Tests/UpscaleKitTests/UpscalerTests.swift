@@ -21,7 +21,7 @@ struct UpscalerTests {
 
     @Test(
         "output is not shifted: |sub-pixel shift| < 0.05 px at ×2, ×4, ×8 for every kernel",
-        arguments: ResamplingKernel.allCases.filter { $0 != .nearest && $0 != .learned }
+        arguments: ResamplingKernel.allCases.filter { $0 != .nearest }
     )
     func pixelCentresAlign(_ kernel: ResamplingKernel) async throws {
         let period = 24.0
@@ -29,7 +29,9 @@ struct UpscalerTests {
             for alongX in [true, false] {
                 let input = try Self.sine(
                     width: alongX ? 48 : 4, height: alongX ? 4 : 48, alongX: alongX, period: period)
-                let output = try await Upscaler(configuration: .init(kernel: kernel, target: .factor(factor))).upscale(
+                let output = try await Upscaler(
+                    configuration: .init(method: .resample(kernel), target: .factor(factor))
+                ).upscale(
                     input)
                 // Least-squares shift δ (output pixels) of output(j) ≈ ideal(j + δ), away from the edges.
                 var numerator = 0.0
@@ -59,15 +61,14 @@ struct UpscalerTests {
             Gen.int(in: 0...255),
             Gen.int(in: 1...5)
         ) { kernel, layout, type, level, factor in
-            // The learned model is a network, not an interpolating kernel: flat input need not stay exactly flat.
-            guard kernel != .learned else { return }
             var image = try PixelBuffer(width: 7, height: 5, layout: layout, componentType: .uint8)
             image.withUnsafeMutableBytes { raw in
                 for i in 0..<raw.count { raw[i] = UInt8(level) }
             }
             image = image.converted(to: type)
-            let output = try await Upscaler(configuration: .init(kernel: kernel, target: .factor(factor))).upscale(
-                image)
+            let output = try await Upscaler(configuration: .init(method: .resample(kernel), target: .factor(factor)))
+                .upscale(
+                    image)
             #expect(output.width == 7 * factor && output.height == 5 * factor)
             let expected = image.component(x: 0, y: 0, channel: 0)
             var worst = 0.0
@@ -100,14 +101,14 @@ struct UpscalerTests {
 
     @Test(
         "the SIMD path for 8-bit images agrees with the reference path within one step",
-        arguments: ResamplingKernel.allCases.filter { $0 != .learned }
+        arguments: ResamplingKernel.allCases
     )
     func simdMatchesReference(_ kernel: ResamplingKernel) async throws {
         for name in ["astronaut-suit-x8.png", "astronaut-face-x4.png"] {
             let rgb = try UpscaleExpectations.image(name)
             for image in [rgb, rgb.converted(to: .gray)] {
                 for factor in [1, 2, 3, 4, 8] {
-                    let upscaler = Upscaler(configuration: .init(kernel: kernel, target: .factor(factor)))
+                    let upscaler = Upscaler(configuration: .init(method: .resample(kernel), target: .factor(factor)))
                     let fast = try await upscaler.upscale(image)
                     // 16-bit samples take the portable Swift path.
                     let reference = try await upscaler.upscale(image.converted(to: .uint16)).converted(to: .uint8)
@@ -124,7 +125,9 @@ struct UpscalerTests {
         arguments: [ResamplingKernel.nearest, .bilinear, .catmullRom, .lanczos3])
     func identity(_ kernel: ResamplingKernel) async throws {
         let input = try UpscaleExpectations.image("astronaut-face-x4.png")
-        #expect(try await Upscaler(configuration: .init(kernel: kernel, target: .factor(1))).upscale(input) == input)
+        #expect(
+            try await Upscaler(configuration: .init(method: .resample(kernel), target: .factor(1))).upscale(input)
+                == input)
     }
 
     @Test("anti-ringing keeps a hard edge inside its source range; without it Lanczos overshoots")
@@ -160,7 +163,8 @@ struct UpscalerTests {
                 image.setComponent(x < 4 ? 1 : 0, x: x, y: y, channel: 3)
             }
         }
-        let output = try await Upscaler(configuration: .init(kernel: .catmullRom, target: .factor(4))).upscale(image)
+        let output = try await Upscaler(configuration: .init(method: .resample(.catmullRom), target: .factor(4)))
+            .upscale(image)
         for x in 0..<output.width where output.component(x: x, y: 3, channel: 3) > 0.05 {
             #expect(output.component(x: x, y: 3, channel: 1) < 0.02, "green bled into x = \(x)")
         }
@@ -190,10 +194,13 @@ struct UpscalerTests {
     func linearLight() async throws {
         var edge = try PixelBuffer(width: 2, height: 1, layout: .gray, componentType: .uint8, bytes: [0, 255])
         edge.colorTag = .sRGB
-        let gamma = try await Upscaler(configuration: .init(kernel: .bilinear, target: .size(width: 3, height: 1)))
-            .upscale(edge)
+        let gamma = try await Upscaler(
+            configuration: .init(method: .resample(.bilinear), target: .size(width: 3, height: 1))
+        )
+        .upscale(edge)
         let linear = try await Upscaler(
-            configuration: .init(kernel: .bilinear, target: .size(width: 3, height: 1), colorHandling: .linearLight)
+            configuration: .init(
+                method: .resample(.bilinear), target: .size(width: 3, height: 1), colorHandling: .linearLight)
         ).upscale(edge)
         #expect(linear.component(x: 1, y: 0, channel: 0) > gamma.component(x: 1, y: 0, channel: 0) + 0.1)
     }
@@ -206,7 +213,8 @@ struct UpscalerTests {
         let source = UpscaleExpectations.directory.appendingPathComponent("astronaut-suit-x4.png")
         let input = try UpscaleExpectations.image("astronaut-suit-x4.png")
         for (kernel, factor, band) in [(ResamplingKernel.lanczos3, 4, 64), (.mitchell, 3, 5), (.bilinear, 8, 300)] {
-            let upscaler = Upscaler(configuration: .init(kernel: kernel, target: .factor(factor), bandHeight: band))
+            let upscaler = Upscaler(
+                configuration: .init(method: .resample(kernel), target: .factor(factor), bandHeight: band))
             let destination = directory.appendingPathComponent("out-\(kernel)-\(factor).png")
             let report = try await upscaler.upscaleFile(from: source, to: destination)
             #expect(report.outputWidth == input.width * factor)

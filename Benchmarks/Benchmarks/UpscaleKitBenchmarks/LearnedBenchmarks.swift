@@ -9,10 +9,9 @@ func learnedBenchmarks(inputs: [(size: Int, image: PixelBuffer)]) {
         for factor in [2, 4, 8] {
             for threads in [1, 0] {
                 let configuration = Upscaler.Configuration(
-                    kernel: .learned,
+                    method: .learned(),
                     target: .factor(factor),
-                    threads: threads == 0 ? .automatic : .count(threads),
-                    qualityGuard: false
+                    threads: threads == 0 ? .automatic : .count(threads)
                 )
                 let label = threads == 0 ? "all threads" : "1 thread"
                 let megapixels = Double(size * factor * size * factor) / 1e6

@@ -34,10 +34,10 @@ let benchmarks: @Sendable () -> Void = {
 
     for (size, image) in [(512, crop), (1024, photo)] {
         for factor in [2, 4, 8] {
-            for kernel in ResamplingKernel.allCases where kernel != .learned {
+            for kernel in ResamplingKernel.allCases {
                 for threads in [1, 0] {
                     let configuration = Upscaler.Configuration(
-                        kernel: kernel,
+                        method: .resample(kernel),
                         target: .factor(factor),
                         threads: threads == 0 ? .automatic : .count(threads)
                     )

@@ -19,7 +19,7 @@ public struct UpscaleKeyframes: PipelineStage {
     /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
     public static let parameters: [StageParameter]? = [
         RenderParameter.width, RenderParameter.height,
-        .oneOf("kernel", ResamplingKernel.allCases.map(\.rawValue)),
+        .oneOf("kernel", ResamplingKernel.allCases.map(\.rawValue) + ["learned"]),
     ]
 
     /// Creates the stage.
@@ -32,11 +32,13 @@ public struct UpscaleKeyframes: PipelineStage {
         let keyframes = try state.require(state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
         let width = try context.configuration.integer(RenderParameter.width) ?? 1080
         let height = try context.configuration.integer(RenderParameter.height) ?? 1920
-        let kernelName = context.configuration.string("kernel") ?? ResamplingKernel.learned.rawValue
-        guard let kernel = ResamplingKernel(rawValue: kernelName) else {
+        let kernelName = context.configuration.string("kernel") ?? "learned"
+        // `learned` is UpscaleKit's learned method, not a kernel; Lanczos-3 serves where it cannot.
+        let learned = kernelName == "learned"
+        guard let kernel = learned ? ResamplingKernel.lanczos3 : ResamplingKernel(rawValue: kernelName) else {
             throw StoryPipelineError.invalidConfiguration(
                 "stages.upscale.parameters.kernel: unknown kernel \"\(kernelName)\" (one of "
-                    + ResamplingKernel.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                    + (ResamplingKernel.allCases.map(\.rawValue) + ["learned"]).joined(separator: ", ") + ")")
         }
         var results: [ArtifactRef] = []
         var used: Set<String> = []
@@ -50,24 +52,23 @@ public struct UpscaleKeyframes: PipelineStage {
             }
             let exact = [2, 4, 8].first { abs(Double($0) - scale) < 1e-9 }
             let configuration: Upscaler.Configuration
-            if kernel == .learned, let factor = exact {
-                configuration = .init(kernel: .learned, target: .factor(factor))
+            if learned, let factor = exact {
+                configuration = .init(method: .learned(), target: .factor(factor))
             } else {
                 configuration = .init(
-                    kernel: kernel == .learned ? .lanczos3 : kernel,
+                    method: .resample(kernel),
                     target: .size(
                         width: Int((Double(image.width) * scale).rounded(.up)),
                         height: Int((Double(image.height) * scale).rounded(.up))),
                     antiRinging: true)
             }
             let (large, report) = try await Upscaler(configuration: configuration).upscaleReporting(image)
-            if report.fallbackUsed {
+            if let fallback = report.fallback {
                 context.logger.warning(
-                    "the learned upscaler fell back to Lanczos-3",
-                    metadata: ["upscale.reason": "\(report.fallbackReason ?? "unknown")"])
+                    "the learned upscaler fell back to Lanczos-3", metadata: ["upscale.reason": "\(fallback)"])
                 used.insert("lanczos3 (learned model unavailable)")
             } else {
-                used.insert(configuration.kernel.rawValue)
+                used.insert(configuration.method.description)
             }
             let png = try ImageEncoder(format: .png(.init(compressionLevel: 1))).encode(large)
             results.append(try await context.artifacts.put(png, fileExtension: "png"))

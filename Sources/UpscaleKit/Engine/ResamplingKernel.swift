@@ -1,4 +1,5 @@
-/// A reconstruction filter for resampling, evaluated in units of source pixels.
+/// A reconstruction filter for resampling (``Upscaler/Method/resample(_:)``), evaluated in units of
+/// source pixels. The learned model is a method of its own, ``Upscaler/Method/learned(_:)``.
 public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable {
     /// The nearest source pixel (blocky; exact for pixel art).
     case nearest
@@ -14,11 +15,6 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
     case lanczos2
     /// Lanczos windowed sinc with 3 lobes: the sharpest here; Pillow's LANCZOS.
     case lanczos3
-    /// The learned super-resolution model (``LearnedModel``) for luma at ×2, ×4 and ×8 (a cascade),
-    /// with Lanczos3 for chroma and alpha; other factors and sizes, or missing weights, fall back
-    /// to Lanczos3 (see ``UpscaleReport/fallbackUsed``). As a filter (`support`, `weight(_:)`) it
-    /// is Lanczos3.
-    case learned
 
     /// Half the filter's width in source pixels when enlarging.
     public var support: Double {
@@ -26,7 +22,7 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
         case .nearest: 0.5
         case .bilinear: 1
         case .catmullRom, .cubicSharp, .mitchell, .lanczos2: 2
-        case .lanczos3, .learned: 3
+        case .lanczos3: 3
         }
     }
 
@@ -46,7 +42,7 @@ public enum ResamplingKernel: String, Sendable, Hashable, CaseIterable, Codable 
             return Self.cubic(t, b: 1.0 / 3, c: 1.0 / 3)
         case .lanczos2:
             return Self.lanczos(t, lobes: 2)
-        case .lanczos3, .learned:
+        case .lanczos3:
             return Self.lanczos(t, lobes: 3)
         }
     }

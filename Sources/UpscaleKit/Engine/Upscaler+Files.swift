@@ -9,7 +9,7 @@ extension Upscaler {
     ///
     /// The output appears under `destination` only once complete. A JPEG with an EXIF orientation
     /// other than upright is decoded whole instead, so that it is turned upright first (like
-    /// ``MediaIO/ImageDecoder``'s whole-image decoding). ``ResamplingKernel/learned`` also decodes
+    /// ``MediaIO/ImageDecoder``'s whole-image decoding). ``Method/learned(_:)`` also decodes
     /// and upscales the whole image in memory (its network runs in tiles, but over the whole input).
     ///
     /// - Parameters:
@@ -28,7 +28,7 @@ extension Upscaler {
         let encoder = try format.map(ImageEncoder.init(format:)) ?? ImageEncoder(forPathExtensionOf: destination)
         let reader = try decoder.rowReader(contentsOf: source)
         // The learned model runs on whole images (in tiles), so it decodes the input whole.
-        if configuration.kernel == .learned || (reader.metadata.orientation ?? .topLeft) != .topLeft {
+        if configuration.method.learnedConfiguration != nil || (reader.metadata.orientation ?? .topLeft) != .topLeft {
             let image = try await Self.offCooperativePool { try decoder.decode(contentsOf: source).pixels }
             let (output, report) = try await upscaleReporting(image)
             try await Self.offCooperativePool { try encoder.write(output, to: destination) }
@@ -129,7 +129,7 @@ extension Upscaler {
         }
         try writer.finish()
         return UpscaleReport(
-            kernel: configuration.kernel,
+            kernel: configuration.resamplingKernel,
             inputWidth: info.width,
             inputHeight: info.height,
             outputWidth: outputInfo.width,

@@ -11,7 +11,7 @@ extension Upscaler {
     /// of the full output width. The estimate is an upper bound computed once per plan, with
     /// overflow-safe arithmetic, so the resampling loops carry no checks of their own.
     func checkWorkingMemory(input: ImageInfo, outputWidth: Int, outputHeight: Int, inMemory: Bool) throws {
-        let kernel = configuration.kernel
+        let kernel = configuration.resamplingKernel
         guard
             let horizontalTaps = ResampleWeights.taps(
                 kernel: kernel, inputCount: input.width, outputCount: outputWidth),
@@ -64,8 +64,7 @@ extension Upscaler {
 
     /// Checks the tile scratch of ``LearnedEngine`` for `model` (tiles of `tileSize`) on `threads`
     /// threads against ``Configuration/maxWorkingMemory``.
-    func checkLearnedMemory(model: LearnedModel, tileSize: Int, threads: Int) throws {
-        let mirror = configuration.learnedMirrorEnsemble
+    func checkLearnedMemory(model: LearnedModel, tileSize: Int, mirror: Bool, threads: Int) throws {
         guard let perThread = LearnedEngine.scratchBytes(model: model, tileSize: tileSize, mirror: mirror) else {
             throw UpscaleError.tooLarge("tiles of \(tileSize) pixels overflow the learned model's scratch size")
         }
@@ -75,7 +74,8 @@ extension Upscaler {
             throw UpscaleError.tooLarge(
                 "the learned model's tiles of \(tileSize) pixels on \(threads) thread(s) need \(bytes.description) "
                     + "of working memory, more than Upscaler.Configuration.maxWorkingMemory "
-                    + "(\(configuration.maxWorkingMemory) bytes); use a smaller tileSize or fewer threads")
+                    + "(\(configuration.maxWorkingMemory) bytes); use a smaller LearnedConfiguration.tileSize or fewer threads"
+            )
         }
     }
 }

@@ -6,8 +6,11 @@ import Synchronization
 /// Resizes images with separable filters: the classical core of UpscaleKit.
 ///
 /// ```swift
-/// let upscaler = Upscaler(configuration: .init(kernel: .lanczos3, target: .factor(4), antiRinging: true))
+/// let upscaler = Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(4), antiRinging: true))
 /// let large = try await upscaler.upscale(image)
+/// let learned = Upscaler(configuration: .init(method: .learned(), target: .factor(2)))
+/// let (sharper, report) = try await learned.upscaleReporting(image)
+/// if let fallback = report.fallback { print("Lanczos3 instead: \(fallback)") }
 /// ```
 ///
 /// Pixel centres are aligned: output pixel `x` samples the source at `(x + 0.5) / s − 0.5`, and
@@ -18,17 +21,6 @@ import Synchronization
 public struct Upscaler: Sendable {
     /// How to resize.
     public struct Configuration: Sendable, Hashable {
-        /// The output size.
-        public enum Target: Sendable, Hashable {
-            /// An integer factor on both axes (×2, ×4, ×8, …).
-            case factor(Int)
-            /// A rational factor `numerator / denominator` on both axes (e.g. 3/2); output sizes
-            /// are rounded to the nearest pixel.
-            case ratio(numerator: Int, denominator: Int)
-            /// An explicit output size (the aspect ratio may change).
-            case size(width: Int, height: Int)
-        }
-
         /// Which numbers the filter averages.
         public enum ColorHandling: Sendable, Hashable {
             /// The stored (gamma-encoded) values, as most tools do (the default).
@@ -45,70 +37,51 @@ public struct Upscaler: Sendable {
             case count(Int)
         }
 
-        /// The reconstruction filter (default ``ResamplingKernel/lanczos3``).
-        public var kernel: ResamplingKernel
+        /// How the output is made (default ``Upscaler/Method/resample(_:)`` with Lanczos3): a
+        /// resampling filter, or the learned super-resolution model with its own settings.
+        public var method: Method
         /// The output size (default ×2).
         public var target: Target
-        /// Gamma-space or linear-light filtering (default gamma).
+        /// Gamma-space or linear-light filtering (default gamma). For ``Upscaler/Method/learned(_:)``
+        /// it applies to the Lanczos3 pass under the model.
         public var colorHandling: ColorHandling
         /// Whether to clamp each output to the range of its 2×2 source neighbourhood: the usual
-        /// cure for the halos (ringing) of Lanczos and sharp cubics at hard edges.
+        /// cure for the halos (ringing) of Lanczos and sharp cubics at hard edges. For
+        /// ``Upscaler/Method/learned(_:)`` it applies to the Lanczos3 pass under the model.
         public var antiRinging: Bool
         /// Worker threads (default: all cores).
         public var threads: Threads
         /// Output rows per band: the unit of work, of cancellation checks and of streaming memory
         /// (raised to 32 source rows' worth when smaller, so bands share few source rows).
         public var bandHeight: Int
-        /// For ``ResamplingKernel/learned``: which weights (default the bundled ones).
-        public var learnedWeights: LearnedWeights
-        /// For ``ResamplingKernel/learned``: the side of the square tiles, in input pixels, that the
-        /// network runs on (default 64): the unit of work, of cancellation checks and of the
-        /// network's working memory (about 1.4 MB per thread at 64). It never changes the output.
-        public var tileSize: Int
-        /// For ``ResamplingKernel/learned``: whether the network also runs on the image mirrored left
-        /// to right, the two results averaged (a self-ensemble; default off). Twice the network's
-        /// work; on the held-out photographs it added about 0.06 dB at ×2 (see Docs/Upscaling.md).
-        public var learnedMirrorEnsemble: Bool
-        /// For ``ResamplingKernel/learned``: whether the report measures round-trip consistency and
-        /// sharpness, and compares the round trip with Lanczos3's (default on; it costs a few
-        /// passes over the output, not counted in ``UpscaleReport/resampleMilliseconds``).
-        public var qualityGuard: Bool
         /// The most pixels an output may have (default 16384 × 16384, like
         /// `ImageDecoder.Configuration.maxPixelCount`). The target size is checked against it,
         /// with overflow-safe arithmetic, before anything is allocated: an output too large is an
         /// ``UpscaleError/tooLarge(_:)`` error, not an aborted process.
         public var maxOutputPixelCount: Int
         /// The most memory, in bytes, an upscale may plan for besides its input and output images:
-        /// the filter tables, every thread's band buffers and, for ``ResamplingKernel/learned``,
+        /// the filter tables, every thread's band buffers and, for ``Upscaler/Method/learned(_:)``,
         /// every thread's tile scratch (default 4 GiB, what the largest output allowed by default,
         /// 16384² RGBA Float32, takes itself). Checked with the output size, before anything is allocated.
         public var maxWorkingMemory: Int
 
         /// Creates a configuration; every parameter has a default.
         public init(
-            kernel: ResamplingKernel = .lanczos3,
+            method: Method = .resample(.lanczos3),
             target: Target = .factor(2),
             colorHandling: ColorHandling = .gamma,
             antiRinging: Bool = false,
             threads: Threads = .automatic,
             bandHeight: Int = 64,
-            learnedWeights: LearnedWeights = .bundled,
-            tileSize: Int = 64,
-            qualityGuard: Bool = true,
-            learnedMirrorEnsemble: Bool = false,
             maxOutputPixelCount: Int = 16384 * 16384,
             maxWorkingMemory: Int = 4 << 30
         ) {
-            self.kernel = kernel
+            self.method = method
             self.target = target
             self.colorHandling = colorHandling
             self.antiRinging = antiRinging
             self.threads = threads
             self.bandHeight = bandHeight
-            self.learnedWeights = learnedWeights
-            self.tileSize = tileSize
-            self.qualityGuard = qualityGuard
-            self.learnedMirrorEnsemble = learnedMirrorEnsemble
             self.maxOutputPixelCount = maxOutputPixelCount
             self.maxWorkingMemory = maxWorkingMemory
         }
@@ -123,7 +96,7 @@ public struct Upscaler: Sendable {
                 throw UpscaleError.invalidConfiguration("the input size must be positive, got \(width)×\(height)")
             }
             let size: (width: Int, height: Int)
-            switch target {
+            switch target.storage {
             case .factor(let factor):
                 guard factor >= 1 else {
                     throw UpscaleError.invalidConfiguration("the factor must be at least 1, got \(factor)")
@@ -172,6 +145,9 @@ public struct Upscaler: Sendable {
             "Upscaler.Configuration.maxOutputPixelCount allows \(limit) pixels; ask for a smaller output"
         }
 
+        /// The filter that resamples: the method's kernel, or Lanczos3 under the learned model.
+        var resamplingKernel: ResamplingKernel { method.kernel ?? .lanczos3 }
+
         var threadCount: Int {
             switch threads {
             case .automatic: max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -199,9 +175,9 @@ public struct Upscaler: Sendable {
     /// Resizes `image` and reports what was done and how long it took.
     public func upscaleReporting(_ image: PixelBuffer) async throws -> (image: PixelBuffer, report: UpscaleReport) {
         let flag = CancellationFlag()
-        if configuration.kernel == .learned {
+        if let learned = configuration.method.learnedConfiguration {
             return try await withTaskCancellationHandler {
-                try await Self.offCooperativePool { try upscaleLearned(image, cancellation: flag) }
+                try await Self.offCooperativePool { try upscaleLearned(image, learned: learned, cancellation: flag) }
             } onCancel: {
                 flag.cancel()
             }
@@ -232,7 +208,7 @@ public struct Upscaler: Sendable {
         let (width, height) = try configuration.outputSize(width: info.width, height: info.height)
         try checkWorkingMemory(input: info, outputWidth: width, outputHeight: height, inMemory: inMemory)
         return ResampleEngine(
-            kernel: configuration.kernel,
+            kernel: configuration.resamplingKernel,
             input: info,
             outputWidth: width,
             outputHeight: height,
@@ -306,7 +282,7 @@ public struct Upscaler: Sendable {
         )
         output.alphaPremultiplied = image.alphaPremultiplied
         let report = UpscaleReport(
-            kernel: configuration.kernel,
+            kernel: configuration.resamplingKernel,
             inputWidth: image.width,
             inputHeight: image.height,
             outputWidth: output.width,

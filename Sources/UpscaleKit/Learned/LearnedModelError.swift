@@ -1,7 +1,7 @@
 /// Why a learned super-resolution model could not be loaded or used.
 ///
-/// ``Upscaler`` never throws these for ``ResamplingKernel/learned``: it falls back to Lanczos3 and
-/// says why in ``UpscaleReport/fallbackReason``. Loading a ``LearnedModel`` directly throws them.
+/// ``Upscaler`` never throws these for ``Upscaler/Method/learned(_:)``: it falls back to Lanczos3 and
+/// says why in ``UpscaleReport/fallback``. Loading a ``LearnedModel`` directly throws them.
 /// Compare ``code`` to act on a kind (`error.code == .checksumMismatch`).
 public struct LearnedModelError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure; compare with `==` (`error.code == .missingWeights`). New codes may be added, so a
@@ -72,4 +72,18 @@ public struct LearnedModelError: Error, Hashable, Sendable, CustomStringConverti
 
     /// The kind of error and its message, e.g. `unsupported factor: no model for ×3`.
     public var description: String { "\(code): \(message)" }
+}
+
+extension UpscaleReport.Fallback {
+    /// The fallback a learned upscale takes when `error` stops its model.
+    init(_ error: LearnedModelError) {
+        let reason: Reason =
+            switch error.code {
+            case .missingWeights: .missingWeights
+            case .unsupportedFactor: .unsupportedFactor
+            // Checksum mismatch, malformed weights, and any code added later: the weights cannot be used.
+            default: .damagedWeights
+            }
+        self.init(reason: reason, message: error.message)
+    }
 }

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Which weights ``ResamplingKernel/learned`` uses.
+/// Which weights the learned model uses (``Upscaler/LearnedConfiguration/weights``).
 public enum LearnedWeights: Sendable, Hashable {
     /// The models shipped in UpscaleKit's resource bundle (×2 and ×4; ×8 by cascade).
     case bundled

@@ -69,30 +69,79 @@ struct LearnedModelTests {
         #expect(error4?.code == .missingWeights)
     }
 
-    @Test("corrupt or missing weights fall back to Lanczos3 and say so in the report")
+    @Test("corrupt or missing weights fall back to Lanczos3 and the report names why")
     func fallback() async throws {
         let image = try Self.photo()
         var bytes = try Self.bundledBytes(factor: 2)
         bytes[100] ^= 0x01
         let corrupt = try Self.temporaryFile(bytes)
         defer { try? FileManager.default.removeItem(at: corrupt) }
-        let lanczos = try await Upscaler(configuration: .init(kernel: .lanczos3, target: .factor(2))).upscale(image)
-        for weights in [
-            LearnedWeights.file(corrupt, sha256: LearnedModel.bundledChecksums[2]!),
-            .file(corrupt.appendingPathExtension("missing"), sha256: LearnedModel.bundledChecksums[2]!),
+        let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(2)))
+            .upscale(image)
+        for (weights, reason) in [
+            (
+                LearnedWeights.file(corrupt, sha256: LearnedModel.bundledChecksums[2]!),
+                UpscaleReport.Fallback.Reason.damagedWeights
+            ),
+            (
+                .file(corrupt.appendingPathExtension("missing"), sha256: LearnedModel.bundledChecksums[2]!),
+                .missingWeights
+            ),
         ] {
-            let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(2), learnedWeights: weights))
+            let upscaler = Upscaler(configuration: .init(method: .learned(.init(weights: weights)), target: .factor(2)))
             let (output, report) = try await upscaler.upscaleReporting(image)
-            #expect(report.fallbackUsed)
+            #expect(report.fallback?.reason == reason, "\(String(describing: report.fallback))")
+            #expect(report.fallback?.message.isEmpty == false)
             #expect(report.kernel == .lanczos3)
-            #expect(report.fallbackReason != nil)
+            #expect(report.learnedFactors == nil)
             #expect(output == lanczos)
         }
-        // A factor no model makes falls back too.
-        let (_, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(3)))
+    }
+
+    @Test(
+        "targets the model cannot make fall back to Lanczos3 with the reason named",
+        arguments: [
+            (Upscaler.Configuration.Target.factor(3), UpscaleReport.Fallback.Reason.unsupportedFactor),
+            (.ratio(numerator: 3, denominator: 2), .notAnIntegerFactor),
+            (.size(width: 100, height: 50), .sizeTarget),
+            (.size(width: 64, height: 96), .sizeTarget),
+        ])
+    func targetFallback(_ target: Upscaler.Configuration.Target, _ reason: UpscaleReport.Fallback.Reason) async throws {
+        let image = try PixelBuffer(width: 32, height: 32, layout: .rgb, componentType: .uint8)
+        let (output, report) = try await Upscaler(configuration: .init(method: .learned(), target: target))
             .upscaleReporting(image)
-        #expect(report.fallbackUsed)
-        #expect(report.outputWidth == image.width * 3)
+        #expect(report.fallback?.reason == reason, "\(target): \(String(describing: report.fallback))")
+        let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: target))
+            .upscale(image)
+        #expect(output == lanczos)
+    }
+
+    @Test("a ratio or a size that is a whole multiple of the input runs the model, as the factor does")
+    func wholeMultipleTargets() async throws {
+        let image = try Self.photo()
+        let byFactor = try await Upscaler(configuration: .init(method: .learned(), target: .factor(2))).upscale(image)
+        for target in [
+            Upscaler.Configuration.Target.ratio(numerator: 4, denominator: 2),
+            .size(width: image.width * 2, height: image.height * 2),
+        ] {
+            let (output, report) = try await Upscaler(configuration: .init(method: .learned(), target: target))
+                .upscaleReporting(image)
+            #expect(report.fallback == nil, "\(target)")
+            #expect(report.learnedFactors == [2], "\(target)")
+            #expect(output == byFactor, "\(target)")
+        }
+    }
+
+    @Test("a fallback reason encodes as its name and decodes any name, known or not")
+    func fallbackCoding() throws {
+        let fallback = UpscaleReport.Fallback(reason: .sizeTarget, message: "no whole multiple")
+        let data = try JSONEncoder().encode(fallback)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"sizeTarget\""))
+        #expect(try JSONDecoder().decode(UpscaleReport.Fallback.self, from: data) == fallback)
+        let later = try JSONDecoder().decode(
+            UpscaleReport.Fallback.self, from: Data(#"{"reason":"someLaterReason","message":"m"}"#.utf8))
+        #expect(later.reason.name == "someLaterReason")
+        #expect(later.reason != .sizeTarget)
     }
 
     @Test("a weights file passed explicitly is used when its checksum matches")
@@ -103,10 +152,10 @@ struct LearnedModelTests {
         let image = try Self.photo()
         let weights = LearnedWeights.file(url, sha256: LearnedModel.bundledChecksums[2]!.uppercased())
         let explicit = try await Upscaler(
-            configuration: .init(kernel: .learned, target: .factor(2), learnedWeights: weights)
+            configuration: .init(method: .learned(.init(weights: weights)), target: .factor(2))
         ).upscaleReporting(image)
-        let bundled = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(2))).upscale(image)
-        #expect(!explicit.report.fallbackUsed)
+        let bundled = try await Upscaler(configuration: .init(method: .learned(), target: .factor(2))).upscale(image)
+        #expect(explicit.report.fallback == nil)
         #expect(explicit.image == bundled)
     }
 
@@ -114,12 +163,12 @@ struct LearnedModelTests {
     func tilingAndThreadsInvisible(_ factor: Int) async throws {
         let image = try Self.photo()
         let untiled = try await Upscaler(
-            configuration: .init(kernel: .learned, target: .factor(factor), threads: .count(1), tileSize: 4096)
+            configuration: .init(method: .learned(.init(tileSize: 4096)), target: .factor(factor), threads: .count(1))
         ).upscale(image)
         for (tile, threads) in [(7, 1), (16, 3), (33, 2), (64, 4)] {
             let tiled = try await Upscaler(
                 configuration: .init(
-                    kernel: .learned, target: .factor(factor), threads: .count(threads), tileSize: tile)
+                    method: .learned(.init(tileSize: tile)), target: .factor(factor), threads: .count(threads))
             ).upscale(image)
             #expect(tiled == untiled, "tile \(tile), threads \(threads)")
         }
@@ -132,7 +181,7 @@ struct LearnedModelTests {
         let values = expected.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(values.count == input.width * factor * input.height * factor)
         // Float32 keeps the network's output unrounded (clamped to 0...1 like every output).
-        let output = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+        let output = try await Upscaler(configuration: .init(method: .learned(), target: .factor(factor)))
             .upscale(input.converted(to: .float32))
         var worst = 0.0
         for y in 0..<output.height {
@@ -148,7 +197,7 @@ struct LearnedModelTests {
     func eightBitLumaIsTheNetworks(_ factor: Int) async throws {
         let image = try Self.photo()
         #expect(image.layout == .rgb && image.componentType == .uint8)
-        let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+        let upscaler = Upscaler(configuration: .init(method: .learned(), target: .factor(factor)))
         let rounded = try await upscaler.upscale(image)
         let exact = try await upscaler.upscale(image.converted(to: .float32))
         func luma(_ buffer: PixelBuffer, _ x: Int, _ y: Int) -> Double {
@@ -192,11 +241,11 @@ struct LearnedModelTests {
             }
             return copy
         }
-        let plain = Upscaler(configuration: .init(kernel: .learned, target: .factor(factor)))
+        let plain = Upscaler(configuration: .init(method: .learned(), target: .factor(factor)))
         let direct = try await plain.upscale(input)
         let fromMirror = try mirrored(try await plain.upscale(try mirrored(input)))
         let ensemble = try await Upscaler(
-            configuration: .init(kernel: .learned, target: .factor(factor), learnedMirrorEnsemble: true)
+            configuration: .init(method: .learned(.init(mirrorEnsemble: true)), target: .factor(factor))
         ).upscale(input)
         var worst = 0.0
         var disagreement = 0.0
@@ -214,13 +263,13 @@ struct LearnedModelTests {
         let photo = try Self.photo()
         let untiled = try await Upscaler(
             configuration: .init(
-                kernel: .learned, target: .factor(factor), threads: .count(1), tileSize: 4096,
-                learnedMirrorEnsemble: true)
+                method: .learned(.init(tileSize: 4096, mirrorEnsemble: true)), target: .factor(factor),
+                threads: .count(1))
         ).upscale(photo)
         let tiled = try await Upscaler(
             configuration: .init(
-                kernel: .learned, target: .factor(factor), threads: .count(3), tileSize: 13,
-                learnedMirrorEnsemble: true)
+                method: .learned(.init(tileSize: 13, mirrorEnsemble: true)), target: .factor(factor),
+                threads: .count(3))
         ).upscale(photo)
         #expect(tiled == untiled)
     }
@@ -228,29 +277,33 @@ struct LearnedModelTests {
     @Test("×8 runs the ×4 then the ×2 model")
     func cascade() async throws {
         let image = try Self.photo()
-        let (output, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(8)))
+        let (output, report) = try await Upscaler(configuration: .init(method: .learned(), target: .factor(8)))
             .upscaleReporting(image)
         #expect(report.learnedFactors == Upscaler.bundledCascadeForEight)
-        #expect(!report.fallbackUsed)
+        #expect(report.fallback == nil)
         #expect(output.width == image.width * 8 && output.height == image.height * 8)
     }
 
-    @Test("the quality guard reports round trip and sharpness as ImageQuality does, and compares with Lanczos3")
+    @Test(
+        "the quality guard, when asked for, reports round trip and sharpness as ImageQuality does, and compares with Lanczos3"
+    )
     func qualityGuard() async throws {
         let image = try Self.photo()
-        let (output, report) = try await Upscaler(configuration: .init(kernel: .learned, target: .factor(2)))
-            .upscaleReporting(image)
+        let (output, report) = try await Upscaler(
+            configuration: .init(method: .learned(.init(qualityGuard: true)), target: .factor(2))
+        ).upscaleReporting(image)
         let metrics = try #require(report.metrics)
         let roundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: output))
         #expect(abs(try #require(metrics.roundTripPSNR) - roundTrip) < 1e-3)
         #expect(abs(metrics.sharpness - ImageQuality.sharpness(output)) < 1e-3 * ImageQuality.sharpness(output))
-        let lanczos = try await Upscaler(configuration: .init(kernel: .lanczos3, target: .factor(2))).upscale(image)
+        let lanczos = try await Upscaler(configuration: .init(method: .resample(.lanczos3), target: .factor(2)))
+            .upscale(image)
         let lanczosRoundTrip = try #require(try ImageQuality.roundTripPSNR(input: image, output: lanczos))
         #expect(abs(try #require(metrics.lanczos3RoundTripPSNR) - lanczosRoundTrip) < 1e-3)
         #expect(metrics.roundTripWorseThanLanczos3 == (roundTrip < lanczosRoundTrip))
-        let unguarded = try await Upscaler(
-            configuration: .init(kernel: .learned, target: .factor(2), qualityGuard: false)
-        ).upscaleReporting(image)
+        // Off by default: no metrics, and the same output.
+        let unguarded = try await Upscaler(configuration: .init(method: .learned(), target: .factor(2)))
+            .upscaleReporting(image)
         #expect(unguarded.report.metrics == nil)
         #expect(unguarded.image == output)
     }
@@ -258,7 +311,7 @@ struct LearnedModelTests {
     @Test("cancelling the task stops the learned upscale with CancellationError")
     func cancellation() async throws {
         let large = try PixelBuffer(width: 1024, height: 1024, layout: .rgb, componentType: .uint8)
-        let upscaler = Upscaler(configuration: .init(kernel: .learned, target: .factor(4), threads: .count(1)))
+        let upscaler = Upscaler(configuration: .init(method: .learned(), target: .factor(4), threads: .count(1)))
         let task = Task { try await upscaler.upscale(large) }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
