@@ -173,7 +173,8 @@ public struct GenerateIdeas: PipelineStage {
         .sorted { $0.viralPotential.overall > $1.viralPotential.overall }
         state.record(
             .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
+                stage: Self.id.rawValue, provider: services.providers.textRecord.provider,
+                model: services.providers.textRecord.model,
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }

@@ -210,10 +210,10 @@ public struct CollectKeyframes: PipelineStage {
         }
         state.record(
             .init(
-                stage: PaintKeyframe.id.rawValue, provider: services.providers.imageName,
-                model: services.providers.imageModel, duration: 0,
-                costUsd: Double(input.count) * (services.providers.prices[services.providers.imageModel]?.perImage ?? 0)
-            ))
+                stage: PaintKeyframe.id.rawValue, provider: services.providers.imageRecord.provider,
+                model: services.providers.imageRecord.model, duration: 0,
+                costUsd: Double(input.count)
+                    * (services.providers.prices[services.providers.imageRecord.model]?.perImage ?? 0)))
         return state
     }
 }

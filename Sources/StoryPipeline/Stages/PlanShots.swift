@@ -177,7 +177,8 @@ public struct PlanShots: PipelineStage {
         state.shotlist = shotlist
         state.record(
             .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
+                stage: Self.id.rawValue, provider: services.providers.textRecord.provider,
+                model: services.providers.textRecord.model,
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }

@@ -97,7 +97,8 @@ public struct WriteScript: PipelineStage {
             generated: text)
         state.record(
             .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
+                stage: Self.id.rawValue, provider: services.providers.textRecord.provider,
+                model: services.providers.textRecord.model,
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
@@ -140,13 +141,12 @@ public struct ReviseScript: PipelineStage {
 
     /// The shared services.
     public let services: StoryServices
-    /// The critic.
-    public let scorer: any ScriptScorer
+    /// The critic: ``StoryServices/scorer``, so that its identity is part of every cache key.
+    public var scorer: any ScriptScorer { services.scorer }
 
-    /// Creates the stage; the default critic is ``HeuristicScriptScorer``.
-    public init(services: StoryServices, scorer: any ScriptScorer = HeuristicScriptScorer()) {
+    /// Creates the stage; the critic is the services' ``StoryServices/scorer``.
+    public init(services: StoryServices) {
         self.services = services
-        self.scorer = scorer
     }
 
     struct Answer: Decodable {
@@ -224,8 +224,8 @@ public struct ReviseScript: PipelineStage {
         state.record(
             .init(
                 stage: Self.id.rawValue,
-                provider: revisions > 0 ? services.providers.textName : "rules",
-                model: revisions > 0 ? services.providers.textModel : "speech-text-normalizer",
+                provider: revisions > 0 ? services.providers.textRecord.provider : "rules",
+                model: revisions > 0 ? services.providers.textRecord.model : "speech-text-normalizer",
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }

@@ -71,9 +71,9 @@ public struct SynthesizeVoice: PipelineStage {
         state.voice = VoiceTrack(audio: ref, duration: normalised.duration, reportedWords: words)
         state.record(
             .init(
-                stage: Self.id.rawValue, provider: services.providers.speechName,
-                model: services.providers.speechModel, duration: stopwatch.seconds,
-                costUsd: services.providers.cost(.speech(request), model: services.providers.speechModel)))
+                stage: Self.id.rawValue, provider: services.providers.speechRecord.provider,
+                model: services.providers.speechRecord.model, duration: stopwatch.seconds,
+                costUsd: services.providers.cost(.speech(request), model: services.providers.speechRecord.model)))
         return state
     }
 
@@ -144,8 +144,8 @@ public struct TimeWords: PipelineStage {
         let voice = try state.require(state.voice, "the voice", from: SynthesizeVoice.id.rawValue)
         let shotlist = try state.require(state.shotlist, "the shot list", from: PlanShots.id.rawValue)
 
-        var provider = services.providers.speechName
-        var model = services.providers.speechModel
+        var provider = services.providers.speechRecord.provider
+        var model = services.providers.speechRecord.model
         var cost: Double?
         var timed: [MediaIO.TimedWord]
         if let reported = voice.reportedWords, !reported.isEmpty {
@@ -159,8 +159,9 @@ public struct TimeWords: PipelineStage {
             } catch let error as ProviderError {
                 throw StoryPipelineError.provider("the transcriber failed: \(error)", underlying: error)
             }
-            provider = "transcriber"
-            model = services.providers.transcriberModel
+            let record = services.providers.transcriberRecord
+            provider = record?.provider ?? provider
+            model = record?.model ?? model
             cost = services.providers.cost(
                 .transcription(TranscriptionRequest(audio: Data())), model: model, audioSeconds: voice.duration)
         } else {
