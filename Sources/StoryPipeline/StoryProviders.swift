@@ -58,6 +58,12 @@ public struct StoryProviders: Sendable {
         public var provider: String
         /// The identity's model for the role; empty when it names none.
         public var model: String
+
+        /// Creates a record.
+        public init(provider: String, model: String) {
+            self.provider = provider
+            self.model = model
+        }
     }
 
     /// What the text provider is, for the manifest.

@@ -29,7 +29,8 @@ public struct StoryStudio: Sendable {
     public let store: URL
     /// The configuration.
     public let configuration: StoryConfiguration
-    private let makePipeline: @Sendable (StoryServices) throws -> Pipeline<StoryRequest, StoryState>
+    /// Built once from the `pipeline` closure: the services it is built from never change.
+    private let builtPipeline: Pipeline<StoryRequest, StoryState>
 
     /// Creates a studio from parts.
     ///
@@ -67,8 +68,8 @@ public struct StoryStudio: Sendable {
         self.configuration = configuration
         self.services = StoryServices(
             providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work, scorer: scorer)
-        self.makePipeline = pipeline
-        let issues = configuration.effectivePipeline.issues(for: try pipeline(services).stages)
+        self.builtPipeline = try pipeline(services)
+        let issues = configuration.effectivePipeline.issues(for: builtPipeline.stages)
         guard issues.isEmpty else {
             throw StoryPipelineError.invalidConfiguration(
                 issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
@@ -180,8 +181,8 @@ public struct StoryStudio: Sendable {
     }
 
     /// The pipeline this studio runs.
-    public func pipeline() throws -> Pipeline<StoryRequest, StoryState> {
-        try makePipeline(services)
+    public func pipeline() -> Pipeline<StoryRequest, StoryState> {
+        builtPipeline
     }
 
     /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
@@ -245,7 +246,7 @@ public struct StoryStudio: Sendable {
         }
         try await services.library?.runStarted(id: runID.rawValue, topic: request.topic, seed: request.seed)
         return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
-            try await runner.run(try pipeline(), input: request, runID: runID)
+            try await runner.run(pipeline(), input: request, runID: runID)
         }
     }
 
@@ -291,13 +292,13 @@ public struct StoryStudio: Sendable {
         try await services.library?.runStarted(
             id: runID.rawValue, topic: request?.topic ?? "", seed: request?.seed ?? 0)
         return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
-            try await runner.resume(try pipeline(), runID: runID)
+            try await runner.resume(pipeline(), runID: runID)
         }
     }
 
     /// A dry run: which stages would come from the cache and which would run.
     public func plan(_ request: StoryRequest) async throws -> PipelinePlan {
-        try await runner.plan(try pipeline(), input: request)
+        try await runner.plan(pipeline(), input: request)
     }
 
     private func finish(
