@@ -138,10 +138,10 @@ public struct StoryProviders: Sendable {
         static let speech: [Choice] = [.automatic, .elevenLabs, .openAI, .espeak]
         static let images: [Choice] = [.automatic, .openAI, .procedural]
 
-        /// The choice named `name` among `allowed` (`offline` meaning `offline`), or an error listing them.
-        static func named(_ name: String, for job: String, among allowed: [Choice], offline: Choice) throws(
-            StoryPipelineError
-        ) -> Choice {
+        /// The choice named `name` among `allowed` (`offline` naming the job's offline provider), or an error listing them.
+        static func named(_ name: String, for job: String, among allowed: [Choice], offline: Choice)
+            throws(StoryPipelineError) -> Choice
+        {
             if name == "offline" { return offline }
             guard let choice = allowed.first(where: { $0.rawValue == name }) else {
                 throw .invalidConfiguration(

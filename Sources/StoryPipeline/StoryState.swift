@@ -122,7 +122,8 @@ public struct StoryState: Codable, Hashable, Sendable {
     /// Returns the value of a field an earlier stage should have filled, or throws naming the missing stage.
     ///
     /// - Throws: ``StoryPipelineError`` with code `missingInput`: "`what` is missing: run the `stage` stage first".
-    public func require<Value>(_ value: Value?, _ what: String, from stage: String) throws(StoryPipelineError) -> Value {
+    public func require<Value>(_ value: Value?, _ what: String, from stage: String) throws(StoryPipelineError) -> Value
+    {
         guard let value else {
             throw StoryPipelineError.missingInput("\(what) is missing: run the \(stage) stage first")
         }
@@ -141,18 +142,18 @@ public struct StoryState: Codable, Hashable, Sendable {
     /// Which stage fills each optional field, and how to name the field in an error.
     private static func producers() -> [PartialKeyPath<StoryState>: (String, String)] {
         [
-        \StoryState.idea: ("the chosen idea", SelectIdea.id.rawValue),
-        \StoryState.script: ("the script", WriteScript.id.rawValue),
-        \StoryState.shotlist: ("the shot list", PlanShots.id.rawValue),
-        \StoryState.voice: ("the voice", SynthesizeVoice.id.rawValue),
-        \StoryState.words: ("the word timings", TimeWords.id.rawValue),
-        \StoryState.subtitles: ("the subtitles", TimeWords.id.rawValue),
-        \StoryState.keyframePrompts: ("the keyframe prompts", PlanKeyframes.id.rawValue),
-        \StoryState.keyframes: ("the keyframes", PaintKeyframe.id.rawValue),
-        \StoryState.upscaledKeyframes: ("the upscaled keyframes", UpscaleKeyframes.id.rawValue),
-        \StoryState.video: ("the video", AssembleVideo.id.rawValue),
-        \StoryState.videoDuration: ("the video's duration", AssembleVideo.id.rawValue),
-        \StoryState.qc: ("the quality report", QualityCheck.id.rawValue),
+            \StoryState.idea: ("the chosen idea", SelectIdea.id.rawValue),
+            \StoryState.script: ("the script", WriteScript.id.rawValue),
+            \StoryState.shotlist: ("the shot list", PlanShots.id.rawValue),
+            \StoryState.voice: ("the voice", SynthesizeVoice.id.rawValue),
+            \StoryState.words: ("the word timings", TimeWords.id.rawValue),
+            \StoryState.subtitles: ("the subtitles", TimeWords.id.rawValue),
+            \StoryState.keyframePrompts: ("the keyframe prompts", PlanKeyframes.id.rawValue),
+            \StoryState.keyframes: ("the keyframes", PaintKeyframe.id.rawValue),
+            \StoryState.upscaledKeyframes: ("the upscaled keyframes", UpscaleKeyframes.id.rawValue),
+            \StoryState.video: ("the video", AssembleVideo.id.rawValue),
+            \StoryState.videoDuration: ("the video's duration", AssembleVideo.id.rawValue),
+            \StoryState.qc: ("the quality report", QualityCheck.id.rawValue),
         ]
     }
 

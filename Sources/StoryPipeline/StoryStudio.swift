@@ -142,7 +142,7 @@ public struct StoryStudio: Sendable {
             guard checked.insert(identity.fingerprint).inserted else { continue }
             do {
                 _ = try await provider.checkHealth()
-            } catch where provider.capabilities.contains(.offline) {
+            } catch  where provider.capabilities.contains(.offline) {
                 throw StoryPipelineError.missingDependency(
                     "the \(role) provider (\(identity.name)) cannot run on this machine: \(error). Install what it "
                         + "names, or set ELEVENLABS_API_KEY or OPENAI_API_KEY for a cloud provider", underlying: error)

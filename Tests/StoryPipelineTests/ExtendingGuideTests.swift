@@ -62,6 +62,20 @@ struct HouseStyle: TextGenerator {
     }
 }
 
+/// A host's own voice stage; this one speaks with the studio's synthesizer.
+struct MyVoice: StoryStage {
+    static let id: StageID = "my-voice"
+    static let version = 1
+    let services: StoryServices
+
+    func run(_ state: inout StoryState, parameters: NoStageParameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        state = try await SynthesizeVoice(services: services).run(state, context: context)
+        return nil
+    }
+}
+
 /// Records the requests that reach it, to check the decorator's effect.
 final class RecordingWriter: TextGenerator, Sendable {
     let requests = Mutex<[ChatRequest]>([])
@@ -109,6 +123,21 @@ final class RecordingWriter: TextGenerator, Sendable {
         let script = try #require(state.stageRecords.first { $0.stage == WriteScript.id.rawValue })
         #expect(script.provider == "house-style+template")
         #expect(state.stageRecords.contains { $0.stage == "call-to-action" && $0.model == "call-to-action" })
+    }
+
+    @Test func theGuidesEditedDefaultPipelineBuilds() throws {
+        let store = try temporaryDirectory("guide-edit")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let providers = StoryProviders.offline()
+        let studio = try StoryStudio(store: store, providers: providers, ffmpeg: nil) { services in
+            try StoryStudio.defaultPipeline(services: services)
+                .inserting(AddCallToAction(), after: ReviseScript.self)
+                .replacing(SynthesizeVoice.self, with: MyVoice(services: services))
+                .removing(UpscaleKeyframes.self)
+        }
+        let ids = studio.pipeline().stages.map(\.id.rawValue)
+        #expect(ids.contains("call-to-action") && ids.contains("my-voice") && !ids.contains("voice"))
+        #expect(!ids.contains("upscale"))
     }
 
     @Test func aHostReplacesInsertsAndRemovesStagesOfTheDefaultPipelineWithoutCopyingIt() throws {

@@ -94,7 +94,8 @@ import Testing
         // The model comes from the provider's identity: a provider configured for gpt-4o-mini is priced as one.
         let services = try services(
             text: OpenAICompatibleProvider(
-                configuration: .init(baseURL: server.server.baseURL, apiKey: "sk-test-secret", chatModel: "gpt-4o-mini")))
+                configuration: .init(baseURL: server.server.baseURL, apiKey: "sk-test-secret", chatModel: "gpt-4o-mini")
+            ))
         let state = try await WriteScript(services: services).run(stateWithIdea(), context: context(WriteScript.id))
         // Two answers of 10 prompt and 5 completion tokens at $0.15 and $0.60 per million.
         let cost = try #require(state.stageRecords.last?.costUsd)

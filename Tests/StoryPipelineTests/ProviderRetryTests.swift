@@ -72,8 +72,10 @@ import Testing
 
     @Test func aHostProviderWrappedInRetryIsNotRetriedTwice() async throws {
         let failing = try AlwaysFailing()
-        let retrying = OpenAICompatibleProvider(configuration: .init(baseURL: failing.server.baseURL, apiKey: "sk-test"))
-            .withRetry(.exponentialJitter(maxAttempts: 2, initialDelay: .milliseconds(10)))
+        let retrying = OpenAICompatibleProvider(
+            configuration: .init(baseURL: failing.server.baseURL, apiKey: "sk-test")
+        )
+        .withRetry(.exponentialJitter(maxAttempts: 2, initialDelay: .milliseconds(10)))
         let providers = StoryProviders(
             text: retrying, speech: EspeakSpeechSynthesizer(), images: ProceduralImageGenerator())
         #expect(StoryStudio.providerRetry(for: providers.text).strategy.delay(afterAttempt: 1, error: failure) == nil)

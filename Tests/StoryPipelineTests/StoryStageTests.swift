@@ -109,7 +109,9 @@ import Testing
         var state = StoryState(request: StoryRequest(topic: "t"))
         await #expect {
             _ = try await Tagline().run(state, context: Self.context())
-        } throws: { ($0 as? StoryPipelineError)?.message == "the chosen idea is missing: run the select-idea stage first" }
+        } throws: {
+            ($0 as? StoryPipelineError)?.message == "the chosen idea is missing: run the select-idea stage first"
+        }
         state.idea = StoryIdea(
             id: "i", title: "Night Train", logline: "l", tone: "t", theme: "t", narrator: "n", targetAudience: "a",
             language: "en")

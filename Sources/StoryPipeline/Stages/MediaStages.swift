@@ -132,7 +132,8 @@ public struct AssembleVideo: StoryStage {
         /// Every key the stage reads.
         public static let declarations = [
             RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
-            AssembleVideo.crossfade, AssembleVideo.preset, AssembleVideo.crf, AssembleVideo.truePeak, AssembleVideo.music,
+            AssembleVideo.crossfade, AssembleVideo.preset, AssembleVideo.crf, AssembleVideo.truePeak,
+            AssembleVideo.music,
             AssembleVideo.subtitles,
         ]
         /// The frame width in pixels.
@@ -297,7 +298,8 @@ public struct QualityCheck: StoryStage {
     public struct Parameters: StoryStageParameters {
         /// `warn_only`, `width`, `height`, `fps`, `loudness`.
         public static let declarations = [
-            QualityCheck.warnOnly, RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
+            QualityCheck.warnOnly, RenderParameter.width, RenderParameter.height, RenderParameter.fps,
+            RenderParameter.loudness,
         ]
         /// Whether a failure only warns.
         public var warnOnly = false

@@ -144,7 +144,8 @@ public struct TimeWords: StoryStage {
     public static let version = 2
 
     /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
-    public static let maxCharactersPerLine = StageParameter.integer("max_characters_per_line", in: 8...80, unit: "characters")
+    public static let maxCharactersPerLine = StageParameter.integer(
+        "max_characters_per_line", in: 8...80, unit: "characters")
     /// `max_lines`: lines per cue.
     public static let maxLines = StageParameter.integer("max_lines", in: 1...4)
 

@@ -30,7 +30,8 @@ struct ResilienceBreakerFallbackTests {
             let response = try await chain.generate(Fixtures.request)
             #expect(response.text == "secondary")
             #expect(
-                response.origin?.route == ResponseOrigin(provider: "secondary", usedFallback: true, skipped: ["primary"]))
+                response.origin?.route
+                    == ResponseOrigin(provider: "secondary", usedFallback: true, skipped: ["primary"]))
             #expect(response.origin?.fingerprint == Fixtures.provider(secondaryServer).identity.fingerprint)
         }
         #expect(primaryServer.requests.count == 3)
