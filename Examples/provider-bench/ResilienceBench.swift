@@ -162,6 +162,7 @@ enum ResilienceBench {
 
 /// A text generator that answers at once, for measuring the decorators alone.
 struct InstantGenerator: TextGenerator {
+    var identity: ProviderIdentity { ProviderIdentity(name: "instant", models: [.chat: "m"]) }
     var capabilities: ProviderCapabilities { [] }
 
     func checkHealth() async throws -> HealthReport { HealthReport(latency: .zero, detail: "instant") }

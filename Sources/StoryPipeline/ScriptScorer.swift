@@ -3,6 +3,9 @@ public import StoryModels
 
 /// Scores a script version.
 public protocol ScriptScorer: Sendable {
+    /// Names the scorer and the version of its rules or model, e.g. `heuristic/1`; part of every cache key after
+    /// the revision stage, so change it whenever the scores it gives change.
+    var identity: String { get }
     /// Scores `text` (0–100 per criterion) for a narration meant to last about `targetSeconds`.
     func score(_ text: String, language: String, targetSeconds: Double) async throws -> ScriptScore
 }
@@ -19,6 +22,9 @@ public protocol ScriptScorer: Sendable {
 public struct HeuristicScriptScorer: ScriptScorer {
     /// Creates the scorer.
     public init() {}
+
+    /// `heuristic/1`: bump the number when a rule changes.
+    public var identity: String { "heuristic/1" }
 
     static let feelingWords: Set<String> = [
         "love", "fear", "hope", "alone", "heart", "tears", "cried", "smiled", "laughed", "whispered", "trembled",

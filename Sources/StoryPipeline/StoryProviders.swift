@@ -1,72 +1,99 @@
 public import Foundation
 public import ProviderKit
 
-/// The providers a story run uses, with the names that go into the manifest.
+/// The providers a story run uses. Each one says who it is (``ProviderKit/ProviderIdentity``): the manifest's
+/// provider and model names and the cache fingerprint come from those identities, never from labels.
 ///
 /// ```swift
-/// let offline = StoryProviders.offline()                       // no keys, no network
-/// let chosen = await StoryProviders.resolve(.automatic)       // keys and a local Ollama when present
+/// let offline = StoryProviders.offline()                                   // no keys, no network
+/// let mine = StoryProviders(
+///     text: OpenAICompatibleProvider(configuration: .init(apiKey: key)).withRetry(),
+///     speech: EspeakSpeechSynthesizer(), images: ProceduralImageGenerator())
+/// let (chosen, notes) = try await StoryProviders.fromEnvironment()         // keys and a local Ollama when present
 /// ```
 public struct StoryProviders: Sendable {
     /// Writes ideas, scripts and shot prompts.
     public var text: any TextGenerator
-    /// What `text` is, for the manifest (`"openai-compatible"`, `"template"`, …).
-    public var textName: String
-    /// The model `text` uses.
-    public var textModel: String
     /// Speaks the script.
     public var speech: any SpeechSynthesizer
-    /// What `speech` is.
-    public var speechName: String
-    /// The voice or model `speech` uses.
-    public var speechModel: String
     /// Paints the keyframes.
     public var images: any ImageGenerator
-    /// What `images` is.
-    public var imageName: String
-    /// The model `images` uses.
-    public var imageModel: String
     /// Times the words of the voice when the synthesizer does not; `nil` to use only the synthesizer's timings.
     public var transcriber: (any Transcriber)?
-    /// The model `transcriber` uses, for the manifest and its price.
-    public var transcriberModel: String = ""
     /// Prices per model for the manifest's cost figures (ProviderKit's published list prices by default; add your
     /// own models). Models not in the table cost 0.
-    public var prices: PriceTable = .standard
+    public var prices: PriceTable
 
-    /// Creates a set of providers.
+    /// Creates a set of providers without a transcriber.
     public init(
-        text: any TextGenerator, textName: String, textModel: String,
-        speech: any SpeechSynthesizer, speechName: String, speechModel: String,
-        images: any ImageGenerator, imageName: String, imageModel: String,
-        transcriber: (any Transcriber)? = nil
+        text: some TextGenerator, speech: some SpeechSynthesizer, images: some ImageGenerator,
+        prices: PriceTable = .standard
     ) {
         self.text = text
-        self.textName = textName
-        self.textModel = textModel
         self.speech = speech
-        self.speechName = speechName
-        self.speechModel = speechModel
         self.images = images
-        self.imageName = imageName
-        self.imageModel = imageModel
+        self.transcriber = nil
+        self.prices = prices
+    }
+
+    /// Creates a set of providers with a transcriber that times the voice's words.
+    public init(
+        text: some TextGenerator, speech: some SpeechSynthesizer, images: some ImageGenerator,
+        transcriber: some Transcriber, prices: PriceTable = .standard
+    ) {
+        self.init(text: text, speech: speech, images: images, prices: prices)
         self.transcriber = transcriber
     }
 
     /// The offline set: the template story writer (not a language model), espeak-ng and procedural placeholder art.
     public static func offline(voice: String = "en-us") -> StoryProviders {
         StoryProviders(
-            text: TemplateStoryWriter(), textName: "template", textModel: TemplateStoryWriter.modelName,
-            speech: EspeakSpeechSynthesizer(configuration: .init(voice: voice)), speechName: "espeak-ng",
-            speechModel: voice,
-            images: ProceduralImageGenerator(), imageName: "procedural",
-            imageModel: ProceduralImageGenerator.modelName
-        )
+            text: TemplateStoryWriter(), speech: EspeakSpeechSynthesizer(configuration: .init(voice: voice)),
+            images: ProceduralImageGenerator())
     }
 
-    /// Identifies the providers and models, so that a different model changes every cache key after it.
+    /// The provider name and model a stage that used `role` records in the manifest, from the provider's identity.
+    public struct Record: Sendable, Hashable {
+        /// The identity's name (`openai-compatible`, `espeak-ng`, `ollama>template` for a chain).
+        public var provider: String
+        /// The identity's model for the role; empty when it names none.
+        public var model: String
+
+        /// Creates a record.
+        public init(provider: String, model: String) {
+            self.provider = provider
+            self.model = model
+        }
+    }
+
+    /// What the text provider is, for the manifest.
+    public var textRecord: Record { Self.record(text.identity, .chat) }
+    /// What the speech provider is, for the manifest.
+    public var speechRecord: Record { Self.record(speech.identity, .speech) }
+    /// What the image provider is, for the manifest.
+    public var imageRecord: Record { Self.record(images.identity, .images) }
+    /// What the transcriber is, for the manifest; `nil` without one.
+    public var transcriberRecord: Record? { transcriber.map { Self.record($0.identity, .transcription) } }
+
+    private static func record(_ identity: ProviderIdentity, _ role: ProviderIdentity.Role) -> Record {
+        Record(provider: identity.name, model: identity.model(for: role) ?? "")
+    }
+
+    /// Identifies the providers, their models and output-relevant settings (``ProviderKit/ProviderIdentity``), so
+    /// that a different model, server or voice changes every cache key after the stage that uses it. Holds no secret.
     public var fingerprint: String {
-        "text=\(textName)/\(textModel); speech=\(speechName)/\(speechModel); images=\(imageName)/\(imageModel)"
+        var line =
+            "text=\(text.identity.fingerprint); speech=\(speech.identity.fingerprint); "
+            + "images=\(images.identity.fingerprint)"
+        if let transcriber { line += "; transcriber=\(transcriber.identity.fingerprint)" }
+        return line
+    }
+
+    /// Every provider with its role, for health checks.
+    var all: [(role: String, provider: any Provider)] {
+        var roles: [(role: String, provider: any Provider)] = [("text", text), ("speech", speech), ("images", images)]
+        if let transcriber { roles.append(("transcriber", transcriber)) }
+        return roles
     }
 
     /// What a call to `model` costs by ``prices``, from its reported usage when there is one.
@@ -80,26 +107,85 @@ public struct StoryProviders: Sendable {
 
     /// True when nothing leaves this machine.
     public var isOffline: Bool {
-        text.capabilities.contains(.offline) && speech.capabilities.contains(.offline)
-            && images.capabilities.contains(.offline)
+        all.allSatisfy { $0.provider.capabilities.contains(.offline) }
     }
 
-    /// Which provider to use for each job.
+    /// A provider kind a configuration file may name for a job: `auto`, `openai`, `ollama`, `elevenlabs`,
+    /// `template`, `espeak` or `procedural` (and `offline`, the offline one for the job).
+    ///
+    /// A struct with static members rather than an enum, so that new providers add members without breaking hosts.
+    public struct Choice: Codable, Hashable, Sendable, CustomStringConvertible {
+        /// The name as written in the configuration file.
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// Chosen from the environment (see ``Selection``).
+        public static let automatic = Choice("auto")
+        /// An OpenAI-compatible server (`OPENAI_BASE_URL`, `OPENAI_API_KEY`).
+        public static let openAI = Choice("openai")
+        /// Ollama (`OLLAMA_HOST`); text only.
+        public static let ollama = Choice("ollama")
+        /// ElevenLabs (`ELEVENLABS_API_KEY`); speech only.
+        public static let elevenLabs = Choice("elevenlabs")
+        /// The template writer (not a language model); text only.
+        public static let template = Choice("template")
+        /// espeak-ng; speech only.
+        public static let espeak = Choice("espeak")
+        /// Procedural placeholder art; images only.
+        public static let procedural = Choice("procedural")
+
+        static let text: [Choice] = [.automatic, .openAI, .ollama, .template]
+        static let speech: [Choice] = [.automatic, .elevenLabs, .openAI, .espeak]
+        static let images: [Choice] = [.automatic, .openAI, .procedural]
+
+        /// The choice named `name` among `allowed` (`offline` naming the job's offline provider), or an error listing them.
+        static func named(_ name: String, for job: String, among allowed: [Choice], offline: Choice)
+            throws(StoryPipelineError) -> Choice
+        {
+            if name == "offline" { return offline }
+            guard let choice = allowed.first(where: { $0.rawValue == name }) else {
+                throw .invalidConfiguration(
+                    "providers.\(job): unknown provider \"\(name.prefix(40))\" ("
+                        + allowed.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            return choice
+        }
+
+        /// Decodes any name; ``Selection`` checks it against its job.
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        /// Encodes the name.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+
+        /// The name.
+        public var description: String { rawValue }
+    }
+
+    /// Which provider to use for each job, as the configuration file's `providers` section names them; read by
+    /// ``fromEnvironment(_:selection:)``.
     public struct Selection: Codable, Hashable, Sendable {
-        /// `auto` (OpenAI when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else Ollama when `OLLAMA_HOST` is set or
-        /// one answers on loopback, else the template writer), `openai`, `ollama` or `template`.
-        public var text: String
-        /// `auto` (ElevenLabs with `ELEVENLABS_API_KEY`, else OpenAI with `OPENAI_API_KEY`, else espeak-ng),
-        /// `elevenlabs`, `openai` or `espeak`.
-        public var speech: String
-        /// `auto` (OpenAI with `OPENAI_API_KEY`, else procedural), `openai` or `procedural`.
-        public var images: String
+        /// ``Choice/automatic`` (OpenAI when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else Ollama when
+        /// `OLLAMA_HOST` is set or one answers on loopback, else the template writer), ``Choice/openAI``,
+        /// ``Choice/ollama`` or ``Choice/template``.
+        public var text: Choice
+        /// ``Choice/automatic`` (ElevenLabs with `ELEVENLABS_API_KEY`, else OpenAI with `OPENAI_API_KEY`, else
+        /// espeak-ng), ``Choice/elevenLabs``, ``Choice/openAI`` or ``Choice/espeak``.
+        public var speech: Choice
+        /// ``Choice/automatic`` (OpenAI with `OPENAI_API_KEY`, else procedural), ``Choice/openAI`` or
+        /// ``Choice/procedural``.
+        public var images: Choice
         /// The espeak-ng voice.
         public var espeakVoice: String
 
         /// Creates a selection.
         public init(
-            text: String = "auto", speech: String = "auto", images: String = "auto", espeakVoice: String = "en-us"
+            text: Choice = .automatic, speech: Choice = .automatic, images: Choice = .automatic,
+            espeakVoice: String = "en-us"
         ) {
             self.text = text
             self.speech = speech
@@ -110,141 +196,132 @@ public struct StoryProviders: Sendable {
         /// Every provider chosen from the environment.
         public static let automatic = Selection()
         /// Every provider offline.
-        public static let offline = Selection(text: "template", speech: "espeak", images: "procedural")
+        public static let offline = Selection(text: .template, speech: .espeak, images: .procedural)
 
         enum CodingKeys: String, CodingKey {
             case text, speech, images, espeakVoice
         }
 
-        /// Decodes a selection (with ``StoryModels/StoryJSON``'s snake_case keys); missing fields mean `auto`.
+        /// Decodes a selection (with ``StoryModels/StoryJSON``'s snake_case keys); missing fields mean `auto`, and a
+        /// provider that cannot do the job (`"speech": "ollama"`) or is unknown is an error naming the choices.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            text = try container.decodeIfPresent(String.self, forKey: .text) ?? "auto"
-            speech = try container.decodeIfPresent(String.self, forKey: .speech) ?? "auto"
-            images = try container.decodeIfPresent(String.self, forKey: .images) ?? "auto"
+            func choice(_ key: CodingKeys, among allowed: [Choice], offline: Choice) throws -> Choice {
+                guard let name = try container.decodeIfPresent(String.self, forKey: key) else { return .automatic }
+                return try Choice.named(name, for: key.stringValue, among: allowed, offline: offline)
+            }
+            text = try choice(.text, among: Choice.text, offline: .template)
+            speech = try choice(.speech, among: Choice.speech, offline: .espeak)
+            images = try choice(.images, among: Choice.images, offline: .procedural)
             espeakVoice = try container.decodeIfPresent(String.self, forKey: .espeakVoice) ?? "en-us"
         }
     }
 
-    /// Builds the providers a selection names, reading keys and hosts from `environment`.
+    /// The providers a selection names, with keys and hosts read from `environment`: one constructor among others
+    /// (``init(text:speech:images:prices:)`` takes providers a host made itself).
+    ///
+    /// Remote providers are wrapped in ProviderKit's resilience layer: retries that honour `Retry-After` (the one
+    /// retry layer for provider calls, see ``StoryStudio/providerRetry``) and a circuit breaker per model, so that a
+    /// dead provider fails fast instead of once per shot.
     ///
     /// - Returns: the providers, and one line per choice saying what was chosen and why.
-    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` for an unknown provider name or a named
-    ///   provider whose key is missing.
-    public static func resolve(
-        _ selection: Selection,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` for a provider that cannot do its job or a
+    ///   named provider whose key is missing.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        selection: Selection = .automatic
     ) async throws(StoryPipelineError) -> (providers: StoryProviders, notes: [String]) {
-        var providers = StoryProviders.offline(voice: selection.espeakVoice)
+        // A selection built in code may hold any choice: check each against its job, as decoding does.
+        let textChoice = try Choice.named(selection.text.rawValue, for: "text", among: Choice.text, offline: .template)
+        let speechChoice = try Choice.named(
+            selection.speech.rawValue, for: "speech", among: Choice.speech, offline: .espeak)
+        let imageChoice = try Choice.named(
+            selection.images.rawValue, for: "images", among: Choice.images, offline: .procedural)
+        var text: any TextGenerator = TemplateStoryWriter()
+        var speech: any SpeechSynthesizer = EspeakSpeechSynthesizer(configuration: .init(voice: selection.espeakVoice))
+        var images: any ImageGenerator = ProceduralImageGenerator()
+        var transcriber: (any Transcriber)?
         var notes: [String] = []
         let openAIConfiguration = OpenAICompatibleProvider.Configuration.fromEnvironment(environment)
         let hasOpenAI = environment["OPENAI_API_KEY"].map { !$0.isEmpty } ?? false
         let hasOpenAIBase = environment["OPENAI_BASE_URL"].map { !$0.isEmpty } ?? false
-        // Remote providers go through ProviderKit's resilience layer: retries that honour Retry-After, and a
-        // circuit breaker per model so that a dead provider fails fast instead of once per shot.
         let openAI = OpenAICompatibleProvider(configuration: openAIConfiguration)
             .withRetry(name: "openai-compatible").withCircuitBreaker(name: "openai-compatible")
 
-        switch selection.text {
-        case "auto":
-            if hasOpenAI || hasOpenAIBase {
-                providers.useOpenAIText(openAI, model: openAIConfiguration.chatModel)
-                notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel) (OPENAI_* is set)")
+        switch textChoice {
+        case .automatic where hasOpenAI || hasOpenAIBase:
+            text = openAI
+            notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel) (OPENAI_* is set)")
+        case .automatic:
+            let ollamaConfiguration = OllamaProvider.Configuration.fromEnvironment(environment)
+            // The probe's failure is the expected answer on most machines: keep it out of the log.
+            var probeConfiguration = ollamaConfiguration
+            probeConfiguration.logger.logLevel = .critical
+            let probe = OllamaProvider(configuration: probeConfiguration)
+            let hostSet = environment["OLLAMA_HOST"].map { !$0.isEmpty } ?? false
+            if (try? await probe.checkHealth()) != nil {
+                text = OllamaProvider(configuration: ollamaConfiguration)
+                    .withRetry(name: "ollama").withCircuitBreaker(name: "ollama")
+                notes.append("text: Ollama \(ollamaConfiguration.chatModel) at \(ollamaConfiguration.baseURL)")
             } else {
-                let ollamaConfiguration = OllamaProvider.Configuration.fromEnvironment(environment)
-                // The probe's failure is the expected answer on most machines: keep it out of the log.
-                var probeConfiguration = ollamaConfiguration
-                probeConfiguration.logger.logLevel = .critical
-                let probe = OllamaProvider(configuration: probeConfiguration)
-                let hostSet = environment["OLLAMA_HOST"].map { !$0.isEmpty } ?? false
-                if (try? await probe.checkHealth()) != nil {
-                    providers.text = OllamaProvider(configuration: ollamaConfiguration)
-                        .withRetry(name: "ollama").withCircuitBreaker(name: "ollama")
-                    providers.textName = "ollama"
-                    providers.textModel = ollamaConfiguration.chatModel
-                    notes.append("text: Ollama \(ollamaConfiguration.chatModel) at \(ollamaConfiguration.baseURL)")
-                } else {
-                    notes.append(
-                        hostSet
-                            ? "text: template writer (not a language model): Ollama at "
-                                + "\(ollamaConfiguration.baseURL) did not answer"
-                            : "text: template writer (not a language model); set OPENAI_API_KEY or run Ollama for "
-                                + "real writing")
-                }
+                notes.append(
+                    hostSet
+                        ? "text: template writer (not a language model): Ollama at "
+                            + "\(ollamaConfiguration.baseURL) did not answer"
+                        : "text: template writer (not a language model); set OPENAI_API_KEY or run Ollama for "
+                            + "real writing")
             }
-        case "openai":
+        case .openAI:
             guard hasOpenAI || hasOpenAIBase else {
                 throw .invalidConfiguration(
                     "providers.text is \"openai\" but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set")
             }
-            providers.useOpenAIText(openAI, model: openAIConfiguration.chatModel)
+            text = openAI
             notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel)")
-        case "ollama":
+        case .ollama:
             let configuration = OllamaProvider.Configuration.fromEnvironment(environment)
-            providers.text = OllamaProvider(configuration: configuration)
+            text = OllamaProvider(configuration: configuration)
                 .withRetry(name: "ollama").withCircuitBreaker(name: "ollama")
-            providers.textName = "ollama"
-            providers.textModel = configuration.chatModel
             notes.append("text: Ollama \(configuration.chatModel) at \(configuration.baseURL)")
-        case "template", "offline":
-            notes.append("text: template writer (not a language model)")
         default:
-            throw .invalidConfiguration(
-                "providers.text: unknown provider \"\(selection.text)\" (auto, openai, ollama or template)")
+            notes.append("text: template writer (not a language model)")
         }
 
         let hasElevenLabs = environment["ELEVENLABS_API_KEY"].map { !$0.isEmpty } ?? false
-        switch selection.speech {
-        case "auto" where hasElevenLabs, "elevenlabs":
+        switch speechChoice {
+        case .automatic where hasElevenLabs, .elevenLabs:
             guard hasElevenLabs else {
                 throw .invalidConfiguration("providers.speech is \"elevenlabs\" but ELEVENLABS_API_KEY is not set")
             }
             let configuration = ElevenLabsSpeechSynthesizer.Configuration.fromEnvironment(environment)
-            providers.speech = ElevenLabsSpeechSynthesizer(configuration: configuration)
+            speech = ElevenLabsSpeechSynthesizer(configuration: configuration)
                 .withRetry(name: "elevenlabs").withCircuitBreaker(name: "elevenlabs")
-            providers.speechName = "elevenlabs"
-            providers.speechModel = configuration.voiceID
             notes.append("speech: ElevenLabs voice \(configuration.voiceID)")
-        case "auto" where hasOpenAI, "openai":
+        case .automatic where hasOpenAI, .openAI:
             guard hasOpenAI || hasOpenAIBase else {
                 throw .invalidConfiguration("providers.speech is \"openai\" but OPENAI_API_KEY is not set")
             }
-            providers.speech = openAI
-            providers.speechName = "openai-compatible"
-            providers.speechModel = openAIConfiguration.speechModel
-            providers.transcriber = openAI
-            providers.transcriberModel = openAIConfiguration.transcriptionModel
+            speech = openAI
+            transcriber = openAI
             notes.append(
                 "speech: OpenAI \(openAIConfiguration.speechModel) voice \(openAIConfiguration.voice), words timed by "
                     + "transcription")
-        case "auto", "espeak", "offline":
-            notes.append("speech: espeak-ng voice \(selection.espeakVoice) (offline)")
         default:
-            throw .invalidConfiguration(
-                "providers.speech: unknown provider \"\(selection.speech)\" (auto, elevenlabs, openai or espeak)")
+            notes.append("speech: espeak-ng voice \(selection.espeakVoice) (offline)")
         }
 
-        switch selection.images {
-        case "auto" where hasOpenAI, "openai":
+        switch imageChoice {
+        case .automatic where hasOpenAI, .openAI:
             guard hasOpenAI || hasOpenAIBase else {
                 throw .invalidConfiguration("providers.images is \"openai\" but OPENAI_API_KEY is not set")
             }
-            providers.images = openAI
-            providers.imageName = "openai-compatible"
-            providers.imageModel = openAIConfiguration.imageModel
+            images = openAI
             notes.append("images: OpenAI \(openAIConfiguration.imageModel)")
-        case "auto", "procedural", "offline":
-            notes.append("images: procedural placeholder art (not an image model); set OPENAI_API_KEY for real images")
         default:
-            throw .invalidConfiguration(
-                "providers.images: unknown provider \"\(selection.images)\" (auto, openai or procedural)")
+            notes.append("images: procedural placeholder art (not an image model); set OPENAI_API_KEY for real images")
         }
+        var providers = StoryProviders(text: text, speech: speech, images: images)
+        providers.transcriber = transcriber
         return (providers, notes)
-    }
-
-    private mutating func useOpenAIText(_ provider: some TextGenerator, model: String) {
-        text = provider
-        textName = "openai-compatible"
-        textModel = model
     }
 }

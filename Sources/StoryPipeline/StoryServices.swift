@@ -20,10 +20,16 @@ public struct StoryServices: Sendable {
     public var library: StoryLibrary?
     /// Where stages put temporary files (each stage removes its own); must exist or be creatable.
     public var workDirectory: URL
+    /// The critic the revision stage scores scripts with.
+    public var scorer: any ScriptScorer
 
     /// Creates the services.
-    public init(providers: StoryProviders, ffmpeg: FFmpeg?, library: StoryLibrary?, workDirectory: URL) {
+    public init(
+        providers: StoryProviders, ffmpeg: FFmpeg?, library: StoryLibrary?, workDirectory: URL,
+        scorer: any ScriptScorer = HeuristicScriptScorer()
+    ) {
         self.providers = providers
+        self.scorer = scorer
         self.ffmpeg = ffmpeg
         self.library = library
         self.workDirectory = workDirectory
@@ -31,8 +37,13 @@ public struct StoryServices: Sendable {
 
     /// Structured generation with the text provider's prices.
     var structured: StructuredGeneration {
-        StructuredGeneration(prices: providers.prices, model: providers.textModel)
+        StructuredGeneration(prices: providers.prices, model: providers.textRecord.model)
     }
+
+    /// Everything besides the request that changes what the stages make: the providers' identities
+    /// (``StoryProviders/fingerprint``) and the scorer's. It goes into ``StoryRequest/providers``, which is part of
+    /// every stage's cache key.
+    public var fingerprint: String { providers.fingerprint + "; scorer=\(scorer.identity)" }
 
     func requireFFmpeg(for stage: String) throws(StoryPipelineError) -> FFmpeg {
         guard let ffmpeg else {

@@ -120,20 +120,50 @@ public struct StoryState: Codable, Hashable, Sendable {
     }
 
     /// Returns the value of a field an earlier stage should have filled, or throws naming the missing stage.
-    func require<Value>(_ value: Value?, _ what: String, from stage: String) throws(StoryPipelineError) -> Value {
+    ///
+    /// - Throws: ``StoryPipelineError`` with code `missingInput`: "`what` is missing: run the `stage` stage first".
+    public func require<Value>(_ value: Value?, _ what: String, from stage: String) throws(StoryPipelineError) -> Value
+    {
         guard let value else {
             throw StoryPipelineError.missingInput("\(what) is missing: run the \(stage) stage first")
         }
         return value
     }
 
-    /// Notes that a limit cut what a model asked for.
-    mutating func noteCap(_ note: String) {
+    /// The value of a field the default pipeline's stages fill, or an error naming the stage that fills it:
+    /// `try state.required(\.script)`.
+    ///
+    /// - Throws: ``StoryPipelineError`` with code `missingInput` when the field is still `nil`.
+    public func required<Value>(_ field: KeyPath<StoryState, Value?>) throws(StoryPipelineError) -> Value {
+        let (what, stage) = Self.producers()[field] ?? ("a field of the story state", "earlier")
+        return try require(self[keyPath: field], what, from: stage)
+    }
+
+    /// Which stage fills each optional field, and how to name the field in an error.
+    private static func producers() -> [PartialKeyPath<StoryState>: (String, String)] {
+        [
+            \StoryState.idea: ("the chosen idea", SelectIdea.id.rawValue),
+            \StoryState.script: ("the script", WriteScript.id.rawValue),
+            \StoryState.shotlist: ("the shot list", PlanShots.id.rawValue),
+            \StoryState.voice: ("the voice", SynthesizeVoice.id.rawValue),
+            \StoryState.words: ("the word timings", TimeWords.id.rawValue),
+            \StoryState.subtitles: ("the subtitles", TimeWords.id.rawValue),
+            \StoryState.keyframePrompts: ("the keyframe prompts", PlanKeyframes.id.rawValue),
+            \StoryState.keyframes: ("the keyframes", PaintKeyframe.id.rawValue),
+            \StoryState.upscaledKeyframes: ("the upscaled keyframes", UpscaleKeyframes.id.rawValue),
+            \StoryState.video: ("the video", AssembleVideo.id.rawValue),
+            \StoryState.videoDuration: ("the video's duration", AssembleVideo.id.rawValue),
+            \StoryState.qc: ("the quality report", QualityCheck.id.rawValue),
+        ]
+    }
+
+    /// Notes that a limit cut what a model asked for (shown in the manifest's ``ExportManifest/capsApplied``).
+    public mutating func noteCap(_ note: String) {
         capsApplied = (capsApplied ?? []).filter { $0 != note } + [note]
     }
 
-    /// Records (or replaces) what a stage used.
-    mutating func record(_ record: ExportManifest.StageRecord) {
+    /// Records (or replaces) what a stage used; a ``StoryStage`` has this done by its adapter.
+    public mutating func record(_ record: ExportManifest.StageRecord) {
         stageRecords.removeAll { $0.stage == record.stage }
         stageRecords.append(record)
     }

@@ -2,7 +2,7 @@ public import Foundation
 public import Logging
 public import MediaIO
 public import PipelineKit
-import ProviderKit
+public import ProviderKit
 public import StoryModels
 
 /// The ready-made story-to-video run: the default pipeline over a store shared across runs, and the export.
@@ -29,7 +29,8 @@ public struct StoryStudio: Sendable {
     public let store: URL
     /// The configuration.
     public let configuration: StoryConfiguration
-    private let makePipeline: @Sendable (StoryServices) -> Pipeline<StoryRequest, StoryState>
+    /// Built once from the `pipeline` closure: the services it is built from never change.
+    private let builtPipeline: Pipeline<StoryRequest, StoryState>
 
     /// Creates a studio from parts.
     ///
@@ -38,12 +39,18 @@ public struct StoryStudio: Sendable {
     ///   - providers: the providers.
     ///   - ffmpeg: ffmpeg for the media stages (`nil` makes them fail with a clear error).
     ///   - logger: the logger for the runner and the stages.
-    ///   - pipeline: the pipeline to run; ``defaultPipeline(services:)`` when omitted. The configuration's stage
-    ///     settings are checked against its stages.
+    ///   - scorer: the critic of the revision stage; its identity is part of the cache key.
+    ///   - pipeline: the pipeline to run; ``defaultPipeline(services:)`` when omitted, or an edit of it
+    ///     (`StoryStudio.defaultPipeline(services: $0).replacing(SynthesizeVoice.self, with: MyVoice())`). The
+    ///     configuration's stage settings are checked against its stages.
+    ///
+    /// This initialiser checks no provider; ``make(store:configuration:providers:logger:eventSinks:scorer:pipeline:)``
+    /// does, before anything runs.
     public init(
         store: URL, configuration: StoryConfiguration = StoryConfiguration(), providers: StoryProviders,
         ffmpeg: FFmpeg?, logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = [],
-        pipeline: @escaping @Sendable (StoryServices) -> Pipeline<StoryRequest, StoryState> = StoryStudio
+        scorer: any ScriptScorer = HeuristicScriptScorer(),
+        pipeline: @escaping @Sendable (StoryServices) throws -> Pipeline<StoryRequest, StoryState> = StoryStudio
             .defaultPipeline
     ) throws {
         let fileManager = FileManager.default
@@ -59,9 +66,10 @@ public struct StoryStudio: Sendable {
         let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
         self.store = store
         self.configuration = configuration
-        self.services = StoryServices(providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work)
-        self.makePipeline = pipeline
-        let issues = configuration.effectivePipeline.issues(for: pipeline(services).stages)
+        self.services = StoryServices(
+            providers: providers, ffmpeg: ffmpeg, library: library, workDirectory: work, scorer: scorer)
+        self.builtPipeline = try pipeline(services)
+        let issues = configuration.effectivePipeline.issues(for: builtPipeline.stages)
         guard issues.isEmpty else {
             throw StoryPipelineError.invalidConfiguration(
                 issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
@@ -75,17 +83,39 @@ public struct StoryStudio: Sendable {
         )
     }
 
-    /// Creates a studio with the providers the configuration selects and ffmpeg found on `PATH`.
+    /// Creates a studio with the providers the configuration's `providers` section selects from `environment`
+    /// (``StoryProviders/fromEnvironment(_:selection:)``), then checks them as
+    /// ``make(store:configuration:providers:logger:eventSinks:scorer:pipeline:)`` does.
     ///
     /// - Returns: the studio and one line per provider choice, saying what was chosen and why.
-    /// - Throws: ``StoryPipelineError`` with code `missingDependency` when ffmpeg (5.1+) or, for the offline voice,
-    ///   espeak-ng is missing, naming the package to install; `invalidConfiguration` for a bad selection.
+    /// - Throws: ``StoryPipelineError`` with code `missingDependency` when ffmpeg (5.1+) or an offline provider's
+    ///   program (espeak-ng) is missing, naming the package to install; `provider` when a remote provider does not
+    ///   answer; `invalidConfiguration` for a bad selection.
     public static func make(
         store: URL, configuration: StoryConfiguration = StoryConfiguration(),
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = []
     ) async throws -> (studio: StoryStudio, notes: [String]) {
-        let (providers, notes) = try await StoryProviders.resolve(configuration.providers, environment: environment)
+        let (providers, notes) = try await StoryProviders.fromEnvironment(
+            environment, selection: configuration.providers)
+        let studio = try await make(
+            store: store, configuration: configuration, providers: providers, logger: logger, eventSinks: eventSinks)
+        return (studio, notes)
+    }
+
+    /// Creates a studio with `providers` and ffmpeg found on `PATH`, after checking that every provider works, so
+    /// that a missing program, a wrong address or a wrong key is one clear message before anything runs rather than
+    /// a failed stage minutes later.
+    ///
+    /// - Throws: ``StoryPipelineError`` with code `missingDependency` when ffmpeg (5.1+) is missing or an offline
+    ///   provider cannot run (espeak-ng not installed), `provider` when a remote provider does not answer.
+    public static func make(
+        store: URL, configuration: StoryConfiguration = StoryConfiguration(), providers: StoryProviders,
+        logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = [],
+        scorer: any ScriptScorer = HeuristicScriptScorer(),
+        pipeline: @escaping @Sendable (StoryServices) throws -> Pipeline<StoryRequest, StoryState> = StoryStudio
+            .defaultPipeline
+    ) async throws -> StoryStudio {
         let ffmpeg: FFmpeg
         do {
             ffmpeg = try await FFmpeg.locate()
@@ -94,40 +124,32 @@ public struct StoryStudio: Sendable {
                 "ffmpeg 5.1 or later is needed to make the video: install it (sudo apt-get install ffmpeg) or put it "
                     + "on PATH (\(error))", underlying: error)
         }
-        if providers.speechName == "espeak-ng" {
-            do {
-                _ = try await providers.speech.checkHealth()
-            } catch {
-                throw StoryPipelineError.missingDependency(
-                    "espeak-ng is needed for the offline voice: install it (sudo apt-get install espeak-ng) or set "
-                        + "ELEVENLABS_API_KEY or OPENAI_API_KEY for a cloud voice (\(error))", underlying: error)
-            }
-        }
-        try await checkRemoteProviders(providers)
-        let studio = try StoryStudio(
+        try await checkProviders(providers)
+        return try StoryStudio(
             store: store, configuration: configuration, providers: providers, ffmpeg: ffmpeg, logger: logger,
-            eventSinks: eventSinks)
-        return (studio, notes)
+            eventSinks: eventSinks, scorer: scorer, pipeline: pipeline)
     }
 
-    /// Asks each remote provider whether it answers, before anything runs, so that a wrong address or key is one
-    /// clear message rather than a failed stage minutes later.
-    static func checkRemoteProviders(_ providers: StoryProviders) async throws {
+    /// Asks each provider (once per identity) whether it works: an offline one whose program is missing is a
+    /// `missingDependency`, a remote one that does not answer a `provider` error.
+    static func checkProviders(_ providers: StoryProviders) async throws {
         let fix =
             "check OPENAI_BASE_URL and OPENAI_API_KEY, OLLAMA_HOST or ELEVENLABS_API_KEY, or choose the offline "
             + "providers (\"providers\": {\"text\": \"template\", \"speech\": \"espeak\", \"images\": \"procedural\"})"
         var checked: Set<String> = []
-        let roles: [(role: String, name: String, provider: any Provider)] = [
-            ("text", providers.textName, providers.text), ("speech", providers.speechName, providers.speech),
-            ("images", providers.imageName, providers.images),
-        ]
-        for (role, name, provider) in roles where !provider.capabilities.contains(.offline) {
-            guard checked.insert(name).inserted else { continue }
+        for (role, provider) in providers.all {
+            let identity = provider.identity
+            guard checked.insert(identity.fingerprint).inserted else { continue }
             do {
                 _ = try await provider.checkHealth()
+            } catch  where provider.capabilities.contains(.offline) {
+                throw StoryPipelineError.missingDependency(
+                    "the \(role) provider (\(identity.name)) cannot run on this machine: \(error). Install what it "
+                        + "names, or set ELEVENLABS_API_KEY or OPENAI_API_KEY for a cloud provider", underlying: error)
             } catch {
                 throw StoryPipelineError.provider(
-                    "the \(role) provider (\(name)) does not answer: \(error). To fix it, \(fix)", underlying: error)
+                    "the \(role) provider (\(identity.name)) does not answer: \(error). To fix it, \(fix)",
+                    underlying: error)
             }
         }
     }
@@ -140,33 +162,47 @@ public struct StoryStudio: Sendable {
             targetSeconds: configuration.story.targetSeconds ?? 45,
             language: configuration.story.language ?? "en",
             ideaCount: configuration.story.ideaCount ?? 3,
-            providers: services.providers.fingerprint)
+            providers: services.fingerprint)
     }
 
-    /// The stages that call providers are retried on transient provider failures (rate limits, 5xx, timeouts).
-    static let providerRetry = RetryPolicy.exponentialJitter(maxAttempts: 3, initialDelay: .seconds(1)) { error in
-        guard let story = error as? StoryPipelineError, story.code == .provider else { return false }
-        return (story.underlying as? ProviderError)?.isRetryable ?? false
+    /// The stage retry for a stage that calls `provider`: one retry layer per call.
+    ///
+    /// A provider that retries transient failures itself (``ProviderKit/ProviderCapabilities/retriesTransientFailures``:
+    /// every remote provider ``StoryProviders/fromEnvironment(_:selection:)`` makes, or any host provider wrapped in
+    /// `.withRetry()`) gets no stage retry, so a stage makes at most the provider policy's attempts (4 by default),
+    /// never provider attempts × stage attempts. A provider without its own retry gets up to 3 stage attempts on a
+    /// retryable ``ProviderKit/ProviderError`` (rate limit, 5xx, timeout, transport), 1 s apart and growing.
+    public static func providerRetry(for provider: any Provider) -> RetryPolicy {
+        guard !provider.capabilities.contains(.retriesTransientFailures) else { return .none }
+        return .exponentialJitter(maxAttempts: 3, initialDelay: .seconds(1)) { error in
+            guard let story = error as? StoryPipelineError, story.code == .provider else { return false }
+            return (story.underlying as? ProviderError)?.isRetryable ?? false
+        }
     }
 
     /// The pipeline this studio runs.
     public func pipeline() -> Pipeline<StoryRequest, StoryState> {
-        makePipeline(services)
+        builtPipeline
     }
 
     /// The default pipeline: ideas → selection → script → revision → shots → voice → timing → keyframes (fan-out, two
-    /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own.
+    /// at a time) → upscaling → assembly → quality gate. Each stage is public and can be used on its own; edit the
+    /// pipeline with ``PipelineKit/Pipeline/replacing(_:with:)``, ``PipelineKit/Pipeline/removing(_:)`` and
+    /// ``PipelineKit/Pipeline/inserting(_:after:)``, which keep each stage's retry.
     @Sendable public static func defaultPipeline(services: StoryServices) -> Pipeline<StoryRequest, StoryState> {
-        Pipeline("story") {
-            GenerateIdeas(services: services).retry(Self.providerRetry)
+        let providers = services.providers
+        let textRetry = providerRetry(for: providers.text)
+        return Pipeline("story") {
+            GenerateIdeas(services: services).retry(textRetry)
             SelectIdea(services: services)
-            WriteScript(services: services).retry(Self.providerRetry)
-            ReviseScript(services: services).retry(Self.providerRetry)
-            PlanShots(services: services).retry(Self.providerRetry)
-            SynthesizeVoice(services: services).retry(Self.providerRetry)
-            TimeWords(services: services).retry(Self.providerRetry)
+            WriteScript(services: services).retry(textRetry)
+            ReviseScript(services: services).retry(textRetry)
+            PlanShots(services: services).retry(textRetry)
+            SynthesizeVoice(services: services).retry(providerRetry(for: providers.speech))
+            TimeWords(services: services).retry(
+                providers.transcriber.map { providerRetry(for: $0) } ?? providerRetry(for: providers.speech))
             PlanKeyframes()
-            ForEach(PaintKeyframe(services: services).retry(Self.providerRetry), maxConcurrency: 2)
+            ForEach(PaintKeyframe(services: services).retry(providerRetry(for: providers.images)), maxConcurrency: 2)
             CollectKeyframes(services: services)
             UpscaleKeyframes()
             AssembleVideo(services: services)

@@ -49,8 +49,6 @@ import Testing
     func services(text: any TextGenerator) throws -> StoryServices {
         var providers = StoryProviders.offline()
         providers.text = text
-        providers.textName = "openai-compatible"
-        providers.textModel = "scripted"
         return StoryServices(providers: providers, ffmpeg: nil, library: nil, workDirectory: try temporaryDirectory())
     }
 
@@ -93,8 +91,11 @@ import Testing
         let good = String(
             decoding: try JSONEncoder().encode(["title": "T", "narration": Self.goodNarration]), as: UTF8.self)
         let server = try ScriptedChatServer(["{", good])
-        var services = try services(text: server.provider())
-        services.providers.textModel = "gpt-4o-mini"
+        // The model comes from the provider's identity: a provider configured for gpt-4o-mini is priced as one.
+        let services = try services(
+            text: OpenAICompatibleProvider(
+                configuration: .init(baseURL: server.server.baseURL, apiKey: "sk-test-secret", chatModel: "gpt-4o-mini")
+            ))
         let state = try await WriteScript(services: services).run(stateWithIdea(), context: context(WriteScript.id))
         // Two answers of 10 prompt and 5 completion tokens at $0.15 and $0.60 per million.
         let cost = try #require(state.stageRecords.last?.costUsd)

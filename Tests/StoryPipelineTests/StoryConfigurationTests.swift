@@ -139,21 +139,32 @@ import Testing
                 == "broken.json: render.height: line 2, column 12: expected ':' after the key \"height\", found '1'")
     }
 
-    @Test func unknownProvidersAndMissingKeysAreClearErrors() async {
+    @Test func unknownProvidersAndMissingKeysAreClearErrors() async throws {
+        let file = try temporaryDirectory("providers").appendingPathComponent("story.json")
+        for (json, named) in [
+            (#"{"providers": {"text": "gpt-9"}}"#, #"unknown provider "gpt-9""#),
+            // A provider that cannot do the job is refused as the file is read, not when the run needs it.
+            (#"{"providers": {"speech": "ollama"}}"#, #"unknown provider "ollama" (auto, elevenlabs, openai, espeak)"#),
+        ] {
+            try Data(json.utf8).write(to: file)
+            #expect {
+                _ = try StoryConfiguration.load(contentsOf: file)
+            } throws: { "\($0)".contains(named) }
+        }
         await #expect {
-            _ = try await StoryProviders.resolve(.init(text: "gpt-9"), environment: [:])
-        } throws: { ($0 as? StoryPipelineError)?.message.contains("unknown provider \"gpt-9\"") == true }
-        await #expect {
-            _ = try await StoryProviders.resolve(.init(text: "openai"), environment: [:])
+            _ = try await StoryProviders.fromEnvironment([:], selection: .init(text: .openAI))
         } throws: { ($0 as? StoryPipelineError)?.message.contains("OPENAI_API_KEY") == true }
+        await #expect {
+            _ = try await StoryProviders.fromEnvironment([:], selection: .init(speech: .ollama))
+        } throws: { ($0 as? StoryPipelineError)?.message.contains("providers.speech: unknown provider") == true }
     }
 
     @Test func keysInTheEnvironmentChooseCloudProvidersAndNeverShowInTheNotes() async throws {
         let environment = ["OPENAI_API_KEY": "sk-secret-123", "ELEVENLABS_API_KEY": "el-secret-456"]
-        let (providers, notes) = try await StoryProviders.resolve(.automatic, environment: environment)
-        #expect(providers.textName == "openai-compatible")
-        #expect(providers.speechName == "elevenlabs")
-        #expect(providers.imageName == "openai-compatible")
+        let (providers, notes) = try await StoryProviders.fromEnvironment(environment)
+        #expect(providers.textRecord == .init(provider: "openai-compatible", model: "gpt-4o-mini"))
+        #expect(providers.speechRecord.provider == "elevenlabs")
+        #expect(providers.imageRecord == .init(provider: "openai-compatible", model: "dall-e-3"))
         #expect(!providers.isOffline)
         #expect(!notes.joined().contains("secret"))
         #expect(!providers.fingerprint.contains("secret"))

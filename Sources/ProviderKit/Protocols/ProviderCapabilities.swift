@@ -21,6 +21,9 @@ public struct ProviderCapabilities: OptionSet, Sendable, Hashable {
     public static let offline = Self(rawValue: 1 << 6)
     /// Its output is deterministic for a given input and seed.
     public static let deterministic = Self(rawValue: 1 << 7)
+    /// Retries transient failures itself (transport errors, 429, 5xx, timeouts), as ``RetryingProvider`` does; a
+    /// caller that sees it adds no retry layer of its own, so one call never multiplies attempts.
+    public static let retriesTransientFailures = Self(rawValue: 1 << 8)
 }
 
 /// A model a provider offers.
@@ -56,6 +59,9 @@ public struct HealthReport: Sendable, Hashable {
 
 /// What every provider offers besides its main job.
 public protocol Provider: Sendable {
+    /// Who it is: name, models and a digest of the configuration that changes its output (never a secret).
+    /// Decorators report their base's identity; chains report one naming their members.
+    var identity: ProviderIdentity { get }
     /// What it can do.
     var capabilities: ProviderCapabilities { get }
     /// Checks that the provider answers; throws a ``ProviderError`` saying why when it does not.

@@ -101,7 +101,9 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
     }
 
     private func origin(_ call: ProviderCall) -> ResponseOrigin {
-        ResponseOrigin(provider: name, model: call.model, fromCache: true)
+        var origin = ResponseOrigin(identity: base.identity, call: call, fromCache: true)
+        origin.provider = name
+        return origin
     }
 }
 

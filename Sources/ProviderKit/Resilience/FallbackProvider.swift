@@ -92,6 +92,9 @@ public struct FallbackProvider<Primary: Provider, Secondary: Provider>: Provider
             + ((secondary as? any ChainMember)?.memberNames ?? [secondaryName])
     }
 
+    /// A chain of both identities (``ProviderIdentity/chain(_:)``): named `primary>secondary`, changed by either.
+    public var identity: ProviderIdentity { .chain([primary.identity, secondary.identity]) }
+
     /// Both providers' capabilities that each has.
     public var capabilities: ProviderCapabilities { primary.capabilities.intersection(secondary.capabilities) }
 
@@ -111,17 +114,24 @@ public struct FallbackProvider<Primary: Provider, Secondary: Provider>: Provider
         let primaryNames = (primary as? any ChainMember)?.memberNames ?? [primaryName]
         do {
             let output = try await first()
-            return output.tagged(output.responseOrigin ?? ResponseOrigin(provider: primaryName, model: call.model))
+            return output.tagged(output.responseOrigin ?? origin(of: primary.identity, named: primaryName, call))
         } catch {
             let typed = ProviderError.typed(error)
             guard shouldFallBack(typed), !Task.isCancelled else { throw typed }
             fellBack(call, error: typed)
             let output = try await second()
-            var origin = output.responseOrigin ?? ResponseOrigin(provider: secondaryName, model: call.model)
+            var origin = output.responseOrigin ?? origin(of: secondary.identity, named: secondaryName, call)
             origin.usedFallback = true
             origin.skipped = primaryNames + origin.skipped
             return output.tagged(origin)
         }
+    }
+
+    /// The origin of an answer by the member with `identity`, under the name the chain gave it.
+    private func origin(of identity: ProviderIdentity, named name: String, _ call: ProviderCall) -> ResponseOrigin {
+        var origin = ResponseOrigin(identity: identity, call: call)
+        origin.provider = name
+        return origin
     }
 
     func fellBack(_ call: ProviderCall, error: ProviderError) {
@@ -209,8 +219,8 @@ extension Provider {
     /// ```
     ///
     /// - Parameters:
-    ///   - name: this provider's name in origins and logs; the type name by default.
-    ///   - fallbackName: `next`'s name.
+    ///   - name: this provider's name in origins and logs; its ``ProviderIdentity/name`` by default.
+    ///   - fallbackName: `next`'s name; its identity's name by default.
     ///   - when: which errors move on; all but cancellation by default.
     public func fallback<Next: Provider>(
         to next: Next,

@@ -80,6 +80,8 @@ public protocol ProviderDecorator: Provider {
 }
 
 extension ProviderDecorator {
+    /// The base provider's identity: a decorator changes how calls are made, not what answers them.
+    public var identity: ProviderIdentity { base.identity }
     /// The base provider's capabilities.
     public var capabilities: ProviderCapabilities { base.capabilities }
     /// The base provider's health check, undecorated.

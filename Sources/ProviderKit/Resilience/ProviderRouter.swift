@@ -67,6 +67,24 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
             return call.model ?? defaultModels[operation]
         }
 
+        /// The identity of the route's provider for `role`, or `nil` when the route does not serve it.
+        public func identity(for role: ProviderIdentity.Role) -> ProviderIdentity? {
+            switch role {
+            case .chat: textGenerator?.identity
+            case .speech: speechSynthesizer?.identity
+            case .transcription: transcriber?.identity
+            case .images: imageGenerator?.identity
+            default: nil
+            }
+        }
+
+        /// The distinct identities of the route's providers.
+        var identities: [ProviderIdentity] {
+            var seen: Set<ProviderIdentity> = []
+            return [ProviderIdentity.Role.chat, .speech, .transcription, .images].compactMap { identity(for: $0) }
+                .filter { seen.insert($0).inserted }
+        }
+
         func can(_ call: ProviderCall) -> Bool {
             switch call.request {
             case .chat, .stream: textGenerator != nil
@@ -109,6 +127,10 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
     }
 
     // MARK: Provider
+
+    /// A chain of every route's providers (``ProviderIdentity/chain(_:)``), in listed order: changing any route's
+    /// provider changes it.
+    public var identity: ProviderIdentity { .chain(routes.flatMap(\.identities)) }
 
     /// What any of the routes can do.
     public var capabilities: ProviderCapabilities {
@@ -346,7 +368,10 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
         if let usage {
             Counter(label: "storyforge_provider_tokens_total", dimensions: dimensions).increment(by: usage.totalTokens)
         }
-        return ResponseOrigin(provider: route.name, model: model, usedFallback: !skipped.isEmpty, skipped: skipped)
+        let identity = route.identity(for: call.role)
+        return ResponseOrigin(
+            provider: route.name, model: model ?? identity?.model(for: call.role), usedFallback: !skipped.isEmpty,
+            skipped: skipped, fingerprint: identity?.fingerprint)
     }
 
     private func failed(_ route: Route, call: ProviderCall, error: ProviderError) {

@@ -1,7 +1,9 @@
 /// Which provider served a response, and how it got there.
 ///
 /// Set by ``FallbackProvider``, ``ProviderRouter``, the response cache and the recorder; a bare
-/// provider leaves ``ChatResponse/origin`` `nil`.
+/// provider leaves ``ChatResponse/origin`` `nil`. Its fields agree with the answering provider's
+/// ``ProviderIdentity``: ``provider`` is the identity's name (or the name a chain or route gave it), ``model``
+/// the model the request named or else the identity's model for the call, ``fingerprint`` the identity's.
 public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The name of the provider that produced the response (as named in the chain or router).
     public var provider: String
@@ -13,6 +15,9 @@ public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertib
     public var skipped: [String]
     /// Whether the response was served from the response cache or a recording, not by a request.
     public var fromCache: Bool
+    /// The ``ProviderIdentity/fingerprint`` of the provider that answered, when known (chains, router, cache and
+    /// recorder set it); `nil` in origins recorded before identities existed.
+    public var fingerprint: String?
 
     /// Creates an origin.
     public init(
@@ -20,13 +25,15 @@ public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertib
         model: String? = nil,
         usedFallback: Bool = false,
         skipped: [String] = [],
-        fromCache: Bool = false
+        fromCache: Bool = false,
+        fingerprint: String? = nil
     ) {
         self.provider = provider
         self.model = model
         self.usedFallback = usedFallback
         self.skipped = skipped
         self.fromCache = fromCache
+        self.fingerprint = fingerprint
     }
 
     /// E.g. `ollama (fallback after openai)` or `openai (cache)`.

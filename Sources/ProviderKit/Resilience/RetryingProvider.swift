@@ -129,6 +129,12 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
         self.logger = logger
     }
 
+    /// The base's capabilities and ``ProviderCapabilities/retriesTransientFailures`` when the policy tries more than
+    /// once, so that callers add no second retry layer.
+    public var capabilities: ProviderCapabilities {
+        policy.maxAttempts > 1 ? base.capabilities.union(.retriesTransientFailures) : base.capabilities
+    }
+
     /// Calls `operation` until it succeeds, fails with an error not worth retrying, or runs out of attempts.
     public func intercept<Output: Sendable>(
         _ call: ProviderCall,
@@ -228,10 +234,11 @@ protocol NamedDecorator {
     var decoratedName: String { get }
 }
 
-/// The name a decorator was given, or the unqualified type name without generic arguments
-/// (`OpenAICompatibleProvider`).
+/// The name a decorator was given, else the provider's ``ProviderIdentity/name`` (`openai-compatible`), else the
+/// unqualified type name without generic arguments.
 func providerName(of provider: Any) -> String {
     if let named = provider as? any NamedDecorator { return named.decoratedName }
+    if let provider = provider as? any Provider { return provider.identity.name }
     return providerName(of: type(of: provider))
 }
 

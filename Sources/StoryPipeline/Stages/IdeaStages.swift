@@ -173,7 +173,8 @@ public struct GenerateIdeas: PipelineStage {
         .sorted { $0.viralPotential.overall > $1.viralPotential.overall }
         state.record(
             .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
+                stage: Self.id.rawValue, provider: services.providers.textRecord.provider,
+                model: services.providers.textRecord.model,
                 duration: stopwatch.seconds, usage: usage, costUsd: cost))
         return state
     }
@@ -182,13 +183,11 @@ public struct GenerateIdeas: PipelineStage {
 /// Stage 1b: picks the best candidate whose title is not already in the story library.
 ///
 /// When every candidate repeats a known idea, the best one is kept and a warning logged.
-public struct SelectIdea: PipelineStage {
+public struct SelectIdea: StoryStage {
     /// `select-idea`.
     public static let id: StageID = "select-idea"
     /// Bumped when the choice changes.
     public static let version = 1
-    /// The stage reads no parameters.
-    public static let parameters: [StageParameter]? = []
 
     /// The shared services.
     public let services: StoryServices
@@ -199,8 +198,9 @@ public struct SelectIdea: PipelineStage {
     }
 
     /// Sets ``StoryState/idea``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        var state = input
+    public func run(_ state: inout StoryState, parameters: NoStageParameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
         guard let best = state.candidates.first else {
             throw StoryPipelineError.missingInput("there are no candidate ideas: run the ideas stage first")
         }
@@ -213,6 +213,6 @@ public struct SelectIdea: PipelineStage {
                 metadata: ["story.idea_title": "\(best.title)"])
             state.idea = best
         }
-        return state
+        return nil
     }
 }

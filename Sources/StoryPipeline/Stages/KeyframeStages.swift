@@ -52,8 +52,25 @@ public struct PlanKeyframes: PipelineStage {
     /// `max_images`: the most image calls for one story.
     public static let maxImages = StageParameter.integer(
         "max_images", in: 1...OutputCaps.hardMaximumShots, unit: "images")
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `max_images`.
+        public static let declarations = [PlanKeyframes.maxImages]
+        /// The most image calls; `nil` for one per 2 s of the target length.
+        public var maxImages: Int?
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            maxImages = try StageParameterReader(decoder).integer(PlanKeyframes.maxImages)
+        }
+    }
+
     /// The parameters the stage reads.
-    public static let parameters: [StageParameter]? = [maxImages]
+    public static var parameters: [StageParameter]? { Parameters.declarations }
 
     /// Creates the stage.
     public init() {}
@@ -64,11 +81,10 @@ public struct PlanKeyframes: PipelineStage {
 
     /// Returns one job per shot.
     public func run(_ input: StoryState, context: StageContext) async throws -> [KeyframeJob] {
-        let shotlist = try input.require(input.shotlist, "the shot list", from: PlanShots.id.rawValue)
+        let shotlist = try input.required(\.shotlist)
         var state = input
-        let limit =
-            try context.configuration.integer(Self.maxImages)
-            ?? OutputCaps.defaultMaxShots(targetSeconds: input.request.targetSeconds)
+        let parameters = try context.parameters(Parameters.self, of: Self.id)
+        let limit = parameters.maxImages ?? OutputCaps.defaultMaxShots(targetSeconds: input.request.targetSeconds)
         let painted = Self.paintedShots(count: shotlist.shots.count, limit: limit)
         if painted.count < shotlist.shots.count {
             state.noteCap(
@@ -116,8 +132,41 @@ public struct PaintKeyframe: PipelineStage {
     public static let width = StageParameter.integer("width", in: 16...4096, unit: "pixels")
     /// `height`: the keyframe height asked of the image provider.
     public static let height = StageParameter.integer("height", in: 16...4096, unit: "pixels")
+    /// `style`: the style every keyframe shares, unless its prompt has its own.
+    public static let style = StageParameter.string("style")
+    /// `negative_prompt`: what no keyframe should show, unless its prompt says.
+    public static let negativePrompt = StageParameter.string("negative_prompt")
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `width`, `height`, `style`, `negative_prompt`.
+        public static let declarations = [
+            PaintKeyframe.width, PaintKeyframe.height, PaintKeyframe.style, PaintKeyframe.negativePrompt,
+        ]
+        /// The width asked of the image provider, in pixels.
+        public var width = 540
+        /// The height asked of the image provider, in pixels.
+        public var height = 960
+        /// The shared style.
+        public var style = PlanKeyframes.defaultStyle
+        /// The shared negative prompt.
+        public var negativePrompt = "text, watermark, logo, blurry, deformed"
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            width = try reader.integer(PaintKeyframe.width) ?? width
+            height = try reader.integer(PaintKeyframe.height) ?? height
+            style = try reader.string(PaintKeyframe.style) ?? style
+            negativePrompt = try reader.string(PaintKeyframe.negativePrompt) ?? negativePrompt
+        }
+    }
+
     /// The parameters the stage reads.
-    public static let parameters: [StageParameter]? = [width, height, .string("style"), .string("negative_prompt")]
+    public static var parameters: [StageParameter]? { Parameters.declarations }
 
     /// Creates the stage.
     public init(services: StoryServices) {
@@ -126,15 +175,11 @@ public struct PaintKeyframe: PipelineStage {
 
     /// Paints the job's keyframe, checks it decodes, and stores it.
     public func run(_ job: KeyframeJob, context: StageContext) async throws -> KeyframeImage {
-        let width = try context.configuration.integer(Self.width) ?? 540
-        let height = try context.configuration.integer(Self.height) ?? 960
-        let style =
-            job.prompt.style.isEmpty
-            ? context.configuration.string("style") ?? PlanKeyframes.defaultStyle : job.prompt.style
-        let negative =
-            job.prompt.negativePrompt.isEmpty
-            ? context.configuration.string("negative_prompt") ?? "text, watermark, logo, blurry, deformed"
-            : job.prompt.negativePrompt
+        let parameters = try context.parameters(Parameters.self, of: Self.id)
+        let width = parameters.width
+        let height = parameters.height
+        let style = job.prompt.style.isEmpty ? parameters.style : job.prompt.style
+        let negative = job.prompt.negativePrompt.isEmpty ? parameters.negativePrompt : job.prompt.negativePrompt
         let prompt = [job.prompt.prompt, style].filter { !$0.isEmpty }.joined(separator: ". ")
         let images: [GeneratedImage]
         do {
@@ -210,10 +255,10 @@ public struct CollectKeyframes: PipelineStage {
         }
         state.record(
             .init(
-                stage: PaintKeyframe.id.rawValue, provider: services.providers.imageName,
-                model: services.providers.imageModel, duration: 0,
-                costUsd: Double(input.count) * (services.providers.prices[services.providers.imageModel]?.perImage ?? 0)
-            ))
+                stage: PaintKeyframe.id.rawValue, provider: services.providers.imageRecord.provider,
+                model: services.providers.imageRecord.model, duration: 0,
+                costUsd: Double(input.count)
+                    * (services.providers.prices[services.providers.imageRecord.model]?.perImage ?? 0)))
         return state
     }
 }

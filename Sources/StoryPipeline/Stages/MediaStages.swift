@@ -10,29 +10,49 @@ import UpscaleKit
 /// otherwise or when the model's weights cannot be loaded. Keyframes already large enough are kept as they are.
 ///
 /// Parameters: `width` (1080), `height` (1920): the render size; `kernel` (`learned`; or any UpscaleKit kernel name).
-public struct UpscaleKeyframes: PipelineStage {
+public struct UpscaleKeyframes: StoryStage {
     /// `upscale`.
     public static let id: StageID = "upscale"
     /// Bumped when the resampling changes.
     public static let version = 2
 
-    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
-    public static let parameters: [StageParameter]? = [
-        RenderParameter.width, RenderParameter.height,
-        .oneOf("kernel", ResamplingKernel.allCases.map(\.rawValue) + ["learned"]),
-    ]
+    /// `kernel`: `learned` or any UpscaleKit kernel name.
+    public static let kernel = StageParameter.oneOf("kernel", ResamplingKernel.allCases.map(\.rawValue) + ["learned"])
+
+    /// The stage's parameters (see ``RenderParameter``).
+    public struct Parameters: StoryStageParameters {
+        /// `width`, `height`, `kernel`.
+        public static let declarations = [RenderParameter.width, RenderParameter.height, UpscaleKeyframes.kernel]
+        /// The render width in pixels.
+        public var width = 1080
+        /// The render height in pixels.
+        public var height = 1920
+        /// The kernel's name.
+        public var kernel = "learned"
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            width = try reader.integer(RenderParameter.width) ?? width
+            height = try reader.integer(RenderParameter.height) ?? height
+            kernel = try reader.string(UpscaleKeyframes.kernel) ?? kernel
+        }
+    }
 
     /// Creates the stage.
     public init() {}
 
     /// Sets ``StoryState/upscaledKeyframes``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let keyframes = try state.require(state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
-        let width = try context.configuration.integer(RenderParameter.width) ?? 1080
-        let height = try context.configuration.integer(RenderParameter.height) ?? 1920
-        let kernelName = context.configuration.string("kernel") ?? "learned"
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        let keyframes = try state.required(\.keyframes)
+        let width = parameters.width
+        let height = parameters.height
+        let kernelName = parameters.kernel
         // `learned` is UpscaleKit's learned method, not a kernel; Lanczos-3 serves where it cannot.
         let learned = kernelName == "learned"
         guard let kernel = learned ? ResamplingKernel.lanczos3 : ResamplingKernel(rawValue: kernelName) else {
@@ -76,12 +96,8 @@ public struct UpscaleKeyframes: PipelineStage {
                 fraction: Double(index + 1) / Double(keyframes.count), detail: "keyframe \(index + 1)")
         }
         state.upscaledKeyframes = results
-        state.record(
-            .init(
-                stage: Self.id.rawValue, provider: "upscalekit",
-                model: used.isEmpty ? "none needed" : used.sorted().joined(separator: ", "),
-                duration: stopwatch.seconds))
-        return state
+        return StoryStageReport(
+            provider: "upscalekit", model: used.isEmpty ? "none needed" : used.sorted().joined(separator: ", "))
     }
 }
 
@@ -91,7 +107,7 @@ public struct UpscaleKeyframes: PipelineStage {
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
 /// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
-public struct AssembleVideo: PipelineStage {
+public struct AssembleVideo: StoryStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
     /// Bumped when the composition changes.
@@ -100,21 +116,70 @@ public struct AssembleVideo: PipelineStage {
     /// The shared services.
     public let services: StoryServices
 
-    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
-    public static let parameters: [StageParameter]? = [
-        RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
-        // A crossfade is centred on a boundary between shots of at least 0.5 s (`PlanShots` min_seconds).
-        .number("crossfade", in: 0...2, unit: "seconds"),
-        .oneOf(
-            "preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]),
-        crf,
-        // ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
-        .number("true_peak", in: -9...0, unit: "dBTP"),
-        .string("music"), .oneOf("subtitles", ["burned", "soft"]),
-    ]
+    /// `crossfade`: centred on a boundary between shots of at least 0.5 s (`PlanShots` min_seconds).
+    public static let crossfade = StageParameter.number("crossfade", in: 0...2, unit: "seconds")
+    /// `preset`: libx264's speed/size trade-off.
+    public static let preset = StageParameter.oneOf(
+        "preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"])
+    /// `true_peak`: ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
+    public static let truePeak = StageParameter.number("true_peak", in: -9...0, unit: "dBTP")
+    /// `music`: a path to an audio file to loop and duck under the voice.
+    public static let music = StageParameter.string("music")
+    /// `subtitles`: burned into the frames or a soft track.
+    public static let subtitles = StageParameter.oneOf("subtitles", ["burned", "soft"])
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// Every key the stage reads.
+        public static let declarations = [
+            RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
+            AssembleVideo.crossfade, AssembleVideo.preset, AssembleVideo.crf, AssembleVideo.truePeak,
+            AssembleVideo.music,
+            AssembleVideo.subtitles,
+        ]
+        /// The frame width in pixels.
+        public var width = 1080
+        /// The frame height in pixels.
+        public var height = 1920
+        /// Frames per second.
+        public var fps = 30
+        /// The integrated loudness target in LUFS.
+        public var loudness: Double = -14
+        /// The crossfade in seconds.
+        public var crossfade = 0.5
+        /// libx264's preset.
+        public var preset = "veryfast"
+        /// libx264's constant rate factor.
+        public var crf = 20
+        /// The true-peak ceiling in dBTP: AAC encoding lifts true peaks by a few tenths of a dB, so the default
+        /// masters 0.5 dB under the gate's −1 dBTP.
+        public var truePeak = -1.5
+        /// The music bed's path, if any.
+        public var music: String?
+        /// Whether subtitles are a soft track instead of burned in.
+        public var softSubtitles = false
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters (evenness is ``AssembleVideo/parameterIssues(_:)``).
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            width = try reader.integer(RenderParameter.width) ?? width
+            height = try reader.integer(RenderParameter.height) ?? height
+            fps = try reader.integer(RenderParameter.fps) ?? fps
+            loudness = try reader.number(RenderParameter.loudness) ?? loudness
+            crossfade = try reader.number(AssembleVideo.crossfade) ?? crossfade
+            preset = try reader.string(AssembleVideo.preset) ?? preset
+            crf = try reader.integer(AssembleVideo.crf) ?? crf
+            truePeak = try reader.number(AssembleVideo.truePeak) ?? truePeak
+            music = try reader.string(AssembleVideo.music)
+            softSubtitles = try reader.string(AssembleVideo.subtitles) == "soft"
+        }
+    }
 
     /// `crf`: libx264's constant rate factor scale.
-    static let crf = StageParameter.integer("crf", in: 0...51)
+    public static let crf = StageParameter.integer("crf", in: 0...51)
 
     /// Width and height must be even for 4:2:0 video.
     public static func parameterIssues(_ parameters: StageParameters) -> [ConfigurationIssue] {
@@ -130,37 +195,30 @@ public struct AssembleVideo: PipelineStage {
     }
 
     /// Sets ``StoryState/video`` and ``StoryState/videoDuration``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
         let ffmpeg = try services.requireFFmpeg(for: Self.id.rawValue)
-        let shotlist = try state.require(state.shotlist, "the shot list", from: PlanShots.id.rawValue)
-        let voice = try state.require(state.voice, "the voice", from: SynthesizeVoice.id.rawValue)
+        let shotlist = try state.required(\.shotlist)
+        let voice = try state.required(\.voice)
         let pictures = try state.require(
             state.upscaledKeyframes ?? state.keyframes, "the keyframes", from: PaintKeyframe.id.rawValue)
         guard pictures.count == shotlist.shots.count else {
             throw StoryPipelineError.missingInput(
                 "there are \(pictures.count) keyframes for \(shotlist.shots.count) shots: rerun the keyframes stage")
         }
-        let parameters = context.configuration
         let settings = MediaIO.RenderSettings(
-            width: try parameters.integer(RenderParameter.width) ?? 1080,
-            height: try parameters.integer(RenderParameter.height) ?? 1920,
-            frameRate: try parameters.integer(RenderParameter.fps) ?? 30,
-            preset: parameters.string("preset") ?? "veryfast",
-            crf: try parameters.integer(Self.crf) ?? 20,
-            loudnessTarget: try parameters.number(RenderParameter.loudness) ?? -14,
-            // AAC encoding lifts true peaks by a few tenths of a dB: master 0.5 dB under the gate's −1 dBTP.
-            truePeakCeiling: parameters.number("true_peak") ?? -1.5)
-        let fade = max(0, parameters.number("crossfade") ?? 0.5)
+            width: parameters.width, height: parameters.height, frameRate: parameters.fps, preset: parameters.preset,
+            crf: parameters.crf, loudnessTarget: parameters.loudness, truePeakCeiling: parameters.truePeak)
+        let fade = max(0, parameters.crossfade)
         var music: URL?
-        if let path = parameters.string("music"), !path.isEmpty {
+        if let path = parameters.music, !path.isEmpty {
             music = URL(fileURLWithPath: path)
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw StoryPipelineError.invalidConfiguration("stages.assemble.parameters.music: cannot read \(path)")
             }
         }
-        let soft = parameters.string("subtitles") == "soft"
+        let soft = parameters.softSubtitles
 
         let scratch = try services.scratchDirectory("assemble", context: context)
         defer { scratch.remove() }
@@ -204,11 +262,7 @@ public struct AssembleVideo: PipelineStage {
         let video = try await context.artifacts.put(try Data(contentsOf: output), fileExtension: "mp4")
         state.video = video
         state.videoDuration = report.duration
-        state.record(
-            .init(
-                stage: Self.id.rawValue, provider: "ffmpeg", model: "libx264/\(settings.preset)",
-                duration: stopwatch.seconds))
-        return state
+        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset)")
     }
 
     static func motion(_ text: String) -> VideoComposition.Motion {
@@ -229,7 +283,7 @@ public struct AssembleVideo: PipelineStage {
 /// frozen stretches and subtitle coverage; a failure fails the run with the report unless `warn_only` is set.
 ///
 /// Parameters: `warn_only` (false), `width` (1080), `height` (1920), `fps` (30), `loudness` (−14).
-public struct QualityCheck: PipelineStage {
+public struct QualityCheck: StoryStage {
     /// `qc`.
     public static let id: StageID = "qc"
     /// Bumped when the checks change.
@@ -238,11 +292,40 @@ public struct QualityCheck: PipelineStage {
     /// The shared services.
     public let services: StoryServices
 
-    /// The parameters the stage reads (checked before a run; see ``RenderParameter``).
-    public static let parameters: [StageParameter]? = [
-        .bool("warn_only"), RenderParameter.width, RenderParameter.height, RenderParameter.fps,
-        RenderParameter.loudness,
-    ]
+    /// `warn_only`: export a video that fails the gate, with the failures as warnings.
+    public static let warnOnly = StageParameter.bool("warn_only")
+
+    /// The stage's parameters (see ``RenderParameter``).
+    public struct Parameters: StoryStageParameters {
+        /// `warn_only`, `width`, `height`, `fps`, `loudness`.
+        public static let declarations = [
+            QualityCheck.warnOnly, RenderParameter.width, RenderParameter.height, RenderParameter.fps,
+            RenderParameter.loudness,
+        ]
+        /// Whether a failure only warns.
+        public var warnOnly = false
+        /// The expected width in pixels.
+        public var width = 1080
+        /// The expected height in pixels.
+        public var height = 1920
+        /// The expected frames per second.
+        public var fps = 30
+        /// The expected integrated loudness in LUFS.
+        public var loudness: Double = -14
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            warnOnly = try reader.bool(QualityCheck.warnOnly) ?? warnOnly
+            width = try reader.integer(RenderParameter.width) ?? width
+            height = try reader.integer(RenderParameter.height) ?? height
+            fps = try reader.integer(RenderParameter.fps) ?? fps
+            loudness = try reader.number(RenderParameter.loudness) ?? loudness
+        }
+    }
 
     /// Creates the stage.
     public init(services: StoryServices) {
@@ -250,17 +333,16 @@ public struct QualityCheck: PipelineStage {
     }
 
     /// Sets ``StoryState/qc``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
         let ffmpeg = try services.requireFFmpeg(for: Self.id.rawValue)
-        let video = try state.require(state.video, "the video", from: AssembleVideo.id.rawValue)
-        let parameters = context.configuration
+        let video = try state.required(\.video)
         var thresholds = QualityGate.Thresholds()
-        thresholds.width = try parameters.integer(RenderParameter.width) ?? 1080
-        thresholds.height = try parameters.integer(RenderParameter.height) ?? 1920
-        thresholds.frameRate = Double(try parameters.integer(RenderParameter.fps) ?? 30)
-        thresholds.loudnessTarget = try parameters.number(RenderParameter.loudness) ?? -14
+        thresholds.width = parameters.width
+        thresholds.height = parameters.height
+        thresholds.frameRate = Double(parameters.fps)
+        thresholds.loudnessTarget = parameters.loudness
         let scratch = try services.scratchDirectory("qc", context: context)
         defer { scratch.remove() }
         let directory = scratch.url
@@ -283,13 +365,11 @@ public struct QualityCheck: PipelineStage {
             },
             warnings: [])
         state.qc = summary
-        state.record(
-            .init(stage: Self.id.rawValue, provider: "ffmpeg", model: "quality-gate", duration: stopwatch.seconds))
         if !report.passed {
             let failures = report.failures.map {
                 "\($0.kind.rawValue) (measured \($0.measured), expected \($0.expected))"
             }
-            if parameters.bool("warn_only") == true {
+            if parameters.warnOnly {
                 state.qc?.warnings = failures.map { "failed: " + $0 }
                 context.logger.warning("the video failed the quality gate", metadata: ["qc.failures": "\(failures)"])
             } else {
@@ -298,7 +378,7 @@ public struct QualityCheck: PipelineStage {
                         + " (set stages.qc.parameters.warn_only to export anyway)")
             }
         }
-        return state
+        return StoryStageReport(provider: "ffmpeg", model: "quality-gate")
     }
 }
 

@@ -18,7 +18,7 @@ import StoryModels
 /// Parameters: `min_seconds` (0.5…60, default 3), `max_seconds` (1…120, default 10), `preferred_seconds` (0.5…120,
 /// default 5), with `max_seconds ≥ 2 × min_seconds` and `min_seconds ≤ preferred_seconds ≤ max_seconds`;
 /// `max_shots` (1…200; default one per 2 s of the target length, 23 for 45 s).
-public struct PlanShots: PipelineStage {
+public struct PlanShots: StoryStage {
     /// `shots`.
     public static let id: StageID = "shots"
     /// Bumped when the split or the prompt changes. (Western text splits as before and plans within `max_shots`
@@ -33,8 +33,34 @@ public struct PlanShots: PipelineStage {
     public static let preferredSeconds = StageParameter.number("preferred_seconds", in: 0.5...120, unit: "seconds")
     /// `max_shots`: the most shots, and so image calls, of a plan.
     public static let maxShots = StageParameter.integer("max_shots", in: 1...OutputCaps.hardMaximumShots, unit: "shots")
-    /// The parameters the stage reads.
-    public static let parameters: [StageParameter]? = [minSeconds, maxSeconds, preferredSeconds, maxShots]
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `min_seconds`, `max_seconds`, `preferred_seconds`, `max_shots`.
+        public static let declarations = [
+            PlanShots.minSeconds, PlanShots.maxSeconds, PlanShots.preferredSeconds, PlanShots.maxShots,
+        ]
+        /// The shortest shot, in seconds.
+        public var minSeconds: Double = 3
+        /// The longest shot, in seconds.
+        public var maxSeconds: Double = 10
+        /// Where a shot ends at the next sentence end, in seconds.
+        public var preferredSeconds: Double = 5
+        /// The most shots; `nil` for one per 2 s of the target length.
+        public var maxShots: Int?
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters (the checks across them are ``PlanShots/parameterIssues(_:)``).
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            minSeconds = try reader.number(PlanShots.minSeconds) ?? minSeconds
+            maxSeconds = try reader.number(PlanShots.maxSeconds) ?? maxSeconds
+            preferredSeconds = try reader.number(PlanShots.preferredSeconds) ?? preferredSeconds
+            maxShots = try reader.integer(PlanShots.maxShots)
+        }
+    }
 
     /// `max_seconds ≥ 2 × min_seconds` and `min_seconds ≤ preferred_seconds ≤ max_seconds`, with the defaults for
     /// the values not given.
@@ -81,17 +107,15 @@ public struct PlanShots: PipelineStage {
     static let motions = ["zoom in", "pan right", "zoom out", "pan left", "pan up", "pan down"]
 
     /// Sets ``StoryState/shotlist``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let idea = try state.require(state.idea, "the chosen idea", from: SelectIdea.id.rawValue)
-        let minimum = try context.configuration.number(Self.minSeconds) ?? 3
-        let maximum = try context.configuration.number(Self.maxSeconds) ?? 10
-        let preferred = try context.configuration.number(Self.preferredSeconds) ?? 5
-        let maxShots =
-            try context.configuration.integer(Self.maxShots)
-            ?? OutputCaps.defaultMaxShots(targetSeconds: state.request.targetSeconds)
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        let script = try state.required(\.script)
+        let idea = try state.required(\.idea)
+        let minimum = parameters.minSeconds
+        let maximum = parameters.maxSeconds
+        let preferred = parameters.preferredSeconds
+        let maxShots = parameters.maxShots ?? OutputCaps.defaultMaxShots(targetSeconds: state.request.targetSeconds)
         guard minimum > 0, maximum >= minimum * 2, (minimum...maximum).contains(preferred) else {
             throw StoryPipelineError.invalidConfiguration(
                 "stages.shots.parameters: need 0 < min_seconds, max_seconds ≥ 2 × min_seconds and "
@@ -175,11 +199,7 @@ public struct PlanShots: PipelineStage {
         var shotlist = Shotlist(shots: shots)
         if !shotlist.validate(voiceDuration: time).isEmpty { shotlist = shotlist.repaired(toDuration: time) }
         state.shotlist = shotlist
-        state.record(
-            .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
-                duration: stopwatch.seconds, usage: usage, costUsd: cost))
-        return state
+        return StoryStageReport(services.providers.textRecord, usage: usage, costUsd: cost)
     }
 
     /// The words of `text` as the subtitle aligner counts them: white-space separated, with a letter or digit.

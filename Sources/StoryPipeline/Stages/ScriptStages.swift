@@ -12,7 +12,7 @@ import StoryModels
 ///
 /// Parameters: `max_words` (1…6000; default 1.5 × the words the target length takes at the language's speaking rate,
 /// 169 for 45 s of English).
-public struct WriteScript: PipelineStage {
+public struct WriteScript: StoryStage {
     /// `script`.
     public static let id: StageID = "script"
     /// Bumped when the prompt or the trimming changes. (The caps leave every script within them unchanged, so
@@ -21,8 +21,22 @@ public struct WriteScript: PipelineStage {
 
     /// `max_words`: the most words of narration, whatever the model writes.
     public static let maxWords = StageParameter.integer("max_words", in: 1...OutputCaps.hardMaximumWords, unit: "words")
-    /// The parameters the stage reads.
-    public static let parameters: [StageParameter]? = [maxWords]
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `max_words`.
+        public static let declarations = [WriteScript.maxWords]
+        /// The most words of narration; `nil` for 1.5 × the words the target length takes.
+        public var maxWords: Int?
+
+        /// Parameters with the defaults.
+        public init(maxWords: Int? = nil) { self.maxWords = maxWords }
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            maxWords = try StageParameterReader(decoder).integer(WriteScript.maxWords)
+        }
+    }
 
     /// The shared services.
     public let services: StoryServices
@@ -38,17 +52,15 @@ public struct WriteScript: PipelineStage {
     }
 
     /// Sets ``StoryState/script`` to a script with one generated version.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let idea = try state.require(state.idea, "the chosen idea", from: SelectIdea.id.rawValue)
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        let idea = try state.required(\.idea)
         let language = state.request.language
         let target = try state.request.checkedTargetSeconds()
         // At most 600 s × 300 words a minute: the conversion cannot trap.
         let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
-        let maxWords =
-            try context.configuration.integer(Self.maxWords)
-            ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
+        let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
         let schema: ProviderKit.JSONValue = [
             "type": "object",
             "properties": [
@@ -95,11 +107,7 @@ public struct WriteScript: PipelineStage {
         state.script = Script(
             id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
             generated: text)
-        state.record(
-            .init(
-                stage: Self.id.rawValue, provider: services.providers.textName, model: services.providers.textModel,
-                duration: stopwatch.seconds, usage: usage, costUsd: cost))
-        return state
+        return StoryStageReport(services.providers.textRecord, usage: usage, costUsd: cost)
     }
 
     /// Cuts `text` at a sentence boundary when it runs more than 30 % over `targetSeconds`.
@@ -125,7 +133,7 @@ public struct WriteScript: PipelineStage {
 ///
 /// Parameters: `threshold` (overall score 0…100, default 60), `max_revisions` (0…10, default 2), `max_words` (as
 /// ``WriteScript``'s, for each revised narration).
-public struct ReviseScript: PipelineStage {
+public struct ReviseScript: StoryStage {
     /// `revise`.
     public static let id: StageID = "revise"
     /// Bumped when the revision or scoring changes.
@@ -135,18 +143,38 @@ public struct ReviseScript: PipelineStage {
     public static let threshold = StageParameter.number("threshold", in: 0...100, unit: "points")
     /// `max_revisions`: each revision is a paid model call; ten is already far past where scores stop improving.
     public static let maxRevisions = StageParameter.integer("max_revisions", in: 0...10)
-    /// The parameters the stage reads.
-    public static let parameters: [StageParameter]? = [threshold, maxRevisions, WriteScript.maxWords]
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `threshold`, `max_revisions`, `max_words`.
+        public static let declarations = [ReviseScript.threshold, ReviseScript.maxRevisions, WriteScript.maxWords]
+        /// Revise while the overall score is below it.
+        public var threshold: Double = 60
+        /// The most revisions (each a model call).
+        public var maxRevisions = 2
+        /// The most words of each revised narration; `nil` for ``WriteScript``'s default.
+        public var maxWords: Int?
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            threshold = try reader.number(ReviseScript.threshold) ?? threshold
+            maxRevisions = try reader.integer(ReviseScript.maxRevisions) ?? maxRevisions
+            maxWords = try reader.integer(WriteScript.maxWords)
+        }
+    }
 
     /// The shared services.
     public let services: StoryServices
-    /// The critic.
-    public let scorer: any ScriptScorer
+    /// The critic: ``StoryServices/scorer``, so that its identity is part of every cache key.
+    public var scorer: any ScriptScorer { services.scorer }
 
-    /// Creates the stage; the default critic is ``HeuristicScriptScorer``.
-    public init(services: StoryServices, scorer: any ScriptScorer = HeuristicScriptScorer()) {
+    /// Creates the stage; the critic is the services' ``StoryServices/scorer``.
+    public init(services: StoryServices) {
         self.services = services
-        self.scorer = scorer
     }
 
     struct Answer: Decodable {
@@ -154,17 +182,15 @@ public struct ReviseScript: PipelineStage {
     }
 
     /// Appends a `revisedForSpeech` version (and `enhanced` versions when they score better) to the script.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        var script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let threshold = try context.configuration.number(Self.threshold) ?? 60
-        let maxRevisions = try context.configuration.integer(Self.maxRevisions) ?? 2
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        var script = try state.required(\.script)
+        let threshold = parameters.threshold
+        let maxRevisions = parameters.maxRevisions
         let language = script.language
         let target = try state.request.checkedTargetSeconds()
-        let maxWords =
-            try context.configuration.integer(WriteScript.maxWords)
-            ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
+        let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
 
         let spoken = SpeechText.normalize(script.current.text, language: language)
         guard !spoken.isEmpty else {
@@ -221,13 +247,10 @@ public struct ReviseScript: PipelineStage {
             }
         }
         state.script = script
-        state.record(
-            .init(
-                stage: Self.id.rawValue,
-                provider: revisions > 0 ? services.providers.textName : "rules",
-                model: revisions > 0 ? services.providers.textModel : "speech-text-normalizer",
-                duration: stopwatch.seconds, usage: usage, costUsd: cost))
-        return state
+        // Without a model call the work was the rules' (SpeechText and the scorer), and the record says so.
+        return revisions > 0
+            ? StoryStageReport(services.providers.textRecord, usage: usage, costUsd: cost)
+            : StoryStageReport(provider: "rules", model: "speech-text-normalizer", usage: usage, costUsd: cost)
     }
 }
 

@@ -8,17 +8,43 @@ import StoryModels
 /// normalises the peak, keeping the synthesizer's word timings (shifted by the trim) when it gives them.
 ///
 /// Parameters: `peak_dbfs` (−1), `silence_threshold_db` (−50), `padding_seconds` (0.15).
-public struct SynthesizeVoice: PipelineStage {
+public struct SynthesizeVoice: StoryStage {
     /// `voice`.
     public static let id: StageID = "voice"
     /// Bumped when the processing changes.
     public static let version = 1
 
-    /// The parameters the stage reads, checked before a run.
-    public static let parameters: [StageParameter]? = [
-        .number("peak_dbfs", in: -30...0, unit: "dBFS"), .number("silence_threshold_db", in: -120...0, unit: "dB"),
-        .number("padding_seconds", in: 0...5, unit: "seconds"),
-    ]
+    /// `peak_dbfs`: the peak the voice is normalised to.
+    public static let peakDBFS = StageParameter.number("peak_dbfs", in: -30...0, unit: "dBFS")
+    /// `silence_threshold_db`: below it, leading and trailing audio counts as silence.
+    public static let silenceThresholdDB = StageParameter.number("silence_threshold_db", in: -120...0, unit: "dB")
+    /// `padding_seconds`: silence kept before and after the voice.
+    public static let paddingSeconds = StageParameter.number("padding_seconds", in: 0...5, unit: "seconds")
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `peak_dbfs`, `silence_threshold_db`, `padding_seconds`.
+        public static let declarations = [
+            SynthesizeVoice.peakDBFS, SynthesizeVoice.silenceThresholdDB, SynthesizeVoice.paddingSeconds,
+        ]
+        /// The peak in dBFS.
+        public var peakDBFS: Double = -1
+        /// The silence threshold in dB.
+        public var silenceThresholdDB: Double = -50
+        /// The padding in seconds.
+        public var paddingSeconds = 0.15
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            peakDBFS = try reader.number(SynthesizeVoice.peakDBFS) ?? peakDBFS
+            silenceThresholdDB = try reader.number(SynthesizeVoice.silenceThresholdDB) ?? silenceThresholdDB
+            paddingSeconds = try reader.number(SynthesizeVoice.paddingSeconds) ?? paddingSeconds
+        }
+    }
 
     /// The shared services.
     public let services: StoryServices
@@ -29,13 +55,13 @@ public struct SynthesizeVoice: PipelineStage {
     }
 
     /// Sets ``StoryState/voice``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let peak = context.configuration.number("peak_dbfs") ?? -1
-        let threshold = context.configuration.number("silence_threshold_db") ?? -50
-        let padding = context.configuration.number("padding_seconds") ?? 0.15
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        let script = try state.required(\.script)
+        let peak = parameters.peakDBFS
+        let threshold = parameters.silenceThresholdDB
+        let padding = parameters.paddingSeconds
 
         let speech: SynthesizedSpeech
         let request = SpeechRequest(text: script.current.text, format: .wav, wantsWordTimings: true)
@@ -69,12 +95,8 @@ public struct SynthesizeVoice: PipelineStage {
                 confidence: $0.confidence)
         }
         state.voice = VoiceTrack(audio: ref, duration: normalised.duration, reportedWords: words)
-        state.record(
-            .init(
-                stage: Self.id.rawValue, provider: services.providers.speechName,
-                model: services.providers.speechModel, duration: stopwatch.seconds,
-                costUsd: services.providers.cost(.speech(request), model: services.providers.speechModel)))
-        return state
+        let record = services.providers.speechRecord
+        return StoryStageReport(record, costUsd: services.providers.cost(.speech(request), model: record.model))
     }
 
     private func decodeWithFFmpeg(_ speech: SynthesizedSpeech, context: StageContext) async throws -> AudioBuffer {
@@ -115,18 +137,37 @@ public struct SynthesizeVoice: PipelineStage {
 ///
 /// Parameters: `max_characters_per_line` (22: what fits across a 1080-pixel-wide vertical frame in the default 72 px
 /// bold subtitle style inside the platforms' safe area), `max_lines` (2).
-public struct TimeWords: PipelineStage {
+public struct TimeWords: StoryStage {
     /// `timing`.
     public static let id: StageID = "timing"
     /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
     public static let version = 2
 
     /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
-    static let maxCharactersPerLine = StageParameter.integer("max_characters_per_line", in: 8...80, unit: "characters")
+    public static let maxCharactersPerLine = StageParameter.integer(
+        "max_characters_per_line", in: 8...80, unit: "characters")
     /// `max_lines`: lines per cue.
-    static let maxLines = StageParameter.integer("max_lines", in: 1...4)
-    /// The parameters the stage reads, checked before a run.
-    public static let parameters: [StageParameter]? = [maxCharactersPerLine, maxLines]
+    public static let maxLines = StageParameter.integer("max_lines", in: 1...4)
+
+    /// The stage's parameters.
+    public struct Parameters: StoryStageParameters {
+        /// `max_characters_per_line`, `max_lines`.
+        public static let declarations = [TimeWords.maxCharactersPerLine, TimeWords.maxLines]
+        /// The widest subtitle line, in characters.
+        public var maxCharactersPerLine = 22
+        /// Lines per cue.
+        public var maxLines = 2
+
+        /// Parameters with the defaults.
+        public init() {}
+
+        /// Decodes and range-checks the parameters.
+        public init(from decoder: any Decoder) throws {
+            let reader = try StageParameterReader(decoder)
+            maxCharactersPerLine = try reader.integer(TimeWords.maxCharactersPerLine) ?? maxCharactersPerLine
+            maxLines = try reader.integer(TimeWords.maxLines) ?? maxLines
+        }
+    }
 
     /// The shared services.
     public let services: StoryServices
@@ -137,15 +178,15 @@ public struct TimeWords: PipelineStage {
     }
 
     /// Sets ``StoryState/words``, ``StoryState/subtitles`` and re-times ``StoryState/shotlist``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let voice = try state.require(state.voice, "the voice", from: SynthesizeVoice.id.rawValue)
-        let shotlist = try state.require(state.shotlist, "the shot list", from: PlanShots.id.rawValue)
+    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
+        -> StoryStageReport?
+    {
+        let script = try state.required(\.script)
+        let voice = try state.required(\.voice)
+        let shotlist = try state.required(\.shotlist)
 
-        var provider = services.providers.speechName
-        var model = services.providers.speechModel
+        var provider = services.providers.speechRecord.provider
+        var model = services.providers.speechRecord.model
         var cost: Double?
         var timed: [MediaIO.TimedWord]
         if let reported = voice.reportedWords, !reported.isEmpty {
@@ -159,8 +200,9 @@ public struct TimeWords: PipelineStage {
             } catch let error as ProviderError {
                 throw StoryPipelineError.provider("the transcriber failed: \(error)", underlying: error)
             }
-            provider = "transcriber"
-            model = services.providers.transcriberModel
+            let record = services.providers.transcriberRecord
+            provider = record?.provider ?? provider
+            model = record?.model ?? model
             cost = services.providers.cost(
                 .transcription(TranscriptionRequest(audio: Data())), model: model, audioSeconds: voice.duration)
         } else {
@@ -181,8 +223,7 @@ public struct TimeWords: PipelineStage {
 
         let segmenter = SubtitleSegmenter(
             configuration: .init(
-                maxCharactersPerLine: try context.configuration.integer(Self.maxCharactersPerLine) ?? 22,
-                maxLines: try context.configuration.integer(Self.maxLines) ?? 2))
+                maxCharactersPerLine: parameters.maxCharactersPerLine, maxLines: parameters.maxLines))
         let cues = segmenter.segment(words, voiceDuration: voice.duration)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
         let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
@@ -194,10 +235,7 @@ public struct TimeWords: PipelineStage {
                     words: cue.words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) })
             })
         state.subtitles = SubtitleFiles(track: track, srt: srt, ass: ass)
-        state.record(
-            .init(stage: Self.id.rawValue, provider: provider, model: model, duration: stopwatch.seconds, costUsd: cost)
-        )
-        return state
+        return StoryStageReport(provider: provider, model: model, costUsd: cost)
     }
 
     /// Moves each boundary between shots to the middle of the pause between the last word of one and the first

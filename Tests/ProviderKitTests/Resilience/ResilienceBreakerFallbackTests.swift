@@ -29,7 +29,10 @@ struct ResilienceBreakerFallbackTests {
         for _ in 0..<3 {
             let response = try await chain.generate(Fixtures.request)
             #expect(response.text == "secondary")
-            #expect(response.origin == ResponseOrigin(provider: "secondary", usedFallback: true, skipped: ["primary"]))
+            #expect(
+                response.origin?.route
+                    == ResponseOrigin(provider: "secondary", usedFallback: true, skipped: ["primary"]))
+            #expect(response.origin?.fingerprint == Fixtures.provider(secondaryServer).identity.fingerprint)
         }
         #expect(primaryServer.requests.count == 3)
         #expect(breaker.state(model: nil) == .open)
@@ -45,7 +48,8 @@ struct ResilienceBreakerFallbackTests {
         clock.advance(by: .seconds(31))
         let probed = try await chain.generate(Fixtures.request)
         #expect(probed.text == "primary")
-        #expect(probed.origin == ResponseOrigin(provider: "primary"))
+        #expect(probed.origin?.route == ResponseOrigin(provider: "primary"))
+        #expect(probed.origin?.fingerprint == Fixtures.provider(primaryServer).identity.fingerprint)
         #expect(breaker.state(model: nil) == .closed)
 
         var transitions: [String] = []
@@ -123,7 +127,7 @@ struct ResilienceBreakerFallbackTests {
             .fallback(to: Fixtures.provider(alsoDown), name: "a", fallbackName: "b")
             .fallback(to: Fixtures.provider(okServer), fallbackName: "c")
         let response = try await buffered.generate(Fixtures.request)
-        #expect(response.origin == ResponseOrigin(provider: "c", usedFallback: true, skipped: ["a", "b"]))
+        #expect(response.origin?.route == ResponseOrigin(provider: "c", usedFallback: true, skipped: ["a", "b"]))
     }
 
     @Test("cancellation is not a reason to fall back")

@@ -26,7 +26,8 @@ struct ResilienceCacheTests {
         #expect(server.requests.count == 1)
         #expect(second.text == first.text)
         #expect(second.usage == first.usage)
-        #expect(second.origin == ResponseOrigin(provider: "openai", fromCache: true))
+        #expect(second.origin?.route == ResponseOrigin(provider: "openai", fromCache: true))
+        #expect(second.origin?.fingerprint == Fixtures.provider(server).identity.fingerprint)
         #expect(cache.statistics.hits == 1)
         #expect(cache.statistics.misses == 1)
 

@@ -56,3 +56,11 @@ enum ResilienceFixtures {
     static let request = ChatRequest(messages: [.user("Hi")])
     static let deterministic = ChatRequest(messages: [.user("Tell me a story")], temperature: 0)
 }
+
+extension ResponseOrigin {
+    /// The origin without what the answering provider's identity adds (model, fingerprint), to compare the route a
+    /// response took with a hand-written one.
+    var route: ResponseOrigin {
+        ResponseOrigin(provider: provider, usedFallback: usedFallback, skipped: skipped, fromCache: fromCache)
+    }
+}

@@ -98,7 +98,12 @@ struct ResilienceRouterTests {
             json: Self.configuration(server: server, budget: nil, strategy: "cheapest"))
         let router = try ProviderRouter(configuration: configuration, environment: [:])
         let response = try await router.generate(Self.small)
-        #expect(response.origin == ResponseOrigin(provider: "local", model: nil))
+        // The request names no model: the origin gives the answering provider's, from its identity.
+        let local = TemplateStoryWriter().identity
+        #expect(
+            response.origin
+                == ResponseOrigin(
+                    provider: "local", model: local.model(for: .chat), fingerprint: local.fingerprint))
         #expect(server.requests.isEmpty)
     }
 

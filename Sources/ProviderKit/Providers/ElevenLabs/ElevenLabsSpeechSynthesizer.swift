@@ -92,6 +92,13 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
     /// Word timings and a model list.
     public var capabilities: ProviderCapabilities { [.wordTimings, .modelList] }
 
+    /// `elevenlabs`, its model, and a digest of the base URL and voice (never the key).
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            name: "elevenlabs", models: [.speech: configuration.modelID],
+            configuration: ["base_url": configuration.baseURL.absoluteString, "voice": configuration.voiceID])
+    }
+
     /// `GET /v1/models`.
     public func models() async throws -> [ModelInfo] {
         let json = try await client.json(.get, "v1/models")

@@ -47,6 +47,17 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
     /// Word timings; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.wordTimings, .offline, .deterministic] }
 
+    /// `espeak-ng` with the voice as its model, and a digest of the rate and the pause between sentences (the
+    /// executable's path is left out: the same espeak-ng elsewhere speaks the same way).
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            name: "espeak-ng", models: [.speech: configuration.voice],
+            configuration: [
+                "words_per_minute": String(configuration.wordsPerMinute),
+                "sentence_gap": String(configuration.sentenceGap),
+            ])
+    }
+
     /// Runs `espeak-ng --version`.
     public func checkHealth() async throws -> HealthReport {
         let start = ContinuousClock.now

@@ -26,6 +26,12 @@ public struct ProceduralImageGenerator: ImageGenerator {
     /// Seed; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.seed, .offline, .deterministic] }
 
+    /// `procedural` with ``modelName`` as its model, and a digest of the largest side it draws.
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            name: "procedural", models: [.images: Self.modelName], configuration: ["max_side": String(maxSide)])
+    }
+
     /// Always healthy.
     public func checkHealth() async throws -> HealthReport {
         HealthReport(latency: .zero, detail: "offline procedural painter, no dependencies")

@@ -23,6 +23,9 @@ public struct TemplateStoryWriter: TextGenerator {
     /// Streaming, structured output, seed; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.streaming, .structuredOutput, .seed, .offline, .deterministic] }
 
+    /// `template` with ``modelName`` as its model; it has no settings.
+    public var identity: ProviderIdentity { ProviderIdentity(name: "template", models: [.chat: Self.modelName]) }
+
     /// Always healthy: it needs nothing outside the process.
     public func checkHealth() async throws -> HealthReport {
         HealthReport(latency: .zero, detail: "offline template writer, no dependencies")

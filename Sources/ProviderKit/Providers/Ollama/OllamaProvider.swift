@@ -93,6 +93,13 @@ public struct OllamaProvider: TextGenerator {
     /// Streaming, tools, JSON schema, seed and a model list.
     public var capabilities: ProviderCapabilities { [.streaming, .toolCalls, .structuredOutput, .seed, .modelList] }
 
+    /// `ollama`, its chat model, and a digest of the base URL.
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            name: "ollama", models: [.chat: configuration.chatModel],
+            configuration: ["base_url": configuration.baseURL.absoluteString])
+    }
+
     /// `GET /api/tags`.
     public func models() async throws -> [ModelInfo] {
         let json = try await client.json(.get, "api/tags")

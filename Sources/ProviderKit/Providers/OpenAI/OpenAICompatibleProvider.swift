@@ -125,6 +125,17 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
         [.streaming, .toolCalls, .structuredOutput, .seed, .wordTimings, .modelList]
     }
 
+    /// `openai-compatible`, its four models, and a digest of the base URL and voice (never the key or headers).
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            name: "openai-compatible",
+            models: [
+                .chat: configuration.chatModel, .speech: configuration.speechModel,
+                .transcription: configuration.transcriptionModel, .images: configuration.imageModel,
+            ],
+            configuration: ["base_url": configuration.baseURL.absoluteString, "voice": configuration.voice])
+    }
+
     // MARK: Models and health
 
     /// `GET /models`.
