@@ -1,3 +1,5 @@
+import ProviderKitCache
+import OfflineProviders
 import Foundation
 import Logging
 import ProviderKit

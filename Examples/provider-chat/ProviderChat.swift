@@ -1,3 +1,5 @@
+import OfflineProviders
+import StoryForgeCore
 import ArgumentParser
 import Foundation
 import ProviderKit

@@ -1,3 +1,4 @@
+import StoryForgeCore
 public import Foundation
 public import PipelineKit
 import StoryModels
@@ -269,7 +270,7 @@ public struct StoryConfiguration: Sendable, Hashable {
     /// The pipeline configuration with `render` copied into the parameters of the stages that use it.
     public var effectivePipeline: PipelineConfiguration {
         var result = pipeline
-        var render: [String: PipelineKit.JSONValue] = [:]
+        var render: [String: JSONValue] = [:]
         if let width = self.render.width { render["width"] = .number(Double(width)) }
         if let height = self.render.height { render["height"] = .number(Double(height)) }
         if let fps = self.render.fps { render["fps"] = .number(Double(fps)) }

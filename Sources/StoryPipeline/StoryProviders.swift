@@ -1,4 +1,5 @@
 public import Foundation
+import OfflineProviders
 public import ProviderKit
 
 /// The providers a story run uses, with the names that go into the manifest.
@@ -56,7 +57,8 @@ public struct StoryProviders: Sendable {
     /// The offline set: the template story writer (not a language model), espeak-ng and procedural placeholder art.
     public static func offline(voice: String = "en-us") -> StoryProviders {
         StoryProviders(
-            text: TemplateStoryWriter(), textName: "template", textModel: TemplateStoryWriter.modelName,
+            text: TemplateStoryWriter(fields: TemplateStoryWriter.storyFields), textName: "template",
+            textModel: TemplateStoryWriter.modelName,
             speech: EspeakSpeechSynthesizer(configuration: .init(voice: voice)), speechName: "espeak-ng",
             speechModel: voice,
             images: ProceduralImageGenerator(), imageName: "procedural",

@@ -1,3 +1,4 @@
+import OfflineProviders
 import Foundation
 import MediaIO
 import PipelineKit

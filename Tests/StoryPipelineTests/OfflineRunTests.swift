@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 import MediaIO
 import PipelineKit
@@ -50,7 +51,7 @@ import Testing
         for file in manifest.files {
             let data = try Data(contentsOf: output.appendingPathComponent(file.path))
             #expect(data.count == file.bytes)
-            #expect(Digest.sha256(data) == file.sha256, "\(file.path) does not match its hash")
+            #expect(HexDigest.sha256(data) == file.sha256, "\(file.path) does not match its hash")
         }
         let hidden = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix(".") }
         #expect(hidden.isEmpty, "staging left behind: \(hidden)")

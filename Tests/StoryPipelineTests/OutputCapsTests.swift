@@ -2,7 +2,7 @@ import Foundation
 import PipelineKit
 import PipelineKitTesting
 import PropertyBased
-import StoryModels
+@testable import StoryModels
 import Testing
 
 @testable import StoryPipeline

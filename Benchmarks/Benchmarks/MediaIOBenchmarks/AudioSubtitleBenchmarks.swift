@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Benchmark
 import Foundation
 import MediaIO

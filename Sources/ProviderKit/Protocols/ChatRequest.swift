@@ -1,3 +1,4 @@
+public import StoryForgeCore
 import Foundation
 
 /// Who said a chat message.

@@ -1,3 +1,4 @@
+public import StoryForgeCore
 public import Foundation
 
 /// Audio to transcribe.

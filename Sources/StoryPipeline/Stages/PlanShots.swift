@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 public import PipelineKit
 import ProviderKit
@@ -113,7 +114,7 @@ public struct PlanShots: PipelineStage {
 
         let count = pieces.count
         let numbered = pieces.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
-        let text: ProviderKit.JSONValue = ["type": "string"]
+        let text: JSONValue = ["type": "string"]
         let chat = ChatRequest(
             messages: [
                 .system(

@@ -1,7 +1,8 @@
+import StoryForgeCore
 import Foundation
 public import PipelineKit
 import ProviderKit
-import StoryModels
+public import StoryModels
 
 /// Stage 2a: writes the narration for the chosen idea, aiming at the request's spoken length.
 ///
@@ -49,7 +50,7 @@ public struct WriteScript: PipelineStage {
         let maxWords =
             try context.configuration.integer(Self.maxWords)
             ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
-        let schema: ProviderKit.JSONValue = [
+        let schema: JSONValue = [
             "type": "object",
             "properties": [
                 "title": ["type": "string"],
@@ -93,7 +94,7 @@ public struct WriteScript: PipelineStage {
         }
         guard !text.isEmpty else { throw StoryPipelineError.malformedModelOutput("the model's narration is empty") }
         state.script = Script(
-            id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
+            id: "script-" + HexDigest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
             generated: text)
         state.record(
             .init(

@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 import MediaIO
 public import PipelineKit
@@ -64,7 +65,7 @@ public struct SynthesizeVoice: PipelineStage {
         let normalised = Self.normalised(trimmed, peakDBFS: peak)
         let ref = try await context.artifacts.put(WAV.encode(normalised, format: .pcm16), fileExtension: "wav")
         let words = speech.wordTimings?.map {
-            WordTiming(
+            TimedWord(
                 word: $0.word, start: max(0, $0.start - lead), end: min(normalised.duration, max(0, $0.end - lead)),
                 confidence: $0.confidence)
         }
@@ -106,120 +107,5 @@ public struct SynthesizeVoice: PipelineStage {
         var result = audio
         result.samples = audio.samples.map { $0 * gain }
         return result
-    }
-}
-
-/// Stage 5: times the script's words against the voice (the synthesizer's timings, or else the transcriber's),
-/// snaps every shot boundary into the pause between its last and the next shot's first word, and writes SRT and
-/// karaoke ASS subtitles.
-///
-/// Parameters: `max_characters_per_line` (22: what fits across a 1080-pixel-wide vertical frame in the default 72 px
-/// bold subtitle style inside the platforms' safe area), `max_lines` (2).
-public struct TimeWords: PipelineStage {
-    /// `timing`.
-    public static let id: StageID = "timing"
-    /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
-    public static let version = 2
-
-    /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
-    static let maxCharactersPerLine = StageParameter.integer("max_characters_per_line", in: 8...80, unit: "characters")
-    /// `max_lines`: lines per cue.
-    static let maxLines = StageParameter.integer("max_lines", in: 1...4)
-    /// The parameters the stage reads, checked before a run.
-    public static let parameters: [StageParameter]? = [maxCharactersPerLine, maxLines]
-
-    /// The shared services.
-    public let services: StoryServices
-
-    /// Creates the stage.
-    public init(services: StoryServices) {
-        self.services = services
-    }
-
-    /// Sets ``StoryState/words``, ``StoryState/subtitles`` and re-times ``StoryState/shotlist``.
-    public func run(_ input: StoryState, context: StageContext) async throws -> StoryState {
-        let stopwatch = StageStopwatch()
-        var state = input
-        let script = try state.require(state.script, "the script", from: WriteScript.id.rawValue)
-        let voice = try state.require(state.voice, "the voice", from: SynthesizeVoice.id.rawValue)
-        let shotlist = try state.require(state.shotlist, "the shot list", from: PlanShots.id.rawValue)
-
-        var provider = services.providers.speechName
-        var model = services.providers.speechModel
-        var cost: Double?
-        var timed: [MediaIO.TimedWord]
-        if let reported = voice.reportedWords, !reported.isEmpty {
-            timed = reported.map { MediaIO.TimedWord($0.word, start: $0.start, end: $0.end) }
-        } else if let transcriber = services.providers.transcriber {
-            let audio = try await context.artifacts.data(for: voice.audio)
-            do {
-                let transcription = try await transcriber.transcribe(
-                    TranscriptionRequest(audio: audio, format: .wav, language: script.language, prompt: nil))
-                timed = transcription.words.map { MediaIO.TimedWord($0.word, start: $0.start, end: $0.end) }
-            } catch let error as ProviderError {
-                throw StoryPipelineError.provider("the transcriber failed: \(error)", underlying: error)
-            }
-            provider = "transcriber"
-            model = services.providers.transcriberModel
-            cost = services.providers.cost(
-                .transcription(TranscriptionRequest(audio: Data())), model: model, audioSeconds: voice.duration)
-        } else {
-            throw StoryPipelineError.invalidConfiguration(
-                "the speech provider gave no word timings and no transcriber is configured: use a synthesizer with "
-                    + "word timings (espeak-ng, ElevenLabs) or set OPENAI_API_KEY for transcription")
-        }
-        guard !timed.isEmpty else { throw StoryPipelineError.media("no words were found in the voice-over") }
-
-        let alignment = ScriptAligner().align(script: script.current.text, to: timed)
-        if alignment.accuracy < 0.5 {
-            context.logger.warning(
-                "the voice matches the script poorly", metadata: ["story.alignment_accuracy": "\(alignment.accuracy)"])
-        }
-        let words = alignment.words
-        state.words = words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) }
-        state.shotlist = Self.snapped(shotlist, to: words, voiceDuration: voice.duration)
-
-        let segmenter = SubtitleSegmenter(
-            configuration: .init(
-                maxCharactersPerLine: try context.configuration.integer(Self.maxCharactersPerLine) ?? 22,
-                maxLines: try context.configuration.integer(Self.maxLines) ?? 2))
-        let cues = segmenter.segment(words, voiceDuration: voice.duration)
-        let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
-        let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
-        let track = SubtitleTrack(
-            language: script.language,
-            cues: cues.map { cue in
-                SubtitleTrack.Cue(
-                    start: cue.start, end: cue.end, text: cue.text,
-                    words: cue.words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) })
-            })
-        state.subtitles = SubtitleFiles(track: track, srt: srt, ass: ass)
-        state.record(
-            .init(stage: Self.id.rawValue, provider: provider, model: model, duration: stopwatch.seconds, costUsd: cost)
-        )
-        return state
-    }
-
-    /// Moves each boundary between shots to the middle of the pause between the last word of one and the first
-    /// word of the next; the first shot starts at 0 and the last ends with the voice.
-    static func snapped(_ shotlist: Shotlist, to words: [MediaIO.TimedWord], voiceDuration: Double) -> Shotlist {
-        guard !words.isEmpty, !shotlist.shots.isEmpty else { return shotlist.repaired(toDuration: voiceDuration) }
-        var boundaries = [0.0]
-        for shot in shotlist.shots.dropLast() {
-            let last = min(max(shot.narration.endWord - 1, 0), words.count - 1)
-            let next = min(shot.narration.endWord, words.count - 1)
-            let boundary = next > last ? (words[last].end + words[next].start) / 2 : words[last].end
-            boundaries.append(min(max(boundary, boundaries[boundaries.count - 1] + 0.2), voiceDuration))
-        }
-        boundaries.append(voiceDuration)
-        var shots = shotlist.shots
-        for index in shots.indices {
-            shots[index].start = boundaries[index]
-            shots[index].end = max(boundaries[index + 1], boundaries[index] + 0.2)
-            shots[index].duration = shots[index].end - shots[index].start
-        }
-        let retimed = Shotlist(shots: shots)
-        return retimed.validate(voiceDuration: voiceDuration).isEmpty
-            ? retimed : retimed.repaired(toDuration: voiceDuration)
     }
 }

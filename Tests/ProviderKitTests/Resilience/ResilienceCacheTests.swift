@@ -1,3 +1,4 @@
+import ProviderKitCache
 import Foundation
 import ProviderKit
 import ProviderKitTestServer

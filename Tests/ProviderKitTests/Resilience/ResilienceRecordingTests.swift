@@ -1,3 +1,5 @@
+import ProviderKitCache
+import StoryForgeCore
 import Crypto
 import Foundation
 import ProviderKit

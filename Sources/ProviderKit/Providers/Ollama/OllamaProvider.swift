@@ -1,3 +1,4 @@
+import StoryForgeCore
 public import Foundation
 public import Logging
 
@@ -298,7 +299,7 @@ enum OllamaWire {
 
 extension OllamaProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String {
+    package var cacheScope: String {
         makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

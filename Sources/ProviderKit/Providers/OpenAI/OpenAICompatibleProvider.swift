@@ -1,3 +1,4 @@
+import StoryForgeCore
 public import Foundation
 public import Logging
 
@@ -274,7 +275,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
 
 extension OpenAICompatibleProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String {
+    package var cacheScope: String {
         makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 
 /// The OpenAI chat-completions wire format: request bodies and response parsing, kept apart from

@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 import Logging
 
@@ -333,7 +334,7 @@ enum ProviderErrorMapping {
 }
 
 /// Runs `body` in a task feeding a stream; cancelling the consumer cancels the task.
-func makeProviderStream<Element: Sendable>(
+package func makeProviderStream<Element: Sendable>(
     _ body: @escaping @Sendable (AsyncThrowingStream<Element, any Error>.Continuation) async throws -> Void
 ) -> AsyncThrowingStream<Element, any Error> {
     let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream()

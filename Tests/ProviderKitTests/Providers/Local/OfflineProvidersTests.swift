@@ -1,3 +1,5 @@
+import OfflineProviders
+import StoryForgeCore
 import Foundation
 import MediaIO
 import ProviderKit

@@ -1,3 +1,4 @@
+import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer

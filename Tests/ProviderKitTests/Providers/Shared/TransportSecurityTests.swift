@@ -1,3 +1,5 @@
+import ProviderKitCache
+import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer

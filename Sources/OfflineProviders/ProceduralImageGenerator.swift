@@ -1,3 +1,4 @@
+public import ProviderKit
 import Foundation
 import MediaIO
 

@@ -1,3 +1,5 @@
+import StoryForgeCore
+public import ProviderKit
 public import Foundation
 
 /// A provider that records real answers to files and plays them back, so that a host can test
@@ -123,7 +125,7 @@ public struct RecordingProvider<Base: Provider>: ProviderDecorator {
 }
 
 extension RecordingProvider: NamedDecorator {
-    var decoratedName: String { name }
+    package var decoratedName: String { name }
 }
 
 extension RecordingProvider: TextGenerator where Base: TextGenerator {}

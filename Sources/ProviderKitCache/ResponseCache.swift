@@ -1,3 +1,4 @@
+import ProviderKit
 public import Foundation
 import GRDB
 import Metrics
