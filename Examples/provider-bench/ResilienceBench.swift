@@ -1,8 +1,8 @@
-import ProviderKitCache
-import OfflineProviders
 import Foundation
 import Logging
+import OfflineProviders
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTestServer
 
 /// The overhead of the full resilience stack (cache, fallback, circuit breaker, retry, rate

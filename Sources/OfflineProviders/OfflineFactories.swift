@@ -8,7 +8,11 @@ extension ProviderRouter {
     /// let router = try ProviderRouter(configuration: configuration, factories: ProviderRouter.offlineFactories)
     /// ```
     public static let offlineFactories: [String: Factory] = [
-        "template": { entry, _ in Route(name: entry.name, textGenerator: TemplateStoryWriter(), isLocal: true) },
-        "procedural": { entry, _ in Route(name: entry.name, imageGenerator: ProceduralImageGenerator(), isLocal: true) },
+        "template": { entry, _ in
+            Route(name: entry.name, textGenerator: TemplateStoryWriter(), isLocal: true)
+        },
+        "procedural": { entry, _ in
+            Route(name: entry.name, imageGenerator: ProceduralImageGenerator(), isLocal: true)
+        },
     ]
 }

@@ -1,6 +1,6 @@
-import StoryForgeCore
-public import ProviderKit
 import Foundation
+public import ProviderKit
+import StoryForgeCore
 
 /// A ``TextGenerator`` that is not a language model: it fills templates, deterministically from the
 /// prompt and seed, so that a pipeline runs end to end with no network and no API key.

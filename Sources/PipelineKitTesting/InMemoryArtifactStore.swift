@@ -1,6 +1,6 @@
-import StoryForgeCore
 public import Foundation
 public import PipelineKit
+import StoryForgeCore
 
 /// An artifact store in memory, for tests; references look like the file system store's.
 ///

@@ -1,5 +1,5 @@
-public import ProviderKit
 import Foundation
+public import ProviderKit
 
 /// Which requests the response cache may answer.
 public struct ResponseCachePolicy: Sendable {

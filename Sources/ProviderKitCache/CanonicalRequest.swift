@@ -1,6 +1,6 @@
+import Foundation
 import ProviderKit
 import StoryForgeCore
-import Foundation
 
 /// The canonical form of a request, for cache keys and recording file names: every parameter
 /// that changes the answer, in sorted-key JSON, with the provider's name and the operation.

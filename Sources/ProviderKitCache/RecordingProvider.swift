@@ -1,6 +1,6 @@
-import StoryForgeCore
-public import ProviderKit
 public import Foundation
+public import ProviderKit
+import StoryForgeCore
 
 /// A provider that records real answers to files and plays them back, so that a host can test
 /// its own pipeline deterministically and offline.

@@ -1,6 +1,5 @@
-public import Foundation
-
 import Crypto
+public import Foundation
 
 /// Lowercase hexadecimal text and SHA-256 digests as hex: for content addresses, cache keys and file names.
 public enum HexDigest {

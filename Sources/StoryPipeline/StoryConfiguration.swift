@@ -1,6 +1,6 @@
-import StoryForgeCore
 public import Foundation
 public import PipelineKit
+import StoryForgeCore
 import StoryModels
 
 /// The story pipeline's configuration file (JSON).

@@ -1,7 +1,7 @@
-import StoryForgeCore
 public import Foundation
 import MediaIO
 public import PipelineKit
+import StoryForgeCore
 public import StoryModels
 
 #if canImport(Glibc)

@@ -200,7 +200,8 @@ public final class StoryLibrary: Sendable {
     public func assets(ofRun runID: RunID) async throws(StoryPipelineError) -> [ExportManifest.File] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path", arguments: [runID.rawValue]
+                db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path",
+                arguments: [runID.rawValue]
             )
             .map { ExportManifest.File(path: $0["path"], bytes: $0["bytes"], sha256: $0["sha256"]) }
         }

@@ -1,5 +1,5 @@
-public import StoryForgeCore
 public import PipelineKit
+public import StoryForgeCore
 public import StoryModels
 
 /// What a story run is asked to make: the pipeline's input.

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import StoryForgeCore
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -99,7 +98,8 @@ import StoryForgeCore
             exit 3
             """
         let start = ContinuousClock.now
-        let result = try await Subprocess.run(Self.shell, ["-c", script], outputLimit: 1 << 20, errorTailLimit: 4 << 10)
+        let result = try await Subprocess.run(
+            Self.shell, ["-c", script], outputLimit: 1 << 20, errorTailLimit: 4 << 10)
         #expect(ContinuousClock.now - start < .seconds(20))
         #expect(result.status == 3)
         #expect(result.stdout.count == 1 << 20)

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import PipelineKit
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @testable import StoryPipeline

@@ -1,6 +1,6 @@
-import OfflineProviders
 import Foundation
 import MediaIO
+import OfflineProviders
 import PipelineKit
 import ProviderKit
 import StoryModels

@@ -1,8 +1,8 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 import PipelineKit
 import PipelineKitTesting
+import StoryForgeCore
 import StoryModels
 import Testing
 
@@ -85,7 +85,7 @@ import Testing
         // The library knows the run and its files.
         let library = try #require(studio.services.library)
         let runs = try await library.runs()
-        #expect(runs.first { $0.id == "first" }?.status == "succeeded")
+        #expect(runs.first { $0.id == "first" }?.status == .succeeded)
         #expect(try await library.assets(ofRun: "first").count == manifest.files.count + 0)
         #expect(try await library.knownTitles().contains(StoryLibrary.normalizedTitle(result.state.idea!.title)))
 

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 import PipelineKit
+import StoryForgeCore
 import StoryModels
 import Testing
 

@@ -1,6 +1,6 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
+import StoryForgeCore
 
 enum TimedWordFixture {
     static func word(_ text: String, _ start: Double, _ end: Double) -> TimedWord {

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Benchmark
 import Foundation
 import MediaIO
+import StoryForgeCore
 
 // Swift loudness measurement and subtitle segmentation, on inputs generated in memory.
 //

@@ -1,5 +1,5 @@
-import StoryForgeCore
 import Foundation
+import StoryForgeCore
 
 /// Advanced SubStation Alpha (`.ass`) subtitles: writing (plain or word-level karaoke) and parsing.
 ///

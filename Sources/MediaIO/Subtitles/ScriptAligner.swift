@@ -1,5 +1,5 @@
-public import StoryForgeCore
 import Foundation
+public import StoryForgeCore
 
 /// Aligns a script's words to timed words from a transcriber or TTS engine, so subtitles show the
 /// script as written (spelling, punctuation, casing) at the times it was spoken.

@@ -1,5 +1,5 @@
-public import StoryForgeCore
 import Foundation
+public import StoryForgeCore
 
 /// Groups word timings into subtitle cues that read well.
 ///

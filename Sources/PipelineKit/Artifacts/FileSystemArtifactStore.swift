@@ -1,6 +1,6 @@
 import Crypto
-import StoryForgeCore
 public import Foundation
+import StoryForgeCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Crypto
-import StoryForgeCore
 import Foundation
+import StoryForgeCore
 
 /// The cache key of a stage or fan-out child.
 ///

@@ -1,5 +1,5 @@
-public import StoryForgeCore
 import Foundation
+public import StoryForgeCore
 
 /// Who said a chat message.
 public enum ChatRole: String, Sendable, Hashable, Codable {

@@ -1,5 +1,5 @@
-public import StoryForgeCore
 public import Foundation
+public import StoryForgeCore
 
 /// Audio to transcribe.
 public struct TranscriptionRequest: Sendable, Hashable {

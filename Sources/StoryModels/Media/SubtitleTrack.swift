@@ -1,4 +1,5 @@
 public import StoryForgeCore
+
 /// The subtitles of a video: cues with their words' timings.
 public struct SubtitleTrack: Codable, Hashable, Sendable {
     /// One subtitle on screen.

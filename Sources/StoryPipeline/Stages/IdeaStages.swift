@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 1a: asks the text provider for candidate ideas about the request's topic, as structured JSON.

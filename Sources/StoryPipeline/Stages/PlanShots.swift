@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 3: splits the script into shots of 3–10 s of narration and asks the text provider for each shot's picture.

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 public import StoryModels
 
 /// Stage 2a: writes the narration for the chosen idea, aiming at the request's spoken length.

@@ -1,8 +1,8 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 5: times the script's words against the voice (the synthesizer's timings, or else the transcriber's),

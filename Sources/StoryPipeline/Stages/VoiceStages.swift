@@ -1,8 +1,8 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 4: speaks the script with the configured ``SpeechSynthesizer``, then trims leading and trailing silence and

@@ -1,6 +1,6 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
+import StoryForgeCore
 import Testing
 
 @Suite("Subtitle formats")

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 /// Subtitle files and word timings as a hostile transcriber or file would give them: huge, NaN,

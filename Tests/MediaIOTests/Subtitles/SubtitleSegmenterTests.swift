@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import MediaIO
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @Suite("Subtitle segmentation")

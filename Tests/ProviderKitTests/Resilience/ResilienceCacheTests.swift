@@ -1,6 +1,6 @@
-import ProviderKitCache
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTestServer
 import Testing
 

@@ -1,9 +1,9 @@
-import ProviderKitCache
-import StoryForgeCore
 import Crypto
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 /// Record and replay through files.

@@ -1,5 +1,5 @@
-import OfflineProviders
 import Foundation
+import OfflineProviders
 import ProviderKit
 import ProviderKitTestServer
 import Testing
@@ -80,7 +80,9 @@ struct ResilienceRouterTests {
         let server = try LoopbackHTTPServer { _ in Fixtures.error(500) }
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(json: Self.configuration(server: server, budget: nil))
-        let router = try ProviderRouter(configuration: configuration, environment: [:], clock: VirtualProviderClock(), factories: ProviderRouter.offlineFactories)
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], clock: VirtualProviderClock(),
+            factories: ProviderRouter.offlineFactories)
         for _ in 0..<2 {
             let response = try await router.generate(Self.small)
             #expect(response.origin?.provider == "local")
@@ -98,7 +100,8 @@ struct ResilienceRouterTests {
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(
             json: Self.configuration(server: server, budget: nil, strategy: "cheapest"))
-        let router = try ProviderRouter(configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
         let response = try await router.generate(Self.small)
         #expect(response.origin == ResponseOrigin(provider: "local", model: nil))
         #expect(server.requests.isEmpty)
@@ -115,7 +118,8 @@ struct ResilienceRouterTests {
         }
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(json: Self.configuration(server: server, budget: 1))
-        let router = try ProviderRouter(configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
         var text = ""
         for try await part in router.stream(Self.small) {
             if case .textDelta(let delta) = part { text += delta }

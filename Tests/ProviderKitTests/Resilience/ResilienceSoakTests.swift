@@ -1,7 +1,7 @@
-import ProviderKitCache
 import Foundation
 import Logging
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTestServer
 import Testing
 

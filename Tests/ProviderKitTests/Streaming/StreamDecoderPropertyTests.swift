@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import PropertyBased
 import ProviderKit
+import StoryForgeCore
 import Testing
 
 /// Random streams, cut into random chunks, decode to exactly what was encoded.

@@ -1,5 +1,5 @@
-import StoryForgeCore
 import Foundation
+import StoryForgeCore
 import StoryModels
 import Testing
 

@@ -1,6 +1,6 @@
-import StoryForgeCore
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// ElevenLabs text to speech, with word timings from the with-timestamps endpoint's character
 /// alignment.

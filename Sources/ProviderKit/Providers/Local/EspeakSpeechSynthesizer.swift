@@ -1,5 +1,5 @@
-import StoryForgeCore
 import Foundation
+import StoryForgeCore
 
 /// Real speech from the espeak-ng program, offline, as 16-bit mono WAV with word timings.
 ///

@@ -1,6 +1,6 @@
-import StoryForgeCore
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// Ollama's native API: `/api/chat` and `/api/generate` streamed as NDJSON, and `/api/tags`.
 ///

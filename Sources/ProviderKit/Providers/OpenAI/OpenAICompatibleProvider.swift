@@ -1,6 +1,6 @@
-import StoryForgeCore
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// OpenAI's API and the servers that copy it (LM Studio, vLLM, llama.cpp server, LiteLLM): chat
 /// completions (streamed, with tools and JSON-schema output), speech, transcription with word

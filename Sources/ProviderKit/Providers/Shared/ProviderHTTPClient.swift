@@ -1,6 +1,6 @@
-import StoryForgeCore
 import Foundation
 import Logging
+import StoryForgeCore
 
 /// The HTTP plumbing every remote provider shares: URLs, auth headers, JSON bodies, status checks
 /// and error mapping, with the API key redacted from anything that could be shown.

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 @Suite("ElevenLabs over loopback")

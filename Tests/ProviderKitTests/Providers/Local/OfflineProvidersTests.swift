@@ -1,8 +1,8 @@
-import OfflineProviders
-import StoryForgeCore
 import Foundation
 import MediaIO
+import OfflineProviders
 import ProviderKit
+import StoryForgeCore
 import Testing
 
 @Suite("Offline text and image providers")

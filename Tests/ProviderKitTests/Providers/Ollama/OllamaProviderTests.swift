@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 /// Ollama's NDJSON protocol over real loopback HTTP.

@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 /// The OpenAI chat-completions wire protocol over real loopback HTTP, with faults on command.

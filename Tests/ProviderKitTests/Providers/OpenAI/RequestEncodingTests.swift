@@ -1,7 +1,7 @@
-import StoryForgeCore
 import Foundation
 import ProviderKit
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 /// Request bodies as the server receives them, compared with golden JSON shaped after the

@@ -1,6 +1,6 @@
-import StoryForgeCore
 import Foundation
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @testable import ProviderKit

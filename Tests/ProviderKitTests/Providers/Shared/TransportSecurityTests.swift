@@ -1,8 +1,8 @@
-import ProviderKitCache
-import StoryForgeCore
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTestServer
+import StoryForgeCore
 import Testing
 
 /// What a provider will not do with a key or a link, over real loopback HTTP.
