@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Any JSON value: for JSON schemas, tool parameters, provider-specific options and the free parameters of a
 /// stage's configuration.
