@@ -17,6 +17,7 @@ let package = Package(
     // MediaIO runs ffmpeg with fork/exec (CStoryForgeSpawn), neither of which an iOS app may use.
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "StoryForgeCore", targets: ["StoryForgeCore"]),
         .library(name: "MediaIO", targets: ["MediaIO"]),
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
         .library(name: "PipelineKit", targets: ["PipelineKit"]),
@@ -25,6 +26,8 @@ let package = Package(
         .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
         .library(name: "ProviderKitTesting", targets: ["ProviderKitTesting"]),
+        .library(name: "ProviderKitCache", targets: ["ProviderKitCache"]),
+        .library(name: "OfflineProviders", targets: ["OfflineProviders"]),
         .executable(name: "provider-chat", targets: ["provider-chat"]),
         .library(name: "StoryModels", targets: ["StoryModels"]),
         .library(name: "StoryPipeline", targets: ["StoryPipeline"]),
@@ -40,6 +43,27 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // MARK: StoryForgeCore
+
+        // Starting a child process that dies with its parent (PR_SET_PDEATHSIG from one long-lived spawner
+        // thread), which Foundation's Process cannot do; used by the one subprocess runner in StoryForgeCore.
+        .target(name: "CStoryForgeSpawn"),
+        // The bottom of the graph: the small types modules that may not import each other share (JSON value,
+        // timed word, hex digest, the error protocol, the subprocess runner).
+        .target(
+            name: "StoryForgeCore",
+            dependencies: [
+                "CStoryForgeSpawn",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryForgeCoreTests",
+            dependencies: ["StoryForgeCore"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: MediaIO
 
         // The setjmp/longjmp error handling of libpng and libjpeg stays inside this C target:
@@ -48,18 +72,15 @@ let package = Package(
             name: "CStoryForgeCodecs",
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
-        // Starting a child process that dies with its parent (PR_SET_PDEATHSIG from one long-lived spawner
-        // thread), which Foundation's Process cannot do; used by the ffmpeg runner.
-        .target(name: "CStoryForgeSpawn"),
         .target(
             name: "MediaIO",
-            dependencies: ["CStoryForgeCodecs", "CStoryForgeSpawn"],
+            dependencies: ["StoryForgeCore", "CStoryForgeCodecs"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MediaIOTests",
             dependencies: [
-                "MediaIO", "image-convert",
+                "MediaIO", "StoryForgeCore", "image-convert",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
@@ -99,6 +120,7 @@ let package = Package(
         .target(
             name: "PipelineKit",
             dependencies: [
+                "StoryForgeCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,10 +130,7 @@ let package = Package(
         ),
         .target(
             name: "PipelineKitTesting",
-            dependencies: [
-                "PipelineKit",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["PipelineKit", "StoryForgeCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -139,6 +158,7 @@ let package = Package(
             dependencies: [
                 "PipelineKit",
                 "PipelineKitTesting",
+                "StoryForgeCore",
                 "pipeline-crash-probe",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,12 +178,28 @@ let package = Package(
         .target(
             name: "ProviderKit",
             dependencies: [
-                "MediaIO", "CStoryForgeCurl",
+                "StoryForgeCore", "CStoryForgeCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The SQLite response cache and record/replay: their own product, so that a ProviderKit user who
+        // wants neither does not link GRDB.
+        .target(
+            name: "ProviderKitCache",
+            dependencies: [
+                "ProviderKit", "StoryForgeCore",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Offline stand-ins for the real providers (a template story writer, procedural images), for runs with
+        // no network and no key; their own product, so that ProviderKit does not link MediaIO's codecs.
+        .target(
+            name: "OfflineProviders",
+            dependencies: ["ProviderKit", "MediaIO", "StoryForgeCore"],
             swiftSettings: strictSettings
         ),
         // For hosts' tests as for ours: a loopback HTTP/1.1 server on POSIX sockets that speaks the
@@ -177,7 +213,8 @@ let package = Package(
         .testTarget(
             name: "ProviderKitTests",
             dependencies: [
-                "ProviderKit", "ProviderKitTesting", "MediaIO", .product(name: "Logging", package: "swift-log"),
+                "ProviderKit", "ProviderKitCache", "OfflineProviders", "ProviderKitTesting", "MediaIO",
+                "StoryForgeCore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -188,12 +225,13 @@ let package = Package(
 
         .target(
             name: "StoryModels",
+            dependencies: ["StoryForgeCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "StoryModelsTests",
             dependencies: [
-                "StoryModels",
+                "StoryModels", "StoryForgeCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
@@ -204,9 +242,9 @@ let package = Package(
         .target(
             name: "StoryPipeline",
             dependencies: [
-                "StoryModels", "MediaIO", "UpscaleKit", "ProviderKit", "PipelineKit",
+                "StoryForgeCore", "StoryModels", "MediaIO", "UpscaleKit", "ProviderKit", "OfflineProviders",
+                "PipelineKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -214,8 +252,8 @@ let package = Package(
         .testTarget(
             name: "StoryPipelineTests",
             dependencies: [
-                "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "PipelineKit", "PipelineKitTesting",
-                "ProviderKitTesting", "story-demo",
+                "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "OfflineProviders", "PipelineKit",
+                "PipelineKitTesting", "StoryForgeCore", "ProviderKitTesting", "story-demo",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -246,7 +284,7 @@ let package = Package(
         .executableTarget(
             name: "provider-chat",
             dependencies: [
-                "ProviderKit",
+                "ProviderKit", "OfflineProviders", "StoryForgeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/provider-chat",
@@ -255,7 +293,8 @@ let package = Package(
         .executableTarget(
             name: "story-demo",
             dependencies: [
-                "StoryPipeline", "StoryModels", "PipelineKit", "ProviderKit", "MediaIO",
+                "StoryPipeline", "StoryModels", "PipelineKit", "ProviderKit", "OfflineProviders", "MediaIO",
+                "StoryForgeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -265,7 +304,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "provider-bench",
-            dependencies: ["ProviderKit", "ProviderKitTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ProviderKit", "ProviderKitCache", "OfflineProviders", "ProviderKitTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Examples/provider-bench",
             swiftSettings: strictSettings
         ),

@@ -26,6 +26,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MediaIO", package: storyForge.lastPathComponent),
+                .product(name: "StoryForgeCore", package: storyForge.lastPathComponent),
             ],
             path: "Benchmarks/MediaIOBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -1,4 +1,5 @@
 import Foundation
+import OfflineProviders
 import ProviderKit
 import ProviderKitTesting
 

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import OfflineProviders
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
 
 /// The overhead of the full resilience stack (cache, fallback, circuit breaker, retry, rate

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import OfflineProviders
 import ProviderKit
+import StoryForgeCore
 
 /// Streams a model's answer to standard output; errors go to standard error with a non-zero exit.
 @main

@@ -1,6 +1,6 @@
-import Crypto
 public import Foundation
 public import PipelineKit
+import StoryForgeCore
 
 /// An artifact store in memory, for tests; references look like the file system store's.
 ///
@@ -17,7 +17,7 @@ public final class InMemoryArtifactStore: ArtifactStore, @unchecked Sendable {
 
     /// Stores `data` under its SHA-256.
     public func put(_ data: Data, fileExtension: String? = nil) async throws -> ArtifactRef {
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = HexDigest.sha256(data)
         let path = "sha256/\(digest.prefix(2))/\(digest)" + (fileExtension.map { ".\($0)" } ?? "")
         lock.withLock { blobs[digest] = data }
         return ArtifactRef(path: path, sha256: digest, byteCount: data.count)

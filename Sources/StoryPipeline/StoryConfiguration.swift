@@ -1,5 +1,6 @@
 public import Foundation
 public import PipelineKit
+import StoryForgeCore
 import StoryModels
 
 /// The story pipeline's configuration file (JSON).
@@ -269,7 +270,7 @@ public struct StoryConfiguration: Sendable, Hashable {
     /// The pipeline configuration with `render` copied into the parameters of the stages that use it.
     public var effectivePipeline: PipelineConfiguration {
         var result = pipeline
-        var render: [String: PipelineKit.JSONValue] = [:]
+        var render: [String: JSONValue] = [:]
         if let width = self.render.width { render["width"] = .number(Double(width)) }
         if let height = self.render.height { render["height"] = .number(Double(height)) }
         if let fps = self.render.fps { render["fps"] = .number(Double(fps)) }

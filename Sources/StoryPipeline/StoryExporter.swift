@@ -1,6 +1,7 @@
 public import Foundation
 import MediaIO
 public import PipelineKit
+import StoryForgeCore
 public import StoryModels
 
 #if canImport(Glibc)
@@ -123,7 +124,7 @@ public struct StoryExporter: Sendable {
             },
             voiceDuration: voice.duration, videoDuration: state.videoDuration ?? voice.duration,
             stages: state.stageRecords,
-            files: files.map { .init(path: $0.path, bytes: $0.data.count, sha256: Digest.sha256($0.data)) },
+            files: files.map { .init(path: $0.path, bytes: $0.data.count, sha256: HexDigest.sha256($0.data)) },
             capsApplied: state.capsApplied)
         files.append(("manifest.json", try StoryJSON.encode(manifest)))
 

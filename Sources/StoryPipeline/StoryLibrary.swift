@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import PipelineKit
 public import StoryModels
 
 /// The story library: every exported idea, script, run and file, in one SQLite file (WAL mode, busy timeout 5 s).
@@ -14,14 +15,15 @@ public final class StoryLibrary: Sendable {
     /// One run as the library knows it.
     public struct RunSummary: Hashable, Sendable {
         /// The run id.
-        public var id: String
+        public var id: RunID
         /// The topic asked for.
         public var topic: String
         /// The seed.
         public var seed: Int
-        /// `running`, `interrupted` (recorded as running, but the process running it is gone: killed or crashed;
-        /// resume it), `succeeded`, `failed` or `cancelled`.
-        public var status: String
+        /// How the run stands; see ``isInterrupted`` for a ``RunStatus/running`` run whose process is gone.
+        public var status: RunStatus
+        /// `true` for a run recorded as running whose process is gone (killed or crashed): resume it.
+        public var isInterrupted: Bool
         /// The title of the exported story, once exported.
         public var title: String?
         /// Where the files were exported.
@@ -103,7 +105,7 @@ public final class StoryLibrary: Sendable {
     }
 
     /// Notes that a run started (or resumed).
-    public func runStarted(id: String, topic: String, seed: Int, at date: Date = Date())
+    public func runStarted(id: RunID, topic: String, seed: Int, at date: Date = Date())
         async throws(StoryPipelineError)
     {
         try await write { db in
@@ -112,25 +114,25 @@ public final class StoryLibrary: Sendable {
                     INSERT INTO run (id, topic, seed, status, started_at) VALUES (?, ?, ?, 'running', ?)
                     ON CONFLICT(id) DO UPDATE SET status = 'running', error = NULL, finished_at = NULL
                     """,
-                arguments: [id, topic, seed, date])
+                arguments: [id.rawValue, topic, seed, date])
         }
     }
 
     /// Notes how a run ended.
-    public func runEnded(id: String, status: String, error: String? = nil, at date: Date = Date())
+    public func runEnded(id: RunID, status: RunStatus, error: String? = nil, at date: Date = Date())
         async throws(StoryPipelineError)
     {
         try await write { db in
             try db.execute(
                 sql: "UPDATE run SET status = ?, error = ?, finished_at = ? WHERE id = ?",
-                arguments: [status, error, date, id])
+                arguments: [status.rawValue, error, date, id.rawValue])
         }
     }
 
     /// Records an export: the idea, the script, the run's title and output, and every file with its hash, in one
     /// transaction.
     public func recordExport(
-        runID: String, idea: StoryIdea, script: Script, manifest: ExportManifest, outputDirectory: URL,
+        runID: RunID, idea: StoryIdea, script: Script, manifest: ExportManifest, outputDirectory: URL,
         at date: Date = Date()
     ) async throws(StoryPipelineError) {
         let ideaJSON: Data
@@ -159,15 +161,15 @@ public final class StoryLibrary: Sendable {
                     INSERT INTO run (id, topic, seed, status, started_at) VALUES (?, '', 0, 'succeeded', ?)
                     ON CONFLICT(id) DO NOTHING
                     """,
-                arguments: [runID, date])
+                arguments: [runID.rawValue, date])
             try db.execute(
                 sql: "UPDATE run SET idea_id = ?, title = ?, output_directory = ? WHERE id = ?",
-                arguments: [idea.id, manifest.title, outputDirectory.path, runID])
-            try db.execute(sql: "DELETE FROM asset WHERE run_id = ?", arguments: [runID])
+                arguments: [idea.id, manifest.title, outputDirectory.path, runID.rawValue])
+            try db.execute(sql: "DELETE FROM asset WHERE run_id = ?", arguments: [runID.rawValue])
             for file in manifest.files {
                 try db.execute(
                     sql: "INSERT INTO asset (run_id, path, bytes, sha256) VALUES (?, ?, ?, ?)",
-                    arguments: [runID, file.path, file.bytes, file.sha256])
+                    arguments: [runID.rawValue, file.path, file.bytes, file.sha256])
             }
         }
     }
@@ -177,26 +179,29 @@ public final class StoryLibrary: Sendable {
     public func runs() async throws(StoryPipelineError) -> [RunSummary] {
         let runs = try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY started_at DESC").map { row in
+                // A status this version does not know (written by a newer one) reads as failed, not as a crash.
                 RunSummary(
-                    id: row["id"], topic: row["topic"], seed: row["seed"], status: row["status"], title: row["title"],
+                    id: RunID(row["id"] as String), topic: row["topic"], seed: row["seed"],
+                    status: RunStatus(rawValue: row["status"]) ?? .failed, isInterrupted: false, title: row["title"],
                     outputDirectory: row["output_directory"], startedAt: row["started_at"],
                     finishedAt: row["finished_at"], error: row["error"])
             }
         }
         return runs.map { run in
             var run = run
-            if run.status == "running", RunLock.isHeld(run.id, inRunsDirectory: runLocks) == false {
-                run.status = "interrupted"
+            if run.status == .running, RunLock.isHeld(run.id.rawValue, inRunsDirectory: runLocks) == false {
+                run.isInterrupted = true
             }
             return run
         }
     }
 
     /// The files exported by a run: path, size and SHA-256.
-    public func assets(ofRun runID: String) async throws(StoryPipelineError) -> [ExportManifest.File] {
+    public func assets(ofRun runID: RunID) async throws(StoryPipelineError) -> [ExportManifest.File] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path", arguments: [runID]
+                db, sql: "SELECT path, bytes, sha256 FROM asset WHERE run_id = ? ORDER BY path",
+                arguments: [runID.rawValue]
             )
             .map { ExportManifest.File(path: $0["path"], bytes: $0["bytes"], sha256: $0["sha256"]) }
         }

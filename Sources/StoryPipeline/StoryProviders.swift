@@ -1,4 +1,5 @@
 public import Foundation
+import OfflineProviders
 public import ProviderKit
 
 /// The providers a story run uses. Each one says who it is (``ProviderKit/ProviderIdentity``): the manifest's
@@ -48,7 +49,8 @@ public struct StoryProviders: Sendable {
     /// The offline set: the template story writer (not a language model), espeak-ng and procedural placeholder art.
     public static func offline(voice: String = "en-us") -> StoryProviders {
         StoryProviders(
-            text: TemplateStoryWriter(), speech: EspeakSpeechSynthesizer(configuration: .init(voice: voice)),
+            text: TemplateStoryWriter(fields: TemplateStoryWriter.storyFields),
+            speech: EspeakSpeechSynthesizer(configuration: .init(voice: voice)),
             images: ProceduralImageGenerator())
     }
 

@@ -1,13 +1,7 @@
-import Crypto
 public import Foundation
 public import MediaIO
 import PipelineKit
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+public import StoryModels
 
 /// What the story stages share: the providers, ffmpeg, the story library and a scratch directory.
 public struct StoryServices: Sendable {
@@ -73,56 +67,5 @@ public struct StoryServices: Sendable {
         let url = directory.appendingPathComponent(name)
         try await store.data(for: ref).write(to: url, options: .atomic)
         return url
-    }
-}
-
-/// Names derived from titles or model output, made safe for a file system.
-enum FileNames {
-    /// A file error's cause in a few words ("Permission denied", "Not a directory"), not Foundation's dump.
-    static func reason(_ error: any Error) -> String {
-        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
-        {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
-        return nsError.localizedDescription
-    }
-
-    /// A file name for a run id that no other run id shares: the sanitized id (at most 48 characters) and the
-    /// first 12 hex digits (48 bits) of the SHA-256 of the exact id, so ids differing only in case, in characters
-    /// the sanitizing drops, or beyond the kept length still get different names.
-    static func unique(forRunID runID: String) -> String {
-        let prefix = String(sanitized(runID, fallback: "run").prefix(48))
-        return prefix + "-" + Digest.sha256(runID).prefix(12)
-    }
-
-    /// Keeps letters, digits, `-` and `_`, lower-cased, at most 60 characters; `fallback` when nothing is left.
-    static func sanitized(_ text: String, fallback: String) -> String {
-        let kept = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }
-        let collapsed = String(kept).split(separator: "-", omittingEmptySubsequences: true).joined(separator: "-")
-        let ascii = collapsed.unicodeScalars.filter { $0.isASCII }.map(String.init).joined()
-        let result = String(ascii.prefix(60))
-        return result.isEmpty ? fallback : result
-    }
-}
-
-/// Hex SHA-256 digests.
-enum Digest {
-    static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func sha256(_ text: String) -> String { sha256(Data(text.utf8)) }
-}
-
-/// Measures a stage's own time for the manifest.
-struct StageStopwatch {
-    private let start = ContinuousClock.now
-
-    var seconds: Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 }

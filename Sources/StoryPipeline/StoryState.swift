@@ -1,4 +1,5 @@
 public import PipelineKit
+public import StoryForgeCore
 public import StoryModels
 
 /// What a story run is asked to make: the pipeline's input.
@@ -44,10 +45,10 @@ public struct VoiceTrack: Codable, Hashable, Sendable {
     /// Its duration in seconds.
     public var duration: Double
     /// Word timings the synthesizer reported, relative to the start of `audio`; `nil` when it reports none.
-    public var reportedWords: [WordTiming]?
+    public var reportedWords: [TimedWord]?
 
     /// Creates a voice track.
-    public init(audio: ArtifactRef, duration: Double, reportedWords: [WordTiming]? = nil) {
+    public init(audio: ArtifactRef, duration: Double, reportedWords: [TimedWord]? = nil) {
         self.audio = audio
         self.duration = duration
         self.reportedWords = reportedWords
@@ -90,7 +91,7 @@ public struct StoryState: Codable, Hashable, Sendable {
     /// The voice-over.
     public var voice: VoiceTrack?
     /// The script's words timed against the voice.
-    public var words: [WordTiming]?
+    public var words: [TimedWord]?
     /// The subtitle files.
     public var subtitles: SubtitleFiles?
     /// The keyframe prompts, one per shot.

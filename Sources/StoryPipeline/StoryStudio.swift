@@ -238,7 +238,7 @@ public struct StoryStudio: Sendable {
             throw StoryPipelineError.file(
                 "cannot save the run's configuration to \(saved.path): \(FileNames.reason(error))", underlying: error)
         }
-        try await services.library?.runStarted(id: runID.rawValue, topic: request.topic, seed: request.seed)
+        try await services.library?.runStarted(id: runID, topic: request.topic, seed: request.seed)
         return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
             try await runner.run(pipeline(), input: request, runID: runID)
         }
@@ -280,7 +280,7 @@ public struct StoryStudio: Sendable {
         defer { lock.release() }
         let request = try? StoryJSON.decode(StoryRequest.self, from: record.input)
         try await services.library?.runStarted(
-            id: runID.rawValue, topic: request?.topic ?? "", seed: request?.seed ?? 0)
+            id: runID, topic: request?.topic ?? "", seed: request?.seed ?? 0)
         return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
             try await runner.resume(pipeline(), runID: runID)
         }
@@ -300,14 +300,14 @@ public struct StoryStudio: Sendable {
                 state, runID: runID, artifacts: runner.artifacts, to: directory)
             if let idea = state.idea, let script = state.script {
                 try await services.library?.recordExport(
-                    runID: runID.rawValue, idea: idea, script: script, manifest: manifest, outputDirectory: directory)
+                    runID: runID, idea: idea, script: script, manifest: manifest, outputDirectory: directory)
             }
-            try await services.library?.runEnded(id: runID.rawValue, status: "succeeded")
+            try await services.library?.runEnded(id: runID, status: .succeeded)
             return Result(runID: runID, state: state, manifest: manifest, outputDirectory: directory)
         } catch {
             let cancelled = error is CancellationError || Task.isCancelled
             try? await services.library?.runEnded(
-                id: runID.rawValue, status: cancelled ? "cancelled" : "failed", error: "\(error)")
+                id: runID, status: cancelled ? .cancelled : .failed, error: "\(error)")
             throw error
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import PipelineKit
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @testable import StoryPipeline
@@ -72,7 +73,7 @@ import Testing
     }
 
     /// The paths of the number leaves of an encoded value.
-    static func numberPaths(_ value: PipelineKit.JSONValue, prefix: [String] = []) -> [[String]] {
+    static func numberPaths(_ value: JSONValue, prefix: [String] = []) -> [[String]] {
         switch value {
         case .number: return [prefix]
         case .object(let members):
@@ -81,8 +82,8 @@ import Testing
         }
     }
 
-    static func json(_ encoded: Data) throws -> PipelineKit.JSONValue {
-        try JSONDecoder().decode(PipelineKit.JSONValue.self, from: encoded)
+    static func json(_ encoded: Data) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: encoded)
     }
 
     static func services() throws -> StoryServices {
@@ -117,7 +118,7 @@ import Testing
     /// The document for one case: the full sample (for `story` and `render`) or the sample stage settings (for a
     /// stage), with `literal` written verbatim at `key`.
     static func document(_ key: Key, literal: String) throws -> String {
-        var root: PipelineKit.JSONValue
+        var root: JSONValue
         if key.path.first == "pipeline" {
             var stage = try json(JSONEncoder().encode(sampleStage()))
             if key.path.count > 4, key.path[3] == "parameters" { stage = .object(["parameters": .object([:])]) }
@@ -135,11 +136,11 @@ import Testing
         return text.replacingOccurrences(of: #""__FUZZ__""#, with: literal)
     }
 
-    static func set(_ value: PipelineKit.JSONValue, at path: ArraySlice<String>, to leaf: PipelineKit.JSONValue)
-        -> PipelineKit.JSONValue
+    static func set(_ value: JSONValue, at path: ArraySlice<String>, to leaf: JSONValue)
+        -> JSONValue
     {
         guard let first = path.first else { return leaf }
-        var members: [String: PipelineKit.JSONValue] = [:]
+        var members: [String: JSONValue] = [:]
         if case .object(let existing) = value { members = existing }
         members[first] = set(members[first] ?? .object([:]), at: path.dropFirst(), to: leaf)
         return .object(members)

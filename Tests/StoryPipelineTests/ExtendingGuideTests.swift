@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import OfflineProviders
 import PipelineKit
 import ProviderKit
 import StoryModels

@@ -2,6 +2,7 @@ import Foundation
 import MediaIO
 import PipelineKit
 import PipelineKitTesting
+import StoryForgeCore
 import StoryModels
 import Testing
 
@@ -50,7 +51,7 @@ import Testing
         for file in manifest.files {
             let data = try Data(contentsOf: output.appendingPathComponent(file.path))
             #expect(data.count == file.bytes)
-            #expect(Digest.sha256(data) == file.sha256, "\(file.path) does not match its hash")
+            #expect(HexDigest.sha256(data) == file.sha256, "\(file.path) does not match its hash")
         }
         let hidden = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix(".") }
         #expect(hidden.isEmpty, "staging left behind: \(hidden)")
@@ -84,7 +85,7 @@ import Testing
         // The library knows the run and its files.
         let library = try #require(studio.services.library)
         let runs = try await library.runs()
-        #expect(runs.first { $0.id == "first" }?.status == "succeeded")
+        #expect(runs.first { $0.id == "first" }?.status == .succeeded)
         #expect(try await library.assets(ofRun: "first").count == manifest.files.count + 0)
         #expect(try await library.knownTitles().contains(StoryLibrary.normalizedTitle(result.state.idea!.title)))
 

@@ -2,9 +2,9 @@ import Foundation
 import PipelineKit
 import PipelineKitTesting
 import PropertyBased
-import StoryModels
 import Testing
 
+@testable import StoryModels
 @testable import StoryPipeline
 
 /// A model answer has no length limit of its own: one 5,000-word sentence, or a page of Chinese, must still make a

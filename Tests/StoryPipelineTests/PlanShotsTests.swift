@@ -1,3 +1,4 @@
+import StoryForgeCore
 import StoryModels
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import OfflineProviders
 import PipelineKit
 import ProviderKit
 import ProviderKitTesting

@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 import StoryModels
 import Testing
 
@@ -212,8 +213,8 @@ import Testing
 
         let id = try runID(in: text)
         let library = try StoryLibrary(path: store.appendingPathComponent("library.sqlite").path)
-        let status = try await library.runs().first { $0.id == id }?.status
-        #expect(status == "interrupted")
+        let run = try await library.runs().first { $0.id.rawValue == id }
+        #expect(run?.status == .running && run?.isInterrupted == true)
         #expect(!((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).isEmpty)
 
         // Damage every stored WAV (the voice among them): the resume must make them again, not fail on them.
@@ -235,7 +236,7 @@ import Testing
         for wav in wavs {
             let data = try Data(contentsOf: artifacts.appendingPathComponent(wav))
             #expect(
-                Digest.sha256(data) == ((wav as NSString).lastPathComponent as NSString).deletingPathExtension,
+                HexDigest.sha256(data) == ((wav as NSString).lastPathComponent as NSString).deletingPathExtension,
                 "\(wav) was not rewritten")
         }
         _ = try hashes(output)

@@ -1,6 +1,7 @@
 import Foundation
 import MediaIO
 import PipelineKit
+import StoryForgeCore
 import StoryModels
 import Testing
 
@@ -51,7 +52,7 @@ import Testing
         for file in manifest.files {
             let data = try Data(contentsOf: directory.appendingPathComponent(file.path))
             #expect(data.count == file.bytes, "\(file.path) has the wrong size")
-            #expect(Digest.sha256(data) == file.sha256, "\(file.path) does not match the manifest")
+            #expect(HexDigest.sha256(data) == file.sha256, "\(file.path) does not match the manifest")
         }
         return manifest
     }

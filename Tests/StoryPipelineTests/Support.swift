@@ -1,9 +1,10 @@
 import Foundation
 import MediaIO
+import StoryForgeCore
 
 enum TimedWordFixture {
-    static func word(_ text: String, _ start: Double, _ end: Double) -> MediaIO.TimedWord {
-        MediaIO.TimedWord(text, start: start, end: end)
+    static func word(_ text: String, _ start: Double, _ end: Double) -> TimedWord {
+        TimedWord(text, start: start, end: end)
     }
 }
 

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import MediaIO
+import StoryForgeCore
 
 // Swift loudness measurement and subtitle segmentation, on inputs generated in memory.
 //

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import MediaIO
+import StoryForgeCore
 
 // A 45-second 1080×1920 render: 8 shots with Ken Burns motion, 0.5 s crossfades, an espeak-ng voice,
 // looped music and burned karaoke subtitles, with the default RenderSettings (x264 veryfast, CRF 20,

@@ -1,4 +1,5 @@
 public import Foundation
+import StoryForgeCore
 
 /// Runs ffmpeg and ffprobe: found on PATH or at configured paths, version-checked (5.1 or newer),
 /// always with argument arrays (never a shell), with progress, cancellation and errors that show
@@ -54,7 +55,7 @@ public struct FFmpeg: Sendable {
     public static func locate(configuration: Configuration = .init()) async throws -> FFmpeg {
         let ffmpeg = try find("ffmpeg", configured: configuration.ffmpegPath, near: nil)
         let ffprobe = try find("ffprobe", configured: configuration.ffprobePath, near: ffmpeg)
-        let result = try await Subprocess.run(ffmpeg, ["-hide_banner", "-version"], collectStdout: true)
+        let result = try await FFmpegProcess.run(ffmpeg, ["-hide_banner", "-version"], collectStdout: true)
         let firstLine = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init)
         let version = firstLine.flatMap(FFmpegVersion.init(versionOutput:))
         if let version, version < configuration.minimumVersion {
@@ -88,7 +89,7 @@ public struct FFmpeg: Sendable {
         let arguments = [
             "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "file:" + url.path,
         ]
-        let result = try await Subprocess.run(ffprobeURL, arguments, collectStdout: true)
+        let result = try await FFmpegProcess.run(ffprobeURL, arguments, collectStdout: true)
         guard result.status == 0 else {
             throw failure(tool: ffprobeURL, arguments: arguments, result: result)
         }

@@ -31,7 +31,7 @@ public final class FFmpegJob: Sendable {
     public func run() async throws -> String {
         let parser = ProgressParser(expectedDuration: expectedDuration, continuation: continuation)
         defer { continuation.finish() }
-        let result = try await Subprocess.run(ffmpeg.ffmpegURL, arguments, collectStdout: false) { line in
+        let result = try await FFmpegProcess.run(ffmpeg.ffmpegURL, arguments, collectStdout: false) { line in
             parser.consume(line)
         }
         guard result.status == 0 else {

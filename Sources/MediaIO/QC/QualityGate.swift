@@ -212,7 +212,7 @@ public struct QualityGate: Sendable {
         var arguments = ["-hide_banner", "-nostdin", "-nostats", "-i", "file:" + video.path]
         arguments += ["-filter_complex", graph.description, "-map", "[v]", "-f", "null", "-"]
         if hasAudio { arguments += ["-map", "0:a:0", "-ac", "2", "-ar", "48000", "-f", "f32le", "pipe:1"] }
-        let result = try await Subprocess.run(ffmpeg.ffmpegURL, arguments, collectStdout: true)
+        let result = try await FFmpegProcess.run(ffmpeg.ffmpegURL, arguments, collectStdout: true)
         guard result.status == 0 else {
             throw ffmpeg.failure(tool: ffmpeg.ffmpegURL, arguments: arguments, result: result)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 /// Advanced SubStation Alpha (`.ass`) subtitles: writing (plain or word-level karaoke) and parsing.
 ///
@@ -111,12 +112,12 @@ public enum ASS {
                     out += "\\N"
                     line += 1
                     wordInLine = 0
-                } else if !SubtitleSegmenter.joinsWithoutSpace(cue.words[index - 1].text, word.text) {
+                } else if !SubtitleSegmenter.joinsWithoutSpace(cue.words[index - 1].word, word.word) {
                     out += " "
                 }
             }
-            out += "{\\k\(centiseconds)}" + escape(word.text)
-            wordInLine += SubtitleSegmenter.units(of: word.text).count
+            out += "{\\k\(centiseconds)}" + escape(word.word)
+            wordInLine += SubtitleSegmenter.units(of: word.word).count
         }
         return out
     }

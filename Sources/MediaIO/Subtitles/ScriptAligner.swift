@@ -1,4 +1,5 @@
 import Foundation
+public import StoryForgeCore
 
 /// Aligns a script's words to timed words from a transcriber or TTS engine, so subtitles show the
 /// script as written (spelling, punctuation, casing) at the times it was spoken.
@@ -44,7 +45,7 @@ public struct ScriptAligner: Sendable {
         }
         var timedTokens = [(token: String, word: Int)]()
         for (index, word) in timed.enumerated() {
-            for token in Self.normalize(word.text) { timedTokens.append((token, index)) }
+            for token in Self.normalize(word.word) { timedTokens.append((token, index)) }
         }
         var starts = [Double?](repeating: nil, count: display.count)
         var ends = [Double?](repeating: nil, count: display.count)

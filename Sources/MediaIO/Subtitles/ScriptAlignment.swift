@@ -1,3 +1,5 @@
+public import StoryForgeCore
+
 /// The script's words with times, and how many of them were heard.
 public struct ScriptAlignment: Sendable, Hashable {
     /// Every spoken word of the script, as written (punctuation kept, markdown removed), with a time:

@@ -1,3 +1,5 @@
+public import StoryForgeCore
+
 /// One subtitle: text shown from ``start`` to ``end``.
 public struct SubtitleCue: Sendable, Hashable, Codable {
     /// When the cue appears, in seconds.

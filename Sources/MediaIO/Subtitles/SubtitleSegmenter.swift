@@ -1,4 +1,5 @@
 import Foundation
+public import StoryForgeCore
 
 /// Groups word timings into subtitle cues that read well.
 ///
@@ -71,10 +72,10 @@ public struct SubtitleSegmenter: Sendable {
             guard word.start.isFinite, word.end.isFinite else { return nil }
             let start = max(word.start, 0)
             guard start < voiceEnd else { return nil }
-            return TimedWord(word.text, start: start, end: min(max(word.end, start), voiceEnd))
+            return TimedWord(word.word, start: start, end: min(max(word.end, start), voiceEnd))
         }
         for word in usable.sorted(by: { $0.start < $1.start }) {
-            let text = word.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = word.word.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
             let end = word.end
             if text.count <= limit {
@@ -100,10 +101,10 @@ public struct SubtitleSegmenter: Sendable {
                 let duration = word.end - current[0].start
                 let gap = word.start - last.end
                 let elapsed = last.end - current[0].start
-                let fits = Self.wrap(candidate.map(\.text), limit: limit).count <= maxLines
-                let sentenceEnd = Self.endsSentence(last.text) && elapsed >= configuration.minDuration
+                let fits = Self.wrap(candidate.map(\.word), limit: limit).count <= maxLines
+                let sentenceEnd = Self.endsSentence(last.word) && elapsed >= configuration.minDuration
                 let clauseEnd =
-                    Self.endsClause(last.text) && Self.width(current.map(\.text)) > limit / 2
+                    Self.endsClause(last.word) && Self.width(current.map(\.word)) > limit / 2
                     && elapsed >= configuration.minDuration
                 if !fits || duration > configuration.maxDuration || gap >= configuration.pauseThreshold
                     || sentenceEnd || clauseEnd
@@ -126,7 +127,7 @@ public struct SubtitleSegmenter: Sendable {
             // The minimum duration must not carry the last cue past the voice (start < voiceEnd);
             // a negative maxDuration must not end a cue before it starts.
             end = max(min(end, voiceEnd), start)
-            let lines = Self.wrap(group.map(\.text), limit: limit)
+            let lines = Self.wrap(group.map(\.word), limit: limit)
             cues.append(SubtitleCue(start: start, end: end, text: lines.joined(separator: "\n"), words: group))
         }
         return cues

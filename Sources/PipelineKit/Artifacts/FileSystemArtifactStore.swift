@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import StoryForgeCore
 
 #if canImport(Glibc)
     import Glibc
@@ -67,7 +68,7 @@ public struct FileSystemArtifactStore: ArtifactStore {
     /// - Throws: ``PipelineError`` with code `artifact`, naming the file and the cause (for example "No space left
     ///   on device"); no temporary file is left behind.
     public func put(_ data: Data, fileExtension: String? = nil) async throws -> ArtifactRef {
-        let digest = SHA256.hash(data: data).hexString
+        let digest = HexDigest.hex(SHA256.hash(data: data))
         let ext = try Self.validated(fileExtension)
         let relative = "sha256/\(digest.prefix(2))/\(digest)" + (ext.map { ".\($0)" } ?? "")
         let ref = ArtifactRef(path: relative, sha256: digest, byteCount: data.count)
@@ -104,7 +105,7 @@ public struct FileSystemArtifactStore: ArtifactStore {
         } catch {
             throw PipelineError.artifact("artifact \(ref.path) is missing: \(Self.reason(error))", underlying: error)
         }
-        guard data.count == ref.byteCount, SHA256.hash(data: data).hexString == ref.sha256 else {
+        guard data.count == ref.byteCount, HexDigest.hex(SHA256.hash(data: data)) == ref.sha256 else {
             throw PipelineError.artifact(
                 "artifact \(location.path) does not match its SHA-256 (\(data.count) bytes, \(ref.byteCount) "
                     + "expected): it was damaged; rerun the stage that made it (a rerun replaces it)")
@@ -173,7 +174,7 @@ public struct FileSystemArtifactStore: ArtifactStore {
             total += count
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return total == ref.byteCount && hasher.finalize().hexString == ref.sha256
+        return total == ref.byteCount && HexDigest.hex(hasher.finalize()) == ref.sha256
     }
 
     /// Writes `data` to a new file at `path` and fsyncs it; the caller removes the file when this throws.
@@ -228,19 +229,4 @@ struct POSIXFailure: Error, CustomStringConvertible {
     }
 
     var description: String { "\(String(cString: strerror(code))) (\(call))" }
-}
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal.
-    var hexString: String {
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in self {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StoryForgeCore
 
 /// The cache key of a stage or fan-out child.
 ///
@@ -17,6 +18,6 @@ enum CacheKey {
             withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
             hasher.update(data: field)
         }
-        return hasher.finalize().hexString
+        return HexDigest.hex(hasher.finalize())
     }
 }

@@ -1,3 +1,5 @@
+public import StoryForgeCore
+
 /// One parameter a stage reads from the `parameters` of its configuration, with its type and documented range.
 ///
 /// A stage lists its parameters in ``PipelineStage/parameters``; the configuration is then checked against the

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// `Int(someDouble)` traps on NaN, infinity and anything past ±2^63, and `Int64(x * 1000)` traps
 /// on `Retry-After: 1e300`, so nothing that a server sends goes through them; it goes through here.
-enum CheckedNumber {
+package enum CheckedNumber {
     /// 2^53, the largest integer a JSON number (an IEEE 754 double) carries exactly: the clamp for
     /// counts from a server (tokens, bytes), far above any real one, and small enough that sums of
     /// a few hundred thousand of them still fit in an `Int`.
@@ -20,7 +20,7 @@ enum CheckedNumber {
 
     /// A count from a server (tokens, bytes): `nil` for NaN and infinities, negative values are
     /// 0, fractions are rounded down, and values above 2^53 are 2^53.
-    static func count(_ value: Double?) -> Int? {
+    package static func count(_ value: Double?) -> Int? {
         guard let value, value.isFinite else { return nil }
         if value <= 0 { return 0 }
         if value >= Double(largestExactInteger) { return largestExactInteger }
@@ -80,7 +80,7 @@ enum CheckedNumber {
     }
 
     /// `duration` in whole nanoseconds; saturates at the ends of `Int64` (about 292 years).
-    static func nanoseconds(_ duration: Duration) -> Int64 {
+    package static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

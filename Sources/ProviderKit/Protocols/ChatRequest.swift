@@ -1,4 +1,5 @@
 import Foundation
+public import StoryForgeCore
 
 /// Who said a chat message.
 public enum ChatRole: String, Sendable, Hashable, Codable {

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import StoryForgeCore
 
 /// Who a provider is: its name, the model it uses for each kind of call, and a digest of the configuration that
 /// changes its output.
@@ -100,9 +100,7 @@ public struct ProviderIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The fingerprint.
     public var description: String { fingerprint }
 
-    private static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    private static func sha256(_ text: String) -> String { HexDigest.sha256(text) }
 }
 
 extension ProviderCall {

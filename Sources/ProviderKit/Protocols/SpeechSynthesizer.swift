@@ -1,40 +1,5 @@
 public import Foundation
-
-/// An encoded audio format.
-public enum AudioFormat: String, Sendable, Hashable, Codable, CaseIterable {
-    /// RIFF WAVE, 16-bit PCM.
-    case wav
-    /// MPEG-1 Layer III.
-    case mp3
-    /// Raw 16-bit little-endian PCM, mono.
-    case pcm
-    /// Opus in Ogg.
-    case opus
-    /// FLAC.
-    case flac
-    /// AAC in ADTS.
-    case aac
-}
-
-/// A word and when it is spoken.
-public struct TimedWord: Sendable, Hashable, Codable {
-    /// The word as written.
-    public var word: String
-    /// Start, in seconds from the beginning of the audio.
-    public var start: Double
-    /// End, in seconds from the beginning of the audio.
-    public var end: Double
-    /// How sure the provider is (0...1), when it says.
-    public var confidence: Double?
-
-    /// Creates a timed word.
-    public init(word: String, start: Double, end: Double, confidence: Double? = nil) {
-        self.word = word
-        self.start = start
-        self.end = end
-        self.confidence = confidence
-    }
-}
+public import StoryForgeCore
 
 /// What to say and how.
 public struct SpeechRequest: Sendable, Hashable {

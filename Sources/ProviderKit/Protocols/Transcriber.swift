@@ -1,4 +1,5 @@
 public import Foundation
+public import StoryForgeCore
 
 /// Audio to transcribe.
 public struct TranscriptionRequest: Sendable, Hashable {

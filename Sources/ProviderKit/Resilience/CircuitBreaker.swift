@@ -334,7 +334,7 @@ public struct CircuitBreakingProvider<Base: Provider>: ProviderDecorator {
 }
 
 extension CircuitBreakingProvider: NamedDecorator {
-    var decoratedName: String { breaker.provider }
+    package var decoratedName: String { breaker.provider }
 }
 
 extension CircuitBreakingProvider: TextGenerator where Base: TextGenerator {}

@@ -81,7 +81,7 @@ public final class VirtualProviderClock: ProviderClock, @unchecked Sendable {
 
 extension Duration {
     /// The duration in seconds as a `Double`.
-    var seconds: Double {
+    package var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
@@ -89,7 +89,7 @@ extension Duration {
     /// A duration of `seconds`, to the nearest nanosecond: negative values and NaN become zero,
     /// and anything past 10^9 s (about 31 years, +infinity included) becomes 10^9 s, which keeps
     /// the nanosecond count far inside `Int64`.
-    static func seconds(double seconds: Double) -> Duration {
+    package static func seconds(double seconds: Double) -> Duration {
         guard seconds > 0 else { return .zero }  // NaN fails the comparison too
         return .nanoseconds(Int64((min(seconds, 1e9) * 1e9).rounded()))
     }

@@ -130,7 +130,7 @@ extension ProviderDecorator where Base: ImageGenerator {
 
 /// Runs `body` in a task feeding a stream; cancelling the consumer cancels the task. Errors that
 /// are not ``ProviderError``s become typed ones, so a decorated stream only throws typed errors.
-func makeDecoratedStream(
+package func makeDecoratedStream(
     _ body: @escaping @Sendable (AsyncThrowingStream<ChatStreamPart, any Error>.Continuation) async throws -> Void
 ) -> AsyncThrowingStream<ChatStreamPart, any Error> {
     makeProviderStream { continuation in

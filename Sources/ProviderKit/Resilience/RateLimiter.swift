@@ -342,7 +342,7 @@ private final class SeenRateLimitHeaders: @unchecked Sendable {
 }
 
 extension RateLimitedProvider: NamedDecorator {
-    var decoratedName: String { limiter.provider }
+    package var decoratedName: String { limiter.provider }
 }
 
 extension RateLimitedProvider: TextGenerator where Base: TextGenerator {}

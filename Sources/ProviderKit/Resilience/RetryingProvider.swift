@@ -205,7 +205,7 @@ public struct RetryingProvider<Base: Provider>: ProviderDecorator {
 }
 
 extension RetryingProvider: NamedDecorator {
-    var decoratedName: String { name }
+    package var decoratedName: String { name }
 }
 
 extension RetryingProvider: TextGenerator where Base: TextGenerator {}
@@ -230,20 +230,20 @@ extension Provider {
 }
 
 /// A decorator that knows the name of the provider it wraps.
-protocol NamedDecorator {
+package protocol NamedDecorator {
     var decoratedName: String { get }
 }
 
 /// The name a decorator was given, else the provider's ``ProviderIdentity/name`` (`openai-compatible`), else the
 /// unqualified type name without generic arguments.
-func providerName(of provider: Any) -> String {
+package func providerName(of provider: Any) -> String {
     if let named = provider as? any NamedDecorator { return named.decoratedName }
     if let provider = provider as? any Provider { return provider.identity.name }
     return providerName(of: type(of: provider))
 }
 
 /// The unqualified type name, without generic arguments: `OpenAICompatibleProvider`.
-func providerName(of type: Any.Type) -> String {
+package func providerName(of type: Any.Type) -> String {
     let full = String(describing: type)
     return full.split(separator: "<").first.map(String.init) ?? full
 }

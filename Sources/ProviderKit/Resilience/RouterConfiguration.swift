@@ -453,14 +453,12 @@ extension ProviderRouter {
             return Route(
                 name: entry.name, speechSynthesizer: EspeakSpeechSynthesizer(configuration: configuration),
                 isLocal: true)
-        case "procedural":
-            return Route(name: entry.name, imageGenerator: ProceduralImageGenerator(), isLocal: true)
-        case "template":
-            return Route(name: entry.name, textGenerator: TemplateStoryWriter(), isLocal: true)
         default:
+            // The offline stand-ins ("template", "procedural") are OfflineProviders' factories.
             throw ProviderError.badRequest(
                 "invalid router configuration: \(entry.name) has unknown kind \(entry.kind) "
-                    + "(known: openai, ollama, elevenlabs, espeak, procedural, template)")
+                    + "(known: openai, ollama, elevenlabs, espeak; template and procedural with "
+                    + "OfflineProviders' ProviderRouter.offlineFactories)")
         }
     }
 

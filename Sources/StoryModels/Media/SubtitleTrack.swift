@@ -1,3 +1,5 @@
+public import StoryForgeCore
+
 /// The subtitles of a video: cues with their words' timings.
 public struct SubtitleTrack: Codable, Hashable, Sendable {
     /// One subtitle on screen.
@@ -9,10 +11,10 @@ public struct SubtitleTrack: Codable, Hashable, Sendable {
         /// The text shown, with line breaks as `\n`.
         public var text: String
         /// The timings of the words in the cue, for karaoke highlighting; may be empty.
-        public var words: [WordTiming]
+        public var words: [TimedWord]
 
         /// Creates a cue.
-        public init(start: Double, end: Double, text: String, words: [WordTiming] = []) {
+        public init(start: Double, end: Double, text: String, words: [TimedWord] = []) {
             self.start = start
             self.end = end
             self.text = text
@@ -35,5 +37,5 @@ public struct SubtitleTrack: Codable, Hashable, Sendable {
     }
 
     /// Every word timing of every cue, in order.
-    public var words: [WordTiming] { cues.flatMap(\.words) }
+    public var words: [TimedWord] { cues.flatMap(\.words) }
 }

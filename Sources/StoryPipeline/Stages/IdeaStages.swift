@@ -1,6 +1,7 @@
 import Foundation
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 1a: asks the text provider for candidate ideas about the request's topic, as structured JSON.
@@ -68,9 +69,9 @@ public struct GenerateIdeas: PipelineStage {
         "genders": ["female", "male"],
     ]
 
-    static func schema(count: Int) -> ProviderKit.JSONValue {
-        let score: ProviderKit.JSONValue = ["type": "number", "minimum": 0, "maximum": 100]
-        func segments(_ names: [String]) -> ProviderKit.JSONValue {
+    static func schema(count: Int) -> JSONValue {
+        let score: JSONValue = ["type": "number", "minimum": 0, "maximum": 100]
+        func segments(_ names: [String]) -> JSONValue {
             [
                 "type": "array", "minItems": .number(Double(names.count)), "maxItems": .number(Double(names.count)),
                 "items": [
@@ -82,7 +83,7 @@ public struct GenerateIdeas: PipelineStage {
                 ],
             ]
         }
-        func suggestions(_ key: String, maxLength: Int) -> ProviderKit.JSONValue {
+        func suggestions(_ key: String, maxLength: Int) -> JSONValue {
             [
                 "type": "array", "minItems": 3, "maxItems": 5,
                 "items": [
@@ -92,14 +93,14 @@ public struct GenerateIdeas: PipelineStage {
                 ],
             ]
         }
-        let text: ProviderKit.JSONValue = ["type": "string"]
-        var properties: [String: ProviderKit.JSONValue] = [
+        let text: JSONValue = ["type": "string"]
+        var properties: [String: JSONValue] = [
             "title": ["type": "string", "maxLength": 60], "logline": text, "tone": text, "theme": text,
             "narrator": text, "target_audience": text, "titles": suggestions("title", maxLength: 60),
             "tags": suggestions("tag", maxLength: 24),
         ]
         for (dimension, names) in Self.segments { properties[dimension] = segments(names) }
-        let idea: ProviderKit.JSONValue = [
+        let idea: JSONValue = [
             "type": "object",
             "properties": .object(properties),
             "required": .array(properties.keys.sorted().map { .string($0) }),
@@ -160,7 +161,7 @@ public struct GenerateIdeas: PipelineStage {
                 ScoredSuggestion(text: $0.tag, score: clamp($0.score))
             }
             return StoryIdea(
-                id: "idea-" + Digest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
+                id: "idea-" + HexDigest.sha256("\(draft.title)|\(draft.logline)|\(request.seed)").prefix(16),
                 title: draft.title.trimmingCharacters(in: .whitespacesAndNewlines),
                 logline: draft.logline, tone: draft.tone, theme: draft.theme, narrator: draft.narrator,
                 targetAudience: draft.targetAudience, language: request.language,

@@ -1,6 +1,7 @@
 import Foundation
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 3: splits the script into shots of 3–10 s of narration and asks the text provider for each shot's picture.
@@ -137,7 +138,7 @@ public struct PlanShots: StoryStage {
 
         let count = pieces.count
         let numbered = pieces.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
-        let text: ProviderKit.JSONValue = ["type": "string"]
+        let text: JSONValue = ["type": "string"]
         let chat = ChatRequest(
             messages: [
                 .system(

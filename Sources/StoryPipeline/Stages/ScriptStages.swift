@@ -1,7 +1,8 @@
 import Foundation
 public import PipelineKit
 import ProviderKit
-import StoryModels
+import StoryForgeCore
+public import StoryModels
 
 /// Stage 2a: writes the narration for the chosen idea, aiming at the request's spoken length.
 ///
@@ -61,7 +62,7 @@ public struct WriteScript: StoryStage {
         // At most 600 s × 300 words a minute: the conversion cannot trap.
         let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
         let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
-        let schema: ProviderKit.JSONValue = [
+        let schema: JSONValue = [
             "type": "object",
             "properties": [
                 "title": ["type": "string"],
@@ -105,7 +106,7 @@ public struct WriteScript: StoryStage {
         }
         guard !text.isEmpty else { throw StoryPipelineError.malformedModelOutput("the model's narration is empty") }
         state.script = Script(
-            id: "script-" + Digest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
+            id: "script-" + HexDigest.sha256(idea.id + "|" + text).prefix(16), ideaId: idea.id, language: language,
             generated: text)
         return StoryStageReport(services.providers.textRecord, usage: usage, costUsd: cost)
     }

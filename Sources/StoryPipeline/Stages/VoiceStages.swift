@@ -2,6 +2,7 @@ import Foundation
 import MediaIO
 public import PipelineKit
 import ProviderKit
+import StoryForgeCore
 import StoryModels
 
 /// Stage 4: speaks the script with the configured ``SpeechSynthesizer``, then trims leading and trailing silence and
@@ -90,7 +91,7 @@ public struct SynthesizeVoice: StoryStage {
         let normalised = Self.normalised(trimmed, peakDBFS: peak)
         let ref = try await context.artifacts.put(WAV.encode(normalised, format: .pcm16), fileExtension: "wav")
         let words = speech.wordTimings?.map {
-            WordTiming(
+            TimedWord(
                 word: $0.word, start: max(0, $0.start - lead), end: min(normalised.duration, max(0, $0.end - lead)),
                 confidence: $0.confidence)
         }
@@ -128,136 +129,5 @@ public struct SynthesizeVoice: StoryStage {
         var result = audio
         result.samples = audio.samples.map { $0 * gain }
         return result
-    }
-}
-
-/// Stage 5: times the script's words against the voice (the synthesizer's timings, or else the transcriber's),
-/// snaps every shot boundary into the pause between its last and the next shot's first word, and writes SRT and
-/// karaoke ASS subtitles.
-///
-/// Parameters: `max_characters_per_line` (22: what fits across a 1080-pixel-wide vertical frame in the default 72 px
-/// bold subtitle style inside the platforms' safe area), `max_lines` (2).
-public struct TimeWords: StoryStage {
-    /// `timing`.
-    public static let id: StageID = "timing"
-    /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
-    public static let version = 2
-
-    /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
-    public static let maxCharactersPerLine = StageParameter.integer(
-        "max_characters_per_line", in: 8...80, unit: "characters")
-    /// `max_lines`: lines per cue.
-    public static let maxLines = StageParameter.integer("max_lines", in: 1...4)
-
-    /// The stage's parameters.
-    public struct Parameters: StoryStageParameters {
-        /// `max_characters_per_line`, `max_lines`.
-        public static let declarations = [TimeWords.maxCharactersPerLine, TimeWords.maxLines]
-        /// The widest subtitle line, in characters.
-        public var maxCharactersPerLine = 22
-        /// Lines per cue.
-        public var maxLines = 2
-
-        /// Parameters with the defaults.
-        public init() {}
-
-        /// Decodes and range-checks the parameters.
-        public init(from decoder: any Decoder) throws {
-            let reader = try StageParameterReader(decoder)
-            maxCharactersPerLine = try reader.integer(TimeWords.maxCharactersPerLine) ?? maxCharactersPerLine
-            maxLines = try reader.integer(TimeWords.maxLines) ?? maxLines
-        }
-    }
-
-    /// The shared services.
-    public let services: StoryServices
-
-    /// Creates the stage.
-    public init(services: StoryServices) {
-        self.services = services
-    }
-
-    /// Sets ``StoryState/words``, ``StoryState/subtitles`` and re-times ``StoryState/shotlist``.
-    public func run(_ state: inout StoryState, parameters: Parameters, context: StageContext) async throws
-        -> StoryStageReport?
-    {
-        let script = try state.required(\.script)
-        let voice = try state.required(\.voice)
-        let shotlist = try state.required(\.shotlist)
-
-        var provider = services.providers.speechRecord.provider
-        var model = services.providers.speechRecord.model
-        var cost: Double?
-        var timed: [MediaIO.TimedWord]
-        if let reported = voice.reportedWords, !reported.isEmpty {
-            timed = reported.map { MediaIO.TimedWord($0.word, start: $0.start, end: $0.end) }
-        } else if let transcriber = services.providers.transcriber {
-            let audio = try await context.artifacts.data(for: voice.audio)
-            do {
-                let transcription = try await transcriber.transcribe(
-                    TranscriptionRequest(audio: audio, format: .wav, language: script.language, prompt: nil))
-                timed = transcription.words.map { MediaIO.TimedWord($0.word, start: $0.start, end: $0.end) }
-            } catch let error as ProviderError {
-                throw StoryPipelineError.provider("the transcriber failed: \(error)", underlying: error)
-            }
-            let record = services.providers.transcriberRecord
-            provider = record?.provider ?? provider
-            model = record?.model ?? model
-            cost = services.providers.cost(
-                .transcription(TranscriptionRequest(audio: Data())), model: model, audioSeconds: voice.duration)
-        } else {
-            throw StoryPipelineError.invalidConfiguration(
-                "the speech provider gave no word timings and no transcriber is configured: use a synthesizer with "
-                    + "word timings (espeak-ng, ElevenLabs) or set OPENAI_API_KEY for transcription")
-        }
-        guard !timed.isEmpty else { throw StoryPipelineError.media("no words were found in the voice-over") }
-
-        let alignment = ScriptAligner().align(script: script.current.text, to: timed)
-        if alignment.accuracy < 0.5 {
-            context.logger.warning(
-                "the voice matches the script poorly", metadata: ["story.alignment_accuracy": "\(alignment.accuracy)"])
-        }
-        let words = alignment.words
-        state.words = words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) }
-        state.shotlist = Self.snapped(shotlist, to: words, voiceDuration: voice.duration)
-
-        let segmenter = SubtitleSegmenter(
-            configuration: .init(
-                maxCharactersPerLine: parameters.maxCharactersPerLine, maxLines: parameters.maxLines))
-        let cues = segmenter.segment(words, voiceDuration: voice.duration)
-        let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
-        let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
-        let track = SubtitleTrack(
-            language: script.language,
-            cues: cues.map { cue in
-                SubtitleTrack.Cue(
-                    start: cue.start, end: cue.end, text: cue.text,
-                    words: cue.words.map { WordTiming(word: $0.text, start: $0.start, end: $0.end) })
-            })
-        state.subtitles = SubtitleFiles(track: track, srt: srt, ass: ass)
-        return StoryStageReport(provider: provider, model: model, costUsd: cost)
-    }
-
-    /// Moves each boundary between shots to the middle of the pause between the last word of one and the first
-    /// word of the next; the first shot starts at 0 and the last ends with the voice.
-    static func snapped(_ shotlist: Shotlist, to words: [MediaIO.TimedWord], voiceDuration: Double) -> Shotlist {
-        guard !words.isEmpty, !shotlist.shots.isEmpty else { return shotlist.repaired(toDuration: voiceDuration) }
-        var boundaries = [0.0]
-        for shot in shotlist.shots.dropLast() {
-            let last = min(max(shot.narration.endWord - 1, 0), words.count - 1)
-            let next = min(shot.narration.endWord, words.count - 1)
-            let boundary = next > last ? (words[last].end + words[next].start) / 2 : words[last].end
-            boundaries.append(min(max(boundary, boundaries[boundaries.count - 1] + 0.2), voiceDuration))
-        }
-        boundaries.append(voiceDuration)
-        var shots = shotlist.shots
-        for index in shots.indices {
-            shots[index].start = boundaries[index]
-            shots[index].end = max(boundaries[index + 1], boundaries[index] + 0.2)
-            shots[index].duration = shots[index].end - shots[index].start
-        }
-        let retimed = Shotlist(shots: shots)
-        return retimed.validate(voiceDuration: voiceDuration).isEmpty
-            ? retimed : retimed.repaired(toDuration: voiceDuration)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import StoryForgeCore
 import Testing
 
 @Suite("Script alignment")
@@ -14,7 +15,7 @@ struct ScriptAlignerTests {
         ].map { TimedWord($0.0, start: $0.1, end: $0.2) }
         let alignment = ScriptAligner().align(script: script, to: heard)
         #expect(
-            alignment.words.map(\.text) == [
+            alignment.words.map(\.word) == [
                 "Title", "Welcome", "to", "our", "show,", "episode", "42!", "It's", "great.",
             ])
         #expect(alignment.matched == [true, true, true, true, false, true, true, true, false])

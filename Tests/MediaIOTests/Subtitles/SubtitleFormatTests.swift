@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import StoryForgeCore
 import Testing
 
 @Suite("Subtitle formats")

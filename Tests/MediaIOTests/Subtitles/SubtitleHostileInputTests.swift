@@ -1,6 +1,7 @@
 import Foundation
 import MediaIO
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 /// Subtitle files and word timings as a hostile transcriber or file would give them: huge, NaN,
@@ -184,8 +185,8 @@ struct SubtitleHostileInputTests {
                 #expect(!cue.words.isEmpty)
             }
             // Every word that starts within the voice is shown (over-long ones in pieces).
-            let shown = words.filter { $0.start < voiceEnd }.map(\.text.count).reduce(0, +)
-            #expect(cues.flatMap(\.words).map(\.text.count).reduce(0, +) == shown)
+            let shown = words.filter { $0.start < voiceEnd }.map(\.word.count).reduce(0, +)
+            #expect(cues.flatMap(\.words).map(\.word.count).reduce(0, +) == shown)
         }
     }
 
@@ -210,7 +211,7 @@ struct SubtitleHostileInputTests {
             TimedWord("huge", start: 1e300, end: .greatestFiniteMagnitude),
         ]
         let cues = SubtitleSegmenter().segment(words, voiceDuration: 10)
-        let shown = cues.flatMap(\.words).map(\.text)
+        let shown = cues.flatMap(\.words).map(\.word)
         #expect(shown == ["early", "fine", "late"])
         #expect(cues.allSatisfy { $0.start >= 0 && $0.end <= 10 })
         for duration in [Double.nan, .infinity, -.infinity, -1, 0] {

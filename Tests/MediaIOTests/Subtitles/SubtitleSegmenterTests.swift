@@ -1,6 +1,7 @@
 import Foundation
 import MediaIO
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @Suite("Subtitle segmentation")
@@ -31,7 +32,7 @@ struct SubtitleSegmenterTests {
             let configuration = SubtitleSegmenter.Configuration(maxCharactersPerLine: lineLimit)
             let cues = SubtitleSegmenter(configuration: configuration).segment(words)
             // Every word appears once, in order (an over-long word split in pieces).
-            #expect(cues.flatMap(\.words).map(\.text).joined() == words.map(\.text).joined())
+            #expect(cues.flatMap(\.words).map(\.word).joined() == words.map(\.word).joined())
             for (index, cue) in cues.enumerated() {
                 #expect(cue.lines.count <= 2)
                 for line in cue.lines { #expect(line.count <= lineLimit, "\(line)") }

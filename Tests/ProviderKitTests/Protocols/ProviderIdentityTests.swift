@@ -1,6 +1,8 @@
 import Foundation
+import OfflineProviders
 import PropertyBased
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
 import Testing
 

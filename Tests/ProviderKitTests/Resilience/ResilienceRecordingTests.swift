@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 /// Record and replay through files.

@@ -1,4 +1,5 @@
 import Foundation
+import OfflineProviders
 import ProviderKit
 import ProviderKitTesting
 import Testing
@@ -36,7 +37,8 @@ struct ResilienceRouterTests {
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(json: Self.configuration(server: server, budget: 0.05))
         let router = try ProviderRouter(
-            configuration: configuration, environment: ["TEST_KEY": Fixtures.secret], clock: VirtualProviderClock())
+            configuration: configuration, environment: ["TEST_KEY": Fixtures.secret], clock: VirtualProviderClock(),
+            factories: ProviderRouter.offlineFactories)
         var servedBy: [String] = []
         for _ in 0..<6 {
             let response = try await router.generate(Self.small)
@@ -78,7 +80,9 @@ struct ResilienceRouterTests {
         let server = try LoopbackHTTPServer { _ in Fixtures.error(500) }
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(json: Self.configuration(server: server, budget: nil))
-        let router = try ProviderRouter(configuration: configuration, environment: [:], clock: VirtualProviderClock())
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], clock: VirtualProviderClock(),
+            factories: ProviderRouter.offlineFactories)
         for _ in 0..<2 {
             let response = try await router.generate(Self.small)
             #expect(response.origin?.provider == "local")
@@ -96,7 +100,8 @@ struct ResilienceRouterTests {
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(
             json: Self.configuration(server: server, budget: nil, strategy: "cheapest"))
-        let router = try ProviderRouter(configuration: configuration, environment: [:])
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
         let response = try await router.generate(Self.small)
         // The request names no model: the origin gives the answering provider's, from its identity.
         let local = TemplateStoryWriter().identity
@@ -118,7 +123,8 @@ struct ResilienceRouterTests {
         }
         defer { server.shutdown() }
         let configuration = try RouterConfiguration.decode(json: Self.configuration(server: server, budget: 1))
-        let router = try ProviderRouter(configuration: configuration, environment: [:])
+        let router = try ProviderRouter(
+            configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
         var text = ""
         for try await part in router.stream(Self.small) {
             if case .textDelta(let delta) = part { text += delta }
@@ -141,7 +147,9 @@ struct ResilienceRouterTests {
         ])
     func configurationErrors(json: String, fragment: String) throws {
         let error = #expect(throws: ProviderError.self) {
-            _ = try ProviderRouter(configuration: try RouterConfiguration.decode(json: Data(json.utf8)))
+            _ = try ProviderRouter(
+                configuration: try RouterConfiguration.decode(json: Data(json.utf8)),
+                factories: ProviderRouter.offlineFactories)
         }
         #expect(error?.code == .badRequest)
         #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
 import Testing
 

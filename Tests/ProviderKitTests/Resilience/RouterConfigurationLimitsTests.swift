@@ -1,4 +1,5 @@
 import Foundation
+import OfflineProviders
 import ProviderKit
 import Testing
 
@@ -78,7 +79,8 @@ struct RouterConfigurationLimitsTests {
                 do {
                     let configuration = try RouterConfiguration.decode(json: Data(json.utf8))
                     // Accepted only when it is in range: then a router builds from it.
-                    _ = try ProviderRouter(configuration: configuration, environment: [:])
+                    _ = try ProviderRouter(
+                        configuration: configuration, environment: [:], factories: ProviderRouter.offlineFactories)
                 } catch let error as ProviderError {
                     #expect(error.code == .badRequest)
                     if value == "NaN" || value == "1e999" {
@@ -126,7 +128,9 @@ struct RouterConfigurationLimitsTests {
             providers: [
                 .init(name: "a", kind: "template", circuitBreaker: .init(failureRatio: .nan))
             ])
-        let error = #expect(throws: ProviderError.self) { try ProviderRouter(configuration: configuration) }
+        let error = #expect(throws: ProviderError.self) {
+            try ProviderRouter(configuration: configuration, factories: ProviderRouter.offlineFactories)
+        }
         #expect(error?.message.contains("providers.0.circuit_breaker.failure_ratio") == true)
     }
 }

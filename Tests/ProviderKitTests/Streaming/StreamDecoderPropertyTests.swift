@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import ProviderKit
+import StoryForgeCore
 import Testing
 
 /// Random streams, cut into random chunks, decode to exactly what was encoded.

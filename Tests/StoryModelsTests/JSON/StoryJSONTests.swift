@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 import StoryModels
 import Testing
 
@@ -23,7 +24,7 @@ struct StoryJSONTests {
         try roundTrip(
             SubtitleTrack(
                 language: "en",
-                cues: [.init(start: 0, end: 1, text: "Hi", words: [WordTiming(word: "Hi", start: 0, end: 1)])]))
+                cues: [.init(start: 0, end: 1, text: "Hi", words: [TimedWord(word: "Hi", start: 0, end: 1)])]))
         try roundTrip(KeyframePrompt(shotId: 3, prompt: "a lighthouse", negativePrompt: "text", style: "oil", seed: 42))
         try roundTrip(RenderSettings())
         try roundTrip(QCReport(checks: [.init(name: "loudness", passed: true, measured: -14.1, threshold: 1)]))
@@ -118,6 +119,6 @@ struct StoryJSONTests {
             """
         let track = try StoryJSON.decode(SubtitleTrack.self, from: Data(json.utf8))
         #expect(track.cues.first?.end == 1.5)
-        #expect(track.words == [WordTiming(word: "Hi", start: 0, end: 1, confidence: nil)])
+        #expect(track.words == [TimedWord(word: "Hi", start: 0, end: 1, confidence: nil)])
     }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// ElevenLabs text to speech, with word timings from the with-timestamps endpoint's character
 /// alignment.
@@ -210,7 +211,7 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
 
 extension ElevenLabsSpeechSynthesizer: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String {
+    package var cacheScope: String {
         makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

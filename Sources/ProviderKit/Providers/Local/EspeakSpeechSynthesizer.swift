@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 /// Real speech from the espeak-ng program, offline, as 16-bit mono WAV with word timings.
 ///
@@ -62,11 +63,24 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
     public func checkHealth() async throws -> HealthReport {
         let start = ContinuousClock.now
         let program = try executable()
-        let result = try await Subprocess.run(program, ["--version"])
+        let result = try await Self.run(program, ["--version"])
         guard result.status == 0 else {
             throw ProviderError.server("espeak-ng --version exited with \(result.status): \(result.stderr)")
         }
         return HealthReport(latency: .now - start, detail: "\(program.path) runs")
+    }
+
+    /// The most standard error kept for an error message: its last 4 KiB, where a failing program says why.
+    static let errorTailLimit = 4 << 10
+
+    /// Runs espeak-ng through StoryForgeCore's runner (it dies with this process; its pipes are read while it
+    /// runs); its audio goes to a file, so at most a version line of stdout (1 MiB) is kept.
+    static func run(_ program: URL, _ arguments: [String]) async throws -> SubprocessResult {
+        do {
+            return try await Subprocess.run(program, arguments, outputLimit: 1 << 20, errorTailLimit: errorTailLimit)
+        } catch let error as SubprocessError {
+            throw ProviderError.unsupported(error.message)
+        }
     }
 
     private func executable() throws -> URL {
@@ -100,7 +114,7 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
             let textFile = directory.appending(path: "s\(index).txt")
             let wavFile = directory.appending(path: "s\(index).wav")
             try Data(sentence.utf8).write(to: textFile)
-            let result = try await Subprocess.run(
+            let result = try await Self.run(
                 program,
                 [
                     "-v", request.voice ?? configuration.voice, "-s", String(max(80, min(450, rate))), "-w",

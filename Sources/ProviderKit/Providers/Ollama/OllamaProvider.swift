@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// Ollama's native API: `/api/chat` and `/api/generate` streamed as NDJSON, and `/api/tags`.
 ///
@@ -305,7 +306,7 @@ enum OllamaWire {
 
 extension OllamaProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String {
+    package var cacheScope: String {
         makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// OpenAI's API and the servers that copy it (LM Studio, vLLM, llama.cpp server, LiteLLM): chat
 /// completions (streamed, with tools and JSON-schema output), speech, transcription with word
@@ -285,7 +286,7 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
 
 extension OpenAICompatibleProvider: CacheScoped {
     /// The base URL and a fingerprint of the key and extra headers, for cache keys.
-    var cacheScope: String {
+    package var cacheScope: String {
         makeCacheScope(baseURL: configuration.baseURL, credentials: client.authHeaders + client.extraHeaders)
     }
 }

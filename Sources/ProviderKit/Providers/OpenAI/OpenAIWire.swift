@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 /// The OpenAI chat-completions wire format: request bodies and response parsing, kept apart from
 /// HTTP so that both can be tested against golden JSON.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StoryForgeCore
 
 /// The HTTP plumbing every remote provider shares: URLs, auth headers, JSON bodies, status checks
 /// and error mapping, with the API key redacted from anything that could be shown.
@@ -333,7 +334,7 @@ enum ProviderErrorMapping {
 }
 
 /// Runs `body` in a task feeding a stream; cancelling the consumer cancels the task.
-func makeProviderStream<Element: Sendable>(
+package func makeProviderStream<Element: Sendable>(
     _ body: @escaping @Sendable (AsyncThrowingStream<Element, any Error>.Continuation) async throws -> Void
 ) -> AsyncThrowingStream<Element, any Error> {
     let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream()

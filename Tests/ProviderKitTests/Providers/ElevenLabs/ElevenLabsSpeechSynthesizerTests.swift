@@ -1,6 +1,7 @@
 import Foundation
 import ProviderKit
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 @Suite("ElevenLabs over loopback")

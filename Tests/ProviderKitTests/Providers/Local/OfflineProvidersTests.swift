@@ -1,6 +1,8 @@
 import Foundation
 import MediaIO
+import OfflineProviders
 import ProviderKit
+import StoryForgeCore
 import Testing
 
 @Suite("Offline text and image providers")
@@ -18,6 +20,25 @@ struct OfflineProvidersTests {
         #expect(first.text != different.text)
         #expect(first.model.contains("not a language model"))
         #expect(first.text.lowercased().contains("lighthouse") || first.text.lowercased().contains("winter"))
+    }
+
+    @Test("the template writer fills each string property as the caller's fields say, not by its name")
+    func templateWriterFields() async throws {
+        let schema: JSONValue = [
+            "type": "object",
+            "properties": ["headline": ["type": "string"], "title": ["type": "string"], "feeling": ["type": "string"]],
+        ]
+        let request = ChatRequest(
+            messages: [.user("a lighthouse")], seed: 5,
+            responseFormat: .jsonSchema(name: "t", schema: schema, strict: false))
+        let writer = TemplateStoryWriter(fields: ["headline": .title, "feeling": .mood])
+        let answer = try JSONValue(parsing: Data(try await writer.generate(request).text.utf8))
+        // A title is "The <adjective> <noun>"; a sentence starts "In <place>"; a mood is one word.
+        #expect(answer["headline"]?.stringValue?.hasPrefix("The ") == true, "\(answer.jsonText)")
+        #expect(
+            answer["title"]?.stringValue?.hasPrefix("In ") == true, "named title, but not a field: \(answer.jsonText)")
+        let moods: Set<String> = ["hopeful", "eerie", "bittersweet", "triumphant", "calm", "tense", "warm"]
+        #expect(moods.contains(answer["feeling"]?.stringValue ?? ""), "\(answer.jsonText)")
     }
 
     @Test("the template writer fills a JSON schema that decodes into the caller's type")

@@ -1,6 +1,7 @@
 import Foundation
 import ProviderKit
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 /// Ollama's NDJSON protocol over real loopback HTTP.

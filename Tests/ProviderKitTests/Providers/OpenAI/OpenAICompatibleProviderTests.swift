@@ -1,6 +1,7 @@
 import Foundation
 import ProviderKit
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 /// The OpenAI chat-completions wire protocol over real loopback HTTP, with faults on command.

@@ -1,6 +1,7 @@
 import Foundation
 import ProviderKit
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 /// Request bodies as the server receives them, compared with golden JSON shaped after the

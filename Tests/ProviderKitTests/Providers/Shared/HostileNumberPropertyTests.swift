@@ -1,5 +1,6 @@
 import Foundation
 import PropertyBased
+import StoryForgeCore
 import Testing
 
 @testable import ProviderKit

@@ -1,6 +1,8 @@
 import Foundation
 import ProviderKit
+import ProviderKitCache
 import ProviderKitTesting
+import StoryForgeCore
 import Testing
 
 /// What a provider will not do with a key or a link, over real loopback HTTP.

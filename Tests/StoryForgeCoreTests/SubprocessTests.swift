@@ -1,7 +1,6 @@
 import Foundation
+import StoryForgeCore
 import Testing
-
-@testable import MediaIO
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +8,8 @@ import Testing
     import Darwin
 #endif
 
-/// The runner under ffmpeg, with real processes: how a child starts, fails to start and is ended.
+/// The one runner (under ffmpeg and espeak-ng), with real processes: how a child starts, fails to start, is
+/// read and is ended.
 @Suite struct SubprocessTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/status"), "reads /proc (Linux)"))
     func aChildStartsInItsOwnGroupWithDefaultSignalsAndOnlyItsStandardDescriptors() async throws {
@@ -18,7 +18,7 @@ import Testing
         defer { signal(SIGUSR2, previous) }
         // Each program reads its own /proc entry: it is the runner's child itself, not a shell's.
         func run(_ tool: String, _ arguments: [String]) async throws -> [String] {
-            let result = try await Subprocess.run(URL(fileURLWithPath: tool), arguments, collectStdout: true)
+            let result = try await Subprocess.run(URL(fileURLWithPath: tool), arguments)
             #expect(result.status == 0)
             return String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         }
@@ -45,17 +45,18 @@ import Testing
 
     @Test func aProgramThatCannotBeStartedIsATypedErrorNamingTheCause() async throws {
         let missing = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/ffmpeg")
-        let error = await #expect(throws: FFmpegError.self) {
-            try await Subprocess.run(missing, ["-version"], collectStdout: true)
+        let error = await #expect(throws: SubprocessError.self) {
+            try await Subprocess.run(missing, ["-version"])
         }
+        #expect(error?.code == .cannotStart)
         #expect(error?.description.contains(missing.path) == true)
         #expect(error?.description.contains("No such file or directory") == true, "\(String(describing: error))")
         // Not executable: the exec error comes back from the child.
         let text = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-program-\(UUID().uuidString)")
         try Data("hello".utf8).write(to: text)
         defer { try? FileManager.default.removeItem(at: text) }
-        let denied = await #expect(throws: FFmpegError.self) {
-            try await Subprocess.run(text, [], collectStdout: true)
+        let denied = await #expect(throws: SubprocessError.self) {
+            try await Subprocess.run(text, [])
         }
         #expect(denied?.description.contains("Permission denied") == true, "\(String(describing: denied))")
     }
@@ -64,7 +65,7 @@ import Testing
         let child = PID()
         let task = Task {
             try await Subprocess.run(
-                URL(fileURLWithPath: "/bin/sh"), ["-c", "echo $$; exec sleep 30"], collectStdout: false
+                URL(fileURLWithPath: "/bin/sh"), ["-c", "echo $$; exec sleep 30"], outputLimit: 0
             ) { line in child.set(pid_t(line)) }
         }
         // Once the child has said who it is (at most 10 s on a loaded machine), cancel.
@@ -80,10 +81,52 @@ import Testing
         #expect(kill(pid, 0) != 0 && errno == ESRCH, "the child \(pid) is still there")
 
         let failed = try await Subprocess.run(
-            URL(fileURLWithPath: "/bin/sh"), ["-c", "echo oops >&2; exit 3"], collectStdout: true)
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "echo oops >&2; exit 3"])
         #expect(failed.status == 3)
         #expect(String(decoding: failed.stderrTail, as: UTF8.self) == "oops\n")
     }
+
+    static let shell = URL(filePath: "/bin/sh")
+
+    @Test("a child writing 1 MiB to stderr and 2 MiB to stdout finishes; the kept parts are bounded")
+    func largeOutputDoesNotHang() async throws {
+        // 1 MiB of "e" on stderr ending in a recognisable line, 2 MiB of "o" on stdout.
+        let script = """
+            head -c 1048576 /dev/zero | tr '\\000' e >&2
+            echo ' the last words' >&2
+            head -c 2097152 /dev/zero | tr '\\000' o
+            exit 3
+            """
+        let start = ContinuousClock.now
+        let result = try await Subprocess.run(
+            Self.shell, ["-c", script], outputLimit: 1 << 20, errorTailLimit: 4 << 10)
+        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(result.status == 3)
+        #expect(result.stdout.count == 1 << 20)
+        #expect(result.stderr.utf8.count == 4 << 10)
+        #expect(result.stderr.hasSuffix("the last words\n"))
+        // Unbounded by default: every byte of stdout is kept.
+        let all = try await Subprocess.run(Self.shell, ["-c", "head -c 2097152 /dev/zero"])
+        #expect(all.stdout.count == 2 << 20)
+    }
+
+    @Test func findLooksOnThePathOrTakesAPath() {
+        #expect(Subprocess.find("sh", environment: ["PATH": "/nonexistent:/bin"])?.path == "/bin/sh")
+        #expect(Subprocess.find("/bin/sh")?.path == "/bin/sh")
+        #expect(Subprocess.find("no-such-program-\(UUID().uuidString)", environment: ["PATH": "/bin"]) == nil)
+    }
+
+    #if os(Linux)
+        @Test(
+            "on Linux the child is started with a parent-death signal (it dies with this process)",
+            .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "util-linux setpriv"))
+        func parentDeathSignal() async throws {
+            // setpriv --dump, run as the runner's own child, reports the death signal it was given.
+            let result = try await Subprocess.run(URL(filePath: "/usr/bin/setpriv"), ["--dump"])
+            #expect(result.status == 0)
+            #expect(String(decoding: result.stdout, as: UTF8.self).contains("Parent death signal: KILL"))
+        }
+    #endif
 }
 
 /// A pid reported from a callback thread. `@unchecked Sendable`: `stored` is only touched under `lock`.

@@ -1,4 +1,6 @@
 public import Foundation
+public import ProviderKit
+import StoryForgeCore
 
 /// A provider that records real answers to files and plays them back, so that a host can test
 /// its own pipeline deterministically and offline.
@@ -125,7 +127,7 @@ public struct RecordingProvider<Base: Provider>: ProviderDecorator {
 }
 
 extension RecordingProvider: NamedDecorator {
-    var decoratedName: String { name }
+    package var decoratedName: String { name }
 }
 
 extension RecordingProvider: TextGenerator where Base: TextGenerator {}

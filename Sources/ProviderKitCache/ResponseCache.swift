@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 import Metrics
+import ProviderKit
 
 /// An exact response cache in SQLite: keyed by the SHA-256 of the canonical request (provider,
 /// operation, model, every parameter, the messages; never a credential), with a time to live, a

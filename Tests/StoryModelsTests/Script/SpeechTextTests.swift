@@ -1,6 +1,6 @@
 import Testing
 
-@testable import StoryPipeline
+@testable import StoryModels
 
 @Suite struct SpeechTextTests {
     @Test(arguments: [

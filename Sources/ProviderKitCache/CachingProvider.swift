@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+public import ProviderKit
 
 /// Which requests the response cache may answer.
 public struct ResponseCachePolicy: Sendable {
@@ -108,7 +108,7 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
 }
 
 extension CachingProvider: NamedDecorator {
-    var decoratedName: String { name }
+    package var decoratedName: String { name }
 }
 
 extension CachingProvider: TextGenerator where Base: TextGenerator {}
@@ -130,30 +130,4 @@ extension Provider {
     ) -> CachingProvider<Self> {
         CachingProvider(self, cache: cache, name: name ?? providerName(of: self), policy: policy)
     }
-}
-
-/// A provider that can say which server and account answer it, for cache keys.
-protocol CacheScoped {
-    /// The server's base URL and a fingerprint of the account, e.g.
-    /// `https://api.openai.com/v1 account:3f5a…`; never a credential.
-    var cacheScope: String { get }
-}
-
-/// The cache scope of `provider`, or of the provider under its decorators; `nil` when none says.
-func cacheScope(of provider: Any) -> String? {
-    if let scoped = provider as? any CacheScoped { return scoped.cacheScope }
-    if let decorator = provider as? any ProviderDecorator { return cacheScope(of: decorator.base) }
-    return nil
-}
-
-/// `baseURL` without trailing slashes and the SHA-256 (hex) of the account's credentials and
-/// headers, each length-prefixed so that no two different sets give the same text.
-func makeCacheScope(baseURL: URL, credentials: [(name: String, value: String)]) -> String {
-    var base = baseURL.absoluteString
-    while base.hasSuffix("/") { base.removeLast() }
-    var account = ""
-    for (name, value) in credentials.sorted(by: { ($0.name, $0.value) < ($1.name, $1.value) }) {
-        account += "\(name.utf8.count):\(name.lowercased())\(value.utf8.count):\(value)"
-    }
-    return "\(base) account:\(CanonicalRequest.hex(SHA256.hash(data: Data(account.utf8))))"
 }

@@ -1,5 +1,6 @@
-import Crypto
 import Foundation
+import ProviderKit
+import StoryForgeCore
 
 /// The canonical form of a request, for cache keys and recording file names: every parameter
 /// that changes the answer, in sorted-key JSON, with the provider's name and the operation.
@@ -33,7 +34,7 @@ enum CanonicalRequest {
             }
             write(object, to: &text)
         }
-        return hex(SHA256.hash(data: Data(text.utf8)))
+        return HexDigest.sha256(text)
     }
 
     private static func writeOptional(_ string: String?, to text: inout String) {
@@ -101,18 +102,6 @@ enum CanonicalRequest {
             text += "}"
         }
         text += "]}"
-    }
-
-    /// Lowercase hex of a digest.
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Compact JSON with sorted keys, written directly (the `JSONEncoder` route costs tens of
@@ -186,7 +175,7 @@ enum CanonicalRequest {
                 "word_timings": .bool(request.wantsWordTimings),
             ]
         case .transcription(let request):
-            let audioHash = hex(SHA256.hash(data: request.audio))
+            let audioHash = HexDigest.sha256(request.audio)
             object["request"] = [
                 "audio_sha256": .string(audioHash), "format": .string(request.format.rawValue),
                 "model": optional(request.model), "language": optional(request.language),

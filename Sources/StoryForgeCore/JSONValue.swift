@@ -1,6 +1,10 @@
-public import Foundation
+import Foundation
 
-/// Any JSON value: for JSON schemas, tool parameters and provider-specific options.
+/// Any JSON value: for JSON schemas, tool parameters, provider-specific options and the free parameters of a
+/// stage's configuration.
+///
+/// Integral numbers below 10^15 are written without a fraction (`3`, not `3.0`), and object keys sorted by
+/// ``jsonText``, so encodings are stable.
 ///
 /// ```swift
 /// let schema: JSONValue = ["type": "object", "properties": ["title": ["type": "string"]]]
@@ -52,18 +56,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
-        }
-    }
-
-    /// Parses JSON text.
-    ///
-    /// - Throws: ``ProviderError/malformedResponse(_:rawText:)`` when the text is not JSON.
-    public init(parsing data: Data) throws {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw ProviderError.malformedResponse(
-                "not valid JSON: \(error)", rawText: String(decoding: data.prefix(4096), as: UTF8.self))
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-public import StoryModels
 
 /// Scores a script version.
 public protocol ScriptScorer: Sendable {

@@ -1,4 +1,6 @@
 import Foundation
+public import ProviderKit
+import StoryForgeCore
 
 /// A ``TextGenerator`` that is not a language model: it fills templates, deterministically from the
 /// prompt and seed, so that a pipeline runs end to end with no network and no API key.
@@ -6,19 +8,50 @@ import Foundation
 /// Plain requests get a short story built from the prompt's own words. Requests with a
 /// ``ResponseFormat/jsonSchema(name:schema:strict:)`` get JSON that satisfies the schema (objects,
 /// required and optional properties, strings with lengths and enums, numbers with bounds, arrays
-/// with item counts), with text chosen by each property's name (`title`, `narration`, `prompt`,
-/// `mood`, ...). Its model name, ``modelName``, says what it is.
+/// with item counts), with the kind of text the caller's ``fields`` give each string property (a title, a
+/// mood, a tale, ...); the writer knows no schema's property names itself. Its model name, ``modelName``,
+/// says what it is.
 ///
 /// ```swift
-/// let writer = TemplateStoryWriter()
+/// let writer = TemplateStoryWriter(fields: ["title": .title, "narration": .tale])
 /// let draft = try await writer.generate(ChatRequest(messages: [.user("a lighthouse keeper")], seed: 3))
 /// ```
 public struct TemplateStoryWriter: TextGenerator {
     /// The model name every response carries.
     public static let modelName = "template-story-writer (not a language model)"
 
-    /// Creates a writer.
-    public init() {}
+    /// The kind of text a string property of a schema gets.
+    public enum Field: Sendable, Hashable {
+        /// "The Silver Harbour".
+        case title
+        /// One mood word ("hopeful", "eerie").
+        case mood
+        /// A keyword of the prompt, or a mood word.
+        case tag
+        /// A theme ("second chances").
+        case theme
+        /// A narrator's voice ("a warm, unhurried voice").
+        case narrator
+        /// An audience ("young adults").
+        case audience
+        /// A camera move ("slow zoom in", "still").
+        case camera
+        /// A picture description for an image model.
+        case visual
+        /// A short tale with a beginning, a turn and an end, as long as the schema's `minLength` asks.
+        case tale
+        /// One sentence about a hero in a place.
+        case sentence
+    }
+
+    /// The kind of text each string property gets, by property name; an array's items take the array's name
+    /// without a trailing "s" (`tags` → `tag`). A property not named here gets a ``Field/sentence``.
+    public var fields: [String: Field]
+
+    /// Creates a writer that fills string properties as `fields` says.
+    public init(fields: [String: Field] = [:]) {
+        self.fields = fields
+    }
 
     /// Streaming, structured output, seed; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.streaming, .structuredOutput, .seed, .offline, .deterministic] }
@@ -38,7 +71,7 @@ public struct TemplateStoryWriter: TextGenerator {
     public func generate(_ request: ChatRequest) async throws -> ChatResponse {
         let start = ContinuousClock.now
         let prompt = request.messages.filter { $0.role == .user }.map(\.content).joined(separator: " ")
-        var writer = Writer(prompt: prompt, seed: request.seed ?? 0)
+        var writer = Writer(prompt: prompt, seed: request.seed ?? 0, fields: fields)
         let text: String
         switch request.responseFormat {
         case .jsonSchema(_, let schema, _): text = writer.instance(of: schema, name: "root", depth: 0).jsonText
@@ -80,6 +113,7 @@ public struct TemplateStoryWriter: TextGenerator {
 /// The templates and the seeded choices among them.
 private struct Writer {
     var random: SeededGenerator
+    let fields: [String: TemplateStoryWriter.Field]
     let keywords: [String]
     /// The hero and place of this answer: the ones the prompt already names (so that a shot list follows its
     /// script), else chosen by the seed.
@@ -111,7 +145,8 @@ private struct Writer {
     static let audiences = ["young adults", "families", "curious minds", "night owls", "dreamers"]
     static let times = ["grey morning", "late evening", "stormy night", "still afternoon", "first cold dawn"]
 
-    init(prompt: String, seed: Int) {
+    init(prompt: String, seed: Int, fields: [String: TemplateStoryWriter.Field]) {
+        self.fields = fields
         var random = SeededGenerator(text: prompt, seed: seed)
         let lowered = prompt.lowercased()
         keywords =
@@ -216,28 +251,18 @@ private struct Writer {
     }
 
     mutating func text(forProperty name: String, minLength: Int = 0) -> String {
-        let key = name.lowercased()
-        if key.contains("title") || key.contains("name") { return title() }
-        if key.contains("mood") || key.contains("tone") || key.contains("emotion") { return random.pick(Self.moods) }
-        if key.contains("tag") { return keyword() ?? random.pick(Self.moods) }
-        if key.contains("theme") { return random.pick(Self.themes) }
-        if key.contains("narrator") || key.contains("voice") { return random.pick(Self.narrators) }
-        if key.contains("audience") { return random.pick(Self.audiences) }
-        if key.contains("camera") || key.contains("motion") {
-            return random.pick(["slow zoom in", "slow zoom out", "pan left", "pan right", "pan up", "still"])
+        switch fields[name] ?? .sentence {
+        case .title: return title()
+        case .mood: return random.pick(Self.moods)
+        case .tag: return keyword() ?? random.pick(Self.moods)
+        case .theme: return random.pick(Self.themes)
+        case .narrator: return random.pick(Self.narrators)
+        case .audience: return random.pick(Self.audiences)
+        case .camera: return random.pick(["slow zoom in", "slow zoom out", "pan left", "pan right", "pan up", "still"])
+        case .visual: return visual()
+        case .tale: return tale(minLength: minLength)
+        case .sentence: return sentence()
         }
-        if key.contains("prompt") || key.contains("visual") || key.contains("image") || key.contains("description") {
-            return visual()
-        }
-        if key.contains("narration") || key.contains("script") || key.contains("body") || key.contains("text")
-            || key.contains("story") || key.contains("content")
-        {
-            return tale(minLength: minLength)
-        }
-        if key.contains("hook") || key.contains("logline") || key.contains("summary") || key.contains("premise") {
-            return sentence()
-        }
-        return sentence()
     }
 
     mutating func instance(of schema: JSONValue, name: String, depth: Int) -> JSONValue {

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+public import ProviderKit
 
 /// An ``ImageGenerator`` that paints placeholder art: gradients, soft light discs and rolling
 /// hills, tinted by the mood words in the prompt (dark, warm, calm, forest, love, fire, ...).

@@ -1,0 +1,18 @@
+import Foundation
+import StoryForgeCore
+
+/// ffmpeg's and ffprobe's runner: StoryForgeCore's ``Subprocess`` (a child that dies with this process, pipes
+/// read while it runs, 64 KiB of stderr kept), with a failure to start reported as an ``FFmpegError``.
+enum FFmpegProcess {
+    static func run(
+        _ executable: URL, _ arguments: [String], collectStdout: Bool,
+        onStdoutLine: (@Sendable (String) -> Void)? = nil
+    ) async throws -> SubprocessResult {
+        do {
+            return try await Subprocess.run(
+                executable, arguments, outputLimit: collectStdout ? .max : 0, onStdoutLine: onStdoutLine)
+        } catch let error as SubprocessError {
+            throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
+        }
+    }
+}

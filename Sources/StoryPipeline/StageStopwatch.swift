@@ -1,0 +1,9 @@
+/// Measures a stage's own time for the manifest.
+struct StageStopwatch {
+    private let start = ContinuousClock.now
+
+    var seconds: Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
