@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import ProviderKit
 import ProviderKitTesting
 import Testing
@@ -16,12 +17,14 @@ struct HTTPTransportTests {
         let request = HTTPRequest(
             method: .post,
             url: server.baseURL.appending(path: "v1/echo"),
-            headers: [("Content-Type", "application/json"), ("X-Test", "yes")],
+            headers: [.contentType: "application/json", try #require(HTTPField.Name("X-Test")): "yes"],
             body: Data(#"{"hello":"world"}"#.utf8)
         )
         let response = try await transport.send(request)
         #expect(response.status == 200)
-        #expect(response.head.header("x-path") == "/v1/echo")
+        // The server sent `X-Path`; HTTPFields matches the lowercase name without our help.
+        #expect(response.head.headers[try #require(HTTPField.Name("x-path"))] == "/v1/echo")
+        #expect(response.head.headers[.contentType] == "application/json")
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"echo":17}"#)
         let seen = try #require(server.requests.first)
         #expect(seen.method == "POST")
