@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// What a provider said about its rate limits in the `x-ratelimit-*` response headers (OpenAI and
 /// compatibles): the limits per minute, what is left, and when each resets.
@@ -41,12 +42,10 @@ public struct RateLimitHeaders: Sendable, Hashable {
     public init?(_ head: HTTPResponseHead) {
         self.init()
         var found = false
-        // One pass, names lowercased only when they start like ours: this runs on every response.
-        for (name, value) in head.headers where name.utf8.count > 12 {
-            guard name.utf8.first == UInt8(ascii: "x") || name.utf8.first == UInt8(ascii: "X") else { continue }
-            let lowered = name.lowercased()
-            guard lowered.hasPrefix("x-ratelimit-") else { continue }
-            let trimmed = value.trimmingCharacters(in: .whitespaces)
+        // One pass over the fields; HTTPField.Name's canonical name is already lowercased.
+        for field in head.headers where field.name.canonicalName.hasPrefix("x-ratelimit-") {
+            let lowered = field.name.canonicalName
+            let trimmed = field.value.trimmingCharacters(in: .whitespaces)
             switch lowered {
             case "x-ratelimit-limit-requests": limitRequests = CheckedNumber.nonNegativeInteger(trimmed)
             case "x-ratelimit-remaining-requests": remainingRequests = CheckedNumber.nonNegativeInteger(trimmed)

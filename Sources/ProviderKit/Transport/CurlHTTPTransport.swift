@@ -1,6 +1,7 @@
 #if !canImport(Darwin)
     import CStoryForgeCurl
     import Foundation
+    import HTTPTypes
 
     /// An ``HTTPTransport`` on libcurl, the default on Linux.
     ///
@@ -90,7 +91,7 @@
         private let errorBuffer: UnsafeMutablePointer<CChar>
 
         private var status = 0
-        private var headers: [(name: String, value: String)] = []
+        private var headers = HTTPFields()
         private var headDelivered = false
         private var receivedBytes = 0
         private var lastByteAt: ContinuousClock.Instant?
@@ -127,10 +128,14 @@
             } else {
                 requestBody = nil
             }
-            for (name, value) in request.headers {
-                // A CR or LF in a header would let a value inject headers of its own.
-                let line = "\(name): \(value)".filter { $0 != "\r" && $0 != "\n" }
-                headerList = curl_slist_append(headerList, line)
+            for field in request.headers {
+                // A CR or LF in a header would let a value inject headers of its own. HTTPField already
+                // turns them into spaces; a host's own HTTPField built from raw bytes is checked again
+                // here, and the value (it may be a key) is never put in the message.
+                guard HTTPField.isValidValue(field.value) else {
+                    throw ProviderError.badRequest("the value of the \(field.name) header is not a valid field value")
+                }
+                headerList = curl_slist_append(headerList, "\(field.name): \(field.value)")
             }
             // libcurl would otherwise wait for "100 Continue" before sending larger bodies.
             headerList = curl_slist_append(headerList, "Expect:")
@@ -333,16 +338,17 @@
             if line.starts(with: "HTTP/".utf8) {
                 let parts = line.split(separator: 0x20, maxSplits: 2)
                 status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
-                headers = []
+                headers = HTTPFields()
             } else if line.isEmpty {
                 // The end of a header block; a 1xx block is followed by the real one.
                 if status >= 200 { deliverHead() }
             } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
                 var valueStart = colon + 1
                 while valueStart < line.count, isSpace(line[valueStart]) { valueStart += 1 }
-                let name = String(decoding: line[..<colon], as: UTF8.self)
-                let value = String(decoding: line[valueStart...], as: UTF8.self)
-                headers.append((name, value))
+                // A name that is not a token (a hostile or broken server) is dropped, not trusted.
+                if let name = HTTPField.Name(String(decoding: line[..<colon], as: UTF8.self)) {
+                    headers.append(HTTPField(name: name, value: line[valueStart...]))
+                }
             }
             return bytes.count
         }

@@ -1,4 +1,5 @@
 public import Foundation
+public import HTTPTypes
 
 /// Sends HTTP requests for the providers: buffered or streaming, with explicit limits.
 ///
@@ -47,19 +48,9 @@ public struct HTTPTimeouts: Sendable, Hashable {
     }
 }
 
-/// An HTTP method.
-public struct HTTPMethod: RawRepresentable, Sendable, Hashable {
-    /// The method's name, e.g. `POST`.
-    public var rawValue: String
-    /// Creates a method from its name.
-    public init(rawValue: String) { self.rawValue = rawValue }
-    /// GET.
-    public static let get = Self(rawValue: "GET")
-    /// POST.
-    public static let post = Self(rawValue: "POST")
-    /// DELETE.
-    public static let delete = Self(rawValue: "DELETE")
-}
+/// An HTTP method: swift-http-types' `HTTPRequest.Method` (`.get`, `.post`, `.delete`, …; `rawValue` is
+/// the name), whose initialiser rejects a name that is not an RFC 9110 token.
+public typealias HTTPMethod = HTTPTypes.HTTPRequest.Method
 
 /// An outgoing request.
 public struct HTTPRequest: Sendable {
@@ -67,8 +58,9 @@ public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
     /// The absolute URL.
     public var url: URL
-    /// Header fields in order; names compare case-insensitively.
-    public var headers: [(name: String, value: String)]
+    /// Header fields in order; `headers[.authorization]` looks a name up case-insensitively, and a
+    /// value holds no CR, LF or NUL (swift-http-types turns them into spaces on the way in).
+    public var headers: HTTPFields
     /// The body, if any.
     public var body: Data?
     /// Time limits.
@@ -80,7 +72,7 @@ public struct HTTPRequest: Sendable {
     public init(
         method: HTTPMethod = .get,
         url: URL,
-        headers: [(name: String, value: String)] = [],
+        headers: HTTPFields = [:],
         body: Data? = nil,
         timeouts: HTTPTimeouts = HTTPTimeouts(),
         maxResponseBytes: Int = 64 << 20
@@ -92,29 +84,20 @@ public struct HTTPRequest: Sendable {
         self.timeouts = timeouts
         self.maxResponseBytes = maxResponseBytes
     }
-
-    /// The value of the first header with this name (case-insensitive), or `nil`.
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
 }
 
 /// The status line and headers of a response.
 public struct HTTPResponseHead: Sendable {
     /// The status code, e.g. 200.
     public var status: Int
-    /// Header fields in order of arrival.
-    public var headers: [(name: String, value: String)]
+    /// Header fields in order of arrival; `headers[.retryAfter]` looks a name up case-insensitively.
+    /// A line whose name is not a valid field name is dropped by the transport.
+    public var headers: HTTPFields
 
     /// Creates a response head.
-    public init(status: Int, headers: [(name: String, value: String)]) {
+    public init(status: Int, headers: HTTPFields = [:]) {
         self.status = status
         self.headers = headers
-    }
-
-    /// The value of the first header with this name (case-insensitive), or `nil`.
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 

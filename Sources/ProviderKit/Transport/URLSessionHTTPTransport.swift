@@ -1,5 +1,6 @@
 #if canImport(Darwin)
     public import Foundation
+    import HTTPTypes
 
     /// An ``HTTPTransport`` on URLSession, the default on Apple platforms.
     ///
@@ -26,7 +27,7 @@
             try Task.checkCancellation()
             var urlRequest = URLRequest(url: request.url)
             urlRequest.httpMethod = request.method.rawValue
-            for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
+            for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name.rawName) }
             urlRequest.httpBody = request.body
             urlRequest.timeoutInterval = Self.seconds(request.timeouts.idle)
             let (body, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
@@ -97,9 +98,11 @@
             completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
         ) {
             let http = response as? HTTPURLResponse
-            var headers: [(name: String, value: String)] = []
+            var headers = HTTPFields()
             for (name, value) in http?.allHeaderFields ?? [:] {
-                headers.append((String(describing: name), String(describing: value)))
+                // A name that is not a valid field name is dropped, not trusted.
+                guard let name = HTTPField.Name(String(describing: name)) else { continue }
+                headers.append(HTTPField(name: name, value: String(describing: value)))
             }
             let continuation = lock.withLock {
                 gotHead = true

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import ProviderKit
 import ProviderKitTesting
 import Testing
@@ -13,15 +14,19 @@ struct HTTPTransportTests {
             .json(#"{"echo":\#(request.body.count)}"#, headers: [("X-Path", request.path)])
         }
         defer { server.shutdown() }
+        let xTest = try #require(HTTPField.Name("X-Test"))
         let request = HTTPRequest(
             method: .post,
             url: server.baseURL.appending(path: "v1/echo"),
-            headers: [("Content-Type", "application/json"), ("X-Test", "yes")],
+            headers: [.contentType: "application/json", xTest: "yes"],
             body: Data(#"{"hello":"world"}"#.utf8)
         )
         let response = try await transport.send(request)
         #expect(response.status == 200)
-        #expect(response.head.header("x-path") == "/v1/echo")
+        // The server sent `X-Path`; HTTPFields matches the lowercase name without our help.
+        let xPath = try #require(HTTPField.Name("x-path"))
+        #expect(response.head.headers[xPath] == "/v1/echo")
+        #expect(response.head.headers[.contentType] == "application/json")
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"echo":17}"#)
         let seen = try #require(server.requests.first)
         #expect(seen.method == "POST")
@@ -156,7 +161,7 @@ struct HTTPTransportTests {
 
     @Test("only http and https URLs are fetched", arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x"])
     func otherSchemesRefused(url: String) async throws {
-        let request = HTTPRequest(url: try #require(URL(string: url)))
+        let request = ProviderKit.HTTPRequest(url: try #require(URL(string: url)))
         let error2 = await #expect(throws: ProviderError.self) { try await transport.send(request) }
         #expect(error2?.code == .badRequest)
         let error3 = await #expect(throws: ProviderError.self) { try await transport.stream(request) }

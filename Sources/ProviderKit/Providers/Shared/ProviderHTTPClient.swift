@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StoryForgeCore
 
@@ -25,9 +26,25 @@ struct ProviderHTTPClient: Sendable {
         return URL(string: base + suffix) ?? baseURL.appending(path: path)
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) -> HTTPRequest {
-        var headers = authHeaders + extraHeaders
-        if let contentType { headers.append(("Content-Type", contentType)) }
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:underlying:)`` for a header whose name is not an
+    ///   RFC 9110 token or whose value holds CR, LF or NUL (which would inject headers); the message
+    ///   names the header, never its value, which may be a key.
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil) throws
+        -> HTTPRequest
+    {
+        var headers = HTTPFields()
+        for (name, value) in authHeaders + extraHeaders {
+            guard let fieldName = HTTPField.Name(name) else {
+                throw ProviderError.badRequest(
+                    "\(providerName): the header name \"\(redact(name))\" is not a valid HTTP field name")
+            }
+            guard HTTPField.isValidValue(value) else {
+                throw ProviderError.badRequest(
+                    "\(providerName): the value of the \(fieldName) header holds a line break or control character")
+            }
+            headers.append(HTTPField(name: fieldName, value: value))
+        }
+        if let contentType { headers.append(HTTPField(name: .contentType, value: contentType)) }
         return HTTPRequest(
             method: method, url: url(path), headers: headers, body: body, timeouts: timeouts,
             maxResponseBytes: maxResponseBytes)
@@ -312,13 +329,17 @@ enum ProviderErrorMapping {
         return RateLimitHeaders(head)?.suggestedWait
     }
 
+    /// OpenAI's `retry-after-ms`; the literal is a valid token, so the force unwrap cannot fail.
+    private static let retryAfterMilliseconds = HTTPField.Name("retry-after-ms")!
+
     private static func explicitRetryAfter(_ head: HTTPResponseHead) -> Duration? {
-        if let text = head.header("retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)),
+        if let text = head.headers[Self.retryAfterMilliseconds],
+            let ms = Double(text.trimmingCharacters(in: .whitespaces)),
             let wait = CheckedNumber.serverWait(seconds: ms / 1000)
         {
             return wait
         }
-        guard let text = head.header("Retry-After")?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+        guard let text = head.headers[.retryAfter]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
             return nil
         }
         if let seconds = Double(text) { return CheckedNumber.serverWait(seconds: seconds) }

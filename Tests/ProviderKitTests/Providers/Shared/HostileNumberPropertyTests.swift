@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import PropertyBased
 import StoryForgeCore
 import Testing
@@ -59,12 +60,12 @@ struct HostileNumberPropertyTests {
             var random = Random(state: seed)
             let head = HTTPResponseHead(
                 status: [429, 503, 200][random.below(3)],
-                headers: [
-                    ("Retry-After", random.text()), ("retry-after-ms", random.text()),
-                    ("x-ratelimit-limit-requests", random.text()), ("x-ratelimit-remaining-requests", random.text()),
-                    ("x-ratelimit-reset-requests", random.text()), ("x-ratelimit-limit-tokens", random.text()),
-                    ("x-ratelimit-remaining-tokens", random.text()), ("x-ratelimit-reset-tokens", random.text()),
-                ])
+                headers: HTTPFields(
+                    [
+                        "Retry-After", "retry-after-ms", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                        "x-ratelimit-reset-requests", "X-RateLimit-Limit-Tokens", "x-ratelimit-remaining-tokens",
+                        "x-ratelimit-reset-tokens",
+                    ].compactMap { HTTPField.Name($0) }.map { HTTPField(name: $0, value: random.text()) }))
             if let wait = ProviderErrorMapping.retryAfter(head) {
                 #expect(wait >= .zero && wait <= CheckedNumber.longestServerWait)
             }

@@ -19,6 +19,35 @@ struct TransportSecurityTests {
                 allowsInsecureHTTP: allowsInsecureHTTP, maxImageDownloadBytes: maxImageBytes))
     }
 
+    @Test("a header value with CR/LF or a name that is not a token is refused before anything is sent")
+    func refusesHeaderInjection() async throws {
+        let server = try LoopbackHTTPServer { _ in Fixtures.ok() }
+        defer { server.shutdown() }
+        let base = server.baseURL.appending(path: "v1")
+        let injectedKey = "sk-injected-SECRET\r\nX-Evil: 1"
+        let configurations: [OpenAICompatibleProvider.Configuration] = [
+            .init(baseURL: base, apiKey: injectedKey, chatModel: "m", logger: Fixtures.quiet),
+            .init(
+                baseURL: base, apiKey: Fixtures.secret, chatModel: "m", logger: Fixtures.quiet,
+                extraHeaders: ["X-Org": "org\nX-Evil: 1"]),
+            .init(
+                baseURL: base, apiKey: Fixtures.secret, chatModel: "m", logger: Fixtures.quiet,
+                extraHeaders: ["Bad Name": "value"]),
+        ]
+        for configuration in configurations {
+            let provider = OpenAICompatibleProvider(configuration: configuration)
+            let error = await #expect(throws: ProviderError.self) { try await provider.generate(Fixtures.request) }
+            #expect(error?.code == .badRequest)
+            #expect(error?.message.contains("SECRET") == false)
+            #expect(error?.message.contains("X-Evil") == false)
+            let streamed = await #expect(throws: ProviderError.self) {
+                for try await _ in provider.stream(Fixtures.request) {}
+            }
+            #expect(streamed?.code == .badRequest)
+        }
+        #expect(server.requests.isEmpty)
+    }
+
     @Test("an API key over http:// to a host that is not loopback is refused before anything is sent")
     func refusesKeyInClear() async throws {
         let server = try LoopbackHTTPServer { _ in Fixtures.ok() }
