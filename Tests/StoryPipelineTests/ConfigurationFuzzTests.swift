@@ -177,7 +177,7 @@ import Testing
         let keys = try Self.keys().map(\.dotted)
         for expected in [
             "story.seed", "story.target_seconds", "story.idea_count", "render.width", "render.height", "render.fps",
-            "render.loudness", "pipeline.stages.assemble.timeout", "pipeline.stages.voice.retry.initialDelay",
+            "render.loudness", "pipeline.stages.assemble.timeout", "pipeline.stages.voice.retry.initial_delay",
             "pipeline.stages.keyframes.parameters.width", "pipeline.stages.shots.parameters.max_shots",
             "pipeline.stages.keyframe-plan.parameters.max_images", "pipeline.stages.script.parameters.max_words",
         ] {
@@ -213,7 +213,7 @@ import Testing
         #expect(keys.count > 100)
 
         // The values accepted for a stage's timeouts and retries go through a real dry run, set on every stage at
-        // once: `"initialDelay": 1e300` used to trap right here ("Duration overflow") even with --dry-run.
+        // once: `"initial_delay": 1e300` used to trap right here ("Duration overflow") even with --dry-run.
         let store = try temporaryDirectory("fuzz-plan")
         defer { try? FileManager.default.removeItem(at: store) }
         var planned = 0
@@ -224,12 +224,12 @@ import Testing
                 text += stages.map { stage in
                     let parts = option.split(separator: ".").map(String.init)
                     let value =
-                        parts == ["retry", "maxAttempts"]
-                        ? #"{"retry": {"maxAttempts": \#(literal)}}"#
+                        parts == ["retry", "max_attempts"]
+                        ? #"{"retry": {"max_attempts": \#(literal)}}"#
                         : parts.count == 2
-                            ? #"{"retry": {"maxAttempts": 3, "\#(parts[1])": \#(literal)}}"#
-                            : parts[0] == "cacheTTL"
-                                ? #"{"cache": "ttl", "cacheTTL": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
+                            ? #"{"retry": {"max_attempts": 3, "\#(parts[1])": \#(literal)}}"#
+                            : parts[0] == "cache_ttl"
+                                ? #"{"cache": "ttl", "cache_ttl": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
                     return #""\#(stage.id.rawValue)": \#(value)"#
                 }.joined(separator: ", ")
                 text += "}}}"

@@ -23,12 +23,12 @@ struct RouterConfigurationLimitsTests {
             "providers.0.retry.max_attempts"
         ),
         (
-            #""providers": [{"name": "a", "kind": "template", "retry": {"initial_delay_ms": VALUE}}]"#,
-            "providers.0.retry.initial_delay_ms"
+            #""providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": VALUE}}]"#,
+            "providers.0.retry.initial_delay"
         ),
         (
-            #""providers": [{"name": "a", "kind": "template", "retry": {"max_delay_ms": VALUE}}]"#,
-            "providers.0.retry.max_delay_ms"
+            #""providers": [{"name": "a", "kind": "template", "retry": {"max_delay": VALUE}}]"#,
+            "providers.0.retry.max_delay"
         ),
         (
             #""providers": [{"name": "a", "kind": "template", "retry": {"max_server_delay_seconds": VALUE}}]"#,
@@ -120,6 +120,23 @@ struct RouterConfigurationLimitsTests {
         let huge = #"{"providers": [{"name": "a", "kind": "template", "retry": {"max_attempts": 1e999}}]}"#
         let number = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(huge.utf8)) }
         #expect(number?.message.contains("1e999") == true, "\(number?.message ?? "")")
+    }
+
+    @Test("a millisecond key of an earlier release is an error naming its seconds replacement")
+    func renamedKeys() throws {
+        for (old, new) in [("initial_delay_ms", "initial_delay"), ("max_delay_ms", "max_delay")] {
+            let json = #"{"providers": [{"name": "a", "kind": "template", "retry": {"OLD": 500}}]}"#
+                .replacingOccurrences(of: "OLD", with: old)
+            let error = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(json.utf8)) }
+            #expect(
+                error?.message
+                    == "invalid router configuration: providers.0.retry.\(old): renamed to \(new), in seconds (500 ms is 0.5)"
+            )
+        }
+        let seconds = #"{"providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": 0.5, "max_delay": 30}}]}"#
+        let retry = try RouterConfiguration.decode(json: Data(seconds.utf8)).providers[0].retry
+        #expect(retry?.initialDelay == 0.5)
+        #expect(retry?.maxDelay == 30)
     }
 
     @Test("a configuration built in code is checked too")
