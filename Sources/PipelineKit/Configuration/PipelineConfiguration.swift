@@ -1,4 +1,5 @@
 public import Foundation
+import StoryForgeCore
 
 /// How durably stage outputs are committed.
 public enum Durability: String, Sendable, Codable, Hashable {
@@ -77,12 +78,25 @@ public struct PipelineConfiguration: Sendable, Codable, Hashable {
         return configuration
     }
 
-    /// Reads and decodes a JSON file (a regular file of at most 4 MiB).
+    /// Decodes YAML with every check of ``decode(json:)`` (the YAML is read into the same structure and checked by the
+    /// same code, so errors name the same paths); YAML that cannot be read gives the line and column.
+    public static func decode(yaml data: Data) throws -> PipelineConfiguration {
+        let json: Data
+        do {
+            json = try ConfigurationYAML.json(fromYAML: data)
+        } catch {
+            throw PipelineError.invalidConfiguration(error.description, underlying: error)
+        }
+        return try decode(json: json)
+    }
+
+    /// Reads and decodes a JSON file, or a YAML one when its name ends in `.yaml` or `.yml` (a regular file of at
+    /// most 4 MiB).
     public static func load(contentsOf url: URL) throws -> PipelineConfiguration {
         switch ConfigurationFile.read(url) {
         case .success(let data):
             do {
-                return try decode(json: data)
+                return ConfigurationYAML.isYAML(url) ? try decode(yaml: data) : try decode(json: data)
             } catch let error as PipelineError {
                 throw PipelineError.invalidConfiguration(
                     "\(url.lastPathComponent): \(error.message)", underlying: error.underlying)

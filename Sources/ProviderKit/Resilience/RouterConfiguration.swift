@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// The configuration file of a ``ProviderRouter``: the strategy, the budget, extra prices and
 /// the providers in order, each with its resilience settings. Keys are snake_case; API keys are
@@ -235,6 +236,21 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         }
         try configuration.validate()
         return configuration
+    }
+
+    /// Decodes YAML text with every check of ``decode(json:)``: the YAML is read into the same structure and checked
+    /// by the same code, so errors name the same key paths; YAML that cannot be read gives the line and column.
+    ///
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)``, e.g.
+    ///   `invalid router configuration: not valid YAML: line 2, column 9: …`.
+    public static func decode(yaml data: Data) throws -> RouterConfiguration {
+        let json: Data
+        do {
+            json = try ConfigurationYAML.json(fromYAML: data)
+        } catch {
+            throw ProviderError.badRequest("invalid router configuration: not valid YAML: \(error.description)")
+        }
+        return try decode(json: json)
     }
 
     /// The ranges of the configuration's numbers. Each is checked before a router is built, so a

@@ -176,6 +176,49 @@ private struct Scale: PipelineStage {
         #expect(error?.message == "stages.increment.\(old): renamed to \(new)")
     }
 
+    @Test func aYAMLFileGivesTheConfigurationOfItsJSONEquivalent() throws {
+        let json = #"""
+            {"durability": "async", "stages": {"increment": {
+                "enabled": true, "retry": {"max_attempts": 3, "initial_delay": 0.5, "max_delay": 4, "jitter": 0},
+                "timeout": 30, "total_timeout": 90, "cache": "ttl", "cache_ttl": 60, "continue_on_error": true,
+                "parameters": {"voice": "en-GB", "speed": 1.25, "tags": ["a"], "nested": {"x": null}, "n": "7"}}}}
+            """#
+        let yaml = """
+            durability: async
+            stages:
+              increment:
+                enabled: true
+                retry: {max_attempts: 3, initial_delay: 0.5, max_delay: 4, jitter: 0}
+                timeout: 30
+                total_timeout: 90
+                cache: ttl
+                cache_ttl: 60
+                continue_on_error: true
+                parameters:
+                  voice: en-GB
+                  speed: 1.25
+                  tags: [a]
+                  nested: {x: null}
+                  n: "7"
+            """
+        let fromYAML = try PipelineConfiguration.decode(yaml: Data(yaml.utf8))
+        #expect(fromYAML == (try decode(json)))
+        #expect(fromYAML.stages["increment"]?.parameters?.string("n") == "7")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pk-yaml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("pipeline.yml")
+        try Data(yaml.utf8).write(to: file)
+        #expect(try PipelineConfiguration.load(contentsOf: file) == fromYAML)
+        try Data("stages:\n  increment:\n    timeout: 1e300\n".utf8).write(to: file)
+        let range = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
+        #expect(range?.message == "pipeline.yml: stages.increment.timeout: must be between 0.001 and 86400 seconds, got 1e+300")
+        try Data("stages:\n  increment: {timeout: 3\n".utf8).write(to: file)
+        let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
+        #expect(syntax?.message.hasPrefix("pipeline.yml: line ") == true, "\(syntax?.message ?? "")")
+    }
+
     @Test func aConfigurationEncodesWithTheKeysItDecodes() throws {
         let json = #"""
             {"stages": {"increment": {"retry": {"max_attempts": 3, "initial_delay": 0.5, "max_delay": 4, "jitter": 0},
