@@ -162,7 +162,10 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
 
         // The file's keys, for the synthesized encoder (decoding reads them by name, to report unknown ones).
         private enum CodingKeys: String, CodingKey {
-            case maxAttempts = "max_attempts", initialDelay = "initial_delay", maxDelay = "max_delay", jitter
+            case maxAttempts = "max_attempts"
+            case initialDelay = "initial_delay"
+            case maxDelay = "max_delay"
+            case jitter
         }
 
         /// The keys renamed to snake_case, old → new.
@@ -223,8 +226,12 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
 
     // The file's keys, for the synthesized encoder.
     private enum CodingKeys: String, CodingKey {
-        case enabled, retry, timeout, totalTimeout = "total_timeout", cache, cacheTTL = "cache_ttl"
-        case continueOnError = "continue_on_error", parameters
+        case enabled, retry, timeout
+        case totalTimeout = "total_timeout"
+        case cache
+        case cacheTTL = "cache_ttl"
+        case continueOnError = "continue_on_error"
+        case parameters
     }
 
     private static let keys = [
@@ -289,7 +296,8 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
             seconds(retry.maxDelay, "retry.max_delay", Limits.maxDelaySeconds)
             if let maxDelay = retry.maxDelay, maxDelay.isFinite, let initial = retry.initialDelay, initial.isFinite {
                 check(
-                    maxDelay >= initial, "retry.max_delay", "must be >= retry.initial_delay (\(Limits.format(initial)))")
+                    maxDelay >= initial, "retry.max_delay", "must be >= retry.initial_delay (\(Limits.format(initial)))"
+                )
             }
             if let jitter = retry.jitter {
                 check(

@@ -213,7 +213,9 @@ private struct Scale: PipelineStage {
         #expect(try PipelineConfiguration.load(contentsOf: file) == fromYAML)
         try Data("stages:\n  increment:\n    timeout: 1e300\n".utf8).write(to: file)
         let range = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
-        #expect(range?.message == "pipeline.yml: stages.increment.timeout: must be between 0.001 and 86400 seconds, got 1e+300")
+        #expect(
+            range?.message
+                == "pipeline.yml: stages.increment.timeout: must be between 0.001 and 86400 seconds, got 1e+300")
         try Data("stages:\n  increment: {timeout: 3\n".utf8).write(to: file)
         let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
         #expect(syntax?.message.hasPrefix("pipeline.yml: line ") == true, "\(syntax?.message ?? "")")

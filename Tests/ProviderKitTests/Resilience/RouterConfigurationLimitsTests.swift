@@ -140,7 +140,8 @@ struct RouterConfigurationLimitsTests {
                     if json.message.contains("not valid JSON") {
                         // NaN is a string in YAML (then a type error at its path); 1e999 is out of range, with where.
                         #expect(
-                            yaml.message.contains(path) || yaml.message.contains("line 1"), "\(path) = \(value): \(yaml)")
+                            yaml.message.contains(path) || yaml.message.contains("line 1"),
+                            "\(path) = \(value): \(yaml)")
                     } else {
                         #expect(yaml.message == json.message)
                     }
@@ -178,7 +179,9 @@ struct RouterConfigurationLimitsTests {
         #expect(configuration.providers.map(\.name) == ["local", "offline"])
         let broken = "providers:\n  - name: a\n    kind: [template\n"
         let error = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(yaml: Data(broken.utf8)) }
-        #expect(error?.message.hasPrefix("invalid router configuration: not valid YAML: line ") == true, "\(error?.message ?? "")")
+        #expect(
+            error?.message.hasPrefix("invalid router configuration: not valid YAML: line ") == true,
+            "\(error?.message ?? "")")
     }
 
     @Test("a millisecond key of an earlier release is an error naming its seconds replacement")
@@ -192,7 +195,8 @@ struct RouterConfigurationLimitsTests {
                     == "invalid router configuration: providers.0.retry.\(old): renamed to \(new), in seconds (500 ms is 0.5)"
             )
         }
-        let seconds = #"{"providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": 0.5, "max_delay": 30}}]}"#
+        let seconds =
+            #"{"providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": 0.5, "max_delay": 30}}]}"#
         let retry = try RouterConfiguration.decode(json: Data(seconds.utf8)).providers[0].retry
         #expect(retry?.initialDelay == 0.5)
         #expect(retry?.maxDelay == 30)
