@@ -33,7 +33,7 @@ import Testing
         var description: String { dotted }
 
         /// Whether `message` names this key: its whole path, or (for a check across keys, such as
-        /// `stages.voice.retry.maxDelay: must be >= retry.initialDelay`) its parent's path and its own name.
+        /// `stages.voice.retry.max_delay: must be >= retry.initial_delay`) its parent's path and its own name.
         func isNamed(in message: String) -> Bool {
             if message.contains(dotted) { return true }
             let parent = path.dropLast().joined(separator: ".")
@@ -153,9 +153,13 @@ import Testing
 
     /// Reads the document as `story-demo --config` does, then checks it against the default pipeline as the studio
     /// does before anything runs.
-    static func outcome(_ text: String, stages: [AnyPipelineStage]) -> Outcome {
+    /// The text decoded as JSON, or (JSON being YAML's flow style) as YAML, and checked against the pipeline.
+    static func outcome(_ text: String, stages: [AnyPipelineStage], yaml: Bool = false) -> Outcome {
         do {
-            let configuration = try StoryConfiguration.decode(json: Data(text.utf8))
+            let configuration =
+                yaml
+                ? try StoryConfiguration.decode(yaml: Data(text.utf8))
+                : try StoryConfiguration.decode(json: Data(text.utf8))
             let issues = configuration.effectivePipeline.issues(for: stages)
             guard issues.isEmpty else {
                 return .rejected(issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
@@ -195,7 +199,19 @@ import Testing
             for literal in Self.alwaysRejected + Self.sometimesAccepted {
                 tried += 1
                 let text = try Self.document(key, literal: literal)
-                switch Self.outcome(text, stages: stages) {
+                let json = Self.outcome(text, stages: stages)
+                // The same document read as YAML gets the same verdict: the same configuration, or an error naming
+                // the same path (or, for a number JSON spells but YAML's reader refuses, its line and column).
+                switch (json, Self.outcome(text, stages: stages, yaml: true)) {
+                case (.accepted(let fromJSON), .accepted(let fromYAML)):
+                    #expect(fromJSON == fromYAML, "\(key) = \(literal)")
+                case (.rejected, .rejected(let message)):
+                    #expect(
+                        key.isNamed(in: message) || message.contains("line "), "YAML \(key) = \(literal): \(message)")
+                default:
+                    Issue.record("\(key) = \(literal): JSON and YAML disagree")
+                }
+                switch json {
                 case .rejected(let message):
                     rejected += 1
                     #expect(key.isNamed(in: message), "\(key) = \(literal): \(message)")
@@ -209,7 +225,8 @@ import Testing
             }
         }
         print(
-            "configuration fuzz: \(keys.count) keys, \(tried) inputs, \(rejected) rejected with their path, crashes: 0")
+            "configuration fuzz: \(keys.count) keys, \(tried) inputs (each as JSON and as YAML), \(rejected) rejected "
+                + "with their path, crashes: 0")
         #expect(keys.count > 100)
 
         // The values accepted for a stage's timeouts and retries go through a real dry run, set on every stage at
