@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Yams
 
 /// YAML configuration text rewritten as the JSON text it stands for, so that a YAML file goes through the same strict
@@ -112,21 +112,23 @@ package enum ConfigurationYAML {
                 }
                 output += "]"
             case .scalar(let scalar):
-                try write(scalar)
+                // The node's tag is resolved (`7` is an int, `true` a bool); the scalar's own is as written.
+                try write(scalar, tag: node.tag.description)
             case .alias(let alias):
                 throw .at(alias.mark, "an alias (*name) is not supported in a configuration")
             }
         }
 
-        private mutating func write(_ scalar: Node.Scalar) throws(ConfigurationYAMLError) {
+        private mutating func write(_ scalar: Node.Scalar, tag: String) throws(ConfigurationYAMLError) {
             let text = scalar.string
-            switch scalar.tag.name {
-            case .null:
+            // Tag's name is internal to Yams; its description is the tag ("tag:yaml.org,2002:int").
+            switch tag {
+            case Tag.Name.null.rawValue:
                 output += "null"
-            case .bool:
+            case Tag.Name.bool.rawValue:
                 guard let value = Bool.construct(from: scalar) else { throw .at(scalar.mark, "\(text): not a boolean") }
                 output += value ? "true" : "false"
-            case .int, .float:
+            case Tag.Name.int.rawValue, Tag.Name.float.rawValue:
                 let literal = text.hasPrefix("+") ? String(text.dropFirst()) : text
                 guard Self.isJSONNumber(literal) else {
                     throw .at(

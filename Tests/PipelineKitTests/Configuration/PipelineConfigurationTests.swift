@@ -269,7 +269,7 @@ private struct Scale: PipelineStage {
         let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: broken) }
         #expect(
             syntax?.message
-                == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file"
+                == "broken.json: stages: line 1, column 56: expected ',' or '}' after the value of \"stages\", found the end of the file"
         )
     }
 
