@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // YAML configuration files, parsed into the JSON the strict decoders check (see ConfigurationYAML).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -50,12 +52,13 @@ let package = Package(
         // thread), which Foundation's Process cannot do; used by the one subprocess runner in StoryForgeCore.
         .target(name: "CStoryForgeSpawn"),
         // The bottom of the graph: the small types modules that may not import each other share (JSON value,
-        // timed word, hex digest, the error protocol, the subprocess runner).
+        // timed word, hex digest, the error protocol, the subprocess runner, YAML configuration text as JSON).
         .target(
             name: "StoryForgeCore",
             dependencies: [
                 "CStoryForgeSpawn",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),

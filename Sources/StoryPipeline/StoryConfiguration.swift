@@ -133,10 +133,23 @@ public struct StoryConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("the configuration file: \(error.message)", underlying: error.underlying)
         }
         do {
-            return try decode(json: data)
+            return ConfigurationYAML.isYAML(url) ? try decode(yaml: data) : try decode(json: data)
         } catch {
             throw .invalidConfiguration("\(url.lastPathComponent): \(error.message)", underlying: error.underlying)
         }
+    }
+
+    /// Decodes a configuration from YAML text, with every check of ``decode(json:)``: the YAML is read into the same
+    /// structure and checked by the same code, so errors name the same paths; YAML that cannot be read gives the line
+    /// and column (`line 3, column 5: mapping values are not allowed in this context`).
+    public static func decode(yaml data: Data) throws(StoryPipelineError) -> StoryConfiguration {
+        let json: Data
+        do {
+            json = try ConfigurationYAML.json(fromYAML: data)
+        } catch {
+            throw .invalidConfiguration(error.description, underlying: error)
+        }
+        return try decode(json: json)
     }
 
     /// Decodes a configuration from JSON text.

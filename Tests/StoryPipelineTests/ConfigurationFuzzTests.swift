@@ -33,7 +33,7 @@ import Testing
         var description: String { dotted }
 
         /// Whether `message` names this key: its whole path, or (for a check across keys, such as
-        /// `stages.voice.retry.maxDelay: must be >= retry.initialDelay`) its parent's path and its own name.
+        /// `stages.voice.retry.max_delay: must be >= retry.initial_delay`) its parent's path and its own name.
         func isNamed(in message: String) -> Bool {
             if message.contains(dotted) { return true }
             let parent = path.dropLast().joined(separator: ".")
@@ -153,9 +153,13 @@ import Testing
 
     /// Reads the document as `story-demo --config` does, then checks it against the default pipeline as the studio
     /// does before anything runs.
-    static func outcome(_ text: String, stages: [AnyPipelineStage]) -> Outcome {
+    /// The text decoded as JSON, or (JSON being YAML's flow style) as YAML, and checked against the pipeline.
+    static func outcome(_ text: String, stages: [AnyPipelineStage], yaml: Bool = false) -> Outcome {
         do {
-            let configuration = try StoryConfiguration.decode(json: Data(text.utf8))
+            let configuration =
+                yaml
+                ? try StoryConfiguration.decode(yaml: Data(text.utf8))
+                : try StoryConfiguration.decode(json: Data(text.utf8))
             let issues = configuration.effectivePipeline.issues(for: stages)
             guard issues.isEmpty else {
                 return .rejected(issues.map { "pipeline.\($0.description)" }.joined(separator: "; "))
@@ -177,7 +181,7 @@ import Testing
         let keys = try Self.keys().map(\.dotted)
         for expected in [
             "story.seed", "story.target_seconds", "story.idea_count", "render.width", "render.height", "render.fps",
-            "render.loudness", "pipeline.stages.assemble.timeout", "pipeline.stages.voice.retry.initialDelay",
+            "render.loudness", "pipeline.stages.assemble.timeout", "pipeline.stages.voice.retry.initial_delay",
             "pipeline.stages.keyframes.parameters.width", "pipeline.stages.shots.parameters.max_shots",
             "pipeline.stages.keyframe-plan.parameters.max_images", "pipeline.stages.script.parameters.max_words",
         ] {
@@ -195,7 +199,19 @@ import Testing
             for literal in Self.alwaysRejected + Self.sometimesAccepted {
                 tried += 1
                 let text = try Self.document(key, literal: literal)
-                switch Self.outcome(text, stages: stages) {
+                let json = Self.outcome(text, stages: stages)
+                // The same document read as YAML gets the same verdict: the same configuration, or an error naming
+                // the same path (or, for a number JSON spells but YAML's reader refuses, its line and column).
+                switch (json, Self.outcome(text, stages: stages, yaml: true)) {
+                case (.accepted(let fromJSON), .accepted(let fromYAML)):
+                    #expect(fromJSON == fromYAML, "\(key) = \(literal)")
+                case (.rejected, .rejected(let message)):
+                    #expect(
+                        key.isNamed(in: message) || message.contains("line "), "YAML \(key) = \(literal): \(message)")
+                default:
+                    Issue.record("\(key) = \(literal): JSON and YAML disagree")
+                }
+                switch json {
                 case .rejected(let message):
                     rejected += 1
                     #expect(key.isNamed(in: message), "\(key) = \(literal): \(message)")
@@ -209,11 +225,12 @@ import Testing
             }
         }
         print(
-            "configuration fuzz: \(keys.count) keys, \(tried) inputs, \(rejected) rejected with their path, crashes: 0")
+            "configuration fuzz: \(keys.count) keys, \(tried) inputs (each as JSON and as YAML), \(rejected) rejected "
+                + "with their path, crashes: 0")
         #expect(keys.count > 100)
 
         // The values accepted for a stage's timeouts and retries go through a real dry run, set on every stage at
-        // once: `"initialDelay": 1e300` used to trap right here ("Duration overflow") even with --dry-run.
+        // once: `"initial_delay": 1e300` used to trap right here ("Duration overflow") even with --dry-run.
         let store = try temporaryDirectory("fuzz-plan")
         defer { try? FileManager.default.removeItem(at: store) }
         var planned = 0
@@ -224,12 +241,12 @@ import Testing
                 text += stages.map { stage in
                     let parts = option.split(separator: ".").map(String.init)
                     let value =
-                        parts == ["retry", "maxAttempts"]
-                        ? #"{"retry": {"maxAttempts": \#(literal)}}"#
+                        parts == ["retry", "max_attempts"]
+                        ? #"{"retry": {"max_attempts": \#(literal)}}"#
                         : parts.count == 2
-                            ? #"{"retry": {"maxAttempts": 3, "\#(parts[1])": \#(literal)}}"#
-                            : parts[0] == "cacheTTL"
-                                ? #"{"cache": "ttl", "cacheTTL": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
+                            ? #"{"retry": {"max_attempts": 3, "\#(parts[1])": \#(literal)}}"#
+                            : parts[0] == "cache_ttl"
+                                ? #"{"cache": "ttl", "cache_ttl": \#(literal)}"# : #"{"\#(parts[0])": \#(literal)}"#
                     return #""\#(stage.id.rawValue)": \#(value)"#
                 }.joined(separator: ", ")
                 text += "}}}"

@@ -41,7 +41,7 @@ import Testing
             #"{"render": {"width": 1081, "height": 1920}}"#,
             "render.width: must be an even integer in 64…4096 pixels, got 1081"
         ),
-        (#"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": "x"}}}}}"#, "pipeline."),
+        (#"{"pipeline": {"stages": {"voice": {"retry": {"max_attempts": "x"}}}}}"#, "pipeline."),
         ("[1, 2]", "the top level must be a JSON object"),
         ("{", "line 1, column 2: expected a key in double quotes, found the end of the file"),
     ])
@@ -55,7 +55,7 @@ import Testing
     }
 
     /// The messages exactly, for the values the issue reported (a seed of 1e30 said "story.not valid JSON").
-    @Test(arguments: [
+    static let hostile: [(json: String, expected: String)] = [
         (#"{"story": {"seed": 1e30}}"#, "story.seed: must be an integer in 0…2^63−1, got 1e+30"),
         (#"{"story": {"seed": 1.5}}"#, "story.seed: must be an integer in 0…2^63−1, got 1.5"),
         (#"{"story": {"seed": -1}}"#, "story.seed: must be an integer in 0…2^63−1, got -1"),
@@ -70,8 +70,16 @@ import Testing
         (#"{"render": {"fps": 0}}"#, "render.fps: must be an integer in 1…120, got 0"),
         (#"{"render": {"loudness": 3}}"#, "render.loudness: must be a number between -70 and -5 LUFS, got 3"),
         (
-            #"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": 3, "initialDelay": 1e300}}}}}"#,
-            "pipeline.stages.voice.retry.initialDelay: must be between 0 and 3600 seconds, got 1e+300"
+            #"{"pipeline": {"stages": {"voice": {"retry": {"max_attempts": 3, "initial_delay": 1e300}}}}}"#,
+            "pipeline.stages.voice.retry.initial_delay: must be between 0 and 3600 seconds, got 1e+300"
+        ),
+        (
+            #"{"pipeline": {"stages": {"voice": {"retry": {"maxAttempts": 3}}}}}"#,
+            "pipeline.stages.voice.retry.maxAttempts: renamed to max_attempts"
+        ),
+        (
+            #"{"pipeline": {"stages": {"music": {"continueOnError": true}}}}"#,
+            "pipeline.stages.music.continueOnError: renamed to continue_on_error"
         ),
         (
             #"{"pipeline": {"stages": {"assemble": {"timeout": 1e25}}}}"#,
@@ -90,7 +98,9 @@ import Testing
             "story.topic: line 1, column 21: expected a value, found \"'\" (strings take double quotes)"
         ),
         ("{\"story\": {\"seed\": 1, \"seed\": 2}}", "story.seed: line 1, column 23: duplicate key \"seed\""),
-    ])
+    ]
+
+    @Test(arguments: hostile)
     func hostileValuesGetAMessageAPersonCanActOn(json: String, expected: String) {
         let error = #expect(throws: StoryPipelineError.self) { try StoryConfiguration.decode(json: Data(json.utf8)) }
         #expect(error?.code == .invalidConfiguration)

@@ -1,4 +1,5 @@
 public import Foundation
+import StoryForgeCore
 
 /// How durably stage outputs are committed.
 public enum Durability: String, Sendable, Codable, Hashable {
@@ -17,7 +18,7 @@ public enum Durability: String, Sendable, Codable, Hashable {
 /// {
 ///   "durability": "sync",
 ///   "stages": {
-///     "voice": { "retry": { "maxAttempts": 4, "initialDelay": 0.5 }, "timeout": 30, "parameters": { "voice": "en-GB" } },
+///     "voice": { "retry": { "max_attempts": 4, "initial_delay": 0.5 }, "timeout": 30, "parameters": { "voice": "en-GB" } },
 ///     "upscale": { "enabled": false }
 ///   }
 /// }
@@ -77,12 +78,25 @@ public struct PipelineConfiguration: Sendable, Codable, Hashable {
         return configuration
     }
 
-    /// Reads and decodes a JSON file (a regular file of at most 4 MiB).
+    /// Decodes YAML with every check of ``decode(json:)`` (the YAML is read into the same structure and checked by the
+    /// same code, so errors name the same paths); YAML that cannot be read gives the line and column.
+    public static func decode(yaml data: Data) throws -> PipelineConfiguration {
+        let json: Data
+        do {
+            json = try ConfigurationYAML.json(fromYAML: data)
+        } catch {
+            throw PipelineError.invalidConfiguration(error.description, underlying: error)
+        }
+        return try decode(json: json)
+    }
+
+    /// Reads and decodes a JSON file, or a YAML one when its name ends in `.yaml` or `.yml` (a regular file of at
+    /// most 4 MiB).
     public static func load(contentsOf url: URL) throws -> PipelineConfiguration {
         switch ConfigurationFile.read(url) {
         case .success(let data):
             do {
-                return try decode(json: data)
+                return ConfigurationYAML.isYAML(url) ? try decode(yaml: data) : try decode(json: data)
             } catch let error as PipelineError {
                 throw PipelineError.invalidConfiguration(
                     "\(url.lastPathComponent): \(error.message)", underlying: error.underlying)
@@ -146,21 +160,40 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
             self.jitter = jitter
         }
 
+        // The file's keys, for the synthesized encoder (decoding reads them by name, to report unknown ones).
+        private enum CodingKeys: String, CodingKey {
+            case maxAttempts = "max_attempts"
+            case initialDelay = "initial_delay"
+            case maxDelay = "max_delay"
+            case jitter
+        }
+
+        /// The keys renamed to snake_case, old → new.
+        static let renamedKeys = [
+            "maxAttempts": "max_attempts", "initialDelay": "initial_delay", "maxDelay": "max_delay",
+        ]
+
         /// Decodes retry settings, rejecting unknown keys.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
-            try container.rejectUnknownKeys(allowed: ["maxAttempts", "initialDelay", "maxDelay", "jitter"])
-            guard let attempts = try container.decodeInteger("maxAttempts", in: Limits.maxAttempts) else {
+            try container.rejectUnknownKeys(
+                allowed: ["max_attempts", "initial_delay", "max_delay", "jitter"], renamed: Self.renamedKeys)
+            guard let attempts = try container.decodeInteger("max_attempts", in: Limits.maxAttempts) else {
                 throw DecodingError.keyNotFound(
-                    AnyCodingKey("maxAttempts"),
-                    .init(codingPath: container.codingPath, debugDescription: "maxAttempts is required"))
+                    AnyCodingKey("max_attempts"),
+                    .init(codingPath: container.codingPath, debugDescription: "max_attempts is required"))
             }
             maxAttempts = attempts
-            initialDelay = try container.decodeNumber("initialDelay")
-            maxDelay = try container.decodeNumber("maxDelay")
+            initialDelay = try container.decodeNumber("initial_delay")
+            maxDelay = try container.decodeNumber("max_delay")
             jitter = try container.decodeNumber("jitter")
         }
     }
+
+    /// The keys renamed to snake_case (one key style across the configuration files), old → new: an old key is an error naming the new one, not ignored.
+    static let renamedKeys = [
+        "totalTimeout": "total_timeout", "cacheTTL": "cache_ttl", "continueOnError": "continue_on_error",
+    ]
 
     /// The cache policy's name in a configuration file.
     public enum Cache: String, Sendable, Codable, Hashable {
@@ -168,7 +201,7 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
         case none
         /// ``CachePolicy/inputsAndVersion``.
         case inputsAndVersion
-        /// ``CachePolicy/ttl(_:)`` with `cacheTTL` seconds.
+        /// ``CachePolicy/ttl(_:)`` with `cache_ttl` seconds.
         case ttl
         /// ``CachePolicy/refresh``.
         case refresh
@@ -176,7 +209,7 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
 
     /// `false` skips the stage, using its fallback output.
     public var enabled: Bool?
-    /// Retry settings; `{"maxAttempts": 1}` turns retries off.
+    /// Retry settings; `{"max_attempts": 1}` turns retries off.
     public var retry: Retry?
     /// The per-attempt timeout in seconds.
     public var timeout: Double?
@@ -191,8 +224,18 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
     /// Free parameters handed to the stage as ``StageContext/configuration`` (part of the cache key).
     public var parameters: StageParameters?
 
+    // The file's keys, for the synthesized encoder.
+    private enum CodingKeys: String, CodingKey {
+        case enabled, retry, timeout
+        case totalTimeout = "total_timeout"
+        case cache
+        case cacheTTL = "cache_ttl"
+        case continueOnError = "continue_on_error"
+        case parameters
+    }
+
     private static let keys = [
-        "enabled", "retry", "timeout", "totalTimeout", "cache", "cacheTTL", "continueOnError", "parameters",
+        "enabled", "retry", "timeout", "total_timeout", "cache", "cache_ttl", "continue_on_error", "parameters",
     ]
 
     /// Creates stage settings.
@@ -219,14 +262,14 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
     /// Decodes stage settings, rejecting unknown keys.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
-        try container.rejectUnknownKeys(allowed: Self.keys)
+        try container.rejectUnknownKeys(allowed: Self.keys, renamed: Self.renamedKeys)
         enabled = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("enabled"))
         retry = try container.decodeIfPresent(Retry.self, forKey: AnyCodingKey("retry"))
         timeout = try container.decodeNumber("timeout")
-        totalTimeout = try container.decodeNumber("totalTimeout")
+        totalTimeout = try container.decodeNumber("total_timeout")
         cache = try container.decodeIfPresent(Cache.self, forKey: AnyCodingKey("cache"))
-        cacheTTL = try container.decodeNumber("cacheTTL")
-        continueOnError = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("continueOnError"))
+        cacheTTL = try container.decodeNumber("cache_ttl")
+        continueOnError = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("continue_on_error"))
         parameters = try container.decodeIfPresent(StageParameters.self, forKey: AnyCodingKey("parameters"))
     }
 
@@ -243,17 +286,18 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
                     + "got \(Limits.format(value))")
         }
         seconds(timeout, "timeout", Limits.timeoutSeconds)
-        seconds(totalTimeout, "totalTimeout", Limits.totalTimeoutSeconds)
+        seconds(totalTimeout, "total_timeout", Limits.totalTimeoutSeconds)
         if let retry {
             check(
-                Limits.maxAttempts.contains(retry.maxAttempts), "retry.maxAttempts",
+                Limits.maxAttempts.contains(retry.maxAttempts), "retry.max_attempts",
                 "must be an integer in \(Limits.maxAttempts.lowerBound)…\(Limits.maxAttempts.upperBound), "
                     + "got \(retry.maxAttempts)")
-            seconds(retry.initialDelay, "retry.initialDelay", Limits.initialDelaySeconds)
-            seconds(retry.maxDelay, "retry.maxDelay", Limits.maxDelaySeconds)
+            seconds(retry.initialDelay, "retry.initial_delay", Limits.initialDelaySeconds)
+            seconds(retry.maxDelay, "retry.max_delay", Limits.maxDelaySeconds)
             if let maxDelay = retry.maxDelay, maxDelay.isFinite, let initial = retry.initialDelay, initial.isFinite {
                 check(
-                    maxDelay >= initial, "retry.maxDelay", "must be >= retry.initialDelay (\(Limits.format(initial)))")
+                    maxDelay >= initial, "retry.max_delay", "must be >= retry.initial_delay (\(Limits.format(initial)))"
+                )
             }
             if let jitter = retry.jitter {
                 check(
@@ -263,18 +307,18 @@ public struct StageConfiguration: Sendable, Codable, Hashable {
         }
         if cache == .ttl {
             if let cacheTTL {
-                seconds(cacheTTL, "cacheTTL", Limits.cacheTTLSeconds)
+                seconds(cacheTTL, "cache_ttl", Limits.cacheTTLSeconds)
             } else {
-                check(false, "cacheTTL", "is required when cache is \"ttl\"")
+                check(false, "cache_ttl", "is required when cache is \"ttl\"")
             }
         } else if cacheTTL != nil {
-            check(false, "cacheTTL", "only applies when cache is \"ttl\"")
+            check(false, "cache_ttl", "only applies when cache is \"ttl\"")
         }
         if enabled == false {
             check(hasFallback, "enabled", "cannot skip: the stage has no fallback output (give it .fallback { … })")
         }
         if continueOnError == true {
-            check(hasFallback, "continueOnError", "the stage has no fallback output (give it .fallback { … })")
+            check(hasFallback, "continue_on_error", "the stage has no fallback output (give it .fallback { … })")
         }
         return issues
     }
@@ -314,15 +358,15 @@ extension StageConfiguration {
         /// `timeout`: 1 ms to one day. A day is far beyond any single stage (a render of a 10-minute video takes
         /// minutes), and keeps the value well inside what `Duration` and the clocks can hold.
         public static let timeoutSeconds: ClosedRange<Double> = 0.001...86_400
-        /// `totalTimeout`: 1 ms to one week, for all attempts and the delays between them.
+        /// `total_timeout`: 1 ms to one week, for all attempts and the delays between them.
         public static let totalTimeoutSeconds: ClosedRange<Double> = 0.001...604_800
-        /// `cacheTTL`: 1 ms to ten years (365-day years).
+        /// `cache_ttl`: 1 ms to ten years (365-day years).
         public static let cacheTTLSeconds: ClosedRange<Double> = 0.001...315_360_000
-        /// `retry.maxAttempts`: 1 to 100 attempts in all.
+        /// `retry.max_attempts`: 1 to 100 attempts in all.
         public static let maxAttempts: ClosedRange<Int> = 1...100
-        /// `retry.initialDelay`: 0 to one hour.
+        /// `retry.initial_delay`: 0 to one hour.
         public static let initialDelaySeconds: ClosedRange<Double> = 0...3600
-        /// `retry.maxDelay`: 0 to one day.
+        /// `retry.max_delay`: 0 to one day.
         public static let maxDelaySeconds: ClosedRange<Double> = 0...86_400
         /// `retry.jitter`: a fraction.
         public static let jitter: ClosedRange<Double> = 0...1
@@ -449,10 +493,13 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
         return integer
     }
 
-    fileprivate func rejectUnknownKeys(allowed: [String]) throws {
-        for key in allKeys where !allowed.contains(key.stringValue) {
+    /// Throws for the first key not in `allowed`: "renamed to …" for a key in `renamed` (old → new), so that a file
+    /// written for an older release fails with its migration instead of being half applied, else "unknown key".
+    fileprivate func rejectUnknownKeys(allowed: [String], renamed: [String: String] = [:]) throws {
+        for key in allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !allowed.contains(key.stringValue) {
+            let message = renamed[key.stringValue].map { "renamed to \($0)" } ?? "unknown key"
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: codingPath + [key], debugDescription: "unknown key")
+                DecodingError.Context(codingPath: codingPath + [key], debugDescription: message)
             )
         }
     }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import StoryForgeCore
 
 /// The configuration file of a ``ProviderRouter``: the strategy, the budget, extra prices and
 /// the providers in order, each with its resilience settings. Keys are snake_case; API keys are
@@ -13,7 +14,7 @@ public import Logging
 ///   "providers": [
 ///     { "name": "cloud", "kind": "openai", "base_url": "https://api.openai.com/v1",
 ///       "api_key_env": "OPENAI_API_KEY", "model": "gpt-4o-mini",
-///       "retry": { "max_attempts": 4, "initial_delay_ms": 500, "max_delay_ms": 30000 },
+///       "retry": { "max_attempts": 4, "initial_delay": 0.5, "max_delay": 30 },
 ///       "circuit_breaker": { "failure_ratio": 0.5, "minimum_calls": 5, "window_seconds": 60, "open_seconds": 30 },
 ///       "rate_limit": { "requests_per_minute": 500, "tokens_per_minute": 200000, "max_concurrent": 8 } },
 ///     { "name": "local", "kind": "ollama", "model": "llama3.2" },
@@ -26,26 +27,46 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
     public struct Retry: Sendable, Hashable, Codable {
         /// Attempts, the first included.
         public var maxAttempts: Int?
-        /// The first backoff, in milliseconds.
-        public var initialDelayMs: Int?
-        /// The backoff cap, in milliseconds.
-        public var maxDelayMs: Int?
+        /// The first backoff, in seconds.
+        public var initialDelay: Double?
+        /// The backoff cap, in seconds.
+        public var maxDelay: Double?
         /// The longest wait a provider may ask for, in seconds.
         public var maxServerDelaySeconds: Double?
 
         /// Creates retry settings.
-        public init(maxAttempts: Int? = nil, initialDelayMs: Int? = nil, maxDelayMs: Int? = nil) {
+        public init(maxAttempts: Int? = nil, initialDelay: Double? = nil, maxDelay: Double? = nil) {
             self.maxAttempts = maxAttempts
-            self.initialDelayMs = initialDelayMs
-            self.maxDelayMs = maxDelayMs
+            self.initialDelay = initialDelay
+            self.maxDelay = maxDelay
+        }
+
+        /// The millisecond keys of earlier releases (as the snake_case decoder spells them): every duration of a
+        /// configuration file is now in seconds, and an old key is an error naming its replacement, not ignored.
+        private enum RenamedKeys: String, CodingKey, CaseIterable {
+            case initialDelayMs, maxDelayMs
+
+            var replacement: String {
+                switch self {
+                case .initialDelayMs: "initial_delay"
+                case .maxDelayMs: "max_delay"
+                }
+            }
         }
 
         /// Decodes retry settings; a count that is not a whole number is an error naming its key.
         public init(from decoder: any Decoder) throws {
+            let renamed = try decoder.container(keyedBy: RenamedKeys.self)
+            for key in RenamedKeys.allCases where renamed.contains(key) {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: renamed.codingPath + [key],
+                        debugDescription: "renamed to \(key.replacement), in seconds (500 ms is 0.5)"))
+            }
             let container = try decoder.container(keyedBy: CodingKeys.self)
             maxAttempts = try container.decodeWholeNumber(forKey: .maxAttempts)
-            initialDelayMs = try container.decodeWholeNumber(forKey: .initialDelayMs)
-            maxDelayMs = try container.decodeWholeNumber(forKey: .maxDelayMs)
+            initialDelay = try container.decodeIfPresent(Double.self, forKey: .initialDelay)
+            maxDelay = try container.decodeIfPresent(Double.self, forKey: .maxDelay)
             maxServerDelaySeconds = try container.decodeIfPresent(Double.self, forKey: .maxServerDelaySeconds)
         }
 
@@ -53,8 +74,8 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             let defaults = ProviderRetryPolicy()
             return ProviderRetryPolicy(
                 maxAttempts: maxAttempts ?? defaults.maxAttempts,
-                initialDelay: initialDelayMs.map { .milliseconds($0) } ?? defaults.initialDelay,
-                maxDelay: maxDelayMs.map { .milliseconds($0) } ?? defaults.maxDelay,
+                initialDelay: initialDelay.map { .seconds(double: $0) } ?? defaults.initialDelay,
+                maxDelay: maxDelay.map { .seconds(double: $0) } ?? defaults.maxDelay,
                 maxServerDelay: maxServerDelaySeconds.map { .seconds(double: $0) } ?? defaults.maxServerDelay)
         }
     }
@@ -217,14 +238,29 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         return configuration
     }
 
+    /// Decodes YAML text with every check of ``decode(json:)``: the YAML is read into the same structure and checked
+    /// by the same code, so errors name the same key paths; YAML that cannot be read gives the line and column.
+    ///
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)``, e.g.
+    ///   `invalid router configuration: not valid YAML: line 2, column 9: …`.
+    public static func decode(yaml data: Data) throws -> RouterConfiguration {
+        let json: Data
+        do {
+            json = try ConfigurationYAML.json(fromYAML: data)
+        } catch {
+            throw ProviderError.badRequest("invalid router configuration: not valid YAML: \(error.description)")
+        }
+        return try decode(json: json)
+    }
+
     /// The ranges of the configuration's numbers. Each is checked before a router is built, so a
     /// value that would trap or make no sense (a `max_attempts` of 1e9, an `open_seconds` of
     /// 1e300, a NaN price) is an error naming its key path, not a crash or a silent clamp.
     enum Limits {
         /// Attempts, the first included: 100 is past any useful retry loop.
         static let maxAttempts = 1...100
-        /// Backoff delays in milliseconds: up to the retry wait cap, 10 minutes.
-        static let delayMilliseconds = 0...600_000
+        /// Backoff delays in seconds: up to the retry wait cap, 10 minutes.
+        static let delaySeconds = 0.0...600
         /// The longest server-requested wait, in seconds: a day, like the header clamp.
         static let serverDelaySeconds = 0.0...86_400
         /// Calls before a breaker judges.
@@ -273,8 +309,8 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             let path = "providers.\(index)"
             if let retry = entry.retry {
                 try check(retry.maxAttempts, Limits.maxAttempts, "\(path).retry.max_attempts")
-                try check(retry.initialDelayMs, Limits.delayMilliseconds, "\(path).retry.initial_delay_ms")
-                try check(retry.maxDelayMs, Limits.delayMilliseconds, "\(path).retry.max_delay_ms")
+                try check(retry.initialDelay, Limits.delaySeconds, "\(path).retry.initial_delay")
+                try check(retry.maxDelay, Limits.delaySeconds, "\(path).retry.max_delay")
                 try check(
                     retry.maxServerDelaySeconds, Limits.serverDelaySeconds, "\(path).retry.max_server_delay_seconds")
             }

@@ -39,8 +39,8 @@ private struct Scale: PipelineStage {
         let configuration = try decode(
             """
             {"durability": "async", "stages": {"increment": {
-                "enabled": true, "retry": {"maxAttempts": 3, "initialDelay": 0.5, "maxDelay": 4, "jitter": 0},
-                "timeout": 30, "totalTimeout": 90, "cache": "ttl", "cacheTTL": 60, "continueOnError": true,
+                "enabled": true, "retry": {"max_attempts": 3, "initial_delay": 0.5, "max_delay": 4, "jitter": 0},
+                "timeout": 30, "total_timeout": 90, "cache": "ttl", "cache_ttl": 60, "continue_on_error": true,
                 "parameters": {"voice": "en-GB", "speed": 1.25, "tags": ["a"], "nested": {"x": null}}}}}
             """
         )
@@ -105,7 +105,7 @@ private struct Scale: PipelineStage {
         (#"{"stages": {"increment": {"timout": 3}}}"#, "stages.increment.timout: unknown key"),
         (#"{"stages": {"increment": {"timeout": "soon"}}}"#, "stages.increment.timeout: must be a number"),
         (#"{"stages": {"increment": {"timeout": null}}}"#, "stages.increment.timeout: must be a number, got null"),
-        (#"{"stages": {"increment": {"retry": {}}}}"#, "stages.increment.retry.maxAttempts: is required"),
+        (#"{"stages": {"increment": {"retry": {}}}}"#, "stages.increment.retry.max_attempts: is required"),
         (#"{"stagez": {}}"#, "stagez: unknown key"),
         (
             #"{"stages": {"increment": {"timeout": 0}}}"#,
@@ -116,36 +116,36 @@ private struct Scale: PipelineStage {
             "stages.assemble.timeout: must be between 0.001 and 86400 seconds, got 1e+300"
         ),
         (
-            #"{"stages": {"increment": {"totalTimeout": 1e25}}}"#,
-            "stages.increment.totalTimeout: must be between 0.001 and 604800 seconds, got 1e+25"
+            #"{"stages": {"increment": {"total_timeout": 1e25}}}"#,
+            "stages.increment.total_timeout: must be between 0.001 and 604800 seconds, got 1e+25"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 0}}}}"#,
-            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 0"
+            #"{"stages": {"increment": {"retry": {"max_attempts": 0}}}}"#,
+            "stages.increment.retry.max_attempts: must be an integer in 1…100, got 0"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 1e300}}}}"#,
-            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 1e+300"
+            #"{"stages": {"increment": {"retry": {"max_attempts": 1e300}}}}"#,
+            "stages.increment.retry.max_attempts: must be an integer in 1…100, got 1e+300"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 2.5}}}}"#,
-            "stages.increment.retry.maxAttempts: must be an integer in 1…100, got 2.5"
+            #"{"stages": {"increment": {"retry": {"max_attempts": 2.5}}}}"#,
+            "stages.increment.retry.max_attempts: must be an integer in 1…100, got 2.5"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 1e300}}}}"#,
-            "stages.increment.retry.initialDelay: must be between 0 and 3600 seconds, got 1e+300"
+            #"{"stages": {"increment": {"retry": {"max_attempts": 2, "initial_delay": 1e300}}}}"#,
+            "stages.increment.retry.initial_delay: must be between 0 and 3600 seconds, got 1e+300"
         ),
         (
-            #"{"stages": {"increment": {"retry": {"maxAttempts": 2, "initialDelay": 5, "maxDelay": 1}}}}"#,
-            "stages.increment.retry.maxDelay: must be >= retry.initialDelay (5)"
+            #"{"stages": {"increment": {"retry": {"max_attempts": 2, "initial_delay": 5, "max_delay": 1}}}}"#,
+            "stages.increment.retry.max_delay: must be >= retry.initial_delay (5)"
         ),
         (
             #"{"stages": {"increment": {"cache": "ttl"}}}"#,
-            "stages.increment.cacheTTL: is required when cache is \"ttl\""
+            "stages.increment.cache_ttl: is required when cache is \"ttl\""
         ),
         (
-            #"{"stages": {"increment": {"cache": "ttl", "cacheTTL": 1e20}}}"#,
-            "stages.increment.cacheTTL: must be between 0.001 and 315360000 seconds, got 1e+20"
+            #"{"stages": {"increment": {"cache": "ttl", "cache_ttl": 1e20}}}"#,
+            "stages.increment.cache_ttl: must be between 0.001 and 315360000 seconds, got 1e+20"
         ),
         (
             "{\n  \"stages\": {\n    \"voice\": { \"timeout\": }\n  }\n}",
@@ -163,6 +163,78 @@ private struct Scale: PipelineStage {
         #expect(error?.message == expected)
     }
 
+    @Test(arguments: [
+        (#"{"retry": {"maxAttempts": 3}}"#, "retry.maxAttempts", "max_attempts"),
+        (#"{"retry": {"max_attempts": 3, "initialDelay": 1}}"#, "retry.initialDelay", "initial_delay"),
+        (#"{"retry": {"max_attempts": 3, "maxDelay": 1}}"#, "retry.maxDelay", "max_delay"),
+        (#"{"totalTimeout": 9}"#, "totalTimeout", "total_timeout"),
+        (#"{"cache": "ttl", "cacheTTL": 9}"#, "cacheTTL", "cache_ttl"),
+        (#"{"continueOnError": true}"#, "continueOnError", "continue_on_error"),
+    ])
+    func aCamelCaseKeyOfAnEarlierReleaseNamesItsSnakeCaseReplacement(stage: String, old: String, new: String) throws {
+        let error = #expect(throws: PipelineError.self) { try decode(#"{"stages": {"increment": \#(stage)}}"#) }
+        #expect(error?.message == "stages.increment.\(old): renamed to \(new)")
+    }
+
+    @Test func aYAMLFileGivesTheConfigurationOfItsJSONEquivalent() throws {
+        let json = #"""
+            {"durability": "async", "stages": {"increment": {
+                "enabled": true, "retry": {"max_attempts": 3, "initial_delay": 0.5, "max_delay": 4, "jitter": 0},
+                "timeout": 30, "total_timeout": 90, "cache": "ttl", "cache_ttl": 60, "continue_on_error": true,
+                "parameters": {"voice": "en-GB", "speed": 1.25, "tags": ["a"], "nested": {"x": null}, "n": "7"}}}}
+            """#
+        let yaml = """
+            durability: async
+            stages:
+              increment:
+                enabled: true
+                retry: {max_attempts: 3, initial_delay: 0.5, max_delay: 4, jitter: 0}
+                timeout: 30
+                total_timeout: 90
+                cache: ttl
+                cache_ttl: 60
+                continue_on_error: true
+                parameters:
+                  voice: en-GB
+                  speed: 1.25
+                  tags: [a]
+                  nested: {x: null}
+                  n: "7"
+            """
+        let fromYAML = try PipelineConfiguration.decode(yaml: Data(yaml.utf8))
+        #expect(fromYAML == (try decode(json)))
+        #expect(fromYAML.stages["increment"]?.parameters?.string("n") == "7")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pk-yaml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("pipeline.yml")
+        try Data(yaml.utf8).write(to: file)
+        #expect(try PipelineConfiguration.load(contentsOf: file) == fromYAML)
+        try Data("stages:\n  increment:\n    timeout: 1e300\n".utf8).write(to: file)
+        let range = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
+        #expect(
+            range?.message
+                == "pipeline.yml: stages.increment.timeout: must be between 0.001 and 86400 seconds, got 1e+300")
+        try Data("stages:\n  increment: {timeout: 3\n".utf8).write(to: file)
+        let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: file) }
+        #expect(syntax?.message.hasPrefix("pipeline.yml: line ") == true, "\(syntax?.message ?? "")")
+    }
+
+    @Test func aConfigurationEncodesWithTheKeysItDecodes() throws {
+        let json = #"""
+            {"stages": {"increment": {"retry": {"max_attempts": 3, "initial_delay": 0.5, "max_delay": 4, "jitter": 0},
+             "total_timeout": 90, "cache": "ttl", "cache_ttl": 60, "continue_on_error": true}}}
+            """#
+        let configuration = try decode(json)
+        let encoded = try JSONEncoder().encode(configuration)
+        #expect(try PipelineConfiguration.decode(json: encoded) == configuration)
+        let text = String(decoding: encoded, as: UTF8.self)
+        for key in ["max_attempts", "initial_delay", "max_delay", "total_timeout", "cache_ttl", "continue_on_error"] {
+            #expect(text.contains("\"\(key)\""), "\(key) in \(text)")
+        }
+    }
+
     @Test func theRunnerRefusesAnInvalidConfigurationBeforeRunning() async throws {
         let log = ExecutionLog()
         // Built in code, so the ranges are first checked by the runner.
@@ -176,7 +248,7 @@ private struct Scale: PipelineStage {
                 }, input: "a")
         }
         let issues = (error?.underlying as? ConfigurationError)?.issues.map(\.path)
-        #expect(issues == ["stages.increment.timeout", "stages.increment.cacheTTL"])
+        #expect(issues == ["stages.increment.timeout", "stages.increment.cache_ttl"])
         #expect(log.total == 0)
     }
 
@@ -193,18 +265,18 @@ private struct Scale: PipelineStage {
         let tooBig = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: big) }
         #expect(tooBig?.message.contains("at most 4194304") == true)
         let broken = directory.appendingPathComponent("broken.json")
-        try Data("{\"stages\": {\"voice\": {\"retry\": {\"maxAttempts\": 3,}}, }".utf8).write(to: broken)
+        try Data("{\"stages\": {\"voice\": {\"retry\": {\"max_attempts\": 3,}}, }".utf8).write(to: broken)
         let syntax = #expect(throws: PipelineError.self) { try PipelineConfiguration.load(contentsOf: broken) }
         #expect(
             syntax?.message
-                == "broken.json: stages: line 1, column 55: expected ',' or '}' after the value of \"stages\", found the end of the file"
+                == "broken.json: stages: line 1, column 56: expected ',' or '}' after the value of \"stages\", found the end of the file"
         )
     }
 
     @Test func configurationOverridesRetryAndTimeout() async throws {
         let log = ExecutionLog()
         let configuration = try decode(
-            #"{"stages": {"flaky": {"retry": {"maxAttempts": 3, "initialDelay": 0, "jitter": 0}}}}"#
+            #"{"stages": {"flaky": {"retry": {"max_attempts": 3, "initial_delay": 0, "jitter": 0}}}}"#
         )
         let pipeline: Pipeline<Int, Int> = Pipeline("config") { Flaky(log: log, failures: 2) }
         #expect(try await makeRunner(pipeline: configuration).run(pipeline, input: 1) == 2)

@@ -21,7 +21,7 @@ struct ResilienceRouterTests {
               "providers": [
                 { "name": "cloud", "kind": "openai", "base_url": "\(server.baseURL.absoluteString)/v1",
                   "api_key_env": "TEST_KEY", "model": "test-model",
-                  "retry": { "max_attempts": 2, "initial_delay_ms": 0 },
+                  "retry": { "max_attempts": 2, "initial_delay": 0 },
                   "circuit_breaker": { "minimum_calls": 2, "open_seconds": 30 } },
                 { "name": "local", "kind": "template" }
               ]

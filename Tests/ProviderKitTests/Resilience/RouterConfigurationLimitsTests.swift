@@ -23,12 +23,12 @@ struct RouterConfigurationLimitsTests {
             "providers.0.retry.max_attempts"
         ),
         (
-            #""providers": [{"name": "a", "kind": "template", "retry": {"initial_delay_ms": VALUE}}]"#,
-            "providers.0.retry.initial_delay_ms"
+            #""providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": VALUE}}]"#,
+            "providers.0.retry.initial_delay"
         ),
         (
-            #""providers": [{"name": "a", "kind": "template", "retry": {"max_delay_ms": VALUE}}]"#,
-            "providers.0.retry.max_delay_ms"
+            #""providers": [{"name": "a", "kind": "template", "retry": {"max_delay": VALUE}}]"#,
+            "providers.0.retry.max_delay"
         ),
         (
             #""providers": [{"name": "a", "kind": "template", "retry": {"max_server_delay_seconds": VALUE}}]"#,
@@ -120,6 +120,86 @@ struct RouterConfigurationLimitsTests {
         let huge = #"{"providers": [{"name": "a", "kind": "template", "retry": {"max_attempts": 1e999}}]}"#
         let number = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(huge.utf8)) }
         #expect(number?.message.contains("1e999") == true, "\(number?.message ?? "")")
+    }
+
+    @Test("each numeric key at each extreme value in YAML gets the JSON message, or says where the YAML is wrong")
+    func extremesInYAML() throws {
+        var tried = 0
+        for (fragment, path) in Self.keys {
+            for value in Self.extremes {
+                tried += 1
+                // JSON is YAML's flow style: the same text, read as YAML.
+                let text = Data(("{" + fragment.replacingOccurrences(of: "VALUE", with: value) + "}").utf8)
+                let fromJSON = Result { try RouterConfiguration.decode(json: text) }
+                let fromYAML = Result { try RouterConfiguration.decode(yaml: text) }
+                switch (fromJSON, fromYAML) {
+                case (.success(let json), .success(let yaml)):
+                    #expect(json == yaml, "\(path) = \(value)")
+                case (.failure(let json as ProviderError), .failure(let yaml as ProviderError)):
+                    #expect(yaml.code == .badRequest)
+                    if json.message.contains("not valid JSON") {
+                        // NaN is a string in YAML (then a type error at its path); 1e999 is out of range, with where.
+                        #expect(
+                            yaml.message.contains(path) || yaml.message.contains("line 1"),
+                            "\(path) = \(value): \(yaml)")
+                    } else {
+                        #expect(yaml.message == json.message)
+                    }
+                default:
+                    Issue.record("\(path) = \(value): JSON \(fromJSON), YAML \(fromYAML)")
+                }
+            }
+        }
+        #expect(tried == Self.keys.count * Self.extremes.count)
+    }
+
+    @Test("a block-style YAML file gives the configuration of its JSON equivalent")
+    func blockYAML() throws {
+        let yaml = """
+            strategy: ordered
+            budget_usd: 2.5
+            providers:
+              - name: local
+                kind: template
+                retry: { max_attempts: 3, initial_delay: 0.25, max_delay: 2 }
+                circuit_breaker:
+                  failure_ratio: 0.5
+                  open_seconds: 30
+              - name: offline
+                kind: procedural
+            """
+        let json = """
+            {"strategy": "ordered", "budget_usd": 2.5, "providers": [
+              {"name": "local", "kind": "template", "retry": {"max_attempts": 3, "initial_delay": 0.25, "max_delay": 2},
+               "circuit_breaker": {"failure_ratio": 0.5, "open_seconds": 30}},
+              {"name": "offline", "kind": "procedural"}]}
+            """
+        let configuration = try RouterConfiguration.decode(yaml: Data(yaml.utf8))
+        #expect(configuration == (try RouterConfiguration.decode(json: Data(json.utf8))))
+        #expect(configuration.providers.map(\.name) == ["local", "offline"])
+        let broken = "providers:\n  - name: a\n    kind: [template\n"
+        let error = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(yaml: Data(broken.utf8)) }
+        #expect(
+            error?.message.hasPrefix("invalid router configuration: not valid YAML: line ") == true,
+            "\(error?.message ?? "")")
+    }
+
+    @Test("a millisecond key of an earlier release is an error naming its seconds replacement")
+    func renamedKeys() throws {
+        for (old, new) in [("initial_delay_ms", "initial_delay"), ("max_delay_ms", "max_delay")] {
+            let json = #"{"providers": [{"name": "a", "kind": "template", "retry": {"OLD": 500}}]}"#
+                .replacingOccurrences(of: "OLD", with: old)
+            let error = #expect(throws: ProviderError.self) { try RouterConfiguration.decode(json: Data(json.utf8)) }
+            #expect(
+                error?.message
+                    == "invalid router configuration: providers.0.retry.\(old): renamed to \(new), in seconds (500 ms is 0.5)"
+            )
+        }
+        let seconds =
+            #"{"providers": [{"name": "a", "kind": "template", "retry": {"initial_delay": 0.5, "max_delay": 30}}]}"#
+        let retry = try RouterConfiguration.decode(json: Data(seconds.utf8)).providers[0].retry
+        #expect(retry?.initialDelay == 0.5)
+        #expect(retry?.maxDelay == 30)
     }
 
     @Test("a configuration built in code is checked too")
