@@ -2,19 +2,19 @@ import PipelineKit
 import StoryModels
 import StoryPipeline
 
-/// The host's own idea choice, in place of the SDK's `SelectIdea`: the candidate with the shortest logline (a
-/// host that wants punchy stories), the first of those on a tie so the choice is the same for the same seed.
-struct SelectPunchiestIdea: StoryStage {
-    static let id: StageID = "select-punchiest-idea"
+/// The host's own idea choice, in place of the SDK's `SelectIdea`: the candidate with the longest logline (a
+/// host that wants the fullest premise), the first of those on a tie so the choice is the same for the same seed.
+struct SelectFullestIdea: StoryStage {
+    static let id: StageID = "select-fullest-idea"
     static let version = 1
 
     func run(_ state: inout StoryState, parameters: NoStageParameters, context: StageContext) async throws
         -> StoryStageReport?
     {
         guard var best = state.candidates.first else { throw HostCheckFailure("no candidate ideas to choose from") }
-        for idea in state.candidates.dropFirst() where idea.logline.count < best.logline.count { best = idea }
+        for idea in state.candidates.dropFirst() where idea.logline.count > best.logline.count { best = idea }
         state.idea = best
-        return StoryStageReport(provider: "host-app", model: "shortest-logline")
+        return StoryStageReport(provider: "host-app", model: "longest-logline")
     }
 }
 

@@ -14,7 +14,7 @@ import UpscaleKit
 
 var failures: [String] = []
 
-func check(_ condition: Bool, _ what: String) {
+@MainActor func check(_ condition: Bool, _ what: String) {
     print(condition ? "ok: \(what)" : "FAILED: \(what)")
     if !condition { failures.append(what) }
 }
@@ -36,12 +36,12 @@ do {
         store: output.appending(path: "store"), configuration: configuration, providers: providers
     ) { services in
         try StoryStudio.defaultPipeline(services: services)
-            .replacing(SelectIdea.self, with: SelectPunchiestIdea())
+            .replacing(SelectIdea.self, with: SelectFullestIdea())
             .inserting(AddSignOff(), after: ReviseScript.self)
     }
     let ids = studio.pipeline().stages.map(\.id.rawValue)
     print("pipeline: \(ids.joined(separator: " → "))")
-    check(ids.contains("select-punchiest-idea") && !ids.contains(SelectIdea.id.rawValue), "SelectIdea replaced")
+    check(ids.contains("select-fullest-idea") && !ids.contains(SelectIdea.id.rawValue), "SelectIdea replaced")
     check(
         ids.firstIndex(of: "sign-off") == ids.firstIndex(of: ReviseScript.id.rawValue).map { $0 + 1 },
         "sign-off inserted after revise")
@@ -52,13 +52,17 @@ do {
         "story: \"\(result.manifest.title)\" in \(ContinuousClock.now - started), \(result.manifest.files.count) files")
     let state = result.state
 
-    let shortest = state.candidates.map(\.logline.count).min()
-    check(state.idea.map(\.logline.count) == shortest, "the host's stage chose the idea with the shortest logline")
+    let chosen = state.candidates.firstIndex { $0.id == state.idea?.id }.map { "\($0 + 1)" } ?? "none"
+    print(
+        "idea: candidate \(chosen) of \(state.candidates.count), logline lengths \(state.candidates.map(\.logline.count))"
+    )
+    let longest = state.candidates.map(\.logline.count).max()
+    check(state.idea.map(\.logline.count) == longest, "the host's stage chose the idea with the longest logline")
     let line = "Part two tomorrow."  // host-config.json's pipeline.stages.sign-off.parameters.line
     check(state.script?.current.text.hasSuffix(line) == true, "the script ends with the configured sign-off")
     check(state.shotlist?.shots.last?.narration.text.hasSuffix(line) == true, "the last shot narrates the sign-off")
     let recorded = Set(state.stageRecords.map(\.stage))
-    check(recorded.isSuperset(of: ["select-punchiest-idea", "sign-off"]), "the manifest records the host's stages")
+    check(recorded.isSuperset(of: ["select-fullest-idea", "sign-off"]), "the manifest records the host's stages")
     check(
         state.stageRecords.contains { $0.stage == WriteScript.id.rawValue && $0.provider == "template" },
         "the script came from the typed offline provider")
