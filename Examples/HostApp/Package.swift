@@ -18,10 +18,7 @@ let package = Package(
             name: "host-app",
             dependencies: [
                 .product(name: "StoryPipeline", package: "StoryForge"),
-                .product(name: "StoryModels", package: "StoryForge"),
                 .product(name: "PipelineKit", package: "StoryForge"),
-                .product(name: "ProviderKit", package: "StoryForge"),
-                .product(name: "OfflineProviders", package: "StoryForge"),
                 .product(name: "UpscaleKit", package: "StoryForge"),
                 .product(name: "MediaIO", package: "StoryForge"),
             ],

@@ -1,5 +1,4 @@
 import PipelineKit
-import StoryModels
 import StoryPipeline
 
 /// The host's own idea choice, in place of the SDK's `SelectIdea`: the candidate with the longest logline (a

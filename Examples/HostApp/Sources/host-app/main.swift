@@ -7,8 +7,6 @@
 
 import Foundation
 import MediaIO
-import PipelineKit
-import StoryModels
 import StoryPipeline
 import UpscaleKit
 
