@@ -105,7 +105,7 @@ public struct StoryState: Codable, Hashable, Sendable {
     /// The video's duration in seconds.
     public var videoDuration: Double?
     /// The quality report of the video.
-    public var qc: StoryModels.QCReport?
+    public var qc: QCSummary?
     /// Which provider and model each stage used, how long it took and what it consumed.
     public var stageRecords: [ExportManifest.StageRecord]
     /// The limits that cut what a model asked for (words, shots, image calls), one line each, for the manifest's

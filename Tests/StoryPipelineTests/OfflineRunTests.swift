@@ -58,7 +58,7 @@ import Testing
 
         // The quality gate passed, and the video is what the configuration asked for.
         let qc = try StoryJSON.decode(
-            StoryModels.QCReport.self, from: Data(contentsOf: output.appendingPathComponent("qc.json")))
+            QCSummary.self, from: Data(contentsOf: output.appendingPathComponent("qc.json")))
         #expect(qc.passed, "\(qc.failures)")
         let ffmpeg = try await FFmpeg.locate()
         let probe = try await ffmpeg.probe(output.appendingPathComponent("video.mp4"))

@@ -207,7 +207,7 @@ public struct AssembleVideo: StoryStage {
             throw StoryPipelineError.missingInput(
                 "there are \(pictures.count) keyframes for \(shotlist.shots.count) shots: rerun the keyframes stage")
         }
-        let settings = MediaIO.RenderSettings(
+        let settings = RenderSettings(
             width: parameters.width, height: parameters.height, frameRate: parameters.fps, preset: parameters.preset,
             crf: parameters.crf, loudnessTarget: parameters.loudness, truePeakCeiling: parameters.truePeak)
         let fade = max(0, parameters.crossfade)
@@ -348,7 +348,7 @@ public struct QualityCheck: StoryStage {
         let directory = scratch.url
         let url = try await services.file(for: video, in: context.artifacts, directory: directory, name: "video.mp4")
         let cues = state.subtitles?.track.cues.map { SubtitleCue(start: $0.start, end: $0.end, text: $0.text) }
-        let report: MediaIO.QCReport
+        let report: QCReport
         do {
             report = try await QualityGate(ffmpeg: ffmpeg, thresholds: thresholds).check(
                 url, subtitles: cues, speechEnd: state.words?.last?.end)
@@ -357,7 +357,7 @@ public struct QualityCheck: StoryStage {
         } catch {
             throw StoryPipelineError.media("the quality gate could not inspect the video: \(error)", underlying: error)
         }
-        let summary = StoryModels.QCReport(
+        let summary = QCSummary(
             checks: report.checks.map {
                 .init(
                     name: $0.kind.rawValue, passed: $0.passed,

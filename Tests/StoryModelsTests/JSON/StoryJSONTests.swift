@@ -26,8 +26,7 @@ struct StoryJSONTests {
                 language: "en",
                 cues: [.init(start: 0, end: 1, text: "Hi", words: [TimedWord(word: "Hi", start: 0, end: 1)])]))
         try roundTrip(KeyframePrompt(shotId: 3, prompt: "a lighthouse", negativePrompt: "text", style: "oil", seed: 42))
-        try roundTrip(RenderSettings())
-        try roundTrip(QCReport(checks: [.init(name: "loudness", passed: true, measured: -14.1, threshold: 1)]))
+        try roundTrip(QCSummary(checks: [.init(name: "loudness", passed: true, measured: -14.1, threshold: 1)]))
         try roundTrip(Fixtures.manifest)
     }
 
@@ -100,14 +99,6 @@ struct StoryJSONTests {
         #expect(reencoded.contains("\"visual_prompt\" : \"foggy shore\""))
         #expect(reencoded.contains("\"schema_version\" : 1"))
         #expect(!reencoded.contains("visualPrompt"))
-    }
-
-    @Test("RenderSettings defaults: 1080×1920, 30 fps, −14 LUFS")
-    func renderDefaults() {
-        let settings = RenderSettings()
-        #expect(settings.width == 1080 && settings.height == 1920)
-        #expect(settings.framesPerSecond == 30)
-        #expect(settings.targetLoudness == -14)
     }
 
     @Test("fields added by a later version are ignored, and optional fields may be absent")

@@ -1,8 +1,7 @@
 /// A summary of the quality checks a finished video went through, as written to `qc.json`.
 ///
-/// MediaIO's `QualityGate` measures; this is the storable summary of its verdicts. Modules that
-/// import both MediaIO and StoryModels spell this one `StoryModels.QCReport`.
-public struct QCReport: Codable, Hashable, Sendable {
+/// MediaIO's `QualityGate` measures and returns a `QCReport`; this is the storable summary of its verdicts.
+public struct QCSummary: Codable, Hashable, Sendable {
     /// One check's verdict.
     public struct Check: Codable, Hashable, Sendable {
         /// The check's name, e.g. "loudness".
