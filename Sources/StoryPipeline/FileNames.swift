@@ -12,6 +12,7 @@ enum FileNames {
     /// A file error's cause in a few words ("Permission denied", "Not a directory"), not Foundation's dump.
     static func reason(_ error: any Error) -> String {
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        if let failure = error as? DurableFile.Failure { return String(cString: strerror(failure.code)) }
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
         {

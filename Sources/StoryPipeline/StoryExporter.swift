@@ -166,10 +166,10 @@ public struct StoryExporter: Sendable {
             try Self.makeDirectories(parent, purpose: "the folder")
             try replace(staging.url.appendingPathComponent(file.path), to: target, ifPresent: false, in: directory)
         }
-        try DurableFile.syncDirectory(directory.appendingPathComponent("keyframes").path)
+        try DurableFile.syncExported(directory.appendingPathComponent("keyframes").path)
         try replace(
             staging.url.appendingPathComponent("manifest.json"), to: manifestURL, ifPresent: false, in: directory)
-        try DurableFile.syncDirectory(directory.path)
+        try DurableFile.syncExported(directory.path)
         unlink(previous.path)
         return manifest
     }
@@ -313,41 +313,17 @@ private final class DirectoryLock: Sendable {
     func release() { close(descriptor) }
 }
 
-/// Files written and fsynced before they are renamed into place.
-enum DurableFile {
-    /// Writes `data` to a new file at `path` (which must not exist) and fsyncs it; a failed write removes it.
-    static func create(_ data: Data, at path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var code: Int32 = 0
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    code = errno
-                    return
-                }
-                offset += written
-            }
-        }
-        if code == 0, fsync(descriptor) != 0 { code = errno }
-        if close(descriptor) != 0, code == 0 { code = errno }
-        if code != 0 {
-            unlink(path)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-        }
-    }
-
-    /// fsyncs a directory, so that renames into it survive a power loss; a missing directory is skipped.
-    static func syncDirectory(_ path: String) throws(StoryPipelineError) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        // EINVAL: a file system that cannot sync directories; the renames stand.
-        if fsync(descriptor) != 0, errno != EINVAL {
-            throw .file("cannot sync \(path): \(String(cString: strerror(errno)))")
+/// The export's directory syncs.
+extension DurableFile {
+    /// fsyncs a directory, so that renames into it survive a power loss; a directory that cannot be opened (not
+    /// made by this export, e.g. no keyframes) is skipped.
+    static func syncExported(_ path: String) throws(StoryPipelineError) {
+        do {
+            try syncDirectory(path)
+        } catch  where error.call == "open" {
+            return
+        } catch {
+            throw .file("cannot sync \(path): \(String(cString: strerror(error.code)))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 #if canImport(Glibc)
     import Glibc
@@ -69,8 +70,5 @@ final class AtomicFile {
 /// system that cannot sync directories (EINVAL) keeps the rename all the same.
 func syncDirectory(of path: String) {
     let directory = (path as NSString).deletingLastPathComponent
-    let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return }
-    fsync(descriptor)
-    close(descriptor)
+    try? DurableFile.syncDirectory(directory.isEmpty ? "." : directory)
 }

@@ -84,11 +84,11 @@ public struct FileSystemArtifactStore: ArtifactStore {
         // The writer's pid in the name tells an abandoned temporary file (its process died) from one being written.
         let temporary = directory.appendingPathComponent(".tmp-\(getpid())-\(UUID().uuidString)")
         do {
-            try Self.writeDurably(data, to: temporary.path)
+            try DurableFile.create(data, at: temporary.path)
             // rename(2) is atomic within a file system; a concurrent writer of the same content is harmless.
-            guard rename(temporary.path, destination.path) == 0 else { throw POSIXFailure("rename", errno) }
+            guard rename(temporary.path, destination.path) == 0 else { throw DurableFile.Failure("rename", errno) }
             // The rename is durable only once the directory entry is on disk.
-            try Self.syncDirectory(directory.path)
+            try DurableFile.syncDirectory(directory.path)
         } catch {
             unlink(temporary.path)
             throw PipelineError.artifact("cannot write artifact \(destination.path): \(Self.reason(error))")
@@ -177,56 +177,13 @@ public struct FileSystemArtifactStore: ArtifactStore {
         return total == ref.byteCount && HexDigest.hex(hasher.finalize()) == ref.sha256
     }
 
-    /// Writes `data` to a new file at `path` and fsyncs it; the caller removes the file when this throws.
-    private static func writeDurably(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw POSIXFailure("open", errno) }
-        var failure: POSIXFailure?
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = POSIXFailure("write", errno)
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil, fsync(descriptor) != 0 { failure = POSIXFailure("fsync", errno) }
-        if close(descriptor) != 0, failure == nil { failure = POSIXFailure("close", errno) }
-        if let failure { throw failure }
-    }
-
-    private static func syncDirectory(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw POSIXFailure("open", errno) }
-        defer { close(descriptor) }
-        // EINVAL: a file system that cannot sync directories (some network file systems); the rename stands.
-        if fsync(descriptor) != 0, errno != EINVAL { throw POSIXFailure("fsync", errno) }
-    }
-
     /// An error's cause in a few words: the POSIX reason, or Foundation's reason without its domain dump.
     static func reason(_ error: any Error) -> String {
-        if let failure = error as? POSIXFailure { return failure.description }
+        if let failure = error as? DurableFile.Failure { return failure.description }
         let nsError = error as NSError
         if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(posix.code)))
         }
         return nsError.localizedDescription
     }
-}
-
-/// A failed system call and its errno.
-struct POSIXFailure: Error, CustomStringConvertible {
-    let call: String
-    let code: Int32
-
-    init(_ call: String, _ code: Int32) {
-        self.call = call
-        self.code = code
-    }
-
-    var description: String { "\(String(cString: strerror(code))) (\(call))" }
 }
