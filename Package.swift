@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "UpscaleKit", targets: ["UpscaleKit"]),
         .library(name: "PipelineKit", targets: ["PipelineKit"]),
         .library(name: "PipelineKitTesting", targets: ["PipelineKitTesting"]),
+        .library(name: "QueueKit", targets: ["QueueKit"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
         .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
@@ -135,6 +136,20 @@ let package = Package(
         .target(
             name: "PipelineKitTesting",
             dependencies: ["PipelineKit", "StoryForgeCore"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: QueueKit
+
+        .target(
+            name: "QueueKit",
+            dependencies: [
+                "PipelineKit",
+                "StoryForgeCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(

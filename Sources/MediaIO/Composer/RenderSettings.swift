@@ -27,12 +27,15 @@ public struct RenderSettings: Sendable, Hashable {
     public var motionPrescale: Int
     /// Worker threads for x264; 0 lets ffmpeg choose.
     public var threads: Int
+    /// How Ken Burns motions advance when a ``VideoFrameRenderer`` draws the frames (`zoompan` is linear).
+    public var motionEasing: MotionEasing
 
     /// Creates settings; the defaults make a 1080×1920, 30 fps social video.
     public init(
         width: Int = 1080, height: Int = 1920, frameRate: Int = 30, preset: String = "veryfast", crf: Int = 20,
         audioBitRate: Int = 192_000, loudnessTarget: Double = -14, truePeakCeiling: Double = -1,
-        musicGain: Double = -14, zoomAmount: Double = 0.12, motionPrescale: Int = 2, threads: Int = 0
+        musicGain: Double = -14, zoomAmount: Double = 0.12, motionPrescale: Int = 2, threads: Int = 0,
+        motionEasing: MotionEasing = .easeInOut
     ) {
         self.width = width
         self.height = height
@@ -46,5 +49,6 @@ public struct RenderSettings: Sendable, Hashable {
         self.zoomAmount = zoomAmount
         self.motionPrescale = motionPrescale
         self.threads = threads
+        self.motionEasing = motionEasing
     }
 }

@@ -326,6 +326,10 @@ public struct VideoComposer: Sendable {
         case .pan(.left): return (zoomed, "(iw-iw/zoom)*(1-\(progress))", centreY)
         case .pan(.down): return (zoomed, centreX, "(ih-ih/zoom)*\(progress)")
         case .pan(.up): return (zoomed, centreX, "(ih-ih/zoom)*(1-\(progress))")
+        case .pan(.upLeft): return (zoomed, "(iw-iw/zoom)*(1-\(progress))", "(ih-ih/zoom)*(1-\(progress))")
+        case .pan(.upRight): return (zoomed, "(iw-iw/zoom)*\(progress)", "(ih-ih/zoom)*(1-\(progress))")
+        case .pan(.downLeft): return (zoomed, "(iw-iw/zoom)*(1-\(progress))", "(ih-ih/zoom)*\(progress)")
+        case .pan(.downRight): return (zoomed, "(iw-iw/zoom)*\(progress)", "(ih-ih/zoom)*\(progress)")
         }
     }
 

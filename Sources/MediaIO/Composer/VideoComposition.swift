@@ -42,6 +42,14 @@ public struct VideoComposition: Sendable, Hashable {
         case up
         /// The view travels down.
         case down
+        /// The view travels up and to the left.
+        case upLeft
+        /// The view travels up and to the right.
+        case upRight
+        /// The view travels down and to the left.
+        case downLeft
+        /// The view travels down and to the right.
+        case downRight
     }
 
     /// How one shot gives way to the next.
