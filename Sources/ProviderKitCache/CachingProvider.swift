@@ -101,9 +101,7 @@ public struct CachingProvider<Base: Provider>: ProviderDecorator {
     }
 
     private func origin(_ call: ProviderCall) -> ResponseOrigin {
-        var origin = ResponseOrigin(identity: base.identity, call: call, fromCache: true)
-        origin.provider = name
-        return origin
+        .stored(identity: base.identity, call: call, servedAs: name)
     }
 }
 

@@ -120,9 +120,7 @@ public struct RecordingProvider<Base: Provider>: ProviderDecorator {
     }
 
     private func origin(_ call: ProviderCall) -> ResponseOrigin {
-        var origin = ResponseOrigin(identity: base.identity, call: call, fromCache: true)
-        origin.provider = name
-        return origin
+        .stored(identity: base.identity, call: call, servedAs: name)
     }
 }
 

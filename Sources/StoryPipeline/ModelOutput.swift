@@ -36,33 +36,17 @@ enum OutputCaps {
         seconds.isFinite ? min(max(seconds, 1), 600) : 45
     }
 
-    /// Sentence ends: `.`, `!`, `?` followed by white space or the end (as ``HeuristicScriptScorer`` splits), and
-    /// the full-width `。`, `！`, `？`, `．` of Chinese and Japanese, which no space follows.
-    static let fullWidthSentenceEnds: Set<Character> = ["。", "！", "？", "．"]
+    /// The full-width `。`, `！`, `？`, `．` of Chinese and Japanese, which no space follows.
+    static var fullWidthSentenceEnds: Set<Character> { Sentences.fullWidthEnds }
 
-    /// Whether `character` ends a sentence when followed by `next` (or the end of the text).
+    /// Whether `character` ends a sentence when followed by `next` (or the end of the text): `.`, `!`, `?` followed
+    /// by white space or the end (as ``HeuristicScriptScorer`` splits), and the full-width ends.
     static func endsSentence(_ character: Character, next: Character?) -> Bool {
-        if fullWidthSentenceEnds.contains(character) { return true }
-        return ".!?".contains(character) && (next?.isWhitespace ?? true)
+        Sentences.ends(character, next: next, fullWidth: true)
     }
 
     /// The sentences of `text`, trimmed; Western text splits exactly as ``HeuristicScriptScorer`` splits it.
-    static func sentences(_ text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        let characters = Array(text)
-        for (index, character) in characters.enumerated() {
-            current.append(character)
-            if endsSentence(character, next: index + 1 < characters.count ? characters[index + 1] : nil) {
-                let trimmed = current.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !trimmed.isEmpty { result.append(trimmed) }
-                current = ""
-            }
-        }
-        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !rest.isEmpty { result.append(rest) }
-        return result
-    }
+    static func sentences(_ text: String) -> [String] { Sentences.split(text, fullWidth: true) }
 
     /// `text` cut to at most `maxWords` words as ``SpeakingRate/wordCount(of:language:)`` counts them (CJK
     /// characters for Chinese and Japanese): at the last sentence end within the limit when that keeps at least

@@ -82,22 +82,7 @@ public struct HeuristicScriptScorer: ScriptScorer {
             feedback: feedback.isEmpty ? "reads well aloud" : feedback.joined(separator: "; "))
     }
 
-    /// Splits text into sentences at `.`, `!` and `?` followed by white space.
-    static func sentences(_ text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        let characters = Array(text)
-        for (index, character) in characters.enumerated() {
-            current.append(character)
-            let atEnd = index + 1 == characters.count || characters[index + 1].isWhitespace
-            if ".!?".contains(character), atEnd {
-                let trimmed = current.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !trimmed.isEmpty { result.append(trimmed) }
-                current = ""
-            }
-        }
-        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !rest.isEmpty { result.append(rest) }
-        return result
-    }
+    /// Splits text into sentences at `.`, `!` and `?` followed by white space (not at full-width ends: the
+    /// scorer's verdicts on Chinese and Japanese text stay as they were).
+    static func sentences(_ text: String) -> [String] { Sentences.split(text, fullWidth: false) }
 }
