@@ -1,4 +1,5 @@
 public import Foundation
+import StoryForgeCore
 
 /// Reading and writing RIFF WAVE files: PCM 8/16/24/32-bit and Float32, any channel count and rate.
 ///
@@ -15,40 +16,15 @@ public enum WAV {
     /// - Throws: ``AudioError/corrupt`` or ``AudioError/unsupported``.
     public static func decode(_ data: Data) throws -> AudioBuffer {
         let bytes = [UInt8](data)
-        guard bytes.count >= 12, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x41, 0x56, 0x45]
-        else {
-            throw AudioError.corrupt("not a RIFF WAVE file (the first 12 bytes must be RIFF....WAVE)")
+        let layout: WAVLayout
+        do {
+            layout = try WAVLayout.parse(data)
+        } catch {
+            throw AudioError.corrupt(error.message)
         }
-        var offset = 12
-        var format: (tag: Int, channels: Int, rate: Int, bits: Int, blockAlign: Int)?
-        while offset + 8 <= bytes.count {
-            let id = String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self)
-            let size = Int(readUInt32(bytes, offset + 4))
-            let body = offset + 8
-            if id == "fmt " {
-                guard size >= 16, body + 16 <= bytes.count else {
-                    throw AudioError.corrupt("the fmt chunk is \(size) bytes; it needs at least 16")
-                }
-                var tag = Int(readUInt16(bytes, body))
-                let channels = Int(readUInt16(bytes, body + 2))
-                let rate = Int(readUInt32(bytes, body + 4))
-                let blockAlign = Int(readUInt16(bytes, body + 12))
-                let bits = Int(readUInt16(bytes, body + 14))
-                if tag == 0xFFFE {
-                    guard size >= 40, body + 26 <= bytes.count else {
-                        throw AudioError.corrupt("WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes")
-                    }
-                    tag = Int(readUInt16(bytes, body + 24))
-                }
-                format = (tag, channels, rate, bits, blockAlign)
-            } else if id == "data" {
-                guard let format else { throw AudioError.corrupt("the data chunk comes before the fmt chunk") }
-                let available = min(size, bytes.count - body)
-                return try decodeSamples(bytes, body, available, format)
-            }
-            offset = body + size + (size & 1)
-        }
-        throw AudioError.corrupt(format == nil ? "no fmt chunk" : "no data chunk")
+        return try decodeSamples(
+            bytes, layout.dataOffset, layout.dataCount,
+            (layout.formatTag, layout.channels, layout.sampleRate, layout.bitsPerSample))
     }
 
     /// Reads and decodes a WAV file.
@@ -108,7 +84,7 @@ public enum WAV {
 
     private static func decodeSamples(
         _ bytes: [UInt8], _ start: Int, _ size: Int,
-        _ format: (tag: Int, channels: Int, rate: Int, bits: Int, blockAlign: Int)
+        _ format: (tag: Int, channels: Int, rate: Int, bits: Int)
     ) throws -> AudioBuffer {
         guard format.channels > 0, format.rate > 0 else {
             throw AudioError.corrupt("fmt chunk says \(format.channels) channels at \(format.rate) Hz")
@@ -158,16 +134,6 @@ public enum WAV {
             }
         }
         return AudioBuffer(unchecked: format.rate, format.channels, samples)
-    }
-
-    private static func readUInt16(_ bytes: [UInt8], _ offset: Int) -> UInt16 {
-        UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-    }
-
-    private static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        guard offset + 4 <= bytes.count else { return 0 }
-        return UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-            | UInt32(bytes[offset + 3]) << 24
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 /// 16-bit PCM WAV, just what the local synthesiser needs.
 struct PCM16Audio {
@@ -8,79 +9,43 @@ struct PCM16Audio {
 
     /// Reads a canonical or chunked RIFF/WAVE file with 16-bit PCM.
     init(wav data: Data) throws {
-        let bytes = [UInt8](data)
-        func u32(_ at: Int) -> Int {
-            Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        let layout: WAVLayout
+        do {
+            // espeak-ng writing to a pipe declares a data size of 0: the samples are the rest of the file.
+            layout = try WAVLayout.parse(data, zeroSizeMeansRest: true)
+        } catch {
+            throw ProviderError.malformedResponse(error.message)
         }
-        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        guard bytes.count >= 12, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x41, 0x56, 0x45]
-        else { throw ProviderError.malformedResponse("not a WAV file") }
-        var offset = 12
-        var rate = 0
-        var channelCount = 0
-        var bits = 0
-        while offset + 8 <= bytes.count {
-            let id = String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self)
-            var size = u32(offset + 4)
-            let body = offset + 8
-            if id == "fmt ", body + 16 <= bytes.count {
-                channelCount = u16(body + 2)
-                rate = u32(body + 4)
-                bits = u16(body + 14)
-            } else if id == "data" {
-                guard bits == 16, channelCount > 0 else {
-                    throw ProviderError.malformedResponse("WAV is not 16-bit PCM (\(bits) bits)")
-                }
-                // Times are sample counts divided by the rate: a zero rate would make them NaN.
-                // 768 kHz and 64 channels: past any real audio, and small enough that times and gap
-                // lengths computed from them stay far inside an Int.
-                guard rate > 0, rate <= 768_000, channelCount <= 64 else {
-                    throw ProviderError.malformedResponse(
-                        "WAV declares \(rate) Hz and \(channelCount) channels (at most 768000 Hz and 64 channels)")
-                }
-                // A streamed WAV may declare 0 or 0xFFFFFFFF; take what is there.
-                if size == 0 || body + size > bytes.count { size = bytes.count - body }
-                var samples = [Int16](repeating: 0, count: size / 2)
-                for i in 0..<samples.count { samples[i] = Int16(bitPattern: UInt16(u16(body + i * 2))) }
-                self.sampleRate = rate
-                self.channels = channelCount
-                self.samples = samples
-                return
+        guard layout.formatTag == 1, layout.bitsPerSample == 16, layout.channels > 0 else {
+            throw ProviderError.malformedResponse("WAV is not 16-bit PCM (\(layout.bitsPerSample) bits)")
+        }
+        // Times are sample counts divided by the rate: a zero rate would make them NaN.
+        // 768 kHz and 64 channels: past any real audio, and small enough that times and gap
+        // lengths computed from them stay far inside an Int.
+        guard layout.sampleRate > 0, layout.sampleRate <= 768_000, layout.channels <= 64 else {
+            throw ProviderError.malformedResponse(
+                "WAV declares \(layout.sampleRate) Hz and \(layout.channels) channels (at most 768000 Hz and 64 channels)"
+            )
+        }
+        var samples = [Int16](repeating: 0, count: layout.dataCount / 2)
+        data.withUnsafeBytes { raw in
+            for index in samples.indices {
+                let at = layout.dataOffset + index * 2
+                samples[index] = Int16(bitPattern: UInt16(raw[at]) | UInt16(raw[at + 1]) << 8)
             }
-            offset = body + size + (size & 1)
         }
-        throw ProviderError.malformedResponse("WAV has no data chunk")
+        self.sampleRate = layout.sampleRate
+        self.channels = layout.channels
+        self.samples = samples
     }
 
-    /// The length in seconds of a 16-bit PCM WAV, read from its header without copying the
-    /// samples; `nil` when `data` is not one, or declares no rate. A data chunk that claims more
-    /// than the file holds (a streamed WAV's `0xFFFFFFFF`) counts what is there.
+    /// The length in seconds of a WAV, from its header's byte rate and the sample bytes present, without
+    /// copying the samples; `nil` when `data` is not one, or declares no byte rate. A data chunk that claims more
+    /// than the file holds (a streamed WAV's `0xFFFFFFFF`) or 0 counts what is there.
     static func duration(ofWAV data: Data) -> Double? {
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Double? in
-            func u32(_ at: Int) -> Int {
-                Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
-            }
-            func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-            guard bytes.count >= 12, Array(bytes[0..<4]) == Array("RIFF".utf8),
-                Array(bytes[8..<12]) == Array("WAVE".utf8)
-            else { return nil }
-            var offset = 12
-            var bytesPerSecond = 0
-            while offset + 8 <= bytes.count {
-                let id = Array(bytes[offset..<(offset + 4)])
-                let size = u32(offset + 4)
-                let body = offset + 8
-                if id == Array("fmt ".utf8), body + 16 <= bytes.count {
-                    bytesPerSecond = u32(body + 8)  // the header's byte rate: rate × channels × bytes per sample
-                } else if id == Array("data".utf8) {
-                    guard bytesPerSecond > 0 else { return nil }
-                    let available = min(size == 0 ? Int.max : size, bytes.count - body)
-                    return Double(available) / Double(bytesPerSecond)
-                }
-                offset = body + size + (size & 1)  // sizes are 32-bit: no overflow in a 64-bit Int
-            }
-            return nil
-        }
+        let layout = try? WAVLayout.parse(data, zeroSizeMeansRest: true)
+        guard let layout, layout.byteRate > 0 else { return nil }
+        return Double(layout.dataCount) / Double(layout.byteRate)
     }
 
     init(sampleRate: Int, channels: Int, samples: [Int16]) {
