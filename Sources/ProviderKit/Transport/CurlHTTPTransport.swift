@@ -229,8 +229,12 @@
                     defer { responseContinuation = nil }
                     return responseContinuation
                 }
-                response?.resume(
-                    returning: HTTPResponse(head: HTTPResponseHead(status: status, headers: headers), body: collected))
+                do {
+                    let head = try HTTPResponseHead(statusCode: status, headers: headers)
+                    response?.resume(returning: HTTPResponse(head: head, body: collected))
+                } catch {
+                    response?.resume(throwing: error)
+                }
             }
         }
 
@@ -324,7 +328,11 @@
                 defer { headContinuation = nil }
                 return headContinuation
             }
-            continuation?.resume(returning: HTTPResponseHead(status: status, headers: headers))
+            do {
+                continuation?.resume(returning: try HTTPResponseHead(statusCode: status, headers: headers))
+            } catch {
+                continuation?.resume(throwing: error)
+            }
         }
 
         fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Int {

@@ -86,18 +86,33 @@ public struct HTTPRequest: Sendable {
     }
 }
 
+/// An HTTP status: swift-http-types' `HTTPResponse.Status` (`.ok`, `.tooManyRequests`, …; `code` is the number,
+/// `kind` its class).
+public typealias HTTPStatus = HTTPTypes.HTTPResponse.Status
+
 /// The status line and headers of a response.
 public struct HTTPResponseHead: Sendable {
-    /// The status code, e.g. 200.
-    public var status: Int
+    /// The status, e.g. `.ok`.
+    public var status: HTTPStatus
     /// Header fields in order of arrival; `headers[.retryAfter]` looks a name up case-insensitively.
     /// A line whose name is not a valid field name is dropped by the transport.
     public var headers: HTTPFields
 
     /// Creates a response head.
-    public init(status: Int, headers: HTTPFields = [:]) {
+    public init(status: HTTPStatus, headers: HTTPFields = [:]) {
         self.status = status
         self.headers = headers
+    }
+
+    /// Creates a response head from a status code read off the wire.
+    /// - Throws: ``ProviderError/malformedResponse(_:rawText:underlying:)`` for a code outside 100…999, which no
+    ///   HTTP server sends (and which `HTTPResponse.Status` would trap on).
+    public init(statusCode: Int, headers: HTTPFields = [:]) throws {
+        guard (100...999).contains(statusCode) else {
+            throw ProviderError.malformedResponse(
+                "the server answered with status code \(statusCode); HTTP status codes are 100 to 999")
+        }
+        self.init(status: HTTPStatus(code: statusCode), headers: headers)
     }
 }
 
@@ -114,8 +129,8 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// The status code.
-    public var status: Int { head.status }
+    /// The status.
+    public var status: HTTPStatus { head.status }
 }
 
 /// A response whose body is still arriving.

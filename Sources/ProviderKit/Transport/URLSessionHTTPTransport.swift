@@ -109,7 +109,12 @@
                 defer { head = nil }
                 return head
             }
-            continuation?.resume(returning: HTTPResponseHead(status: http?.statusCode ?? 0, headers: headers))
+            do {
+                continuation?.resume(
+                    returning: try HTTPResponseHead(statusCode: http?.statusCode ?? 0, headers: headers))
+            } catch {
+                continuation?.resume(throwing: error)
+            }
             completionHandler(.allow)
         }
 

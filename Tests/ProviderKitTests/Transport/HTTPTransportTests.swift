@@ -226,4 +226,17 @@ struct HTTPTransportTests {
         }
         #expect(server.requests.map(\.connection) == [0, 0, 0, 0, 0])
     }
+
+    @Test("a status code outside 100…999 is a typed error, never a trap in HTTPResponse.Status")
+    func statusOutOfRange() async throws {
+        for code in [0, 42, 99, 1000, 99_999] {
+            let server = try LoopbackHTTPServer { _ in .json("{}", status: code) }
+            defer { server.shutdown() }
+            await #expect(throws: ProviderError.self, "status \(code)") {
+                try await transport.send(HTTPRequest(method: .get, url: server.baseURL.appending(path: "x")))
+            }
+        }
+        #expect(throws: ProviderError.self) { try HTTPResponseHead(statusCode: 1000) }
+        #expect(try HTTPResponseHead(statusCode: 429).status == .tooManyRequests)
+    }
 }

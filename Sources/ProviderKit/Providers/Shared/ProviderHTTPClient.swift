@@ -113,11 +113,12 @@ struct ProviderHTTPClient: Sendable {
             log(.get, url.path, start: start, error: error)
             throw error
         }
-        guard (200..<300).contains(response.status) else {
+        guard response.status.kind == .successful else {
             throw ProviderError.server(
-                "\(providerName): fetching \(what) failed with HTTP \(response.status)", statusCode: response.status)
+                "\(providerName): fetching \(what) failed with HTTP \(response.status.code)",
+                statusCode: response.status.code)
         }
-        log(.get, url.path, start: start, status: response.status, bytes: response.body.count)
+        log(.get, url.path, start: start, status: response.status.code, bytes: response.body.count)
         return response.body
     }
 
@@ -141,12 +142,12 @@ struct ProviderHTTPClient: Sendable {
             throw error
         }
         ResponseHeadObserver.notify(response.head)
-        guard (200..<300).contains(response.status) else {
-            let error = mapError(status: response.status, head: response.head, body: response.body)
-            log(method, path, start: start, status: response.status, error: error)
+        guard response.status.kind == .successful else {
+            let error = mapError(status: response.status.code, head: response.head, body: response.body)
+            log(method, path, start: start, status: response.status.code, error: error)
             throw error
         }
-        log(method, path, start: start, status: response.status, bytes: response.body.count)
+        log(method, path, start: start, status: response.status.code, bytes: response.body.count)
         return response.body
     }
 
@@ -190,13 +191,13 @@ struct ProviderHTTPClient: Sendable {
             throw error
         }
         ResponseHeadObserver.notify(response.head)
-        guard (200..<300).contains(response.head.status) else {
+        guard response.head.status.kind == .successful else {
             let errorBody = (try? await response.collect(upTo: 1 << 20)) ?? Data()
-            let error = mapError(status: response.head.status, head: response.head, body: errorBody)
-            log(.post, path, start: start, status: response.head.status, error: error)
+            let error = mapError(status: response.head.status.code, head: response.head, body: errorBody)
+            log(.post, path, start: start, status: response.head.status.code, error: error)
             throw error
         }
-        log(.post, path, start: start, status: response.head.status)
+        log(.post, path, start: start, status: response.head.status.code)
         return response
     }
 
@@ -325,7 +326,7 @@ enum ProviderErrorMapping {
     /// were absent. The retry policy and the breaker cap what they wait much lower.
     static func retryAfter(_ head: HTTPResponseHead) -> Duration? {
         if let explicit = explicitRetryAfter(head) { return explicit }
-        guard head.status == 429 else { return nil }
+        guard head.status == .tooManyRequests else { return nil }
         return RateLimitHeaders(head)?.suggestedWait
     }
 
