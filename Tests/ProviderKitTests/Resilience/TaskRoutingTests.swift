@@ -83,24 +83,29 @@ import Testing
             let breaker = #""circuit_breaker":{"failure_ratio":0.5,"minimum_calls":1,"open_seconds":600}"#
             return #"""
                 [
-                  {"name":"fast","kind":"openai","base_url":"\#(fast.server.baseURL.absoluteString)v1","model":"small",
+                  {"name":"fast","kind":"openai","base_url":"\#(fast.server.baseURL.appending(path: "v1").absoluteString)","model":"small",
                    "local":true,\#(breaker)},
-                  {"name":"quality","kind":"openai","base_url":"\#(quality.server.baseURL.absoluteString)v1",
+                  {"name":"quality","kind":"openai","base_url":"\#(quality.server.baseURL.appending(path: "v1").absoluteString)",
                    "model":"big",\#(breaker)},
                   {"name":"local","kind":"ollama","base_url":"\#(ollama.server.baseURL.absoluteString)"}
                 ]
                 """#
         }
 
-        func router(_ routing: String, budget: Double? = nil) async throws -> ProviderRouter {
+        static let models =
+            #""big":{"context_window":128000,"capabilities":["json_schema","tools","streaming"],"latency":"slow"},"#
+            + #""small-noschema":{"capabilities":["streaming"]}"#
+
+        /// A router over the three servers; `models` is the content of the configuration's `models` section.
+        func router(_ routing: String, budget: Double? = nil, models: String = Servers.models) async throws
+            -> ProviderRouter
+        {
             let budgetLine = budget.map { #""budget_usd":\#($0),"# } ?? ""
             let json = #"""
                 {\#(budgetLine)
                  "prices":{"big":{"input_per_million_tokens":10,"output_per_million_tokens":10}},
                  "providers":\#(providers),
-                 "models":{"big":{"context_window":128000,"capabilities":["json_schema","tools","streaming"],
-                                  "latency":"slow"},
-                           "small-noschema":{"capabilities":["streaming"]}},
+                 "models":{\#(models)},
                  \#(routing)}
                 """#
             return try await ProviderRouter.make(
@@ -293,18 +298,30 @@ import Testing
         #expect(mixed.contains("tasks.script: give every entry a tier"), "\(mixed)")
         let key = await message(#""tasks":{"script":[{"route":"fast","modle":"small"}]}"#)
         #expect(key.contains("tasks.script.0.modle: unknown key"), "\(key)")
-        let window = await message(#""models":{"x":{"context_window":1e12}},"tasks":{}"#)
+        func models(_ models: String) async -> String {
+            do {
+                _ = try await servers.router(#""tasks":{}"#, models: models)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let window = await models(#""x":{"context_window":1e12}"#)
         #expect(window.contains("models.x.context_window"), "\(window)")
-        let capability = await message(#""models":{"x":{"capabilities":["telepathy"]}},"tasks":{}"#)
+        let capability = await models(#""x":{"capabilities":["telepathy"]}"#)
         #expect(capability.contains("models.x.capabilities.0"), "\(capability)")
     }
 
     @Test("a streamed call is routed by task too: streaming is a capability the model must have")
     func streamsAreRoutedByTask() async throws {
         let servers = try Servers()
-        let router = try await servers.router(#""models":{"small":{"capabilities":["json_schema"]}},"# + Self.routing)
+        let router = try await servers.router(
+            Self.routing, models: Servers.models + #","small":{"capabilities":["json_schema"]}"#)
         let plan = try #require(router.plan(for: Self.request(.script), streaming: true))
-        #expect(plan.candidates.map(\.unfit) == [.capability, nil])
+        // The fast tier cannot stream: the quality tier goes first, and the fast one is still listed (unfit) after it.
+        #expect(plan.candidates.map(\.route) == ["quality", "fast"])
+        #expect(plan.candidates.map(\.unfit) == [nil, .capability])
+        #expect(plan.reason == .capability)
         var text = ""
         for try await part in router.stream(Self.request(.script)) {
             if case .textDelta(let delta) = part { text += delta }
