@@ -274,7 +274,8 @@ public struct StoryProviders: Sendable {
             let tasks = (router.taskRoutes?.tasks.keys.sorted() ?? []).map(\.rawValue)
             notes.append(
                 "text: routed by task over \(router.routes.map(\.name).joined(separator: ", ")) ("
-                    + (tasks.isEmpty ? "every task on the default list" : "own routes for \(tasks.joined(separator: ", "))")
+                    + (tasks.isEmpty
+                        ? "every task on the default list" : "own routes for \(tasks.joined(separator: ", "))")
                     + ")")
         case .automatic where hasOpenAI || hasOpenAIBase:
             text = openAI

@@ -35,7 +35,8 @@ struct StructuredGeneration: Sendable {
         what: String,
         validate: (T) -> String? = { _ in nil }
     ) async throws -> (value: T, usage: ExportManifest.TokenUsage?, cost: Double) {
-        let generated = try await generateRouted(type, with: generator, request: request, what: what, validate: validate)
+        let generated = try await generateRouted(
+            type, with: generator, request: request, what: what, validate: validate)
         return (generated.value, generated.usage, generated.cost)
     }
 

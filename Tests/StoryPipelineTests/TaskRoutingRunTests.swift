@@ -70,7 +70,8 @@ import Testing
                     + #""tags":[{"tag":"sea","score":70}]}]}"#
             case "script":
                 return String(
-                    decoding: (try? JSONEncoder().encode(["title": "The Last Light", "narration": narration])) ?? Data(),
+                    decoding: (try? JSONEncoder().encode(["title": "The Last Light", "narration": narration]))
+                        ?? Data(),
                     as: UTF8.self)
             case "revision":
                 return String(
@@ -131,7 +132,9 @@ import Testing
                  "routing":{\#(routing)}}
                 """#.utf8))
         configuration.pipeline.stages["revise"] = StageConfiguration(
-            parameters: StageParameters(["threshold": .number(threshold), "max_revisions": .number(Double(maxRevisions))]))
+            parameters: StageParameters([
+                "threshold": .number(threshold), "max_revisions": .number(Double(maxRevisions)),
+            ]))
         if video {
             configuration.pipeline.stages["keyframes"] = StageConfiguration(
                 parameters: StageParameters(["width": .number(180), "height": .number(320)]))
@@ -164,7 +167,8 @@ import Testing
         (state.stageRecords.first { $0.stage == stage }?.routes ?? []).map(\.summary)
     }
 
-    @Test("per-task registry with fallbacks: ideas on a small local model, script on a strong cloud one that falls back")
+    @Test(
+        "per-task registry with fallbacks: ideas on a small local model, script on a strong cloud one that falls back")
     func perTaskRegistryWithFallbacks() async throws {
         let servers = try Servers()
         servers.quality.fail("script")
@@ -192,7 +196,8 @@ import Testing
     @Test("fast and quality tiers by complexity: small requests on the fast local model, big ones on quality")
     func fastAndQualityTiersByComplexity() async throws {
         let servers = try Servers()
-        let tiered = #"[{"route":"fast","model":"small","tier":"fast"},{"route":"quality","model":"big","tier":"quality"}]"#
+        let tiered =
+            #"[{"route":"fast","model":"small","tier":"fast"},{"route":"quality","model":"big","tier":"quality"}]"#
         let configuration = try Self.configuration(
             routing: servers.providers() + #"""
                 ,"estimate":{"default_output_tokens":50},
@@ -230,9 +235,13 @@ import Testing
         let manifest = try StoryJSON.decode(
             ExportManifest.self, from: Data(contentsOf: output.appendingPathComponent("manifest.json")))
         let revise = try #require(manifest.stages.first { $0.stage == "revise" }?.routes)
-        #expect(revise.map(\.summary) == ["revision → local/llama3.2 (ordered) ×2", "revision → quality/big (low_score)"])
+        #expect(
+            revise.map(\.summary) == ["revision → local/llama3.2 (ordered) ×2", "revision → quality/big (low_score)"])
         // The escalation spent the budget: the shot plan, cloud first, was served locally.
-        #expect(manifest.stages.first { $0.stage == "shots" }?.routes?.map(\.summary) == ["shot_plan → local/llama3.2 (budget)"])
+        #expect(
+            manifest.stages.first { $0.stage == "shots" }?.routes?.map(\.summary) == [
+                "shot_plan → local/llama3.2 (budget)"
+            ])
         #expect(servers.quality.served == ["revision"])
         #expect(manifest.routeSummary.map(\.task) == ["ideas", "script", "revision", "revision", "shot_plan"])
         // Stages that called no model record no routes.
@@ -250,7 +259,8 @@ import Testing
                 return error.message
             }
         }
-        let providers = #""providers":[{"name":"cloud","kind":"openai","model":"gpt-4o"},{"name":"voice","kind":"espeak"}]"#
+        let providers =
+            #""providers":[{"name":"cloud","kind":"openai","model":"gpt-4o"},{"name":"voice","kind":"espeak"}]"#
         let model = message(providers + #","tasks":{"script":[{"route":"cloud"},{"route":"cloud","model":"gpt-5"}]}"#)
         #expect(model.contains("routing.tasks.script.1.model: unknown model \"gpt-5\""), "\(model)")
         let route = message(providers + #","tasks":{"ideas":[{"route":"local"}]}"#)
@@ -261,7 +271,8 @@ import Testing
         #expect(number.contains("routing.estimate.bytes_per_token"), "\(number)")
         // A valid section survives the round trip through the saved configuration.
         let valid = try StoryConfiguration.decode(
-            json: Data(#"{"routing":{\#(providers),"tasks":{"shot_plan":[{"route":"cloud","model":"gpt-4o-mini"}]}}}"#.utf8))
+            json: Data(
+                #"{"routing":{\#(providers),"tasks":{"shot_plan":[{"route":"cloud","model":"gpt-4o-mini"}]}}}"#.utf8))
         let reread = try StoryConfiguration.decode(json: valid.jsonData())
         #expect(reread.routing == valid.routing)
         #expect(reread.routing?.tasks?["shot_plan"]?.first?.model == "gpt-4o-mini")

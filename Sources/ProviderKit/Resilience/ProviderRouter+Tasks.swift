@@ -53,7 +53,9 @@ extension ProviderRouter {
                     guard shouldFallBack(typed), !Task.isCancelled else { throw typed }
                     failed(route, call: call, error: typed)
                     skipped.append(
-                        .init(route: route.name, model: model, reason: typed.code == .circuitOpen ? .breakerOpen : .failure))
+                        .init(
+                            route: route.name, model: model,
+                            reason: typed.code == .circuitOpen ? .breakerOpen : .failure))
                     lastError = typed
                 }
             }

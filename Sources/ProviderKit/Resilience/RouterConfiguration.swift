@@ -471,13 +471,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         for (id, model) in (models ?? [:]).sorted(by: { $0.key < $1.key }) {
             let path = "models.\(id)"
             if id.isEmpty || id.utf8.count > ModelRegistry.maxModelIDLength {
-                throw fail("models", "keyed by model ids of 1…\(ModelRegistry.maxModelIDLength) bytes", "\(id.prefix(40))")
+                throw fail(
+                    "models", "keyed by model ids of 1…\(ModelRegistry.maxModelIDLength) bytes", "\(id.prefix(40))")
             }
             try check(model.contextWindow, Limits.contextWindow, "\(path).context_window")
             for (index, name) in (model.capabilities ?? []).enumerated()
             where !ModelCapabilities.names.contains(where: { $0.name == name }) {
                 throw fail(
-                    "\(path).capabilities.\(index)", "one of " + ModelCapabilities.names.map(\.name).joined(separator: ", "),
+                    "\(path).capabilities.\(index)",
+                    "one of " + ModelCapabilities.names.map(\.name).joined(separator: ", "),
                     "\(name.prefix(40))")
             }
         }
@@ -656,7 +658,9 @@ extension ProviderRouter {
         }
         if configuration.default == nil {
             // Factories may make kinds that do not chat: the default list is every route that does.
-            taskRoutes.defaultRoutes = routes.filter { $0.textGenerator != nil }.map { TaskRoutes.Entry(route: $0.name) }
+            taskRoutes.defaultRoutes = routes.filter { $0.textGenerator != nil }.map {
+                TaskRoutes.Entry(route: $0.name)
+            }
         }
         try self.init(
             routes: routes, taskRoutes: taskRoutes, registry: registry, unlisted: unlisted, prices: prices,

@@ -74,8 +74,9 @@ public struct TaskRoutes: Sendable, Hashable {
     public var estimate: ComplexityEstimate
 
     /// Creates per-task routes.
-    public init(default defaultRoutes: [Entry], tasks: [ModelTask: [Entry]] = [:], estimate: ComplexityEstimate = .init())
-    {
+    public init(
+        default defaultRoutes: [Entry], tasks: [ModelTask: [Entry]] = [:], estimate: ComplexityEstimate = .init()
+    ) {
         self.defaultRoutes = defaultRoutes
         self.tasks = tasks
         self.estimate = estimate

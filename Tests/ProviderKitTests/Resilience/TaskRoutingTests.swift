@@ -140,8 +140,10 @@ import Testing
         let script = try await router.generate(Self.request(.script))
         let revision = try await router.generate(Self.request(.revision))
         #expect(ideas.text == "from ollama")
-        #expect(ideas.origin?.routing == RoutingDecision(
-            task: .ideas, route: "local", model: "llama3.2", reason: .ordered, canEscalate: true))
+        #expect(
+            ideas.origin?.routing
+                == RoutingDecision(
+                    task: .ideas, route: "local", model: "llama3.2", reason: .ordered, canEscalate: true))
         #expect(script.text == "from fast")
         #expect(script.origin?.routing?.tier == .fast)
         #expect(script.origin?.routing?.reason == .ordered)
@@ -284,7 +286,8 @@ import Testing
                 return "\(error)"
             }
         }
-        let model = await message(#""tasks":{"script":[{"route":"quality","model":"big"},{"route":"quality","model":"gpt-5"}]}"#)
+        let model = await message(
+            #""tasks":{"script":[{"route":"quality","model":"big"},{"route":"quality","model":"gpt-5"}]}"#)
         #expect(model.contains("tasks.script.1.model: unknown model \"gpt-5\""), "\(model)")
         let route = await message(#""tasks":{"ideas":[{"route":"nowhere"}]}"#)
         #expect(route.contains("tasks.ideas.0.route: unknown route \"nowhere\""), "\(route)")
