@@ -33,6 +33,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ProviderKitBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ProviderKit", package: storyForge.lastPathComponent),
+            ],
+            path: "Benchmarks/ProviderKitBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "UpscaleKitBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

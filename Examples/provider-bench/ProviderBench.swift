@@ -7,7 +7,7 @@ import ProviderKitTesting
 /// and per-request transport overhead against the loopback server compared with the curl program
 /// on the same server in the same run. Build with `-c release`; figures are wall-clock on this
 /// machine, best and median of several runs. `--resilience` measures the resilience decorator
-/// stack instead (see `ResilienceBench`).
+/// stack instead (see `ResilienceBench`), `--routing` the cost of a per-task routing decision (see `RoutingBench`).
 @main
 struct ProviderBench {
     static func main() async throws {
@@ -22,6 +22,10 @@ struct ProviderBench {
                 exit(64)  // EX_USAGE
             }
             requests = count
+        }
+        if arguments.contains("--routing") {
+            try RoutingBench.run()
+            return
         }
         if arguments.contains("--resilience") {
             try await ResilienceBench.run(requests: requests)

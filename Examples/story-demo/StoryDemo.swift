@@ -171,6 +171,12 @@ struct StoryDemo: AsyncParsableCommand {
         }
         say("stages:")
         for line in progress.stageSummary() { say("  \(line)") }
+        // With per-task routing: which route served each task, and why.
+        let routes = manifest.routeSummary
+        if !routes.isEmpty {
+            say("routes:")
+            for route in routes { say("  \(route.summary)") }
+        }
         let usage = manifest.totalUsage
         say(
             "cache hits: \(progress.cacheHits) of \(progress.stagesSeen) stages; tokens: \(usage.totalTokens); "

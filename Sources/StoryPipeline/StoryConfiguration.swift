@@ -1,5 +1,6 @@
 public import Foundation
 public import PipelineKit
+public import ProviderKit
 import StoryForgeCore
 import StoryModels
 
@@ -11,6 +12,12 @@ import StoryModels
 ///              "idea_count": 3 },
 ///   "providers": { "text": "auto", "speech": "auto", "images": "auto", "espeak_voice": "en-us" },
 ///   "render": { "width": 1080, "height": 1920, "fps": 30, "loudness": -14 },
+///   "routing": {
+///     "providers": [ { "name": "local", "kind": "ollama" },
+///                    { "name": "cloud", "kind": "openai", "api_key_env": "OPENAI_API_KEY", "model": "gpt-4o" } ],
+///     "default": [ { "route": "local" }, { "route": "cloud" } ],
+///     "tasks": { "script": [ { "route": "cloud", "model": "gpt-4o" }, { "route": "local", "model": "llama3.2" } ] }
+///   },
 ///   "pipeline": {
 ///     "durability": "sync",
 ///     "stages": {
@@ -25,6 +32,10 @@ import StoryModels
 ///
 /// Every section and field is optional. `render` is copied into the parameters of the `upscale`, `assemble` and `qc`
 /// stages (a stage's own parameters win). Unknown keys are errors, reported with their path.
+///
+/// `routing` is a ProviderKit router configuration (``ProviderKit/RouterConfiguration``, with per-task routes): when
+/// present, the text provider is that router, and each stage's model calls go to the routes of its task (`ideas`,
+/// `script`, `revision`, `shot_plan`); errors name their path under `routing` (`routing.tasks.script.1.model`).
 public struct StoryConfiguration: Sendable, Hashable {
     /// What to make.
     public struct Story: Codable, Sendable, Hashable {
@@ -109,16 +120,19 @@ public struct StoryConfiguration: Sendable, Hashable {
     public var render: Render
     /// Per-stage settings: enable flags, retries, timeouts, caching and parameters.
     public var pipeline: PipelineConfiguration
+    /// Per-task model routing for the text provider; `nil` for the one text provider `providers.text` selects.
+    public var routing: RouterConfiguration?
 
     /// Creates a configuration; the defaults make a 45-second 1080×1920 video with providers from the environment.
     public init(
         story: Story = Story(), providers: StoryProviders.Selection = .automatic, render: Render = Render(),
-        pipeline: PipelineConfiguration = PipelineConfiguration()
+        pipeline: PipelineConfiguration = PipelineConfiguration(), routing: RouterConfiguration? = nil
     ) {
         self.story = story
         self.providers = providers
         self.render = render
         self.pipeline = pipeline
+        self.routing = routing
     }
 
     /// Reads a configuration file (a regular file of at most 4 MiB).
@@ -177,8 +191,8 @@ public struct StoryConfiguration: Sendable, Hashable {
             "providers": ["text", "speech", "images", "espeak_voice"],
             "render": ["width", "height", "fps", "loudness"],
         ]
-        for key in object.keys.sorted() where sections[key] == nil && key != "pipeline" {
-            throw .invalidConfiguration("\(key): unknown key (expected story, providers, render or pipeline)")
+        for key in object.keys.sorted() where sections[key] == nil && key != "pipeline" && key != "routing" {
+            throw .invalidConfiguration("\(key): unknown key (expected story, providers, render, routing or pipeline)")
         }
         for (section, allowed) in sections {
             guard let value = object[section] else { continue }
@@ -219,8 +233,38 @@ public struct StoryConfiguration: Sendable, Hashable {
                 throw .invalidConfiguration("pipeline: \(error)", underlying: error)
             }
         }
+        if let routing = object["routing"] {
+            configuration.routing = try Self.routing(routing)
+        }
         try configuration.validate()
         return configuration
+    }
+
+    /// The `routing` section: decoded and checked by ProviderKit (numbers, names of tasks' routes and models), each
+    /// problem reported with its path under `routing`.
+    /// A router configuration's error with each of its paths under `routing` (`routing.tasks.script.1.model: …`).
+    static func routingError(_ error: ProviderError) -> StoryPipelineError {
+        let prefix = "invalid router configuration: "
+        let message = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+        return .invalidConfiguration(
+            message.split(separator: "; ").map { "routing.\($0)" }.joined(separator: "; "), underlying: error)
+    }
+
+    private static func routing(_ value: Any) throws(StoryPipelineError) -> RouterConfiguration {
+        let prefix = "invalid router configuration: "
+        let located = routingError
+        guard value is [String: Any] else { throw .invalidConfiguration("routing: must be an object") }
+        let routing: RouterConfiguration
+        do {
+            routing = try RouterConfiguration.decode(json: JSONSerialization.data(withJSONObject: value))
+        } catch let error as ProviderError {
+            throw located(error)
+        } catch {
+            throw .invalidConfiguration("routing: \(error)", underlying: error)
+        }
+        let issues = routing.taskRouteIssues()
+        guard issues.isEmpty else { throw located(.badRequest(prefix + issues.joined(separator: "; "))) }
+        return routing
     }
 
     /// The problems of the `story` and `render` sections against ``Limits``, each with its path; for a
@@ -276,6 +320,11 @@ public struct StoryConfiguration: Sendable, Hashable {
             ("render", try StoryJSON.encode(render)), ("pipeline", try JSONEncoder().encode(pipeline)),
         ] {
             object[key] = try JSONSerialization.jsonObject(with: data)
+        }
+        if let routing {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            object["routing"] = try JSONSerialization.jsonObject(with: encoder.encode(routing))
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }

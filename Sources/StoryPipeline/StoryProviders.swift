@@ -226,12 +226,18 @@ public struct StoryProviders: Sendable {
     /// retry layer for provider calls, see ``StoryStudio/providerRetry``) and a circuit breaker per model, so that a
     /// dead provider fails fast instead of once per shot.
     ///
+    /// With `routing` (a configuration file's `routing` section), the text provider is a ``ProviderKit/ProviderRouter``
+    /// with per-task routes made from it (``ProviderKit/ProviderRouter/make(configuration:environment:transport:clock:ledger:factories:logger:)``:
+    /// local servers list their models first, the offline kinds `template` and `procedural` are available), and its
+    /// prices price the stages; `selection.text` is not used.
+    ///
     /// - Returns: the providers, and one line per choice saying what was chosen and why.
-    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` for a provider that cannot do its job or a
-    ///   named provider whose key is missing.
+    /// - Throws: ``StoryPipelineError/invalidConfiguration(_:underlying:)`` for a provider that cannot do its job, a
+    ///   named provider whose key is missing, or a routing section naming an unknown route or model (with its path,
+    ///   `routing.tasks.script.1.model`).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
-        selection: Selection = .automatic
+        selection: Selection = .automatic, routing: RouterConfiguration? = nil
     ) async throws(StoryPipelineError) -> (providers: StoryProviders, notes: [String]) {
         // A selection built in code may hold any choice: check each against its job, as decoding does.
         let textChoice = try Choice.named(selection.text.rawValue, for: "text", among: Choice.text, offline: .template)
@@ -250,7 +256,27 @@ public struct StoryProviders: Sendable {
         let openAI = OpenAICompatibleProvider(configuration: openAIConfiguration)
             .withRetry(name: "openai-compatible").withCircuitBreaker(name: "openai-compatible")
 
+        var prices = PriceTable.standard
         switch textChoice {
+        case _ where routing != nil:
+            guard let routing else { break }
+            let router: ProviderRouter
+            do {
+                router = try await ProviderRouter.make(
+                    configuration: routing, environment: environment, factories: ProviderRouter.offlineFactories)
+            } catch let error as ProviderError {
+                throw StoryConfiguration.routingError(error)
+            } catch {
+                throw .invalidConfiguration("routing: \(error)", underlying: error)
+            }
+            text = router
+            prices = router.prices
+            let tasks = (router.taskRoutes?.tasks.keys.sorted() ?? []).map(\.rawValue)
+            notes.append(
+                "text: routed by task over \(router.routes.map(\.name).joined(separator: ", ")) ("
+                    + (tasks.isEmpty
+                        ? "every task on the default list" : "own routes for \(tasks.joined(separator: ", "))")
+                    + ")")
         case .automatic where hasOpenAI || hasOpenAIBase:
             text = openAI
             notes.append("text: OpenAI-compatible \(openAIConfiguration.chatModel) (OPENAI_* is set)")
@@ -322,7 +348,7 @@ public struct StoryProviders: Sendable {
         default:
             notes.append("images: procedural placeholder art (not an image model); set OPENAI_API_KEY for real images")
         }
-        var providers = StoryProviders(text: text, speech: speech, images: images)
+        var providers = StoryProviders(text: text, speech: speech, images: images, prices: prices)
         providers.transcriber = transcriber
         return (providers, notes)
     }

@@ -194,11 +194,15 @@ extension StoryStage {
         let stopwatch = StageStopwatch()
         let parameters = try Self.decodeParameters(context.configuration)
         var state = input
-        if let report = try await run(&state, parameters: parameters, context: context) {
+        let routes = StageRouteLog()
+        let report = try await StageRouteLog.$current.withValue(routes) {
+            try await run(&state, parameters: parameters, context: context)
+        }
+        if let report {
             state.record(
                 .init(
                     stage: Self.id.rawValue, provider: report.provider, model: report.model,
-                    duration: stopwatch.seconds, usage: report.usage, costUsd: report.costUsd))
+                    duration: stopwatch.seconds, usage: report.usage, costUsd: report.costUsd, routes: routes.records))
         }
         return state
     }

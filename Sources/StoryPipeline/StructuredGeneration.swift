@@ -9,15 +9,25 @@ struct StructuredGeneration: Sendable {
     var maxAttempts: Int = 3
     /// Prices, for the cost of the answers.
     var prices: PriceTable = .standard
-    /// The model the generator uses, for its price.
+    /// The model the generator uses, for its price (a routed answer is priced by the model its route used).
     var model: String = ""
+    /// Where routing decisions go besides the running stage's ``StageRouteLog/current`` (for a stage that is not a
+    /// ``StoryStage``).
+    var routeLog: StageRouteLog?
 
-    /// Generates and decodes a `T`.
-    ///
-    /// - Parameter validate: returns a problem to send back to the model, or `nil` when the value is usable.
-    /// - Returns: the value and the token usage of all attempts together.
-    /// - Throws: ``StoryPipelineError/malformedModelOutput(_:underlying:)`` after the last attempt, naming the
-    ///   problem; provider failures as ``StoryPipelineError/provider(_:underlying:)``; `CancellationError`.
+    /// A decoded answer, what it cost, and where the last attempt was routed.
+    struct Generated<T> {
+        /// The value.
+        var value: T
+        /// The tokens of all attempts.
+        var usage: ExportManifest.TokenUsage?
+        /// The cost of all attempts.
+        var cost: Double
+        /// The routing decision of the answer that was used, when a router with per-task routes gave it.
+        var routing: RoutingDecision?
+    }
+
+    /// Generates and decodes a `T`; ``generateRouted(_:with:request:what:validate:)`` without the routing decision.
     func generate<T: Decodable>(
         _ type: T.Type,
         with generator: any TextGenerator,
@@ -25,6 +35,24 @@ struct StructuredGeneration: Sendable {
         what: String,
         validate: (T) -> String? = { _ in nil }
     ) async throws -> (value: T, usage: ExportManifest.TokenUsage?, cost: Double) {
+        let generated = try await generateRouted(
+            type, with: generator, request: request, what: what, validate: validate)
+        return (generated.value, generated.usage, generated.cost)
+    }
+
+    /// Generates and decodes a `T`.
+    ///
+    /// - Parameter validate: returns a problem to send back to the model, or `nil` when the value is usable.
+    /// - Returns: the value and the token usage of all attempts together.
+    /// - Throws: ``StoryPipelineError/malformedModelOutput(_:underlying:)`` after the last attempt, naming the
+    ///   problem; provider failures as ``StoryPipelineError/provider(_:underlying:)``; `CancellationError`.
+    func generateRouted<T: Decodable>(
+        _ type: T.Type,
+        with generator: any TextGenerator,
+        request: ChatRequest,
+        what: String,
+        validate: (T) -> String? = { _ in nil }
+    ) async throws -> Generated<T> {
         var request = request
         var usage: ExportManifest.TokenUsage?
         var cost = 0.0
@@ -38,7 +66,12 @@ struct StructuredGeneration: Sendable {
                 throw StoryPipelineError.provider(
                     "the text provider failed while writing \(what): \(error)", underlying: error)
             }
-            cost += prices.cost(ProviderCall(.chat(request)), model: model, usage: response.usage)
+            let routing = response.origin?.routing
+            if let routing {
+                StageRouteLog.current?.add(routing)
+                routeLog?.add(routing)
+            }
+            cost += prices.cost(ProviderCall(.chat(request)), model: routing?.model ?? model, usage: response.usage)
             if let used = response.usage {
                 // Counts come from the server: saturate rather than trap on a hostile 1e18.
                 let previous = usage ?? .init(promptTokens: 0, completionTokens: 0)
@@ -47,7 +80,9 @@ struct StructuredGeneration: Sendable {
             let problem: String
             do {
                 let value = try StructuredOutput.decode(T.self, from: response.text, decoder: StoryJSON.decoder())
-                guard let invalid = validate(value) else { return (value, usage, cost) }
+                guard let invalid = validate(value) else {
+                    return Generated(value: value, usage: usage, cost: cost, routing: routing)
+                }
                 problem = invalid
             } catch let error as ProviderError {
                 problem = error.message

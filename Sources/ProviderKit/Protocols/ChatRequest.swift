@@ -115,6 +115,12 @@ public struct ChatRequest: Sendable, Hashable {
     public var responseFormat: ResponseFormat
     /// Tools the model may call.
     public var tools: [ToolDefinition]
+    /// The kind of work this call does, for a router with per-task routes (``TaskRoutes``), logs, metrics and
+    /// manifests; `nil` takes the default route list. Never sent to a server.
+    public var task: ModelTask?
+    /// Asks a router with per-task routes to skip the route that served an earlier answer and the ones before it,
+    /// because that answer was judged too weak; `nil` routes as usual. Never sent to a server.
+    public var escalation: RouteEscalation?
 
     /// Creates a request.
     public init(
@@ -125,7 +131,8 @@ public struct ChatRequest: Sendable, Hashable {
         stop: [String] = [],
         seed: Int? = nil,
         responseFormat: ResponseFormat = .text,
-        tools: [ToolDefinition] = []
+        tools: [ToolDefinition] = [],
+        task: ModelTask? = nil
     ) {
         self.model = model
         self.messages = messages
@@ -135,5 +142,22 @@ public struct ChatRequest: Sendable, Hashable {
         self.seed = seed
         self.responseFormat = responseFormat
         self.tools = tools
+        self.task = task
+        self.escalation = nil
+    }
+}
+
+/// A request to go past the route that served a weak answer (the revision stage's score under its threshold): the
+/// router starts after ``after`` in the task's route list and records ``reason`` in its decision.
+public struct RouteEscalation: Sendable, Hashable, Codable {
+    /// The route that served the answer judged too weak (``RoutingDecision/route``).
+    public var after: String
+    /// Why: ``RoutingReason/lowScore`` for a score under its threshold.
+    public var reason: RoutingReason
+
+    /// Creates an escalation past the route `after`.
+    public init(after: String, reason: RoutingReason = .lowScore) {
+        self.after = after
+        self.reason = reason
     }
 }

@@ -1,3 +1,5 @@
+public import StoryForgeCore
+
 /// What a provider can do, so that a host can pick one for a job.
 public struct ProviderCapabilities: OptionSet, Sendable, Hashable {
     /// The bits.
@@ -34,12 +36,22 @@ public struct ModelInfo: Sendable, Hashable, Codable {
     public var ownedBy: String?
     /// Its size on disk in bytes, when the provider says (Ollama does).
     public var sizeBytes: Int?
+    /// The context window in tokens, when the server reports one (vLLM's `max_model_len`, `context_length`,
+    /// `context_window`): a whole number in 1…``ModelRegistry/maxContextWindow``, anything else is dropped.
+    public var contextWindow: Int?
 
     /// Creates a model description.
-    public init(id: String, ownedBy: String? = nil, sizeBytes: Int? = nil) {
+    public init(id: String, ownedBy: String? = nil, sizeBytes: Int? = nil, contextWindow: Int? = nil) {
         self.id = id
         self.ownedBy = ownedBy
         self.sizeBytes = sizeBytes
+        self.contextWindow = contextWindow
+    }
+
+    /// A context window a server reported (any JSON value), checked: a whole number in
+    /// 1…``ModelRegistry/maxContextWindow``, else `nil` (a string, a fraction, `-1`, `1e300`, NaN are all dropped).
+    public static func checkedContextWindow(_ value: JSONValue?) -> Int? {
+        CheckedNumber.integer(value?.numberValue, in: 1...ModelRegistry.maxContextWindow)
     }
 }
 

@@ -161,6 +161,18 @@ public actor CostLedger {
         return spent + cost <= budget
     }
 
+    /// Whether the budget is spent: every remote call is refused from then on, even one whose price is unknown.
+    public var isSpent: Bool {
+        guard let budget else { return false }
+        return spent >= budget
+    }
+
+    /// Whether a remote call estimated at `cost` may go: the budget is not spent and the call fits in it.
+    public func admits(_ cost: Double) -> Bool {
+        guard let budget else { return true }
+        return spent < budget && spent + cost <= budget
+    }
+
     /// Books a finished call.
     public func record(
         provider: String, call: ProviderCall, usage tokens: TokenUsage?, audioSeconds: Double?, cost: Double

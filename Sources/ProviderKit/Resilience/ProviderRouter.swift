@@ -105,8 +105,15 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
     public let ledger: CostLedger
     /// Which errors move on to the next route: all but cancellation by default.
     public let shouldFallBack: @Sendable (ProviderError) -> Bool
+    /// Per-task routes for chat calls, or `nil` to route every call over ``routes`` by ``strategy``.
+    public let taskRoutes: TaskRoutes?
+    /// The models the router knows (context windows, capabilities, prices), which per-task routing checks requests
+    /// against.
+    public let registry: ModelRegistry
+    private let compiled: CompiledTaskRoutes?
+    let board: RoutingBoard
     private let latencies: LatencyBoard
-    private let logger: Logger
+    let logger: Logger
 
     /// Creates a router over `routes`.
     public init(
@@ -122,9 +129,60 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
         self.prices = prices
         self.ledger = ledger
         self.shouldFallBack = shouldFallBack
+        self.taskRoutes = nil
+        self.registry = ModelRegistry(prices: prices)
+        self.compiled = nil
+        self.board = RoutingBoard()
         self.latencies = LatencyBoard()
         self.logger = logger
     }
+
+    /// Creates a router that sends each chat call to its task's routes (``TaskRoutes``), checking requests against
+    /// `registry`; speech, transcription and image calls go over `routes` in order, as without task routes.
+    ///
+    /// - Parameters:
+    ///   - registry: the models known; by default every model `prices` lists.
+    ///   - unlisted: routes whose models are not checked against `registry` (local servers whose list could not be
+    ///     read at start).
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` naming every unknown route or model by its
+    ///   configuration path, e.g. `invalid router configuration: tasks.script.1.model: unknown model "gpt-5" …`.
+    public init(
+        routes: [Route],
+        taskRoutes: TaskRoutes,
+        registry: ModelRegistry? = nil,
+        unlisted: Set<String> = [],
+        prices: PriceTable = .standard,
+        ledger: CostLedger = CostLedger(),
+        shouldFallBack: @escaping @Sendable (ProviderError) -> Bool = { $0.code != .cancelled },
+        logger: Logger = Logger(label: "storyforge.provider.router")
+    ) throws {
+        let registry = registry ?? ModelRegistry(prices: prices)
+        let issues = taskRoutes.issues(routes: routes, registry: registry, unlisted: unlisted)
+        guard issues.isEmpty else {
+            throw ProviderError.badRequest("invalid router configuration: " + issues.joined(separator: "; "))
+        }
+        self.routes = routes
+        self.strategy = .ordered
+        self.prices = prices
+        self.ledger = ledger
+        self.shouldFallBack = shouldFallBack
+        self.taskRoutes = taskRoutes
+        self.registry = registry
+        self.compiled = CompiledTaskRoutes(taskRoutes, routes: routes, registry: registry)
+        self.board = RoutingBoard()
+        self.latencies = LatencyBoard()
+        self.logger = logger
+    }
+
+    /// The routes a chat `request` would be tried on, in order, with the checks made before any call (capability,
+    /// context window, tier choice, escalation); `nil` for a router without ``taskRoutes``.
+    public func plan(for request: ChatRequest, streaming: Bool = false) -> RoutePlan? {
+        compiled?.plan(for: request, streaming: streaming)
+    }
+
+    /// How many chat calls each task sent to each route, and why, since the router was made (what the
+    /// `storyforge_provider_routing_decisions_total` metric counts).
+    public func routingCounts() -> [RoutingCount] { board.snapshot() }
 
     // MARK: Provider
 
@@ -165,9 +223,10 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
 
     // MARK: Calls
 
-    /// Generates with the first route that can and succeeds.
+    /// Generates with the first route that can and succeeds (with ``taskRoutes``, the first of the request's task).
     public func generate(_ request: ChatRequest) async throws -> ChatResponse {
-        try await route(ProviderCall(.chat(request))) { route in
+        if let compiled { return try await routeTask(request, compiled.plan(for: request, streaming: false)) }
+        return try await route(ProviderCall(.chat(request))) { route in
             route.textGenerator.map { generator in { try await generator.generate(request) } }
         } usage: { response in
             (response.usage, nil)
@@ -204,6 +263,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
     /// Streams from the first route that can and starts; a failure before any text moves on to
     /// the next route, a failure after text is the caller's. Usage is booked when the stream ends.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamPart, any Error> {
+        if let compiled { return streamTask(request, compiled.plan(for: request, streaming: true)) }
         let router = self
         let call = ProviderCall(.stream(request))
         return makeDecoratedStream { continuation in
@@ -315,18 +375,19 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
         }
     }
 
-    private enum Admission {
+    enum Admission {
         case admitted
         case overBudget
         case circuitOpen(ProviderError)
     }
 
-    /// Whether `route` may take the call: not when the budget forbids it or its breaker is open.
-    private func admission(_ route: Route, call: ProviderCall, model: String?) async -> Admission {
+    /// Whether `route` may take the call: not when its breaker is open, nor (for a remote route) when the budget is
+    /// spent or the call's estimate would pass it.
+    func admission(_ route: Route, call: ProviderCall, model: String?) async -> Admission {
         if let breaker = route.breaker, breaker.state(model: model) == .open {
             return .circuitOpen(.circuitOpen("\(route.name): circuit open"))
         }
-        let fits = route.isLocal ? true : await ledger.canSpend(prices.estimate(call, model: model))
+        let fits = route.isLocal ? true : await ledger.admits(prices.estimate(call, model: model))
         guard fits else {
             logger.notice(
                 "skipping provider: the budget would be exceeded",
@@ -337,7 +398,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
     }
 
     @discardableResult
-    private func book(
+    func book(
         _ route: Route,
         call: ProviderCall,
         model: String?,
@@ -374,7 +435,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
             skipped: skipped, fingerprint: identity?.fingerprint)
     }
 
-    private func failed(_ route: Route, call: ProviderCall, error: ProviderError) {
+    func failed(_ route: Route, call: ProviderCall, error: ProviderError) {
         logger.notice(
             "provider failed, trying the next",
             metadata: [
@@ -386,7 +447,7 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
         ).increment()
     }
 
-    private func exhausted(_ call: ProviderCall, lastError: ProviderError?, budgetSkips: Int) -> ProviderError {
+    func exhausted(_ call: ProviderCall, lastError: ProviderError?, budgetSkips: Int) -> ProviderError {
         if let lastError {
             return lastError
         }

@@ -18,6 +18,8 @@ public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertib
     /// The ``ProviderIdentity/fingerprint`` of the provider that answered, when known (chains, router, cache and
     /// recorder set it); `nil` in origins recorded before identities existed.
     public var fingerprint: String?
+    /// Where a router with per-task routes sent the call and why (``ProviderRouter/taskRoutes``); `nil` otherwise.
+    public var routing: RoutingDecision?
 
     /// Creates an origin.
     public init(
@@ -26,7 +28,8 @@ public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertib
         usedFallback: Bool = false,
         skipped: [String] = [],
         fromCache: Bool = false,
-        fingerprint: String? = nil
+        fingerprint: String? = nil,
+        routing: RoutingDecision? = nil
     ) {
         self.provider = provider
         self.model = model
@@ -34,6 +37,7 @@ public struct ResponseOrigin: Sendable, Hashable, Codable, CustomStringConvertib
         self.skipped = skipped
         self.fromCache = fromCache
         self.fingerprint = fingerprint
+        self.routing = routing
     }
 
     /// E.g. `ollama (fallback after openai)` or `openai (cache)`.

@@ -22,6 +22,23 @@ import StoryForgeCore
 ///   ]
 /// }
 /// ```
+///
+/// Per-task routing (``TaskRoutes``) adds `models` (the registry's entries beyond the price table and what local
+/// servers list), `default` and `tasks` (ordered route lists, optionally tiered) and `estimate`:
+///
+/// ```json
+/// {
+///   "providers": [ { "name": "local", "kind": "ollama" }, { "name": "cloud", "kind": "openai", "model": "gpt-4o" } ],
+///   "models": { "llama3.2": { "context_window": 8192, "capabilities": ["json_schema", "streaming"] } },
+///   "default": [ { "route": "local" }, { "route": "cloud" } ],
+///   "tasks": {
+///     "ideas": [ { "route": "local", "model": "llama3.2" }, { "route": "cloud", "model": "gpt-4o-mini" } ],
+///     "script": [ { "route": "local", "model": "llama3.2", "tier": "fast" },
+///                 { "route": "cloud", "model": "gpt-4o", "tier": "quality" } ]
+///   },
+///   "estimate": { "bytes_per_token": 4, "default_output_tokens": 512, "usable_share": 1 }
+/// }
+/// ```
 public struct RouterConfiguration: Sendable, Hashable, Codable {
     /// Retry settings of one provider.
     public struct Retry: Sendable, Hashable, Codable {
@@ -178,6 +195,15 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         /// Whether the API key may go over plain `http://` to a host that is not this machine
         /// (`openai`, `elevenlabs`); refused unless this is `true`.
         public var allowInsecureHttp: Bool?
+        /// Whether the models the server lists join the registry when a router is made with
+        /// ``ProviderRouter/make(configuration:environment:transport:clock:ledger:factories:logger:)``; by default
+        /// true for `ollama` and for a local `openai` server, false otherwise.
+        public var discoverModels: Bool?
+
+        /// Whether this entry's models are listed at start.
+        var discovers: Bool {
+            discoverModels ?? (kind == "ollama" || (kind == "openai" && local == true))
+        }
 
         /// Creates an entry.
         public init(
@@ -196,6 +222,72 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         }
     }
 
+    /// A model of the registry, as a configuration describes it.
+    public struct Model: Sendable, Hashable, Codable {
+        /// The context window in tokens (1…``ModelRegistry/maxContextWindow``).
+        public var contextWindow: Int?
+        /// Its capabilities by name: `json_schema`, `tools`, `vision`, `streaming`.
+        public var capabilities: [String]?
+        /// `fast`, `standard` or `slow`.
+        public var latency: LatencyClass?
+
+        /// Creates a model entry.
+        public init(contextWindow: Int? = nil, capabilities: [String]? = nil, latency: LatencyClass? = nil) {
+            self.contextWindow = contextWindow
+            self.capabilities = capabilities
+            self.latency = latency
+        }
+
+        /// Decodes a model entry; a context window that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            contextWindow = try container.decodeWholeNumber(forKey: .contextWindow)
+            capabilities = try container.decodeIfPresent([String].self, forKey: .capabilities)
+            latency = try container.decodeIfPresent(LatencyClass.self, forKey: .latency)
+        }
+    }
+
+    /// How requests are sized for the context-window check (``ComplexityEstimate``).
+    public struct Estimate: Sendable, Hashable, Codable {
+        /// UTF-8 bytes per token (4).
+        public var bytesPerToken: Int?
+        /// Output tokens assumed when a request sets no limit (512).
+        public var defaultOutputTokens: Int?
+        /// The share of a context window a request may fill (1).
+        public var usableShare: Double?
+        /// The context window of a listed model that reports none (4096, Ollama's default `num_ctx`).
+        public var listedContextWindow: Int?
+
+        /// Creates estimate settings.
+        public init(
+            bytesPerToken: Int? = nil, defaultOutputTokens: Int? = nil, usableShare: Double? = nil,
+            listedContextWindow: Int? = nil
+        ) {
+            self.bytesPerToken = bytesPerToken
+            self.defaultOutputTokens = defaultOutputTokens
+            self.usableShare = usableShare
+            self.listedContextWindow = listedContextWindow
+        }
+
+        /// Decodes estimate settings; a count that is not a whole number is an error naming its key.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            bytesPerToken = try container.decodeWholeNumber(forKey: .bytesPerToken)
+            defaultOutputTokens = try container.decodeWholeNumber(forKey: .defaultOutputTokens)
+            usableShare = try container.decodeIfPresent(Double.self, forKey: .usableShare)
+            listedContextWindow = try container.decodeWholeNumber(forKey: .listedContextWindow)
+        }
+
+        /// The estimate these settings describe.
+        public var estimate: ComplexityEstimate {
+            let defaults = ComplexityEstimate()
+            return ComplexityEstimate(
+                bytesPerToken: bytesPerToken ?? defaults.bytesPerToken,
+                defaultOutputTokens: defaultOutputTokens ?? defaults.defaultOutputTokens,
+                usableShare: usableShare ?? defaults.usableShare)
+        }
+    }
+
     /// How routes are ordered.
     public var strategy: ProviderRouter.Strategy?
     /// The run's budget in US dollars.
@@ -204,16 +296,79 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
     public var prices: [String: ModelPrice]?
     /// The providers, in order.
     public var providers: [Entry]
+    /// Models added to (or completing) the registry, by id.
+    public var models: [String: Model]?
+    /// The route list of tasks without their own (`default`); every provider with a text generator, in order, when
+    /// absent and ``tasks`` is given.
+    public var `default`: [TaskRoutes.Entry]?
+    /// The route list of each task, by task name (`ideas`, `script`, `revision`, `shot_plan`, or the host's own).
+    public var tasks: [String: [TaskRoutes.Entry]]?
+    /// How requests are sized.
+    public var estimate: Estimate?
 
     /// Creates a configuration.
     public init(
         strategy: ProviderRouter.Strategy? = nil, budgetUsd: Double? = nil, prices: [String: ModelPrice]? = nil,
-        providers: [Entry]
+        providers: [Entry], models: [String: Model]? = nil, default defaultRoutes: [TaskRoutes.Entry]? = nil,
+        tasks: [String: [TaskRoutes.Entry]]? = nil, estimate: Estimate? = nil
     ) {
         self.strategy = strategy
         self.budgetUsd = budgetUsd
         self.prices = prices
         self.providers = providers
+        self.models = models
+        self.default = defaultRoutes
+        self.tasks = tasks
+        self.estimate = estimate
+    }
+
+    /// Whether the configuration routes chat calls by task (it has `default` or `tasks`).
+    public var routesByTask: Bool { self.default != nil || tasks != nil }
+
+    /// The task routes the configuration describes, or `nil` when it routes by ``strategy``.
+    public var taskRoutes: TaskRoutes? {
+        guard routesByTask else { return nil }
+        var byTask: [ModelTask: [TaskRoutes.Entry]] = [:]
+        for (name, entries) in tasks ?? [:] { byTask[ModelTask(name)] = entries }
+        // Kinds without a text generator cannot be in the default list.
+        let chatKinds = providers.filter { !["elevenlabs", "espeak", "procedural"].contains($0.kind) }
+        return TaskRoutes(
+            default: self.default ?? chatKinds.map { TaskRoutes.Entry(route: $0.name) }, tasks: byTask,
+            estimate: estimate?.estimate ?? .init())
+    }
+
+    /// The problems of the task routes that can be found without making the providers: routes that name no provider
+    /// or one without a text generator (a speech-only kind), models the registry does not know (except on providers
+    /// that list their models at start), each with its path (`tasks.script.1.model: unknown model "gpt-5" …`).
+    public func taskRouteIssues() -> [String] {
+        guard let taskRoutes else { return [] }
+        var chatRoutes: [String: Bool] = [:]
+        for entry in providers where chatRoutes[entry.name] == nil {
+            chatRoutes[entry.name] = !["elevenlabs", "espeak", "procedural"].contains(entry.kind)
+        }
+        return taskRoutes.issues(
+            chatRoutes: chatRoutes, registry: registry, unlisted: Set(providers.filter(\.discovers).map(\.name)))
+    }
+
+    /// The registry the configuration describes before any server is asked: ``PriceTable/standard`` with `prices`,
+    /// and `models` over them.
+    public var registry: ModelRegistry {
+        var registry = ModelRegistry(prices: PriceTable.standard.merging(PriceTable(prices ?? [:])))
+        for (id, model) in models ?? [:] {
+            var capabilities: ModelCapabilities?
+            if let names = model.capabilities {
+                capabilities = names.reduce(into: ModelCapabilities()) { set, name in
+                    if let known = ModelCapabilities.names.first(where: { $0.name == name }) {
+                        set.insert(known.capability)
+                    }
+                }
+            }
+            registry.register(
+                .init(
+                    id: id, contextWindow: model.contextWindow, capabilities: capabilities, latency: model.latency,
+                    source: "configuration"))
+        }
+        return registry
     }
 
     /// Decodes a configuration file and checks its numbers with ``validate()``.
@@ -277,6 +432,14 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
         static let maxConcurrent = 1...10_000
         /// Dollars: a budget or a price, up to a million.
         static let dollars = 0.0...1_000_000
+        /// A model's context window, in tokens.
+        static let contextWindow = 1...ModelRegistry.maxContextWindow
+        /// Bytes per token: 1 (every byte a token) to 16, past any tokenizer's average.
+        static let bytesPerToken = 1...16
+        /// Output tokens assumed for a request without a limit: up to a million.
+        static let outputTokens = 1...1_000_000
+        /// The usable share of a context window.
+        static let usableShare = 0.1...1.0
     }
 
     /// Checks every number against ``Limits``.
@@ -304,6 +467,27 @@ public struct RouterConfiguration: Sendable, Hashable, Codable {
             try check(price.perThousandCharacters, Limits.dollars, "\(path).per_thousand_characters")
             try check(price.perImage, Limits.dollars, "\(path).per_image")
             try check(price.perAudioMinute, Limits.dollars, "\(path).per_audio_minute")
+        }
+        for (id, model) in (models ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "models.\(id)"
+            if id.isEmpty || id.utf8.count > ModelRegistry.maxModelIDLength {
+                throw fail(
+                    "models", "keyed by model ids of 1…\(ModelRegistry.maxModelIDLength) bytes", "\(id.prefix(40))")
+            }
+            try check(model.contextWindow, Limits.contextWindow, "\(path).context_window")
+            for (index, name) in (model.capabilities ?? []).enumerated()
+            where !ModelCapabilities.names.contains(where: { $0.name == name }) {
+                throw fail(
+                    "\(path).capabilities.\(index)",
+                    "one of " + ModelCapabilities.names.map(\.name).joined(separator: ", "),
+                    "\(name.prefix(40))")
+            }
+        }
+        if let estimate {
+            try check(estimate.bytesPerToken, Limits.bytesPerToken, "estimate.bytes_per_token")
+            try check(estimate.defaultOutputTokens, Limits.outputTokens, "estimate.default_output_tokens")
+            try check(estimate.usableShare, Limits.usableShare, "estimate.usable_share")
+            try check(estimate.listedContextWindow, Limits.contextWindow, "estimate.listed_context_window")
         }
         for (index, entry) in providers.enumerated() {
             let path = "providers.\(index)"
@@ -408,6 +592,86 @@ extension ProviderRouter {
         factories: [String: Factory] = [:],
         logger: Logger = Logger(label: "storyforge.provider.router")
     ) throws {
+        let routes = try Self.routes(
+            configuration, environment: environment, transport: transport, clock: clock, factories: factories)
+        // Without asking the servers, the models of routes that list theirs at start are not checked yet.
+        let unlisted = Set(configuration.providers.filter(\.discovers).map(\.name))
+        try self.init(
+            configuration: configuration, routes: routes, registry: configuration.registry, unlisted: unlisted,
+            ledger: ledger, logger: logger)
+    }
+
+    /// Builds a router from a configuration as ``init(configuration:environment:transport:clock:ledger:factories:logger:)``
+    /// does, after asking each provider that lists its models (`discover_models`, by default Ollama and local
+    /// OpenAI-compatible servers) for them, so that they join the registry with what they report (context windows
+    /// checked, ``ModelRegistry/join(_:from:defaults:)``); a configuration's `models` entry wins over a report. A
+    /// server that does not answer is logged and its route's models are not checked.
+    ///
+    /// - Throws: ``ProviderError/badRequest(_:statusCode:)`` as the initialiser does, and for a task route naming a
+    ///   model that neither the configuration nor the servers know, with its path (`tasks.script.1.model`).
+    public static func make(
+        configuration: RouterConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        transport: any HTTPTransport = DefaultHTTPTransport(),
+        clock: any ProviderClock = SystemProviderClock(),
+        ledger: CostLedger? = nil,
+        factories: [String: Factory] = [:],
+        logger: Logger = Logger(label: "storyforge.provider.router")
+    ) async throws -> ProviderRouter {
+        let routes = try Self.routes(
+            configuration, environment: environment, transport: transport, clock: clock, factories: factories)
+        var registry = configuration.registry
+        var unlisted: Set<String> = []
+        let defaults = ModelRegistry.ListingDefaults(
+            contextWindow: configuration.estimate?.listedContextWindow ?? ModelRegistry.ListingDefaults().contextWindow)
+        for entry in configuration.providers where entry.discovers {
+            guard let generator = routes.first(where: { $0.name == entry.name })?.textGenerator else { continue }
+            do {
+                let listed = try await generator.models()
+                let joined = registry.join(listed, from: entry.name, defaults: defaults)
+                logger.debug(
+                    "models listed by a local server joined the registry",
+                    metadata: ["provider.name": "\(entry.name)", "routing.models": "\(joined)"])
+            } catch {
+                unlisted.insert(entry.name)
+                logger.notice(
+                    "a local server did not list its models; its routes' models are not checked",
+                    metadata: ["provider.name": "\(entry.name)", "error": "\(ProviderError.typed(error))"])
+            }
+        }
+        return try ProviderRouter(
+            configuration: configuration, routes: routes, registry: registry, unlisted: unlisted, ledger: ledger,
+            logger: logger)
+    }
+
+    private init(
+        configuration: RouterConfiguration, routes: [Route], registry: ModelRegistry, unlisted: Set<String>,
+        ledger: CostLedger?, logger: Logger
+    ) throws {
+        let prices = PriceTable.standard.merging(PriceTable(configuration.prices ?? [:]))
+        let ledger = ledger ?? CostLedger(budget: configuration.budgetUsd)
+        guard var taskRoutes = configuration.taskRoutes else {
+            self.init(
+                routes: routes, strategy: configuration.strategy ?? .ordered, prices: prices, ledger: ledger,
+                logger: logger)
+            return
+        }
+        if configuration.default == nil {
+            // Factories may make kinds that do not chat: the default list is every route that does.
+            taskRoutes.defaultRoutes = routes.filter { $0.textGenerator != nil }.map {
+                TaskRoutes.Entry(route: $0.name)
+            }
+        }
+        try self.init(
+            routes: routes, taskRoutes: taskRoutes, registry: registry, unlisted: unlisted, prices: prices,
+            ledger: ledger, logger: logger)
+    }
+
+    /// The configuration's routes, checked, each made from its kind and decorated.
+    private static func routes(
+        _ configuration: RouterConfiguration, environment: [String: String], transport: any HTTPTransport,
+        clock: any ProviderClock, factories: [String: Factory]
+    ) throws -> [Route] {
         guard !configuration.providers.isEmpty else {
             throw ProviderError.badRequest("invalid router configuration: providers is empty")
         }
@@ -428,10 +692,7 @@ extension ProviderRouter {
             if let local = entry.local { route.isLocal = local }
             routes.append(Self.decorate(route, entry: entry, clock: clock))
         }
-        self.init(
-            routes: routes, strategy: configuration.strategy ?? .ordered,
-            prices: PriceTable.standard.merging(PriceTable(configuration.prices ?? [:])),
-            ledger: ledger ?? CostLedger(budget: configuration.budgetUsd), logger: logger)
+        return routes
     }
 
     private static func builtIn(

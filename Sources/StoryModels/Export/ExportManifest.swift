@@ -17,6 +17,9 @@ public struct ExportManifest: Codable, Hashable, Sendable {
         public var usage: TokenUsage?
         /// The cost in US dollars, when known.
         public var costUsd: Double?
+        /// Where a router with per-task routes sent the stage's model calls, and why; absent when no call was routed
+        /// by task, so a run without task routes writes the same manifest as before the field existed.
+        public var routes: [RouteRecord]?
 
         /// Creates a stage record.
         public init(
@@ -25,7 +28,8 @@ public struct ExportManifest: Codable, Hashable, Sendable {
             model: String,
             duration: Double,
             usage: TokenUsage? = nil,
-            costUsd: Double? = nil
+            costUsd: Double? = nil,
+            routes: [RouteRecord]? = nil
         ) {
             self.stage = stage
             self.provider = provider
@@ -33,6 +37,35 @@ public struct ExportManifest: Codable, Hashable, Sendable {
             self.duration = duration
             self.usage = usage
             self.costUsd = costUsd
+            self.routes = routes?.isEmpty == true ? nil : routes
+        }
+    }
+
+    /// Which route served a task's model calls in a stage and why (ProviderKit's routing decision, as text).
+    public struct RouteRecord: Codable, Hashable, Sendable {
+        /// The task, e.g. `script`.
+        public var task: String
+        /// The route that served, e.g. `quality`.
+        public var route: String
+        /// Its model, or "" when the route's default.
+        public var model: String
+        /// Why: `ordered`, `capability`, `context_window`, `breaker_open`, `low_score`, `budget` or `failure`.
+        public var reason: String
+        /// How many calls went this way.
+        public var calls: Int
+
+        /// Creates a route record.
+        public init(task: String, route: String, model: String, reason: String, calls: Int = 1) {
+            self.task = task
+            self.route = route
+            self.model = model
+            self.reason = reason
+            self.calls = calls
+        }
+
+        /// E.g. `script → quality/gpt-4o (context_window)`, with `×2` for two calls.
+        public var summary: String {
+            "\(task) → \(route)\(model.isEmpty ? "" : "/" + model) (\(reason))" + (calls > 1 ? " ×\(calls)" : "")
         }
     }
 
@@ -174,4 +207,21 @@ public struct ExportManifest: Codable, Hashable, Sendable {
 
     /// The cost of every stage that reported one, in US dollars.
     public var totalCostUsd: Double { stages.compactMap(\.costUsd).reduce(0, +) }
+
+    /// Per task, which routes served it and why, over every stage in order (calls of the same task, route, model and
+    /// reason counted together); empty for a run without task routes.
+    public var routeSummary: [RouteRecord] {
+        var summary: [RouteRecord] = []
+        for record in stages.flatMap({ $0.routes ?? [] }) {
+            if let index = summary.firstIndex(where: {
+                ($0.task, $0.route, $0.model, $0.reason) == (record.task, record.route, record.model, record.reason)
+            }) {
+                let (sum, overflow) = summary[index].calls.addingReportingOverflow(record.calls)
+                summary[index].calls = overflow ? .max : sum
+            } else {
+                summary.append(record)
+            }
+        }
+        return summary
+    }
 }

@@ -135,9 +135,13 @@ public struct GenerateIdeas: PipelineStage {
             ],
             temperature: 0.9,
             seed: request.seed,
-            responseFormat: .jsonSchema(name: "story_ideas", schema: Self.schema(count: count), strict: false)
+            responseFormat: .jsonSchema(name: "story_ideas", schema: Self.schema(count: count), strict: false),
+            task: .ideas
         )
-        let (answer, usage, cost) = try await services.structured.generate(
+        // Not a StoryStage: its routing decisions are collected here for its record.
+        var structured = services.structured
+        structured.routeLog = StageRouteLog()
+        let (answer, usage, cost) = try await structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "story ideas"
         ) { answer in
             if answer.ideas.isEmpty { return "ideas is empty; give \(count) ideas" }
@@ -176,7 +180,7 @@ public struct GenerateIdeas: PipelineStage {
             .init(
                 stage: Self.id.rawValue, provider: services.providers.textRecord.provider,
                 model: services.providers.textRecord.model,
-                duration: stopwatch.seconds, usage: usage, costUsd: cost))
+                duration: stopwatch.seconds, usage: usage, costUsd: cost, routes: structured.routeLog?.records))
         return state
     }
 }

@@ -165,7 +165,8 @@ public struct PlanShots: StoryStage {
                         ]
                     ],
                     "required": ["shots"], "additionalProperties": false,
-                ], strict: false)
+                ], strict: false),
+            task: .shotPlan
         )
         let (answer, usage, cost) = try await services.structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "shot plan"

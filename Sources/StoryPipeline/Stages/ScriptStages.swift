@@ -82,7 +82,8 @@ public struct WriteScript: StoryStage {
             ],
             temperature: 0.8,
             seed: state.request.seed,
-            responseFormat: .jsonSchema(name: "story_script", schema: schema, strict: false)
+            responseFormat: .jsonSchema(name: "story_script", schema: schema, strict: false),
+            task: .script
         )
         let (answer, usage, cost) = try await services.structured.generate(
             Answer.self, with: services.providers.text, request: chat, what: "script"
@@ -134,6 +135,10 @@ public struct WriteScript: StoryStage {
 ///
 /// Parameters: `threshold` (overall score 0…100, default 60), `max_revisions` (0…10, default 2), `max_words` (as
 /// ``WriteScript``'s, for each revised narration).
+///
+/// With a router with per-task routes (``ProviderKit/TaskRoutes``) as the text provider, a revision that still scores
+/// under the threshold asks once for an escalation: the next revision (within `max_revisions`) goes to the route after
+/// the one that wrote it, and the manifest records it with reason `low_score`.
 public struct ReviseScript: StoryStage {
     /// `revise`.
     public static let id: StageID = "revise"
@@ -202,10 +207,14 @@ public struct ReviseScript: StoryStage {
         var usage: ExportManifest.TokenUsage?
         var cost = 0.0
         var revisions = 0
+        // Local-first escalation: a revision still under the threshold from a route with a stronger one after it
+        // sends the next revision past it, once per run of the stage (a router with per-task routes says when it can).
+        var escalation: RouteEscalation?
+        var escalated = false
         while score.overall < threshold, revisions < maxRevisions {
             revisions += 1
             try context.checkCancellation()
-            let chat = ChatRequest(
+            var chat = ChatRequest(
                 messages: [
                     .system(
                         "You improve narration for a story video read aloud by one narrator. Keep the story and its "
@@ -222,11 +231,15 @@ public struct ReviseScript: StoryStage {
                         "type": "object",
                         "properties": ["narration": ["type": "string", "minLength": .number(Double(best.text.count))]],
                         "required": ["narration"], "additionalProperties": false,
-                    ], strict: false)
+                    ], strict: false),
+                task: .revision
             )
-            let (answer, used, spent) = try await services.structured.generate(
+            chat.escalation = escalation
+            escalation = nil
+            let generated = try await services.structured.generateRouted(
                 Answer.self, with: services.providers.text, request: chat, what: "revised script"
             ) { $0.narration.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "narration is empty" : nil }
+            let (answer, used, spent) = (generated.value, generated.usage, generated.cost)
             cost += spent
             if let used { usage = (usage ?? .init(promptTokens: 0, completionTokens: 0)).adding(used) }
             let fitted = WriteScript.fitted(answer.narration, targetSeconds: target, language: language)
@@ -245,6 +258,18 @@ public struct ReviseScript: StoryStage {
             if candidateScore.overall > score.overall {
                 best = try script.append(.enhanced, text: candidateText, from: best.number, score: candidateScore)
                 score = candidateScore
+            }
+            if !escalated, score.overall < threshold, revisions < maxRevisions, let routing = generated.routing,
+                routing.canEscalate
+            {
+                escalated = true
+                escalation = RouteEscalation(after: routing.route, reason: .lowScore)
+                context.logger.info(
+                    "the revision scored under the threshold: the next one escalates past its route",
+                    metadata: [
+                        "story.score": "\(candidateScore.overall)", "story.threshold": "\(threshold)",
+                        "provider.task": "\(routing.task)", "provider.name": "\(routing.route)",
+                    ])
             }
         }
         state.script = script

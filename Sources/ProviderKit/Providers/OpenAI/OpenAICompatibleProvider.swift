@@ -146,7 +146,12 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             throw ProviderError.malformedResponse("the model list has no data array", rawText: json.jsonText)
         }
         return items.compactMap { item in
-            item["id"]?.stringValue.map { ModelInfo(id: $0, ownedBy: item["owned_by"]?.stringValue) }
+            item["id"]?.stringValue.map {
+                // vLLM says max_model_len, OpenRouter context_length, Groq context_window: each checked.
+                let window = ["max_model_len", "context_length", "context_window"].lazy
+                    .compactMap { ModelInfo.checkedContextWindow(item[$0]) }.first
+                return ModelInfo(id: $0, ownedBy: item["owned_by"]?.stringValue, contextWindow: window)
+            }
         }
     }
 
