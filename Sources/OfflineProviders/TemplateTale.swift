@@ -177,7 +177,6 @@ struct SentenceBook {
     var he: String { premise.hero.subject }
     var heStart: String { TemplatePhrasing.capitalised(premise.hero.subject) }
     var him: String { premise.hero.object }
-    var his: String { premise.hero.possessive }
     var was: String { premise.hero.was }
     var place: String { premise.place.definite }
     var atPlace: String { premise.place.adverbial }
@@ -293,7 +292,7 @@ struct SentenceBook {
         ("a woman who mended clocks", "the clockmender"), ("a postman at the end of his round", "the postman"),
         ("a fisherman mending his nets", "the fisherman"), ("a street musician", "the musician"),
         ("a librarian who never forgot a face", "the librarian"), ("a bus driver at the end of the line", "the driver"),
-        ("a schoolteacher on her way home", "the teacher"), ("twin brothers who never agreed", "the twins"),
+        ("a schoolteacher on her way home", "the teacher"), ("a ferryman who never hurried", "the ferryman"),
         ("a baker with flour on his sleeves", "the baker"), ("a pilot waiting for clear skies", "the pilot"),
     ]
     static let clues: [(intro: String, short: String)] = [
@@ -335,6 +334,9 @@ struct SentenceBook {
         let helper = Self.helpers[(index * 3 + angle.title) % Self.helpers.count]
         let clue = Self.clues[(index * 3 + angle.opening) % Self.clues.count]
         let obstacle = Self.obstacles[(index * 5 + angle.title) % Self.obstacles.count]
+        // The station again, now known: "an empty station" → "the empty station".
+        var there = station
+        for article in ["a ", "an "] where there.hasPrefix(article) { there = "the " + there.dropFirst(article.count) }
         let helperStart = TemplatePhrasing.capitalised(helper.short)
         let together = premise.hero.firstPerson ? "\(helper.short) and \(he)" : "\(he) and \(helper.short)"
         var sentences: [String?] = []
@@ -349,13 +351,14 @@ struct SentenceBook {
                 [
                     "There \(he) met \(helper.intro).",
                     "\(TemplatePhrasing.capitalised(helper.intro)) was waiting there.",
-                    "At \(station), \(he) met \(helper.intro).",
+                    "At \(there), \(he) met \(helper.intro).",
                 ], &random))
+        var clueIntroduced = false
         if index > 0, index % 4 == 2, let first = firstClue {
             sentences.append(
                 pick(
                     [
-                        "At \(station), \(he) finally understood what \(first.short) had meant.",
+                        "At \(there), \(he) finally understood what \(first.short) had meant.",
                         "\(helperStart) knew at once what \(first.short) meant, and said so.",
                     ], &random))
         } else {
@@ -366,6 +369,7 @@ struct SentenceBook {
                         "\(helperStart) said nothing, but held out \(clue.intro).",
                         "Between them, \(together) found \(clue.intro).",
                     ], &random))
+            clueIntroduced = true
             if firstClue == nil { firstClue = clue }
         }
         if index % 3 == 1 {
@@ -378,8 +382,7 @@ struct SentenceBook {
                     "\(heStart) thought about \(object) and did not turn back.",
                     "\(heStart) \(was) tired, but kept going.",
                     "\(heStart) thanked \(helper.short) and went on.",
-                    "\(TemplatePhrasing.capitalised(clue.short)) went into \(his) pocket, and \(he) went on.",
-                ], &random))
+                ] + (clueIntroduced ? ["\(heStart) kept \(clue.short) in mind, and went on."] : []), &random))
         return sentences.compactMap { $0 }
     }
 }

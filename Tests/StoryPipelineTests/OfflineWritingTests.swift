@@ -201,6 +201,7 @@ import Testing
     func longTargetsTellChaptersThatDoNotRepeatAndShotsStayInBounds(seconds: Double) async throws {
         let run = try await Self.run("a lighthouse keeper's last night", targetSeconds: seconds)
         let script = run.script
+        if ProcessInfo.processInfo.environment["STORYFORGE_PRINT_STORIES"] != nil { print(script) }
         let spoken = SpeakingRate.estimatedDuration(of: script, language: "en")
         #expect(spoken >= seconds * 0.8 && spoken <= seconds * 1.3, "\(spoken) s for \(seconds) s")
         #expect(Self.repeatedSentenceRatio(script) == 0, "\(script)")
