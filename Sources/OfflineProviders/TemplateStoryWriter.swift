@@ -5,7 +5,17 @@ import StoryForgeCore
 /// A ``TextGenerator`` that is not a language model: it fills templates, deterministically from the
 /// prompt and seed, so that a pipeline runs end to end with no network and no API key.
 ///
-/// Plain requests get a short story built from the prompt's own words. Requests with a
+/// It tells the story of the topic it is given. A small rule-based analyser (no model; see `TopicAnalyser`) reads the
+/// topic's hero, place, time and object ("a lighthouse keeper's last night" → a lighthouse keeper, at the
+/// lighthouse, on the last night), and the writer's lists fill only what the topic leaves open. Every text carries
+/// that premise: titles, the one-sentence premise ("The story of <topic>: …"), which later prompts hand back so each
+/// stage tells the same story, the tale (its first two sentences name the premise and the topic as given), and the
+/// picture descriptions. Items of a list of objects (ideas) each take another angle: turn of events, mood,
+/// narrator. Text in another language or script is kept verbatim, in quotes, never given English grammar. A long
+/// tale (a `minLength` of thousands of characters) is told in chapters, each somewhere new with someone new, and
+/// repeats no sentence.
+///
+/// Plain requests get a short story about the prompt's topic. Requests with a
 /// ``ResponseFormat/jsonSchema(name:schema:strict:)`` get JSON that satisfies the schema (objects,
 /// required and optional properties, strings with lengths and enums, numbers with bounds, arrays
 /// with item counts), with the kind of text the caller's ``fields`` give each string property (a title, a
@@ -56,8 +66,20 @@ public struct TemplateStoryWriter: TextGenerator {
     /// Streaming, structured output, seed; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.streaming, .structuredOutput, .seed, .offline, .deterministic] }
 
-    /// `template` with ``modelName`` as its model; it has no settings.
-    public var identity: ProviderIdentity { ProviderIdentity(name: "template", models: [.chat: Self.modelName]) }
+    /// Bumped when the templates change what a prompt and seed give (2: the story is the topic's, see
+    /// `TopicAnalyser`): part of the identity, so checkpoints and cached answers of an older writer are not reused.
+    static let templatesVersion = 2
+
+    /// `template` with ``modelName`` as its model; its settings are the templates' version and ``fields``, which both
+    /// change what it writes.
+    public var identity: ProviderIdentity {
+        var configuration = ["templates": String(Self.templatesVersion)]
+        if !fields.isEmpty {
+            configuration["fields"] = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: ",")
+        }
+        return ProviderIdentity(name: "template", models: [.chat: Self.modelName], configuration: configuration)
+    }
 
     /// Always healthy: it needs nothing outside the process.
     public func checkHealth() async throws -> HealthReport {

@@ -129,6 +129,27 @@ import Testing
         #expect(Self.topics.count >= 40)
     }
 
+    @Test func theOfflineWriterChosenFromTheEnvironmentFillsTheStoryFields() async throws {
+        // story-demo's providers come from `fromEnvironment`: its writer must know the stages' fields, or every string
+        // (the title, the narration) is a plain sentence.
+        let (providers, _) = try await StoryProviders.fromEnvironment([:], selection: .offline)
+        let services = StoryServices(
+            providers: providers, ffmpeg: nil, library: nil, workDirectory: try temporaryDirectory())
+        var state = try await GenerateIdeas(services: services)
+            .run(
+                StoryRequest(topic: "a lighthouse keeper's last night", seed: 2),
+                context: Self.context(GenerateIdeas.id))
+        state = try await SelectIdea(services: services).run(state, context: Self.context(SelectIdea.id))
+        state = try await WriteScript(services: services).run(state, context: Self.context(WriteScript.id))
+        let idea = try #require(state.idea)
+        #expect(
+            !idea.title.hasPrefix("The story of")
+                && ["Keeper", "Lighthouse", "Night"].contains { idea.title.contains($0) },
+            "\(idea.title)")
+        let script = try #require(state.script?.current.text)
+        #expect(script.contains("the story of a lighthouse keeper's last night"), "\(script)")
+    }
+
     @Test func theSameTopicAndSeedGiveTheSameStory() async throws {
         for topic in ["a lighthouse keeper's last night", "灯台守の最後の夜", "What if the moon disappeared?"] {
             let first = try await Self.run(topic, seed: 11)
