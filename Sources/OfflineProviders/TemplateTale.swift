@@ -320,10 +320,12 @@ struct SentenceBook {
     ]
 
     /// Chapter `index` of a long tale: somewhere new (in order), someone met there, a clue, an obstacle, and the
-    /// hero going on. Its opening names the day (or, when the topic fixes the time, the hour), so chapters progress.
+    /// hero going on. Its opening names the day (or, when the topic fixes the time, the leg of the journey), so
+    /// chapters progress.
     mutating func chapter(_ index: Int, random: inout SeededGenerator) -> [String] {
         let ordinal = TemplatePhrasing.ordinal(index + 2)
-        let marker = premise.timeGiven ? "In the \(ordinal) hour" : "On the \(ordinal) day"
+        // A topic that fixes the time ("the last night") has no days to count: its chapters count legs of the way.
+        let marker = premise.timeGiven ? "On the \(ordinal) leg of the journey" : "On the \(ordinal) day"
         let stations =
             [
                 "the far side of \(place)", "the oldest part of \(place)", "the quietest corner of \(place)",

@@ -206,15 +206,13 @@ import Testing
         return sentences
     }
 
-    /// The chapters' openings: "In the third hour", "On the fifth day".
+    /// The chapters' openings: "On the third leg of the journey", "On the fifth day".
     static func chapterMarkers(_ text: String) -> Set<String> {
         Set(
             allSentences(text).compactMap { sentence in
-                guard sentence.hasPrefix("In the ") || sentence.hasPrefix("On the "),
-                    let comma = sentence.firstIndex(of: ",")
-                else { return nil }
+                guard sentence.hasPrefix("On the "), let comma = sentence.firstIndex(of: ",") else { return nil }
                 let marker = String(sentence[..<comma])
-                return marker.hasSuffix(" hour") || marker.hasSuffix(" day") ? marker : nil
+                return marker.hasSuffix(" leg of the journey") || marker.hasSuffix(" day") ? marker : nil
             })
     }
 
