@@ -126,8 +126,9 @@ struct StoryThing: Sendable, Hashable {
 ///
 /// The rules, in order:
 /// - **Cap.** A topic of several sentences is read from its first sentence only, and at most its first
-///   ``maxWords`` words (``maxVerbatimCharacters`` characters for text with no spaces, such as Japanese): a
-///   paragraph's opening names its premise, and a 45-second video cannot carry more.
+///   ``maxWords`` words (``maxVerbatimCharacters`` characters for text kept verbatim, such as Japanese), out of its
+///   first ``maxInputCharacters`` characters: a paragraph's opening names its premise, and a 45-second video cannot
+///   carry more.
 /// - **Lead-ins** such as "write a story about" or "a story about" are dropped.
 /// - **Verbatim.** Text in a script other than Latin, or of several words with no English function word and no
 ///   lexicon word (German, Spanish, French...), is kept exactly as given and never given English grammar.
@@ -147,6 +148,8 @@ enum TopicAnalyser {
     static let maxWords = 24
     /// The most characters of a topic kept verbatim (a title is at most 60; a frame a little more).
     static let maxVerbatimCharacters = 80
+    /// The most characters of a topic looked at: 24 words of even a long-worded language fit many times over.
+    static let maxInputCharacters = 2000
 
     /// The premise of `prompt`: of the topic inside "the story of …" when the prompt has one (the writer's own
     /// loglines and narrations carry it that way from stage to stage), else of the whole prompt.
@@ -200,7 +203,12 @@ enum TopicAnalyser {
             let followedBySpace = next == text.endIndex || text[next].isWhitespace
             if stopAtColon, character == ":", followedBySpace { return index }
             if ".!?。！？".contains(character), followedBySpace {
-                let word = text[..<index].split(whereSeparator: \.isWhitespace).last.map(String.init) ?? ""
+                // The word before the mark, found by walking back to white space: linear in the word, not the text.
+                var start = index
+                while start > text.startIndex, !text[text.index(before: start)].isWhitespace {
+                    start = text.index(before: start)
+                }
+                let word = text[start..<index]
                 let isAbbreviation =
                     character == "."
                     && (TopicLexicon.abbreviations.contains(word.lowercased())
@@ -259,7 +267,8 @@ enum TopicAnalyser {
 
     /// The premise of `topic`; `shape` when the caller already knows it (from a frame).
     static func analyse(_ topic: String, shape hint: TopicPremise.Shape?) -> TopicPremise {
-        let collapsed = topic.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        // Only the opening is read (`maxWords` words): a topic of a megabyte costs no more than one of a line.
+        let collapsed = topic.prefix(maxInputCharacters).split(whereSeparator: \.isWhitespace).joined(separator: " ")
         guard !collapsed.isEmpty else {
             return TopicPremise(shape: .empty, text: "", frame: "", contentWords: [])
         }

@@ -79,6 +79,9 @@ struct TopicAnalyserTests {
         let long = Array(repeating: "the keeper walked on", count: 10).joined(separator: " ")
         #expect(TopicAnalyser.analyse(long, shape: nil).text.split(separator: " ").count == TopicAnalyser.maxWords)
         #expect(TopicAnalyser.analyse("   ", shape: nil).shape == .empty)
+        // A megabyte of abbreviations (no sentence end) is read from its opening only.
+        let hostile = TopicAnalyser.analyse(String(repeating: "Dr. ", count: 250_000), shape: nil)
+        #expect(hostile.text.split(separator: " ").count <= TopicAnalyser.maxWords)
     }
 
     @Test("text in another language or script is kept verbatim, never given English grammar")
