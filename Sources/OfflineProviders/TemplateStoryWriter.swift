@@ -5,7 +5,17 @@ import StoryForgeCore
 /// A ``TextGenerator`` that is not a language model: it fills templates, deterministically from the
 /// prompt and seed, so that a pipeline runs end to end with no network and no API key.
 ///
-/// Plain requests get a short story built from the prompt's own words. Requests with a
+/// It tells the story of the topic it is given. A small rule-based analyser (no model; see `TopicAnalyser`) reads the
+/// topic's hero, place, time and object ("a lighthouse keeper's last night" → a lighthouse keeper, at the
+/// lighthouse, on the last night), and the writer's lists fill only what the topic leaves open. Every text carries
+/// that premise: titles, the one-sentence premise ("The story of <topic>: …"), which later prompts hand back so each
+/// stage tells the same story, the tale (its first two sentences name the premise and the topic as given), and the
+/// picture descriptions. Items of a list of objects (ideas) each take another angle: turn of events, mood,
+/// narrator. Text in another language or script is kept verbatim, in quotes, never given English grammar. A long
+/// tale (a `minLength` of thousands of characters) is told in chapters, each somewhere new with someone new, and
+/// repeats no sentence.
+///
+/// Plain requests get a short story about the prompt's topic. Requests with a
 /// ``ResponseFormat/jsonSchema(name:schema:strict:)`` get JSON that satisfies the schema (objects,
 /// required and optional properties, strings with lengths and enums, numbers with bounds, arrays
 /// with item counts), with the kind of text the caller's ``fields`` give each string property (a title, a
@@ -56,8 +66,20 @@ public struct TemplateStoryWriter: TextGenerator {
     /// Streaming, structured output, seed; offline and deterministic.
     public var capabilities: ProviderCapabilities { [.streaming, .structuredOutput, .seed, .offline, .deterministic] }
 
-    /// `template` with ``modelName`` as its model; it has no settings.
-    public var identity: ProviderIdentity { ProviderIdentity(name: "template", models: [.chat: Self.modelName]) }
+    /// Bumped when the templates change what a prompt and seed give (2: the story is the topic's, see
+    /// `TopicAnalyser`): part of the identity, so checkpoints and cached answers of an older writer are not reused.
+    static let templatesVersion = 2
+
+    /// `template` with ``modelName`` as its model; its settings are the templates' version and ``fields``, which both
+    /// change what it writes.
+    public var identity: ProviderIdentity {
+        var configuration = ["templates": String(Self.templatesVersion)]
+        if !fields.isEmpty {
+            configuration["fields"] = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: ",")
+        }
+        return ProviderIdentity(name: "template", models: [.chat: Self.modelName], configuration: configuration)
+    }
 
     /// Always healthy: it needs nothing outside the process.
     public func checkHealth() async throws -> HealthReport {
@@ -110,157 +132,84 @@ public struct TemplateStoryWriter: TextGenerator {
     }
 }
 
-/// The templates and the seeded choices among them.
+/// The seeded choices of one answer: the premise (from the prompt's topic), the angle, and the templates.
 private struct Writer {
     var random: SeededGenerator
     let fields: [String: TemplateStoryWriter.Field]
-    let keywords: [String]
-    /// The hero and place of this answer: the ones the prompt already names (so that a shot list follows its
-    /// script), else chosen by the seed.
-    let hero: (intro: String, short: String)
-    let place: String
-
-    static let stopWords: Set<String> = [
-        "about", "after", "again", "their", "there", "these", "those", "which", "while", "would", "could",
-        "should", "story", "write", "please", "short", "with", "from", "into", "that", "this", "make", "video",
-        "give", "have", "json", "return", "about", "where", "what", "when", "your", "topic", "language", "ideas",
-        "different", "narration", "words", "seconds", "last", "first", "every", "never", "always",
-    ]
-    static let heroes: [(intro: String, short: String)] = [
-        ("a lighthouse keeper", "the keeper"), ("a young cartographer", "the cartographer"),
-        ("an old baker", "the baker"), ("a night-shift nurse", "the nurse"), ("a runaway robot", "the robot"),
-    ]
-    static let places = [
-        "a fog-bound harbour", "a city of bridges", "a village under the mountain", "a night train",
-        "a desert observatory",
-    ]
-    static let turns = [
-        "finds a letter never sent", "hears a song no one else can", "loses the one thing that mattered",
-        "is given a single day", "meets a stranger with the same face",
-    ]
-    static let moods = ["hopeful", "eerie", "bittersweet", "triumphant", "calm", "tense", "warm"]
-    static let adjectives = ["Quiet", "Last", "Hidden", "Burning", "Silver", "Forgotten", "Endless"]
-    static let themes = ["second chances", "memory", "courage", "belonging", "letting go", "small kindnesses"]
-    static let narrators = ["a warm, unhurried voice", "a quiet older voice", "a curious young voice"]
-    static let audiences = ["young adults", "families", "curious minds", "night owls", "dreamers"]
-    static let times = ["grey morning", "late evening", "stormy night", "still afternoon", "first cold dawn"]
+    let premise: StoryPremise
+    /// The random starting points of the angles: idea `n` of an answer takes the angle `n` steps from them.
+    let bases: [Int]
+    /// The angle being written.
+    var angle: StoryAngle
+    /// Whether the prompt fixed the angle (a logline's turn, a "Tone:"): then every item keeps it.
+    let angleFixed: Bool
+    /// Whether an array whose items each take their own angle is being written.
+    var inAngleArray = false
+    /// Titles and pictures written so far in this angle: each one differs from the one before.
+    var titleCount = 0
+    var visualCount = 0
+    /// The numbered lines of the prompt ("1. …"), one per shot of a shot plan.
+    let lines: [String]
 
     init(prompt: String, seed: Int, fields: [String: TemplateStoryWriter.Field]) {
         self.fields = fields
         var random = SeededGenerator(text: prompt, seed: seed)
-        let lowered = prompt.lowercased()
-        keywords =
-            lowered
-            .split { !$0.isLetter }
-            .map(String.init)
-            .filter { $0.count >= 4 && !Self.stopWords.contains($0) }
-        hero =
-            Self.heroes.first { lowered.contains($0.intro) || lowered.contains($0.short) } ?? random.pick(Self.heroes)
-        place = Self.places.first { lowered.contains($0) } ?? random.pick(Self.places)
+        premise = StoryPremise(prompt: prompt, random: &random)
+        bases = StoryAngle.bases(&random)
+        let fresh = StoryAngle(bases: bases, offset: 0)
+        let recovered = StoryAngle.recovered(from: prompt, fallback: fresh)
+        angle = recovered ?? fresh
+        angleFixed = recovered != nil
+        lines = prompt.split(whereSeparator: \.isNewline).compactMap { line in
+            let digits = line.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, line.dropFirst(digits.count).hasPrefix(". ") else { return nil }
+            return String(line.dropFirst(digits.count + 2))
+        }
         self.random = random
     }
 
-    mutating func keyword() -> String? { keywords.isEmpty ? nil : random.pick(keywords) }
+    var tale: TemplateTale { TemplateTale(premise: premise, angle: angle) }
+
+    mutating func keyword() -> String? {
+        let words = premise.topic.contentWords
+        return words.isEmpty ? nil : random.pick(words)
+    }
 
     mutating func title() -> String {
-        let noun = (keyword() ?? random.pick(["Harbour", "Signal", "Garden", "Promise"])).capitalized
-        return "The \(random.pick(Self.adjectives)) \(noun)"
+        let titles = tale.titles()
+        defer { titleCount += 1 }
+        return titles[(angle.title + titleCount) % titles.count]
     }
 
-    mutating func sentence() -> String {
-        let hero = random.pick(Self.heroes).intro
-        let place = random.pick(Self.places)
-        let turn = random.pick(Self.turns)
-        if let word = keyword() {
-            return "In \(place), \(hero) \(turn), and everything turns on the \(word)."
-        }
-        return "In \(place), \(hero) \(turn)."
-    }
-
-    /// A short tale with a beginning, a turn and an end, told about one hero in one place, as long as `minLength`
-    /// characters asks for (at least four sentences); its arc is fixed, its details come from the prompt and seed.
-    mutating func tale(minLength: Int) -> String {
-        // The first noun-like keyword: a title this writer made ("The Silver Keeper") names its subject last.
-        let adjectives = Set(Self.adjectives.map { $0.lowercased() })
-        let object = keywords.first { !adjectives.contains($0) } ?? random.pick(["light", "letter", "song", "door"])
-        let short = hero.short
-        let capital = short.prefix(1).uppercased() + short.dropFirst()
-        let arc: [[String]] = [
-            [
-                "Nobody in \(place) paid much attention to \(hero.intro).",
-                "In \(place) lived \(hero.intro) who noticed everything.",
-            ],
-            [
-                "Every evening \(short) walked the same road, thinking about the \(object).",
-                "For years \(short) kept to the same quiet routine, and the \(object) was part of it.",
-            ],
-            [
-                "Then, one \(random.pick(Self.times)), \(short) \(random.pick(Self.turns)).",
-                "Until the day \(short) \(random.pick(Self.turns)).",
-            ],
-            ["At first it seemed like nothing at all.", "It should have been a small thing."],
-            [
-                "But the closer \(short) looked, the more the \(object) seemed to be waiting for an answer.",
-                "But the \(object) would not leave \(short) alone.",
-            ],
-            ["\(capital) could have walked away, as everyone always did.", "\(capital) was afraid, and went anyway."],
-            [
-                "Instead, with cold hands and a warm heart, \(short) followed it into the \(random.pick(Self.moods)) night.",
-                "Step by step, \(short) followed where it led.",
-            ],
-            ["What waited there was not what anyone expected.", "At the end of the road there was a light."],
-            [
-                "It was a small thing: a window still lit, a voice that remembered a name.",
-                "Someone had been waiting all along, and had kept a place by the fire.",
-            ],
-            [
-                "And for the first time in years, \(place) felt like home.",
-                "And \(short) smiled, because now it made sense.",
-            ],
-            ["Sometimes the \(object) is the whole story.", "Some stories only need one brave step."],
-            ["You only have to listen.", "Listen closely, and you will hear it too."],
-        ]
-        var sentences: [String] = []
-        var length = 0
-        for options in arc where sentences.count < 4 || length < minLength {
-            let sentence = random.pick(options)
-            sentences.append(sentence)
-            length += sentence.count + 1
-        }
-        while length < minLength {
-            let extra = sentence()
-            sentences.append(extra)
-            length += extra.count + 1
-        }
-        return sentences.joined(separator: " ")
-    }
+    mutating func sentence() -> String { tale.logline() }
 
     mutating func story() -> String {
-        let title = title()
-        let paragraphs = (0..<3).map { _ in (0..<3).map { _ in sentence() }.joined(separator: " ") }
-        return ([title, ""] + paragraphs.flatMap { [$0, ""] }).joined(separator: "\n").trimmingCharacters(in: .newlines)
+        let body = tale.tale(minLength: 600, random: &random)
+        let sentences = TemplatePhrasing.sentences(body)
+        let paragraphs = stride(from: 0, to: sentences.count, by: 4).map {
+            sentences[$0..<min($0 + 4, sentences.count)].joined(separator: " ")
+        }
+        return ([title(), ""] + paragraphs.flatMap { [$0, ""] }).joined(separator: "\n")
+            .trimmingCharacters(in: .newlines)
     }
 
     mutating func visual() -> String {
-        let mood = random.pick(Self.moods)
-        let detail = random.pick([
-            "warm window light", "mist rolling in", "long evening shadows", "rain on the glass", "a single lamp",
-            "stars overhead", "dust in a beam of light",
-        ])
-        return "\(mood) cinematic shot of \(hero.intro) in \(place), \(detail), soft volumetric light, vertical frame"
+        defer { visualCount += 1 }
+        let line = visualCount < lines.count ? lines[visualCount] : ""
+        return tale.visual(index: visualCount, line: line)
     }
 
     mutating func text(forProperty name: String, minLength: Int = 0) -> String {
         switch fields[name] ?? .sentence {
         case .title: return title()
-        case .mood: return random.pick(Self.moods)
-        case .tag: return keyword() ?? random.pick(Self.moods)
-        case .theme: return random.pick(Self.themes)
-        case .narrator: return random.pick(Self.narrators)
-        case .audience: return random.pick(Self.audiences)
+        case .mood: return angle.mood
+        case .tag: return keyword() ?? angle.mood
+        case .theme: return angle.theme
+        case .narrator: return angle.narrator
+        case .audience: return angle.audience
         case .camera: return random.pick(["slow zoom in", "slow zoom out", "pan left", "pan right", "pan up", "still"])
         case .visual: return visual()
-        case .tale: return tale(minLength: minLength)
+        case .tale: return tale.tale(minLength: minLength, random: &random)
         case .sentence: return sentence()
         }
     }
@@ -290,7 +239,18 @@ private struct Writer {
             let count = depth < 8 ? max(minimum, min(maximum, minimum + Int(random.next() % 3))) : 0
             let items = schema["items"] ?? ["type": "string"]
             let singular = name.hasSuffix("s") ? String(name.dropLast()) : name
-            return .array((0..<count).map { _ in instance(of: items, name: singular, depth: depth + 1) })
+            // Each idea of a list takes its own angle on the one premise.
+            let rotates = !angleFixed && !inAngleArray && items["type"]?.stringValue == "object"
+            if rotates { inAngleArray = true }
+            defer { if rotates { inAngleArray = false } }
+            return .array(
+                (0..<count).map { item in
+                    if rotates {
+                        angle = StoryAngle(bases: bases, offset: item)
+                        titleCount = 0
+                    }
+                    return instance(of: items, name: singular, depth: depth + 1)
+                })
         case "integer", "number":
             let low = schema["minimum"]?.numberValue ?? 1
             let high = schema["maximum"]?.numberValue ?? max(low, 10)
@@ -305,7 +265,7 @@ private struct Writer {
                 let maxLength = Self.schemaCount(schema["maxLength"], default: 0, limit: 100_000)
                 if text.count > maxLength { text = String(text.prefix(maxLength)) }
             }
-            while text.count < minimum { text += " " + sentence() }
+            if text.count < minimum { text += " " + tale.tale(minLength: minimum - text.count, random: &random) }
             return .string(text)
         }
     }

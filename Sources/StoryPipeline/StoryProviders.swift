@@ -245,7 +245,7 @@ public struct StoryProviders: Sendable {
             selection.speech.rawValue, for: "speech", among: Choice.speech, offline: .espeak)
         let imageChoice = try Choice.named(
             selection.images.rawValue, for: "images", among: Choice.images, offline: .procedural)
-        var text: any TextGenerator = TemplateStoryWriter()
+        var text: any TextGenerator = TemplateStoryWriter(fields: TemplateStoryWriter.storyFields)
         var speech: any SpeechSynthesizer = EspeakSpeechSynthesizer(configuration: .init(voice: selection.espeakVoice))
         var images: any ImageGenerator = ProceduralImageGenerator()
         var transcriber: (any Transcriber)?

@@ -28,6 +28,29 @@ import Testing
         }
     }
 
+    @Test func aPlanOverTheShotLimitMergesTheShortestNeighboursAndKeepsShotsWithinBounds() {
+        // 300 sentences of 8 words (3.2 s at 150 words a minute) are 300 pieces; 200 shots fit them only by merging
+        // pairs, which merging evenly by count would also do; but 120 pieces of 3.2, 3.2 and 7.2 s cannot be merged
+        // evenly into 80 without 10.4 s shots (3.2 + 7.2).
+        let short = "one two three four five six seven eight."
+        let long =
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            + "seventeen eighteen."
+        let pieces = (0..<120).map { $0 % 3 == 2 ? long : short }
+        let merged = PlanShots.merged(pieces, into: 80, language: "en", maximum: 10)
+        #expect(merged.count == 80)
+        #expect(merged.joined(separator: " ") == pieces.joined(separator: " "))
+        for shot in merged {
+            let seconds = SpeakingRate.estimatedDuration(of: shot, language: "en")
+            #expect(seconds <= 10 + 1e-9 && seconds >= 3.2 - 1e-9, "\(seconds) s")
+        }
+        // When no pair fits any more, the limit still holds (the cap is noted by the stage).
+        let tight = PlanShots.merged(pieces, into: 10, language: "en", maximum: 10)
+        #expect(tight.count == 10 && tight.joined(separator: " ") == pieces.joined(separator: " "))
+        // Within the limit nothing changes.
+        #expect(PlanShots.merged(pieces, into: 200, language: "en", maximum: 10) == pieces)
+    }
+
     @Test func snappingPutsCutsInThePausesBetweenWords() {
         let shots = [
             Shot(

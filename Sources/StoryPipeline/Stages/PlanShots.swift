@@ -23,8 +23,8 @@ public struct PlanShots: StoryStage {
     /// `shots`.
     public static let id: StageID = "shots"
     /// Bumped when the split or the prompt changes. (Western text splits as before and plans within `max_shots`
-    /// are unchanged, so cached plans stay valid.)
-    public static let version = 1
+    /// are unchanged; 2: a plan over `max_shots` merges the shortest neighbours first, keeping shots within bounds.)
+    public static let version = 2
 
     /// `min_seconds`: the shortest shot.
     public static let minSeconds = StageParameter.number("min_seconds", in: 0.5...60, unit: "seconds")
@@ -126,7 +126,7 @@ public struct PlanShots: StoryStage {
         let split = Self.split(
             script.current.text, language: language, minimum: minimum, maximum: maximum, preferred: preferred)
         guard !split.isEmpty else { throw StoryPipelineError.malformedModelOutput("the script has no words to film") }
-        let pieces = Self.merged(split, into: maxShots, language: language)
+        let pieces = Self.merged(split, into: maxShots, language: language, maximum: maximum)
         if pieces.count < split.count {
             state.noteCap(
                 "shots: \(split.count) pieces of narration were merged into \(pieces.count) shots "
@@ -327,14 +327,35 @@ public struct PlanShots: StoryStage {
         }
     }
 
-    /// `pieces` merged into at most `limit` groups of neighbours, as even in count as possible, each joined with a
-    /// space (or, for Chinese and Japanese, without one).
-    static func merged(_ pieces: [String], into limit: Int, language: String) -> [String] {
+    /// `pieces` merged into at most `limit` groups of neighbours, each joined with a space (or, for Chinese and
+    /// Japanese, without one). The shortest neighbouring pair whose sum stays within `maximum` seconds is merged first,
+    /// so a long script that only just passes the limit keeps every shot within bounds (a 20-minute script at 5 s a
+    /// piece is 240 pieces against the 200-shot limit); only when no pair fits any more are the groups made even in
+    /// count, and so longer than `maximum`.
+    static func merged(_ pieces: [String], into limit: Int, language: String, maximum: Double = .infinity) -> [String] {
         let limit = max(1, limit)
         guard pieces.count > limit else { return pieces }
         let separator = SpeakingRate.countsCharacters(for: language) ? "" : " "
+        var groups = pieces
+        var seconds = pieces.map { SpeakingRate.estimatedDuration(of: $0, language: language) }
+        // At most 6,000 words (`OutputCaps.hardMaximumWords`) make at most a few thousand pieces: a scan per merge is
+        // fast enough.
+        while groups.count > limit {
+            var best: Int?
+            for index in 0..<(groups.count - 1) where seconds[index] + seconds[index + 1] <= maximum {
+                if best.map({ seconds[index] + seconds[index + 1] < seconds[$0] + seconds[$0 + 1] }) ?? true {
+                    best = index
+                }
+            }
+            guard let index = best else { break }
+            groups[index] += separator + groups[index + 1]
+            seconds[index] += seconds[index + 1]
+            groups.remove(at: index + 1)
+            seconds.remove(at: index + 1)
+        }
+        guard groups.count > limit else { return groups }
         return (0..<limit).map { group in
-            pieces[(group * pieces.count / limit)..<((group + 1) * pieces.count / limit)].joined(separator: separator)
+            groups[(group * groups.count / limit)..<((group + 1) * groups.count / limit)].joined(separator: separator)
         }
     }
 }

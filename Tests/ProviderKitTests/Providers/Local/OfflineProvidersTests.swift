@@ -33,10 +33,13 @@ struct OfflineProvidersTests {
             responseFormat: .jsonSchema(name: "t", schema: schema, strict: false))
         let writer = TemplateStoryWriter(fields: ["headline": .title, "feeling": .mood])
         let answer = try JSONValue(parsing: Data(try await writer.generate(request).text.utf8))
-        // A title is "The <adjective> <noun>"; a sentence starts "In <place>"; a mood is one word.
+        // A title names the topic ("The Lighthouse"); a sentence carries the premise ("The story of a lighthouse:
+        // ..."); a mood is one word.
         #expect(answer["headline"]?.stringValue?.hasPrefix("The ") == true, "\(answer.jsonText)")
+        #expect(answer["headline"]?.stringValue?.contains("Lighthouse") == true, "\(answer.jsonText)")
         #expect(
-            answer["title"]?.stringValue?.hasPrefix("In ") == true, "named title, but not a field: \(answer.jsonText)")
+            answer["title"]?.stringValue?.hasPrefix("The story of a lighthouse: ") == true,
+            "named title, but not a field: \(answer.jsonText)")
         let moods: Set<String> = ["hopeful", "eerie", "bittersweet", "triumphant", "calm", "tense", "warm"]
         #expect(moods.contains(answer["feeling"]?.stringValue ?? ""), "\(answer.jsonText)")
     }
