@@ -34,25 +34,29 @@ public struct StoryConfiguration: Sendable, Hashable {
         public var seed: Int?
         /// Spoken length to aim for, in seconds.
         public var targetSeconds: Double?
-        /// Narration language.
+        /// Narration language: a well-formed BCP 47 tag (`en`, `de`, `es-419`, `ja`); every stage follows it.
         public var language: String?
         /// Candidate ideas to ask for.
         public var ideaCount: Int?
+        /// How fast the voice speaks relative to its normal rate (``StoryConfiguration/Limits/speechRate``),
+        /// copied into the `voice` stage's `speech_rate` parameter.
+        public var speechRate: Double?
 
         /// Creates the section.
         public init(
             topic: String? = nil, seed: Int? = nil, targetSeconds: Double? = nil, language: String? = nil,
-            ideaCount: Int? = nil
+            ideaCount: Int? = nil, speechRate: Double? = nil
         ) {
             self.topic = topic
             self.seed = seed
             self.targetSeconds = targetSeconds
             self.language = language
             self.ideaCount = ideaCount
+            self.speechRate = speechRate
         }
 
         enum CodingKeys: String, CodingKey {
-            case topic, seed, targetSeconds, language, ideaCount
+            case topic, seed, targetSeconds, language, ideaCount, speechRate
         }
 
         /// Decodes the section, checking every value against ``StoryConfiguration/Limits`` with a message naming
@@ -63,7 +67,14 @@ public struct StoryConfiguration: Sendable, Hashable {
             seed = try container.checkedInteger(.seed, in: Limits.seed)
             targetSeconds = try container.checkedNumber(.targetSeconds, in: Limits.targetSeconds, unit: "seconds")
             language = try container.checkedString(.language, maxLength: Limits.languageLength)
+            if let language, !LanguageTag.isWellFormed(language) {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: container.codingPath + [CodingKeys.language],
+                        debugDescription: LanguageTag.expectation(language)))
+            }
             ideaCount = try container.checkedInteger(.ideaCount, in: Limits.ideaCount)
+            speechRate = try container.checkedNumber(.speechRate, in: Limits.speechRate, unit: "× normal")
         }
     }
 
@@ -77,17 +88,24 @@ public struct StoryConfiguration: Sendable, Hashable {
         public var fps: Int?
         /// Integrated loudness target in LUFS (−14).
         public var loudness: Double?
+        /// The frame's shape (``FrameAspect``): `9:16` (the default), `16:9`, `1:1`, `4:5` or `WxH`; sets the frame
+        /// size, and with it the keyframe size, the subtitle layout and the quality gate's expected size. Give it or
+        /// `width` and `height`, not both.
+        public var aspect: String?
 
         /// Creates the section.
-        public init(width: Int? = nil, height: Int? = nil, fps: Int? = nil, loudness: Double? = nil) {
+        public init(
+            width: Int? = nil, height: Int? = nil, fps: Int? = nil, loudness: Double? = nil, aspect: String? = nil
+        ) {
             self.width = width
             self.height = height
             self.fps = fps
             self.loudness = loudness
+            self.aspect = aspect
         }
 
         enum CodingKeys: String, CodingKey {
-            case width, height, fps, loudness
+            case width, height, fps, loudness, aspect
         }
 
         /// Decodes the section, checking every value against ``StoryConfiguration/Limits``: width and height each
@@ -98,6 +116,23 @@ public struct StoryConfiguration: Sendable, Hashable {
             height = try container.checkedInteger(.height, in: Limits.frameSize, unit: "pixels", even: true)
             fps = try container.checkedInteger(.fps, in: Limits.framesPerSecond)
             loudness = try container.checkedNumber(.loudness, in: Limits.loudness, unit: "LUFS")
+            aspect = try container.checkedString(.aspect, maxLength: 40)
+            if let aspect {
+                do {
+                    _ = try FrameAspect(aspect)
+                } catch {
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: container.codingPath + [CodingKeys.aspect], debugDescription: error.message))
+                }
+            }
+        }
+
+        /// The frame size: `width` and `height`, else ``aspect``'s, else `nil` (the stages' default 1080×1920).
+        public var frameSize: (width: Int, height: Int)? {
+            if let aspect, let parsed = try? FrameAspect(aspect) { return (parsed.width, parsed.height) }
+            if width != nil || height != nil { return (width ?? 1080, height ?? 1920) }
+            return nil
         }
     }
 
@@ -173,9 +208,9 @@ public struct StoryConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("not valid JSON: \(error.localizedDescription)", underlying: error)
         }
         let sections: [String: Set<String>] = [
-            "story": ["topic", "seed", "target_seconds", "language", "idea_count"],
+            "story": ["topic", "seed", "target_seconds", "language", "idea_count", "speech_rate"],
             "providers": ["text", "speech", "images", "espeak_voice"],
-            "render": ["width", "height", "fps", "loudness"],
+            "render": ["width", "height", "fps", "loudness", "aspect"],
         ]
         for key in object.keys.sorted() where sections[key] == nil && key != "pipeline" {
             throw .invalidConfiguration("\(key): unknown key (expected story, providers, render or pipeline)")
@@ -252,7 +287,24 @@ public struct StoryConfiguration: Sendable, Hashable {
         integer(story.seed, "story.seed", Limits.seed)
         number(story.targetSeconds, "story.target_seconds", Limits.targetSeconds, unit: "seconds")
         text(story.language, "story.language", maxLength: Limits.languageLength)
+        if let language = story.language, language.count <= Limits.languageLength, !LanguageTag.isWellFormed(language) {
+            issues.append(ConfigurationIssue(path: "story.language", message: LanguageTag.expectation(language)))
+        }
         integer(story.ideaCount, "story.idea_count", Limits.ideaCount)
+        number(story.speechRate, "story.speech_rate", Limits.speechRate, unit: "× normal")
+        if let aspect = render.aspect {
+            do {
+                _ = try FrameAspect(aspect)
+            } catch {
+                issues.append(ConfigurationIssue(path: "render.aspect", message: error.message))
+            }
+            if render.width != nil || render.height != nil {
+                issues.append(
+                    ConfigurationIssue(
+                        path: "render.aspect",
+                        message: "give render.aspect or render.width and render.height, not both"))
+            }
+        }
         integer(render.width, "render.width", Limits.frameSize, unit: "pixels", even: true)
         integer(render.height, "render.height", Limits.frameSize, unit: "pixels", even: true)
         integer(render.fps, "render.fps", Limits.framesPerSecond)
@@ -286,6 +338,11 @@ public struct StoryConfiguration: Sendable, Hashable {
         var render: [String: JSONValue] = [:]
         if let width = self.render.width { render["width"] = .number(Double(width)) }
         if let height = self.render.height { render["height"] = .number(Double(height)) }
+        if self.render.aspect != nil, let size = self.render.frameSize {
+            render["width"] = .number(Double(size.width))
+            render["height"] = .number(Double(size.height))
+        }
+        Self.copy(frameSizeOf: self.render, speechRate: story.speechRate, into: &result)
         if let fps = self.render.fps { render["fps"] = .number(Double(fps)) }
         if let loudness = self.render.loudness { render["loudness"] = .number(loudness) }
         guard !render.isEmpty else { return result }
@@ -323,6 +380,9 @@ extension StoryConfiguration {
         public static let framesPerSecond: ClosedRange<Int> = 1...120
         /// `render.loudness`: ffmpeg's `loudnorm` accepts integrated targets from −70 to −5 LUFS.
         public static let loudness: ClosedRange<Double> = -70 ... -5
+        /// `story.speech_rate`: OpenAI's `speed` takes 0.25…4 and ElevenLabs' 0.7…1.2; 0.75…1.5 stays
+        /// intelligible in espeak-ng and keeps word timings usable.
+        public static let speechRate: ClosedRange<Double> = 0.75...1.5
 
         /// `an integer in 0…2^63−1`, `an even integer in 64…4096 pixels`.
         static func integerExpectation(_ range: ClosedRange<Int>, unit: String = "", even: Bool = false) -> String {
