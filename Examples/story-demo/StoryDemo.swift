@@ -57,6 +57,12 @@ struct StoryDemo: AsyncParsableCommand {
     @Option(help: "How fast the voice speaks, 0.75…1.5 × its normal rate.")
     var speechRate: Double?
 
+    @Flag(help: "Overlay the story's title over the first seconds.")
+    var titleHook = false
+
+    @Option(help: "Overlay this line over the first seconds instead of the title.")
+    var hook: String?
+
     @Flag(help: "Show which stages would run and which come from the cache, and stop.")
     var dryRun = false
 
@@ -85,6 +91,9 @@ struct StoryDemo: AsyncParsableCommand {
         }
         if let language, !LanguageTag.isWellFormed(language) {
             throw ValidationError("--language must be a BCP 47 tag such as en, de, es-419 or ja")
+        }
+        if let hook, hook.count > StoryConfiguration.Limits.hookLength {
+            throw ValidationError("--hook must be at most \(StoryConfiguration.Limits.hookLength) characters")
         }
         if let speechRate, !StoryConfiguration.Limits.speechRate.contains(speechRate) {
             throw ValidationError("--speech-rate must be between 0.75 and 1.5")
@@ -119,6 +128,11 @@ struct StoryDemo: AsyncParsableCommand {
         }
         if let language { configuration.story.language = language }
         if let speechRate { configuration.story.speechRate = speechRate }
+        if let hook {
+            configuration.story.titleHook = .init(text: hook)
+        } else if titleHook {
+            configuration.story.titleHook = .storyTitle
+        }
 
         let progress = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         var logger = Logger(label: "storyforge.story-demo")

@@ -4,8 +4,11 @@ import StoryForgeCore
 extension StoryConfiguration {
     /// Copies the frame size (``Render/frameSize``) into the stages that lay out for it: the `timing` stage
     /// (subtitle canvas, margins, font size and line length) and the `keyframes` stage (half the frame, which the
-    /// upscale stage enlarges ×2); and `story.speech_rate` into the `voice` stage. A stage's own parameters win.
-    static func copy(frameSizeOf render: Render, speechRate: Double?, into pipeline: inout PipelineConfiguration) {
+    /// upscale stage enlarges ×2); `story.speech_rate` into the `voice` stage, and `story.title_hook` into the `timing`
+    /// stage. A stage's own parameters win.
+    static func copy(
+        frameSizeOf render: Render, speechRate: Double?, titleHook: TitleHook?, into pipeline: inout PipelineConfiguration
+    ) {
         func set(_ stage: String, _ values: [String: JSONValue]) {
             guard !values.isEmpty else { return }
             var configuration = pipeline.stages[stage] ?? StageConfiguration()
@@ -27,5 +30,40 @@ extension StoryConfiguration {
             }
         }
         if let speechRate { set(SynthesizeVoice.id.rawValue, ["speech_rate": .number(speechRate)]) }
+        if let titleHook {
+            var values: [String: JSONValue] = ["title_hook": .bool(true)]
+            if let text = titleHook.text { values["hook_text"] = .string(text) }
+            set(TimeWords.id.rawValue, values)
+        }
+    }
+
+    /// `story.title_hook`: the story's title or a line of the user's, overlaid over the first seconds.
+    public struct TitleHook: Codable, Sendable, Hashable {
+        /// The text; `nil` for the story's title.
+        public var text: String?
+
+        /// The story's title (`"title_hook": true`).
+        public static let storyTitle = TitleHook(text: nil)
+
+        /// A hook with `text` (`nil` for the story's title).
+        public init(text: String?) {
+            self.text = text
+        }
+
+        /// Reads `true` (the story's title) or a string; `false` is no hook, which ``Story`` reads as `nil`.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let flag = try? container.decode(Bool.self), flag {
+                text = nil
+            } else {
+                text = try container.decode(String.self)
+            }
+        }
+
+        /// Writes `true` for the story's title, else the text.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if let text { try container.encode(text) } else { try container.encode(true) }
+        }
     }
 }

@@ -41,12 +41,16 @@ public struct StoryConfiguration: Sendable, Hashable {
         /// How fast the voice speaks relative to its normal rate (``StoryConfiguration/Limits/speechRate``),
         /// copied into the `voice` stage's `speech_rate` parameter.
         public var speechRate: Double?
+        /// A title overlaid over the first seconds (`title_hook`: `true` for the story's title, a string for that
+        /// text, `false` or absent for none), copied into the `timing` stage.
+        public var titleHook: TitleHook?
 
         /// Creates the section.
         public init(
             topic: String? = nil, seed: Int? = nil, targetSeconds: Double? = nil, language: String? = nil,
-            ideaCount: Int? = nil, speechRate: Double? = nil
+            ideaCount: Int? = nil, speechRate: Double? = nil, titleHook: TitleHook? = nil
         ) {
+            self.titleHook = titleHook
             self.topic = topic
             self.seed = seed
             self.targetSeconds = targetSeconds
@@ -56,7 +60,7 @@ public struct StoryConfiguration: Sendable, Hashable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case topic, seed, targetSeconds, language, ideaCount, speechRate
+            case topic, seed, targetSeconds, language, ideaCount, speechRate, titleHook
         }
 
         /// Decodes the section, checking every value against ``StoryConfiguration/Limits`` with a message naming
@@ -75,6 +79,13 @@ public struct StoryConfiguration: Sendable, Hashable {
             }
             ideaCount = try container.checkedInteger(.ideaCount, in: Limits.ideaCount)
             speechRate = try container.checkedNumber(.speechRate, in: Limits.speechRate, unit: "× normal")
+            if container.contains(.titleHook) {
+                if let flag = try? container.decode(Bool.self, forKey: .titleHook) {
+                    titleHook = flag ? .storyTitle : nil
+                } else if let text = try container.checkedString(.titleHook, maxLength: Limits.hookLength) {
+                    titleHook = TitleHook(text: text)
+                }
+            }
         }
     }
 
@@ -208,7 +219,7 @@ public struct StoryConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("not valid JSON: \(error.localizedDescription)", underlying: error)
         }
         let sections: [String: Set<String>] = [
-            "story": ["topic", "seed", "target_seconds", "language", "idea_count", "speech_rate"],
+            "story": ["topic", "seed", "target_seconds", "language", "idea_count", "speech_rate", "title_hook"],
             "providers": ["text", "speech", "images", "espeak_voice"],
             "render": ["width", "height", "fps", "loudness", "aspect"],
         ]
@@ -292,6 +303,7 @@ public struct StoryConfiguration: Sendable, Hashable {
         }
         integer(story.ideaCount, "story.idea_count", Limits.ideaCount)
         number(story.speechRate, "story.speech_rate", Limits.speechRate, unit: "× normal")
+        text(story.titleHook?.text, "story.title_hook", maxLength: Limits.hookLength)
         if let aspect = render.aspect {
             do {
                 _ = try FrameAspect(aspect)
@@ -342,7 +354,7 @@ public struct StoryConfiguration: Sendable, Hashable {
             render["width"] = .number(Double(size.width))
             render["height"] = .number(Double(size.height))
         }
-        Self.copy(frameSizeOf: self.render, speechRate: story.speechRate, into: &result)
+        Self.copy(frameSizeOf: self.render, speechRate: story.speechRate, titleHook: story.titleHook, into: &result)
         if let fps = self.render.fps { render["fps"] = .number(Double(fps)) }
         if let loudness = self.render.loudness { render["loudness"] = .number(loudness) }
         guard !render.isEmpty else { return result }
@@ -383,6 +395,8 @@ extension StoryConfiguration {
         /// `story.speech_rate`: OpenAI's `speed` takes 0.25…4 and ElevenLabs' 0.7…1.2; 0.75…1.5 stays
         /// intelligible in espeak-ng and keeps word timings usable.
         public static let speechRate: ClosedRange<Double> = 0.75...1.5
+        /// `story.title_hook` as text: characters; a hook is one line on screen.
+        public static let hookLength = 200
 
         /// `an integer in 0…2^63−1`, `an even integer in 64…4096 pixels`.
         static func integerExpectation(_ range: ClosedRange<Int>, unit: String = "", even: Bool = false) -> String {

@@ -109,7 +109,9 @@ import Testing
     }
 
     /// Runs the whole pipeline in `language` at `aspect` and measures the result.
-    static func run(language: String, aspect: String) async throws -> Outcome {
+    static func run(
+        language: String, aspect: String, hook: StoryConfiguration.TitleHook? = nil, speechRate: Double? = nil
+    ) async throws -> Outcome {
         let story = try #require(stories[language])
         let server = try server(for: story)
         defer { server.shutdown() }
@@ -119,7 +121,9 @@ import Testing
         providers.text = OpenAICompatibleProvider(
             configuration: .init(baseURL: server.baseURL, apiKey: "sk-test-secret", chatModel: "scripted"))
         let configuration = StoryConfiguration(
-            story: .init(topic: "a lighthouse keeper's last night", seed: 5, targetSeconds: 10, language: language),
+            story: .init(
+                topic: "a lighthouse keeper's last night", seed: 5, targetSeconds: 10, language: language,
+                speechRate: speechRate, titleHook: hook),
             render: .init(fps: 30, aspect: aspect),
             pipeline: PipelineConfiguration(
                 stages: [
@@ -139,6 +143,11 @@ import Testing
         let font = ass.split(separator: "\n").first { $0.hasPrefix("Style: Default,") }?
             .split(separator: ",").dropFirst().first.map(String.init) ?? ""
         #expect(ass.contains("PlayResX: \(frame.width)\n") && ass.contains("PlayResY: \(frame.height)\n"))
+        if let hook {
+            #expect(ass.contains(",Title,,0,0,0,,{\\q0\\fad(300,300)}\(hook.text ?? story.title)\n"))
+        } else {
+            #expect(!ass.contains("Style: Title"))
+        }
 
         // A frame in the middle of the middle cue.
         let cues = try #require(result.state.subtitles?.track.cues)
@@ -198,7 +207,7 @@ import Testing
         let japanese = try await Self.run(language: "ja", aspect: "256x456")
         Self.expectGood(japanese, "ja 256x456")
         #expect(japanese.font == "Noto Sans CJK JP")
-        let german = try await Self.run(language: "de", aspect: "456x256")
+        let german = try await Self.run(language: "de", aspect: "456x256", hook: .storyTitle, speechRate: 1.25)
         Self.expectGood(german, "de 456x256")
         #expect(german.font == "DejaVu Sans")
     }

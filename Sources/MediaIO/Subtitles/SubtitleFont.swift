@@ -1,5 +1,5 @@
-public import Foundation
-import StoryForgeCore
+import Foundation
+public import StoryForgeCore
 
 /// The font burned subtitles are drawn in: one chosen for the script of the text, and a check through
 /// fontconfig (`fc-list`) that an installed font has every glyph, so that a missing font is one clear error

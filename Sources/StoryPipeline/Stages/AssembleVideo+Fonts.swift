@@ -1,3 +1,4 @@
+import Foundation
 import MediaIO
 import PipelineKit
 import StoryModels
@@ -8,9 +9,13 @@ extension AssembleVideo {
     /// clear error rather than boxes in the video.
     ///
     /// - Throws: ``StoryPipelineError`` with code `missingDependency` naming the characters and the packages.
-    static func checkSubtitleFont(_ track: SubtitleTrack, context: StageContext) async throws {
-        let text = track.cues.map(\.text).joined(separator: "\n")
-        let family = SubtitleFont.family(for: text, language: track.language)
+    static func checkSubtitleFont(_ subtitles: SubtitleFiles, context: StageContext) async throws {
+        let track = subtitles.track
+        // Every line the ASS file shows, the title hook's included.
+        let ass = String(decoding: try await context.artifacts.data(for: subtitles.ass), as: UTF8.self)
+        let shown = ASS.parse(ass).cues.map(\.text)
+        let text = (track.cues.map(\.text) + shown).joined(separator: "\n")
+        let family = SubtitleFont.family(for: track.cues.map(\.text).joined(separator: "\n"), language: track.language)
         let coverage: SubtitleFont.Coverage
         do {
             coverage = try await SubtitleFont.check(text, family: family)

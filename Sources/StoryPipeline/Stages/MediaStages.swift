@@ -219,7 +219,7 @@ public struct AssembleVideo: StoryStage {
             }
         }
         let soft = parameters.softSubtitles
-        if !soft, let track = state.subtitles?.track { try await Self.checkSubtitleFont(track, context: context) }
+        if !soft, let subtitles = state.subtitles { try await Self.checkSubtitleFont(subtitles, context: context) }
 
         let scratch = try services.scratchDirectory("assemble", context: context)
         defer { scratch.remove() }

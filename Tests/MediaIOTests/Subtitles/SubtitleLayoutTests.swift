@@ -82,6 +82,24 @@ import Testing
         }
     }
 
+    @Test func aTitleHookIsATopStyleAndOneFadingEventAboveTheCaptions() {
+        let cues = [SubtitleCue(start: 0.5, end: 2, text: "The keeper")]
+        let style = ASSStyle.forFrame(width: 1920, height: 1080)
+        let hookStyle = ASSStyle.titleForFrame(width: 1920, height: 1080)
+        #expect(hookStyle.alignment == 8 && hookStyle.fontSize == 73 && hookStyle.marginV == 86)
+        #expect(ASSStyle.titleForFrame(width: 1080, height: 1920).marginV == 250)
+        let title = ASS.Title(text: "The {Last} Light", end: 3, style: hookStyle)
+        let text = ASS.format(cues, style: style, karaoke: false, title: title)
+        #expect(text.contains("\nStyle: Title,DejaVu Sans,73,&H00FFFFFF,"))
+        #expect(text.contains("Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,{\\q0\\fad(300,300)}The \\{Last\\} Light\n"))
+        let parsed = ASS.parse(text).cues
+        #expect(parsed.map(\.text) == ["The keeper", "The {Last} Light"])
+        #expect(ASS.format(cues, style: style, karaoke: false, title: nil) == ASS.format(cues, style: style))
+        #expect(
+            ASS.format(cues, style: style, karaoke: false, title: .init(text: " ", end: 3, style: hookStyle))
+                == ASS.format(cues, style: style))
+    }
+
     @Test func withoutFcListNothingIsCheckedAndNothingFails() async throws {
         #expect(try await SubtitleFont.check("とうだい", family: "X", executable: "/nonexistent/fc-list") == .unchecked)
         #expect(try await SubtitleFont.check(" \n", family: "X") == .covered)
