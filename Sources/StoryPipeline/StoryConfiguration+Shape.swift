@@ -7,7 +7,8 @@ extension StoryConfiguration {
     /// upscale stage enlarges ×2); `story.speech_rate` into the `voice` stage, and `story.title_hook` into the `timing`
     /// stage. A stage's own parameters win.
     static func copy(
-        frameSizeOf render: Render, speechRate: Double?, titleHook: TitleHook?, into pipeline: inout PipelineConfiguration
+        frameSizeOf render: Render, speechRate: Double?, titleHook: TitleHook?,
+        into pipeline: inout PipelineConfiguration
     ) {
         func set(_ stage: String, _ values: [String: JSONValue]) {
             guard !values.isEmpty else { return }

@@ -8,9 +8,9 @@ import StoryModels
 /// ```json
 /// {
 ///   "story": { "topic": "a lighthouse keeper's last night", "seed": 7, "target_seconds": 45, "language": "en",
-///              "idea_count": 3 },
+///              "idea_count": 3, "speech_rate": 1.1, "title_hook": true },
 ///   "providers": { "text": "auto", "speech": "auto", "images": "auto", "espeak_voice": "en-us" },
-///   "render": { "width": 1080, "height": 1920, "fps": 30, "loudness": -14 },
+///   "render": { "aspect": "9:16", "fps": 30, "loudness": -14 },
 ///   "pipeline": {
 ///     "durability": "sync",
 ///     "stages": {
@@ -24,7 +24,9 @@ import StoryModels
 /// ```
 ///
 /// Every section and field is optional. `render` is copied into the parameters of the `upscale`, `assemble` and `qc`
-/// stages (a stage's own parameters win). Unknown keys are errors, reported with their path.
+/// stages, its frame size (`aspect`, or `width` and `height`) also into `timing` (subtitle layout) and, halved,
+/// `keyframes`; `story.speech_rate` into `voice`, `story.title_hook` into `timing` (a stage's own parameters win).
+/// Unknown keys are errors, reported with their path.
 public struct StoryConfiguration: Sendable, Hashable {
     /// What to make.
     public struct Story: Codable, Sendable, Hashable {

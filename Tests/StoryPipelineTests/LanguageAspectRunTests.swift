@@ -128,8 +128,7 @@ import Testing
             pipeline: PipelineConfiguration(
                 stages: [
                     // The scripted story is the story: no revision round trips.
-                    "revise": StageConfiguration(parameters: StageParameters(["threshold": .number(0)])),
-                    "assemble": StageConfiguration(parameters: StageParameters(["preset": .string("ultrafast")])),
+                    "revise": StageConfiguration(parameters: StageParameters(["threshold": .number(0)]))
                 ]))
         let ffmpeg = try await FFmpeg.locate()
         let studio = try StoryStudio(
@@ -140,7 +139,8 @@ import Testing
         let qc = try StoryJSON.decode(QCSummary.self, from: Data(contentsOf: output.appendingPathComponent("qc.json")))
         let frame = try FrameAspect(aspect)
         let ass = try String(contentsOf: output.appendingPathComponent("subtitles.ass"), encoding: .utf8)
-        let font = ass.split(separator: "\n").first { $0.hasPrefix("Style: Default,") }?
+        let font =
+            ass.split(separator: "\n").first { $0.hasPrefix("Style: Default,") }?
             .split(separator: ",").dropFirst().first.map(String.init) ?? ""
         #expect(ass.contains("PlayResX: \(frame.width)\n") && ass.contains("PlayResY: \(frame.height)\n"))
         if let hook {

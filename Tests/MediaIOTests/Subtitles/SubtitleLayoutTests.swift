@@ -91,7 +91,8 @@ import Testing
         let title = ASS.Title(text: "The {Last} Light", end: 3, style: hookStyle)
         let text = ASS.format(cues, style: style, karaoke: false, title: title)
         #expect(text.contains("\nStyle: Title,DejaVu Sans,73,&H00FFFFFF,"))
-        #expect(text.contains("Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,{\\q0\\fad(300,300)}The \\{Last\\} Light\n"))
+        #expect(
+            text.contains("Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,{\\q0\\fad(300,300)}The \\{Last\\} Light\n"))
         let parsed = ASS.parse(text).cues
         #expect(parsed.map(\.text) == ["The keeper", "The {Last} Light"])
         #expect(ASS.format(cues, style: style, karaoke: false, title: nil) == ASS.format(cues, style: style))

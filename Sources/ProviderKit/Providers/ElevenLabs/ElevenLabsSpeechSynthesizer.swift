@@ -131,7 +131,9 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
             "text": .string(request.text), "model_id": .string(request.model ?? configuration.modelID),
         ]
         // ElevenLabs takes speeds of 0.7…1.2; a NaN is left out rather than sent.
-        if let speed = request.speed, speed.isFinite { body["voice_settings"] = ["speed": .number(min(max(speed, 0.7), 1.2))] }
+        if let speed = request.speed, speed.isFinite {
+            body["voice_settings"] = ["speed": .number(min(max(speed, 0.7), 1.2))]
+        }
         // Only the v2.5 models accept a language (ISO 639-1); the others detect it and reject the field.
         let model = request.model ?? configuration.modelID
         if let language = request.language, model.contains("v2_5"),

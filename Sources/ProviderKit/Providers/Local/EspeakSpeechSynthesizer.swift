@@ -125,7 +125,8 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
                 if result.stderr.contains("voice") {
                     throw ProviderError.badRequest(
                         "espeak-ng has no voice \"\(voice)\" (for language \(request.language ?? "unset")): list its "
-                            + "voices with `espeak-ng --voices`, and set providers.espeak_voice to one: \(result.stderr)")
+                            + "voices with `espeak-ng --voices`, and set providers.espeak_voice to one: \(result.stderr)"
+                    )
                 }
                 throw ProviderError.server("espeak-ng exited with status \(result.status): \(result.stderr)")
             }

@@ -58,7 +58,7 @@ struct EspeakLanguageAndRateTests {
             let duration = Self.seconds(speech)
             durations.append(duration)
             let words = try #require(speech.wordTimings)
-            #expect(words.count == 16)
+            #expect(words.count == 15)
             for (earlier, later) in zip(words, words.dropFirst()) {
                 #expect(earlier.start < earlier.end && earlier.end <= later.start + 1e-9)
             }
