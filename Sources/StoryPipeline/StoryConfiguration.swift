@@ -102,8 +102,8 @@ public struct StoryConfiguration: Sendable, Hashable {
         /// Integrated loudness target in LUFS (−14).
         public var loudness: Double?
         /// The frame's shape (``FrameAspect``): `9:16` (the default), `16:9`, `1:1`, `4:5` or `WxH`; sets the frame
-        /// size, and with it the keyframe size, the subtitle layout and the quality gate's expected size. Give it or
-        /// `width` and `height`, not both.
+        /// size, and with it the keyframe size, the subtitle layout and the quality gate's expected size. `width` and
+        /// `height`, if also given, must agree with it.
         public var aspect: String?
 
         /// Creates the section.
@@ -308,15 +308,17 @@ public struct StoryConfiguration: Sendable, Hashable {
         text(story.titleHook?.text, "story.title_hook", maxLength: Limits.hookLength)
         if let aspect = render.aspect {
             do {
-                _ = try FrameAspect(aspect)
+                let frame = try FrameAspect(aspect)
+                if render.width.map({ $0 != frame.width }) == true || render.height.map({ $0 != frame.height }) == true
+                {
+                    issues.append(
+                        ConfigurationIssue(
+                            path: "render.aspect",
+                            message: "\(aspect) is \(frame.width)×\(frame.height), which render.width and "
+                                + "render.height contradict: give one or the other"))
+                }
             } catch {
                 issues.append(ConfigurationIssue(path: "render.aspect", message: error.message))
-            }
-            if render.width != nil || render.height != nil {
-                issues.append(
-                    ConfigurationIssue(
-                        path: "render.aspect",
-                        message: "give render.aspect or render.width and render.height, not both"))
             }
         }
         integer(render.width, "render.width", Limits.frameSize, unit: "pixels", even: true)

@@ -69,6 +69,12 @@ import Testing
         #expect(own.effectivePipeline.stages["keyframes"]?.parameters?.number("height") == nil)
     }
 
+    @Test func anAspectAndTheSameSizeAgree() throws {
+        let configuration = try StoryConfiguration.decode(
+            json: Data(#"{"render": {"aspect": "4:5", "width": 1080, "height": 1350}}"#.utf8))
+        #expect(configuration.effectivePipeline.stages["qc"]?.parameters?.number("height") == 1350)
+    }
+
     @Test func theDefaultConfigurationCopiesNothingNew() {
         let stages = StoryConfiguration().effectivePipeline.stages
         #expect(stages["timing"] == nil && stages["keyframes"] == nil && stages["voice"] == nil)
@@ -78,7 +84,7 @@ import Testing
         (#"{"render": {"aspect": "3:2"}}"#, "render.aspect: must be one of 9:16, 16:9, 1:1, 4:5 or a size WxH"),
         (#"{"render": {"aspect": "301x600"}}"#, "render.aspect: a size WxH needs each side even"),
         (#"{"render": {"aspect": 1.77}}"#, "render.aspect: must be a string, got a number"),
-        (#"{"render": {"aspect": "16:9", "width": 1920}}"#, "render.aspect: give render.aspect or render.width"),
+        (#"{"render": {"aspect": "16:9", "width": 1080}}"#, "render.aspect: 16:9 is 1920×1080, which render.width"),
         (#"{"story": {"language": "german!"}}"#, "story.language: must be a BCP 47 language tag"),
         (#"{"story": {"language": "e"}}"#, "story.language: must be a BCP 47 language tag"),
         (#"{"story": {"speech_rate": 2}}"#, "story.speech_rate: must be a number between 0.75 and 1.5"),
