@@ -122,7 +122,8 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
                     wavFile.path, "-f", textFile.path,
                 ])
             guard result.status == 0 else {
-                if result.stderr.contains("voice") {
+                // espeak-ng's words for a voice it does not have (src/libespeak-ng/speech.c's error text).
+                if result.stderr.contains("voice does not exist") {
                     throw ProviderError.badRequest(
                         "espeak-ng has no voice \"\(voice)\" (for language \(request.language ?? "unset")): list its "
                             + "voices with `espeak-ng --voices`, and set providers.espeak_voice to one: \(result.stderr)"
