@@ -11,6 +11,8 @@ packages=(
     libcurl4-openssl-dev # ProviderKit: HTTP transport on Linux
     ffmpeg               # video assembly, loudness, probing
     espeak-ng            # offline text-to-speech
+    fonts-noto-core      # burned subtitles: glyphs for Latin, Greek, Cyrillic, Arabic, Hebrew, Indic, Thai…
+    fonts-noto-cjk       # burned subtitles: glyphs for Chinese, Japanese and Korean
 )
 
 missing=()

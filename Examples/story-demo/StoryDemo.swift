@@ -48,6 +48,21 @@ struct StoryDemo: AsyncParsableCommand {
     @Option(help: "Spoken length to aim for, in seconds (default 45).")
     var targetSeconds: Double?
 
+    @Option(help: "The frame: 9:16 (default, 1080×1920), 16:9, 1:1, 4:5, or WxH (even sides, 256…4096).")
+    var aspect: String?
+
+    @Option(help: "The narration's language, a BCP 47 tag (en, de, es, ja…; default en).")
+    var language: String?
+
+    @Option(help: "How fast the voice speaks, 0.75…1.5 × its normal rate.")
+    var speechRate: Double?
+
+    @Flag(help: "Overlay the story's title over the first seconds.")
+    var titleHook = false
+
+    @Option(help: "Overlay this line over the first seconds instead of the title.")
+    var hook: String?
+
     @Flag(help: "Show which stages would run and which come from the cache, and stop.")
     var dryRun = false
 
@@ -62,8 +77,26 @@ struct StoryDemo: AsyncParsableCommand {
         if let targetSeconds, !(5...600).contains(targetSeconds) {
             throw ValidationError("--target-seconds must be between 5 and 600")
         }
-        if resume != nil, topic != nil || seed != nil {
-            throw ValidationError("--resume continues a run as it was started: leave out --topic and --seed")
+        if resume != nil, topic != nil || seed != nil || aspect != nil || language != nil || speechRate != nil {
+            throw ValidationError(
+                "--resume continues a run as it was started: leave out --topic, --seed, --aspect, --language and "
+                    + "--speech-rate")
+        }
+        if let aspect {
+            do {
+                _ = try FrameAspect(aspect)
+            } catch {
+                throw ValidationError("--aspect \(error.message)")
+            }
+        }
+        if let language, !LanguageTag.isWellFormed(language) {
+            throw ValidationError("--language must be a BCP 47 tag such as en, de, es-419 or ja")
+        }
+        if let hook, hook.count > StoryConfiguration.Limits.hookLength {
+            throw ValidationError("--hook must be at most \(StoryConfiguration.Limits.hookLength) characters")
+        }
+        if let speechRate, !StoryConfiguration.Limits.speechRate.contains(speechRate) {
+            throw ValidationError("--speech-rate must be between 0.75 and 1.5")
         }
     }
 
@@ -87,6 +120,19 @@ struct StoryDemo: AsyncParsableCommand {
             }
         }
         if let targetSeconds { configuration.story.targetSeconds = targetSeconds }
+        if let aspect {
+            // The flag replaces the file's frame size: aspect and width/height together are an error.
+            configuration.render.aspect = aspect
+            configuration.render.width = nil
+            configuration.render.height = nil
+        }
+        if let language { configuration.story.language = language }
+        if let speechRate { configuration.story.speechRate = speechRate }
+        if let hook {
+            configuration.story.titleHook = .init(text: hook)
+        } else if titleHook {
+            configuration.story.titleHook = .storyTitle
+        }
 
         let progress = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
         var logger = Logger(label: "storyforge.story-demo")

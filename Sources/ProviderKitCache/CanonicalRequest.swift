@@ -169,11 +169,14 @@ enum CanonicalRequest {
         case .chat(let request), .stream(let request):
             object["request"] = chat(request)
         case .speech(let request):
-            object["request"] = [
+            var speech: [String: JSONValue] = [
                 "text": .string(request.text), "voice": optional(request.voice), "model": optional(request.model),
                 "format": .string(request.format.rawValue), "speed": request.speed.map(JSONValue.number) ?? .null,
                 "word_timings": .bool(request.wantsWordTimings),
             ]
+            // Only when given, so that the keys of requests made before the field existed stay the same.
+            if let language = request.language { speech["language"] = .string(language) }
+            object["request"] = .object(speech)
         case .transcription(let request):
             let audioHash = HexDigest.sha256(request.audio)
             object["request"] = [

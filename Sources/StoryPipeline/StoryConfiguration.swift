@@ -9,9 +9,9 @@ import StoryModels
 /// ```json
 /// {
 ///   "story": { "topic": "a lighthouse keeper's last night", "seed": 7, "target_seconds": 45, "language": "en",
-///              "idea_count": 3 },
+///              "idea_count": 3, "speech_rate": 1.1, "title_hook": true },
 ///   "providers": { "text": "auto", "speech": "auto", "images": "auto", "espeak_voice": "en-us" },
-///   "render": { "width": 1080, "height": 1920, "fps": 30, "loudness": -14 },
+///   "render": { "aspect": "9:16", "fps": 30, "loudness": -14 },
 ///   "routing": {
 ///     "providers": [ { "name": "local", "kind": "ollama" },
 ///                    { "name": "cloud", "kind": "openai", "api_key_env": "OPENAI_API_KEY", "model": "gpt-4o" } ],
@@ -31,7 +31,9 @@ import StoryModels
 /// ```
 ///
 /// Every section and field is optional. `render` is copied into the parameters of the `upscale`, `assemble` and `qc`
-/// stages (a stage's own parameters win). Unknown keys are errors, reported with their path.
+/// stages, its frame size (`aspect`, or `width` and `height`) also into `timing` (subtitle layout) and, halved,
+/// `keyframes`; `story.speech_rate` into `voice`, `story.title_hook` into `timing` (a stage's own parameters win).
+/// Unknown keys are errors, reported with their path.
 ///
 /// `routing` is a ProviderKit router configuration (``ProviderKit/RouterConfiguration``, with per-task routes): when
 /// present, the text provider is that router, and each stage's model calls go to the routes of its task (`ideas`,
@@ -45,25 +47,33 @@ public struct StoryConfiguration: Sendable, Hashable {
         public var seed: Int?
         /// Spoken length to aim for, in seconds.
         public var targetSeconds: Double?
-        /// Narration language.
+        /// Narration language: a well-formed BCP 47 tag (`en`, `de`, `es-419`, `ja`); every stage follows it.
         public var language: String?
         /// Candidate ideas to ask for.
         public var ideaCount: Int?
+        /// How fast the voice speaks relative to its normal rate (``StoryConfiguration/Limits/speechRate``),
+        /// copied into the `voice` stage's `speech_rate` parameter.
+        public var speechRate: Double?
+        /// A title overlaid over the first seconds (`title_hook`: `true` for the story's title, a string for that
+        /// text, `false` or absent for none), copied into the `timing` stage.
+        public var titleHook: TitleHook?
 
         /// Creates the section.
         public init(
             topic: String? = nil, seed: Int? = nil, targetSeconds: Double? = nil, language: String? = nil,
-            ideaCount: Int? = nil
+            ideaCount: Int? = nil, speechRate: Double? = nil, titleHook: TitleHook? = nil
         ) {
+            self.titleHook = titleHook
             self.topic = topic
             self.seed = seed
             self.targetSeconds = targetSeconds
             self.language = language
             self.ideaCount = ideaCount
+            self.speechRate = speechRate
         }
 
         enum CodingKeys: String, CodingKey {
-            case topic, seed, targetSeconds, language, ideaCount
+            case topic, seed, targetSeconds, language, ideaCount, speechRate, titleHook
         }
 
         /// Decodes the section, checking every value against ``StoryConfiguration/Limits`` with a message naming
@@ -74,7 +84,21 @@ public struct StoryConfiguration: Sendable, Hashable {
             seed = try container.checkedInteger(.seed, in: Limits.seed)
             targetSeconds = try container.checkedNumber(.targetSeconds, in: Limits.targetSeconds, unit: "seconds")
             language = try container.checkedString(.language, maxLength: Limits.languageLength)
+            if let language, !LanguageTag.isWellFormed(language) {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: container.codingPath + [CodingKeys.language],
+                        debugDescription: LanguageTag.expectation(language)))
+            }
             ideaCount = try container.checkedInteger(.ideaCount, in: Limits.ideaCount)
+            speechRate = try container.checkedNumber(.speechRate, in: Limits.speechRate, unit: "× normal")
+            if container.contains(.titleHook) {
+                if let flag = try? container.decode(Bool.self, forKey: .titleHook) {
+                    titleHook = flag ? .storyTitle : nil
+                } else if let text = try container.checkedString(.titleHook, maxLength: Limits.hookLength) {
+                    titleHook = TitleHook(text: text)
+                }
+            }
         }
     }
 
@@ -88,17 +112,24 @@ public struct StoryConfiguration: Sendable, Hashable {
         public var fps: Int?
         /// Integrated loudness target in LUFS (−14).
         public var loudness: Double?
+        /// The frame's shape (``FrameAspect``): `9:16` (the default), `16:9`, `1:1`, `4:5` or `WxH`; sets the frame
+        /// size, and with it the keyframe size, the subtitle layout and the quality gate's expected size. `width` and
+        /// `height`, if also given, must agree with it.
+        public var aspect: String?
 
         /// Creates the section.
-        public init(width: Int? = nil, height: Int? = nil, fps: Int? = nil, loudness: Double? = nil) {
+        public init(
+            width: Int? = nil, height: Int? = nil, fps: Int? = nil, loudness: Double? = nil, aspect: String? = nil
+        ) {
             self.width = width
             self.height = height
             self.fps = fps
             self.loudness = loudness
+            self.aspect = aspect
         }
 
         enum CodingKeys: String, CodingKey {
-            case width, height, fps, loudness
+            case width, height, fps, loudness, aspect
         }
 
         /// Decodes the section, checking every value against ``StoryConfiguration/Limits``: width and height each
@@ -109,6 +140,23 @@ public struct StoryConfiguration: Sendable, Hashable {
             height = try container.checkedInteger(.height, in: Limits.frameSize, unit: "pixels", even: true)
             fps = try container.checkedInteger(.fps, in: Limits.framesPerSecond)
             loudness = try container.checkedNumber(.loudness, in: Limits.loudness, unit: "LUFS")
+            aspect = try container.checkedString(.aspect, maxLength: 40)
+            if let aspect {
+                do {
+                    _ = try FrameAspect(aspect)
+                } catch {
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: container.codingPath + [CodingKeys.aspect], debugDescription: error.message))
+                }
+            }
+        }
+
+        /// The frame size: `width` and `height`, else ``aspect``'s, else `nil` (the stages' default 1080×1920).
+        public var frameSize: (width: Int, height: Int)? {
+            if let aspect, let parsed = try? FrameAspect(aspect) { return (parsed.width, parsed.height) }
+            if width != nil || height != nil { return (width ?? 1080, height ?? 1920) }
+            return nil
         }
     }
 
@@ -187,9 +235,9 @@ public struct StoryConfiguration: Sendable, Hashable {
             throw .invalidConfiguration("not valid JSON: \(error.localizedDescription)", underlying: error)
         }
         let sections: [String: Set<String>] = [
-            "story": ["topic", "seed", "target_seconds", "language", "idea_count"],
+            "story": ["topic", "seed", "target_seconds", "language", "idea_count", "speech_rate", "title_hook"],
             "providers": ["text", "speech", "images", "espeak_voice"],
-            "render": ["width", "height", "fps", "loudness"],
+            "render": ["width", "height", "fps", "loudness", "aspect"],
         ]
         for key in object.keys.sorted() where sections[key] == nil && key != "pipeline" && key != "routing" {
             throw .invalidConfiguration("\(key): unknown key (expected story, providers, render, routing or pipeline)")
@@ -296,7 +344,27 @@ public struct StoryConfiguration: Sendable, Hashable {
         integer(story.seed, "story.seed", Limits.seed)
         number(story.targetSeconds, "story.target_seconds", Limits.targetSeconds, unit: "seconds")
         text(story.language, "story.language", maxLength: Limits.languageLength)
+        if let language = story.language, language.count <= Limits.languageLength, !LanguageTag.isWellFormed(language) {
+            issues.append(ConfigurationIssue(path: "story.language", message: LanguageTag.expectation(language)))
+        }
         integer(story.ideaCount, "story.idea_count", Limits.ideaCount)
+        number(story.speechRate, "story.speech_rate", Limits.speechRate, unit: "× normal")
+        text(story.titleHook?.text, "story.title_hook", maxLength: Limits.hookLength)
+        if let aspect = render.aspect {
+            do {
+                let frame = try FrameAspect(aspect)
+                if render.width.map({ $0 != frame.width }) == true || render.height.map({ $0 != frame.height }) == true
+                {
+                    issues.append(
+                        ConfigurationIssue(
+                            path: "render.aspect",
+                            message: "\(aspect) is \(frame.width)×\(frame.height), which render.width and "
+                                + "render.height contradict: give one or the other"))
+                }
+            } catch {
+                issues.append(ConfigurationIssue(path: "render.aspect", message: error.message))
+            }
+        }
         integer(render.width, "render.width", Limits.frameSize, unit: "pixels", even: true)
         integer(render.height, "render.height", Limits.frameSize, unit: "pixels", even: true)
         integer(render.fps, "render.fps", Limits.framesPerSecond)
@@ -335,6 +403,11 @@ public struct StoryConfiguration: Sendable, Hashable {
         var render: [String: JSONValue] = [:]
         if let width = self.render.width { render["width"] = .number(Double(width)) }
         if let height = self.render.height { render["height"] = .number(Double(height)) }
+        if self.render.aspect != nil, let size = self.render.frameSize {
+            render["width"] = .number(Double(size.width))
+            render["height"] = .number(Double(size.height))
+        }
+        Self.copy(frameSizeOf: self.render, speechRate: story.speechRate, titleHook: story.titleHook, into: &result)
         if let fps = self.render.fps { render["fps"] = .number(Double(fps)) }
         if let loudness = self.render.loudness { render["loudness"] = .number(loudness) }
         guard !render.isEmpty else { return result }
@@ -372,6 +445,11 @@ extension StoryConfiguration {
         public static let framesPerSecond: ClosedRange<Int> = 1...120
         /// `render.loudness`: ffmpeg's `loudnorm` accepts integrated targets from −70 to −5 LUFS.
         public static let loudness: ClosedRange<Double> = -70 ... -5
+        /// `story.speech_rate`: OpenAI's `speed` takes 0.25…4 and ElevenLabs' 0.7…1.2; 0.75…1.5 stays
+        /// intelligible in espeak-ng and keeps word timings usable.
+        public static let speechRate: ClosedRange<Double> = 0.75...1.5
+        /// `story.title_hook` as text: characters; a hook is one line on screen.
+        public static let hookLength = 200
 
         /// `an integer in 0…2^63−1`, `an even integer in 64…4096 pixels`.
         static func integerExpectation(_ range: ClosedRange<Int>, unit: String = "", even: Bool = false) -> String {

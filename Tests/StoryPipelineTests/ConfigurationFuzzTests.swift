@@ -49,8 +49,10 @@ import Testing
 
     static func sampleFile() -> StoryConfiguration {
         StoryConfiguration(
-            story: .init(topic: "a night train", seed: 7, targetSeconds: 45, language: "en", ideaCount: 3),
-            providers: .offline, render: .init(width: 1080, height: 1920, fps: 30, loudness: -14))
+            story: .init(
+                topic: "a night train", seed: 7, targetSeconds: 45, language: "en", ideaCount: 3, speechRate: 1.1,
+                titleHook: .init(text: "Last stop")),
+            providers: .offline, render: .init(width: 1080, height: 1920, fps: 30, loudness: -14, aspect: "9:16"))
     }
 
     /// Whether every optional stored property of `value` is set, recursively through nested structs.

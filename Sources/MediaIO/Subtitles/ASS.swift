@@ -31,10 +31,7 @@ public enum ASS {
             Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
             Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, \
             Alignment, MarginL, MarginR, MarginV, Encoding
-            Style: Default,\(style.fontName.replacingOccurrences(of: ",", with: " ")),\(style.fontSize),\
-            \(style.primaryColour),\(style.secondaryColour),\(style.outlineColour),\(style.backColour),\
-            \(style.bold ? -1 : 0),0,0,0,100,100,0,0,1,\(style.outline),\(style.shadow),\(style.alignment),\
-            \(style.marginL),\(style.marginR),\(style.marginV),1
+            \(styleLine("Default", style))
 
             [Events]
             Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
@@ -46,6 +43,14 @@ public enum ASS {
             out += "Default,,0,0,0,,\(text)\n"
         }
         return out
+    }
+
+    /// One `Style:` line in the `[V4+ Styles]` format `format` writes.
+    static func styleLine(_ name: String, _ style: ASSStyle) -> String {
+        "Style: \(name),\(style.fontName.replacingOccurrences(of: ",", with: " ")),\(style.fontSize),"
+            + "\(style.primaryColour),\(style.secondaryColour),\(style.outlineColour),\(style.backColour),"
+            + "\(style.bold ? -1 : 0),0,0,0,100,100,0,0,1,\(style.outline),\(style.shadow),\(style.alignment),"
+            + "\(style.marginL),\(style.marginR),\(style.marginV),1"
     }
 
     /// Parses the `[Events]` of an ASS or SSA script into cues; override tags are removed, `\N` and

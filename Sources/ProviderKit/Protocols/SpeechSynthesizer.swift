@@ -15,6 +15,10 @@ public struct SpeechRequest: Sendable, Hashable {
     public var speed: Double?
     /// Whether word timings are wanted (they may cost a slower endpoint).
     public var wantsWordTimings: Bool
+    /// The BCP 47 language of the text (`de`, `ja`), or `nil` to leave it to the provider: espeak-ng picks its voice
+    /// for the language when the request names no voice, ElevenLabs' v2.5 models are told it; OpenAI's voices
+    /// read any language they are given.
+    public var language: String?
 
     /// Creates a speech request.
     public init(
@@ -23,8 +27,10 @@ public struct SpeechRequest: Sendable, Hashable {
         model: String? = nil,
         format: AudioFormat = .wav,
         speed: Double? = nil,
-        wantsWordTimings: Bool = true
+        wantsWordTimings: Bool = true,
+        language: String? = nil
     ) {
+        self.language = language
         self.text = text
         self.voice = voice
         self.model = model

@@ -118,7 +118,7 @@ extension PlanKeyframes {
 /// checkpointed on its own.
 ///
 /// Parameters: `width` (540), `height` (960): the size asked of the image provider (the upscale stage enlarges it to
-/// the render size); `style` (a cinematic default shared by every shot); `negative_prompt`.
+/// the render size; the configuration's render size or `aspect` sets half of it here); `style` (a cinematic default shared by every shot); `negative_prompt`.
 public struct PaintKeyframe: PipelineStage {
     /// `keyframes`.
     public static let id: StageID = "keyframes"
@@ -178,7 +178,12 @@ public struct PaintKeyframe: PipelineStage {
         let parameters = try context.parameters(Parameters.self, of: Self.id)
         let width = parameters.width
         let height = parameters.height
-        let style = job.prompt.style.isEmpty ? parameters.style : job.prompt.style
+        var style = job.prompt.style.isEmpty ? parameters.style : job.prompt.style
+        if style == PlanKeyframes.defaultStyle {
+            // The default style names the frame's shape; it follows the size asked for (the same text at 9:16).
+            style = PlanKeyframes.defaultStyle.replacingOccurrences(
+                of: "vertical 9:16", with: FrameAspect.promptPhrase(width: width, height: height))
+        }
         let negative = job.prompt.negativePrompt.isEmpty ? parameters.negativePrompt : job.prompt.negativePrompt
         let prompt = [job.prompt.prompt, style].filter { !$0.isEmpty }.joined(separator: ". ")
         let images: [GeneratedImage]

@@ -219,6 +219,7 @@ public struct AssembleVideo: StoryStage {
             }
         }
         let soft = parameters.softSubtitles
+        if !soft, let subtitles = state.subtitles { try await Self.checkSubtitleFont(subtitles, context: context) }
 
         let scratch = try services.scratchDirectory("assemble", context: context)
         defer { scratch.remove() }

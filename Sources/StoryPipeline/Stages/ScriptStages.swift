@@ -74,7 +74,7 @@ public struct WriteScript: StoryStage {
             messages: [
                 .system(
                     "You write narration for a vertical story video, read by one narrator. About \(targetWords) "
-                        + "words, in the language \(language). Plain sentences only: no headings, lists, stage "
+                        + "words, in the language \(LanguageTag.promptName(language)). Plain sentences only: no headings, lists, stage "
                         + "directions, speaker names or emoji. Open with a hook, build to a turn, end on an image. "
                         + "Tone: \(idea.tone). Narrator: \(idea.narrator). Answer with JSON only. The user message is "
                         + "the story's title and premise."),
@@ -217,7 +217,8 @@ public struct ReviseScript: StoryStage {
             var chat = ChatRequest(
                 messages: [
                     .system(
-                        "You improve narration for a story video read aloud by one narrator. Keep the story and its "
+                        "You improve narration for a story video read aloud by one narrator. Keep the story"
+                            + LanguageTag.keepLanguageClause(language) + " and its "
                             + "length (about \(Int(target)) seconds). Plain sentences only. Answer with JSON only."),
                     .user(
                         "Narration: \(best.text)\nA critic scored it \(Self.points(score.overall))/100: "

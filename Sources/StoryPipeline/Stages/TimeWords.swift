@@ -9,28 +9,52 @@ import StoryModels
 /// snaps every shot boundary into the pause between its last and the next shot's first word, and writes SRT and
 /// karaoke ASS subtitles.
 ///
-/// Parameters: `max_characters_per_line` (22: what fits across a 1080-pixel-wide vertical frame in the default 72 px
-/// bold subtitle style inside the platforms' safe area), `max_lines` (2).
+/// Parameters: `width` (1080), `height` (1920): the frame the subtitles are laid out for (``MediaIO/ASSStyle/forFrame(width:height:fontName:)``:
+/// canvas, safe margins and font size in proportion to it; the configuration's `render` size or `aspect` is copied
+/// here); `max_characters_per_line` (what fits between the margins at that font size in the text's script: 22 for
+/// English and 12 for Japanese in the default 1080×1920 frame), `max_lines` (2), `title_hook` (false: when true the
+/// ASS subtitles open with a title at the top of the frame over the first 3 s, in
+/// ``MediaIO/ASSStyle/titleForFrame(width:height:fontName:)``), `hook_text` (the title's text; the story's title
+/// when not given; the configuration's `story.title_hook` sets both). The font is chosen for the script
+/// (``MediaIO/SubtitleFont/family(for:language:)``).
 public struct TimeWords: StoryStage {
     /// `timing`.
     public static let id: StageID = "timing"
-    /// Bumped when the alignment or the subtitles change (2: cues end with the voice).
-    public static let version = 2
+    /// Bumped when the alignment or the subtitles change (2: cues end with the voice; 3: layout follows the frame and
+    /// the script).
+    public static let version = 3
 
     /// `max_characters_per_line`: 42 is the widest line any subtitle guideline allows (Netflix), 80 leaves room.
     public static let maxCharactersPerLine = StageParameter.integer(
         "max_characters_per_line", in: 8...80, unit: "characters")
     /// `max_lines`: lines per cue.
     public static let maxLines = StageParameter.integer("max_lines", in: 1...4)
+    /// `title_hook`: overlay the title over the first seconds.
+    public static let titleHook = StageParameter.bool("title_hook")
+    /// `hook_text`: the title hook's text instead of the story's title.
+    public static let hookText = StageParameter.string("hook_text")
+    /// 3 s: the window in which short-video viewers decide to keep watching, which a title hook is for.
+    static let hookSeconds = 3.0
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
-        /// `max_characters_per_line`, `max_lines`.
-        public static let declarations = [TimeWords.maxCharactersPerLine, TimeWords.maxLines]
-        /// The widest subtitle line, in characters.
-        public var maxCharactersPerLine = 22
+        /// `max_characters_per_line`, `max_lines`, `width`, `height`.
+        public static let declarations = [
+            TimeWords.maxCharactersPerLine, TimeWords.maxLines, RenderParameter.width, RenderParameter.height,
+            TimeWords.titleHook, TimeWords.hookText,
+        ]
+        /// The widest subtitle line, in characters; `nil` for what fits the frame in the text's script.
+        public var maxCharactersPerLine: Int?
         /// Lines per cue.
         public var maxLines = 2
+        /// The frame width in pixels.
+        public var width = 1080
+        /// The frame height in pixels.
+        public var height = 1920
+        /// Whether the title is overlaid over the first seconds.
+        public var titleHook = false
+        /// The hook's text; `nil` for the story's title.
+        public var hookText: String?
 
         /// Parameters with the defaults.
         public init() {}
@@ -38,8 +62,12 @@ public struct TimeWords: StoryStage {
         /// Decodes and range-checks the parameters.
         public init(from decoder: any Decoder) throws {
             let reader = try StageParameterReader(decoder)
-            maxCharactersPerLine = try reader.integer(TimeWords.maxCharactersPerLine) ?? maxCharactersPerLine
+            maxCharactersPerLine = try reader.integer(TimeWords.maxCharactersPerLine)
             maxLines = try reader.integer(TimeWords.maxLines) ?? maxLines
+            width = try reader.integer(RenderParameter.width) ?? width
+            height = try reader.integer(RenderParameter.height) ?? height
+            titleHook = try reader.bool(TimeWords.titleHook) ?? titleHook
+            hookText = try reader.string(TimeWords.hookText)
         }
     }
 
@@ -95,12 +123,26 @@ public struct TimeWords: StoryStage {
         state.words = words
         state.shotlist = Self.snapped(shotlist, to: words, voiceDuration: voice.duration)
 
+        let text = script.current.text
+        let style = ASSStyle.forFrame(
+            width: parameters.width, height: parameters.height,
+            fontName: SubtitleFont.family(for: text, language: script.language))
+        let lineLength =
+            parameters.maxCharactersPerLine ?? style.charactersPerLine(wide: SubtitleFont.isWide(text))
         let segmenter = SubtitleSegmenter(
-            configuration: .init(
-                maxCharactersPerLine: parameters.maxCharactersPerLine, maxLines: parameters.maxLines))
+            configuration: .init(maxCharactersPerLine: lineLength, maxLines: parameters.maxLines))
         let cues = segmenter.segment(words, voiceDuration: voice.duration)
         let srt = try await context.artifacts.put(Data(SRT.format(cues).utf8), fileExtension: "srt")
-        let ass = try await context.artifacts.put(Data(ASS.format(cues, karaoke: true).utf8), fileExtension: "ass")
+        var title: ASS.Title?
+        if parameters.titleHook, let text = parameters.hookText ?? state.idea?.title, !text.isEmpty {
+            // The hook's own script may differ from the narration's (an English title over German speech).
+            let font = SubtitleFont.family(for: text, language: script.language)
+            title = ASS.Title(
+                text: String(text.prefix(200)), end: min(Self.hookSeconds, voice.duration),
+                style: ASSStyle.titleForFrame(width: parameters.width, height: parameters.height, fontName: font))
+        }
+        let ass = try await context.artifacts.put(
+            Data(ASS.format(cues, style: style, karaoke: true, title: title).utf8), fileExtension: "ass")
         let track = SubtitleTrack(
             language: script.language,
             cues: cues.map { cue in

@@ -8,7 +8,11 @@ import StoryModels
 /// Stage 4: speaks the script with the configured ``SpeechSynthesizer``, then trims leading and trailing silence and
 /// normalises the peak, keeping the synthesizer's word timings (shifted by the trim) when it gives them.
 ///
-/// Parameters: `peak_dbfs` (−1), `silence_threshold_db` (−50), `padding_seconds` (0.15).
+/// The request carries the script's language, so that the synthesizer speaks it with a voice for that language.
+///
+/// Parameters: `peak_dbfs` (−1), `silence_threshold_db` (−50), `padding_seconds` (0.15), `speech_rate` (none: the
+/// voice's normal rate; 0.75…1.5 asks the synthesizer to speak that much faster, which espeak-ng, OpenAI and
+/// ElevenLabs honour; the configuration's `story.speech_rate` is copied here).
 public struct SynthesizeVoice: StoryStage {
     /// `voice`.
     public static let id: StageID = "voice"
@@ -21,12 +25,16 @@ public struct SynthesizeVoice: StoryStage {
     public static let silenceThresholdDB = StageParameter.number("silence_threshold_db", in: -120...0, unit: "dB")
     /// `padding_seconds`: silence kept before and after the voice.
     public static let paddingSeconds = StageParameter.number("padding_seconds", in: 0...5, unit: "seconds")
+    /// `speech_rate`: relative to the voice's normal rate (``StoryConfiguration/Limits/speechRate``).
+    public static let speechRate = StageParameter.number(
+        "speech_rate", in: StoryConfiguration.Limits.speechRate, unit: "× normal")
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
         /// `peak_dbfs`, `silence_threshold_db`, `padding_seconds`.
         public static let declarations = [
             SynthesizeVoice.peakDBFS, SynthesizeVoice.silenceThresholdDB, SynthesizeVoice.paddingSeconds,
+            SynthesizeVoice.speechRate,
         ]
         /// The peak in dBFS.
         public var peakDBFS: Double = -1
@@ -34,6 +42,8 @@ public struct SynthesizeVoice: StoryStage {
         public var silenceThresholdDB: Double = -50
         /// The padding in seconds.
         public var paddingSeconds = 0.15
+        /// The speaking rate relative to normal; `nil` for the voice's own.
+        public var speechRate: Double?
 
         /// Parameters with the defaults.
         public init() {}
@@ -44,6 +54,7 @@ public struct SynthesizeVoice: StoryStage {
             peakDBFS = try reader.number(SynthesizeVoice.peakDBFS) ?? peakDBFS
             silenceThresholdDB = try reader.number(SynthesizeVoice.silenceThresholdDB) ?? silenceThresholdDB
             paddingSeconds = try reader.number(SynthesizeVoice.paddingSeconds) ?? paddingSeconds
+            speechRate = try reader.number(SynthesizeVoice.speechRate)
         }
     }
 
@@ -65,7 +76,9 @@ public struct SynthesizeVoice: StoryStage {
         let padding = parameters.paddingSeconds
 
         let speech: SynthesizedSpeech
-        let request = SpeechRequest(text: script.current.text, format: .wav, wantsWordTimings: true)
+        let request = SpeechRequest(
+            text: script.current.text, format: .wav, speed: parameters.speechRate, wantsWordTimings: true,
+            language: script.language)
         do {
             speech = try await services.providers.speech.synthesize(request)
         } catch let error as ProviderError {

@@ -130,7 +130,18 @@ public struct ElevenLabsSpeechSynthesizer: SpeechSynthesizer {
         var body: [String: JSONValue] = [
             "text": .string(request.text), "model_id": .string(request.model ?? configuration.modelID),
         ]
-        if let speed = request.speed { body["voice_settings"] = ["speed": .number(speed)] }
+        // ElevenLabs takes speeds of 0.7…1.2; a NaN is left out rather than sent.
+        if let speed = request.speed, speed.isFinite {
+            body["voice_settings"] = ["speed": .number(min(max(speed, 0.7), 1.2))]
+        }
+        // Only the v2.5 models accept a language (ISO 639-1); the others detect it and reject the field.
+        let model = request.model ?? configuration.modelID
+        if let language = request.language, model.contains("v2_5"),
+            let code = language.lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first,
+            code.count == 2, code.allSatisfy({ $0.isASCII && $0.isLetter })
+        {
+            body["language_code"] = .string(String(code))
+        }
         let path =
             "v1/text-to-speech/\(voice)" + (request.wantsWordTimings ? "/with-timestamps" : "")
             + "?output_format=\(outputFormat)"

@@ -107,6 +107,7 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
         // clamped in Double before it becomes an Int.
         let wanted = Double(configuration.wordsPerMinute) * (request.speed ?? 1)
         let rate = wanted.isNaN ? configuration.wordsPerMinute : Int(min(max(wanted, 80), 450).rounded())
+        let voice = request.voice ?? Self.voice(for: request.language, configured: configuration.voice)
         var joined: PCM16Audio?
         var words: [TimedWord] = []
         for (index, sentence) in sentences.enumerated() {
@@ -117,10 +118,17 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
             let result = try await Self.run(
                 program,
                 [
-                    "-v", request.voice ?? configuration.voice, "-s", String(max(80, min(450, rate))), "-w",
+                    "-v", voice, "-s", String(max(80, min(450, rate))), "-w",
                     wavFile.path, "-f", textFile.path,
                 ])
             guard result.status == 0 else {
+                // espeak-ng's words for a voice it does not have (src/libespeak-ng/speech.c's error text).
+                if result.stderr.contains("voice does not exist") {
+                    throw ProviderError.badRequest(
+                        "espeak-ng has no voice \"\(voice)\" (for language \(request.language ?? "unset")): list its "
+                            + "voices with `espeak-ng --voices`, and set providers.espeak_voice to one: \(result.stderr)"
+                    )
+                }
                 throw ProviderError.server("espeak-ng exited with status \(result.status): \(result.stderr)")
             }
             let audio = try PCM16Audio(wav: try Data(contentsOf: wavFile))
@@ -152,6 +160,31 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
             wordTimings: request.wantsWordTimings ? words : nil)
     }
 
+    /// The espeak-ng voice for `language` (a BCP 47 tag): the configured voice when it already speaks that language
+    /// (and region, when the tag names one), else espeak-ng's voice for it: `en-us`/`en-gb`, `fr-fr`, `pt`/`pt-br`,
+    /// `es`/`es-419` (any Latin American region), `cmn` for Chinese, and the primary subtag for the others (`de`,
+    /// `ja`, `it`: espeak-ng names most voices by ISO 639-1 code).
+    static func voice(for language: String?, configured: String) -> String {
+        guard let language, !language.isEmpty else { return configured }
+        let parts = language.lowercased().split { $0 == "-" || $0 == "_" }.map(String.init)
+        guard let primary = parts.first else { return configured }
+        // A script subtag (4 letters) sits between the language and the region.
+        let region = parts.dropFirst().first { $0.count != 4 }
+        let configuredParts = configured.lowercased().split(separator: "-").map(String.init)
+        if configuredParts.first == primary, region == nil || configuredParts.dropFirst().first == region {
+            return configured
+        }
+        let latinAmerica: Set<String> = ["419", "mx", "ar", "co", "cl", "pe", "ve", "uy", "py", "bo", "ec", "cu"]
+        switch primary {
+        case "en": return ["gb", "uk", "ie", "au", "nz"].contains(region ?? "") ? "en-gb" : "en-us"
+        case "fr": return region.map { ["be", "ch"].contains($0) ? "fr-\($0)" : "fr-fr" } ?? "fr-fr"
+        case "pt": return region == "br" ? "pt-br" : "pt"
+        case "es": return latinAmerica.contains(region ?? "") ? "es-419" : "es"
+        case "zh", "cmn": return "cmn"
+        default: return primary
+        }
+    }
+
     /// Sentences: text up to `.`, `!`, `?` or a line break.
     static func sentences(_ text: String) -> [String] {
         var sentences: [String] = []
@@ -163,7 +196,7 @@ public struct EspeakSpeechSynthesizer: SpeechSynthesizer {
                 continue
             }
             current.append(character)
-            if ".!?…".contains(character) {
+            if ".!?…。！？".contains(character) {
                 sentences.append(current)
                 current = ""
             }
