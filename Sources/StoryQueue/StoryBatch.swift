@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import QueueKit
-public import StoryPipeline
+import StoryPipeline
 
 /// A batch file of stories: one topic per line, or one JSON object per line with per-story settings
 /// (`{"topic": "…", "seed": 3, "target_seconds": 30, "language": "en", "idea_count": 3, "unique_key": "…",

@@ -225,7 +225,7 @@ final class ProbeProcess: @unchecked Sendable {
 
     init(_ executable: URL, _ arguments: [String], logFile: URL) throws {
         self.logFile = logFile
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process.executableURL = executable
         process.arguments = arguments
