@@ -38,6 +38,9 @@ struct QueueProbeWorker: AsyncParsableCommand {
     @Option(help: "The lease, in milliseconds.")
     var leaseMs: Int = 2_000
 
+    @Option(help: "The heartbeat interval, in milliseconds (0: a third of the lease).")
+    var heartbeatMs: Int = 0
+
     @Option(help: "The idle poll, in milliseconds.")
     var pollMs: Int = 100
 
@@ -50,6 +53,7 @@ struct QueueProbeWorker: AsyncParsableCommand {
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1...64") }
         guard (10...600_000).contains(leaseMs) else { throw ValidationError("--lease-ms must be 10...600000") }
+        guard (0...600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 0...600000") }
         guard (1...60_000).contains(pollMs) else { throw ValidationError("--poll-ms must be 1...60000") }
         guard (0...60_000).contains(stageMs) else { throw ValidationError("--stage-ms must be 0...60000") }
         guard (0...600).contains(shutdownSeconds) else { throw ValidationError("--shutdown-seconds must be 0...600") }
@@ -74,7 +78,7 @@ struct QueueProbeWorker: AsyncParsableCommand {
             queue: jobQueue,
             configuration: .init(
                 kinds: ["probe"], name: "probe-\(getpid())", concurrency: concurrency, lease: .milliseconds(leaseMs),
-                pollInterval: .milliseconds(pollMs), shutdownDeadline: .seconds(shutdownSeconds)),
+                heartbeatInterval: heartbeatMs > 0 ? .milliseconds(heartbeatMs) : nil, pollInterval: .milliseconds(pollMs), shutdownDeadline: .seconds(shutdownSeconds)),
             logger: logger
         ) { context in
             let runner = PipelineRunner(

@@ -36,7 +36,7 @@ public struct JobContext: Sendable {
 
 /// Runs jobs of some kinds from a queue, `concurrency` at a time, as a swift-service-lifecycle `Service`.
 ///
-/// Each claimed job gets a heartbeat every third of the lease. The handler's task is cancelled, and the worker gives
+/// Each claimed job gets a heartbeat every third of the lease (``Configuration/heartbeatInterval``). The handler's task is cancelled, and the worker gives
 /// the job up writing nothing more, when a heartbeat learns that the job was cancelled (then the cancel is
 /// acknowledged) or that the token went stale (another worker holds the job), or when a whole lease passes without a
 /// successful heartbeat (the worker must assume it lost the job). A handler error that carries a stale token
@@ -69,8 +69,11 @@ public struct JobWorker: Service {
         public var name: String
         /// Jobs run at once, at least 1.
         public var concurrency: Int
-        /// The lease of each claim, renewed every third of it.
+        /// The lease of each claim, renewed every ``heartbeatInterval``.
         public var lease: Duration
+        /// How often a running job's lease is renewed; `nil` is a third of the lease, so that one late or lost
+        /// heartbeat does not lose the job.
+        public var heartbeatInterval: Duration?
         /// The longest idle wait before looking for jobs again (where the queue has no notification, the delay
         /// before another process's job is seen).
         public var pollInterval: Duration
@@ -80,12 +83,14 @@ public struct JobWorker: Service {
         /// Creates a configuration.
         public init(
             kinds: Set<String>, name: String = JobWorker.defaultName(), concurrency: Int = 1,
-            lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1), shutdownDeadline: Duration = .seconds(10)
+            lease: Duration = .seconds(30), heartbeatInterval: Duration? = nil, pollInterval: Duration = .seconds(1),
+            shutdownDeadline: Duration = .seconds(10)
         ) {
             self.kinds = kinds
             self.name = name
             self.concurrency = concurrency
             self.lease = lease
+            self.heartbeatInterval = heartbeatInterval
             self.pollInterval = pollInterval
             self.shutdownDeadline = shutdownDeadline
         }
@@ -184,6 +189,8 @@ public struct JobWorker: Service {
             claim: claim, queue: queue, checkpoints: queue.checkpointStore(fencedBy: claim.token), logger: logger)
         let handler = self.handler
         let lease = configuration.lease
+        // At least 1 ms: a zero or negative interval would renew in a busy loop.
+        let interval = max(configuration.heartbeatInterval ?? lease / 3, .milliseconds(1))
         let deadline = configuration.shutdownDeadline
         let queue = self.queue
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
@@ -195,7 +202,8 @@ public struct JobWorker: Service {
                 }
             }
             group.addTask {
-                await Self.heartbeats(queue: queue, token: claim.token, lease: lease, logger: logger)
+                await Self.heartbeats(
+                    queue: queue, token: claim.token, lease: lease, interval: interval, logger: logger)
             }
             group.addTask {
                 await shutdown.waitUntilSet()
@@ -219,10 +227,9 @@ public struct JobWorker: Service {
     }
 
     /// Heartbeats until the task is cancelled; returns early when the worker must give the job up.
-    private static func heartbeats(queue: any JobQueue, token: FencingToken, lease: Duration, logger: Logger) async
-        -> Outcome?
-    {
-        let interval = lease / 3
+    private static func heartbeats(
+        queue: any JobQueue, token: FencingToken, lease: Duration, interval: Duration, logger: Logger
+    ) async -> Outcome? {
         var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
             do {

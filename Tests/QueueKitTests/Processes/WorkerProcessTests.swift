@@ -25,21 +25,21 @@ import Testing
             _ = try await lab.queue.enqueue(
                 NewJob(kind: "probe", payload: Data(#"{"n":\#(n)}"#.utf8), uniqueKey: "probe-\(n)"))
         }
-        var workers = try (0..<4).map { _ in try lab.startWorker(stageMs: 120, leaseMs: 1_000) }
+        var workers = try (0..<4).map { _ in try lab.startWorker(stageMs: 180, leaseMs: 1_000) }
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(40)
-        var nextKill = clock.now + .milliseconds(Int.random(in: 1_000...2_000, using: &generator))
+        var nextKill = clock.now + .milliseconds(Int.random(in: 1_000...1_600, using: &generator))
         while try await lab.unfinishedJobs() > 0 {
             #expect(clock.now < deadline, "the queue did not drain in 40 s")
             if clock.now >= deadline { break }
             if clock.now >= nextKill {
                 let victim = Int.random(in: 0..<workers.count, using: &generator)
                 workers[victim].kill(SIGKILL)
-                workers[victim] = try lab.startWorker(stageMs: 120, leaseMs: 1_000)
+                workers[victim] = try lab.startWorker(stageMs: 180, leaseMs: 1_000)
                 kills += 1
-                nextKill = clock.now + .milliseconds(Int.random(in: 1_000...2_000, using: &generator))
+                nextKill = clock.now + .milliseconds(Int.random(in: 1_000...1_600, using: &generator))
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -71,11 +71,16 @@ import Testing
         print("chaos: \(kills) kills, \(executions - jobCount * Self.stageIDs.count) stage bodies re-ran, none committed twice")
     }
 
-    @Test func aWorkerPausedPastItsLeaseCommitsNothingAndGivesTheJobUp() async throws {
+    /// With heartbeats every third of the lease the paused worker learns it lost the job from its first heartbeat or
+    /// from its refused commit, whichever comes first; with its heartbeat far in the future its stage ends first, so
+    /// its commit is what is refused.
+    @Test(arguments: [false, true])
+    func aWorkerPausedPastItsLeaseCommitsNothingAndGivesTheJobUp(heartbeatLate: Bool) async throws {
         let lab = try ProbeLab()
         defer { lab.cleanup() }
         let id = try await lab.queue.enqueue(NewJob(kind: "probe", payload: Data(#"{"n":7}"#.utf8))).job.id
-        let first = try lab.startWorker(stageMs: 800, leaseMs: 900, concurrency: 1)
+        let first = try lab.startWorker(
+            stageMs: 800, leaseMs: 900, concurrency: 1, extra: heartbeatLate ? ["--heartbeat-ms", "600000"] : [])
         // Paused inside work-1: prepare is committed, work-1 is not.
         try await lab.waitFor("the first worker starts work-1") {
             try lab.executionLines().contains { $0.hasPrefix("stage work-1 job \(id) pid \(first.pid)") }
@@ -89,6 +94,9 @@ import Testing
         first.kill(SIGCONT)
         try await lab.waitFor("the job succeeds") { try await lab.queue.job(id)?.state == .succeeded }
         try await lab.waitFor("the first worker gives the job up") { first.log().contains("job given up") }
+        if heartbeatLate {
+            #expect(first.log().contains("job given up: its checkpoint commit was refused"), "\(first.log())")
+        }
         first.kill(SIGTERM)
         second.kill(SIGTERM)
         #expect(first.wait() == 0)
@@ -134,14 +142,14 @@ final class ProbeLab: @unchecked Sendable {
         }
     }
 
-    func startWorker(stageMs: Int, leaseMs: Int, concurrency: Int = 2) throws -> ProbeProcess {
+    func startWorker(stageMs: Int, leaseMs: Int, concurrency: Int = 2, extra: [String] = []) throws -> ProbeProcess {
         let process = try ProbeProcess(
             probe,
             [
                 "--queue", queue.path, "--store", store.path, "--execution-log",
                 directory.appendingPathComponent("executions.log").path, "--concurrency", "\(concurrency)",
                 "--lease-ms", "\(leaseMs)", "--poll-ms", "50", "--stage-ms", "\(stageMs)",
-            ], logFile: directory.appendingPathComponent("worker-\(processes.count).log"))
+            ] + extra, logFile: directory.appendingPathComponent("worker-\(processes.count).log"))
         processes.append(process)
         return process
     }
