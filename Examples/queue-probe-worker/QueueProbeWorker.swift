@@ -78,7 +78,8 @@ struct QueueProbeWorker: AsyncParsableCommand {
             queue: jobQueue,
             configuration: .init(
                 kinds: ["probe"], name: "probe-\(getpid())", concurrency: concurrency, lease: .milliseconds(leaseMs),
-                heartbeatInterval: heartbeatMs > 0 ? .milliseconds(heartbeatMs) : nil, pollInterval: .milliseconds(pollMs), shutdownDeadline: .seconds(shutdownSeconds)),
+                heartbeatInterval: heartbeatMs > 0 ? .milliseconds(heartbeatMs) : nil,
+                pollInterval: .milliseconds(pollMs), shutdownDeadline: .seconds(shutdownSeconds)),
             logger: logger
         ) { context in
             let runner = PipelineRunner(

@@ -95,7 +95,8 @@ extension StoryQueueCommand {
             guard let config else { return nil }
             let url = URL(fileURLWithPath: config)
             // Half a payload: the job carries the file, and a payload holds at most 1 MiB in all.
-            guard let data = FileManager.default.contents(atPath: url.path), data.count <= JobQueueLimits.maximumPayloadBytes / 2
+            guard let data = FileManager.default.contents(atPath: url.path),
+                data.count <= JobQueueLimits.maximumPayloadBytes / 2
             else { throw ValidationError("cannot read \(config), or it is over 512 KiB") }
             let yaml = ["yaml", "yml"].contains(url.pathExtension.lowercased())
             return .contents(String(decoding: data, as: UTF8.self), yaml: yaml)
@@ -117,7 +118,8 @@ extension StoryQueueCommand {
             var states: Set<JobState>?
             if let state {
                 guard let parsed = JobState(rawValue: state) else {
-                    throw ValidationError("unknown state \(state); one of: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(
+                        "unknown state \(state); one of: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 states = [parsed]
             }

@@ -36,7 +36,8 @@ public struct SharedStore: Sendable {
             try fileManager.createDirectory(
                 at: directory.appendingPathComponent("hosts", isDirectory: true), withIntermediateDirectories: true)
         } catch {
-            throw JobQueueError.invalidRequest("cannot create the store \(directory.path): \(error.localizedDescription)")
+            throw JobQueueError.invalidRequest(
+                "cannot create the store \(directory.path): \(error.localizedDescription)")
         }
         let host = ProcessInfo.processInfo.hostName
         let probe = directory.appendingPathComponent(".write-check-\(host)-\(getpid())")

@@ -79,7 +79,8 @@ public struct StoryBatch: Sendable {
             let unknown = Set(object.keys).subtracting(knownKeys)
             if !unknown.isEmpty {
                 throw JobQueueError.invalidRequest(
-                    "unknown key \(unknown.sorted().joined(separator: ", ")); known: \(knownKeys.sorted().joined(separator: ", "))")
+                    "unknown key \(unknown.sorted().joined(separator: ", ")); known: \(knownKeys.sorted().joined(separator: ", "))"
+                )
             }
         }
         let decoder = JSONDecoder()

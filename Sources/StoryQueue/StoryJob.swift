@@ -98,7 +98,8 @@ public struct StoryJob: Sendable, Hashable {
         case .contents(let text, let yaml):
             configuration =
                 yaml
-                ? try StoryConfiguration.decode(yaml: Data(text.utf8)) : try StoryConfiguration.decode(json: Data(text.utf8))
+                ? try StoryConfiguration.decode(yaml: Data(text.utf8))
+                : try StoryConfiguration.decode(json: Data(text.utf8))
         }
         if let topic = story.topic { configuration.story.topic = topic }
         if let seed = story.seed { configuration.story.seed = seed }

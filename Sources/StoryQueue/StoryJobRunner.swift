@@ -15,7 +15,9 @@ public struct StoryJobResult: Codable, Sendable, Hashable {
     public var files: [String]
 
     enum CodingKeys: String, CodingKey {
-        case runID = "run_id", outputDirectory = "output_directory", title, files
+        case runID = "run_id"
+        case outputDirectory = "output_directory"
+        case title, files
     }
 }
 
@@ -49,7 +51,8 @@ public struct StoryJobRunner: Sendable {
 
     /// Where a job's files are exported.
     public static func exportDirectory(store: URL, job: JobID) -> URL {
-        store.appendingPathComponent("exports", isDirectory: true).appendingPathComponent("job-\(job)", isDirectory: true)
+        store.appendingPathComponent("exports", isDirectory: true).appendingPathComponent(
+            "job-\(job)", isDirectory: true)
     }
 
     /// The run id of a job's pipeline run.

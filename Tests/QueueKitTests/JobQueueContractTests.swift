@@ -74,7 +74,8 @@ import Testing
             #expect(second.job.worker == "b")
             #expect(second.job.lastError?.contains("expired") == true)
 
-            #expect(await throwsQueueError(.staleToken) { _ = try await queue.heartbeat(first.token, lease: .seconds(1)) })
+            #expect(
+                await throwsQueueError(.staleToken) { _ = try await queue.heartbeat(first.token, lease: .seconds(1)) })
             #expect(await throwsQueueError(.staleToken) { try await queue.complete(first.token, result: nil) })
             #expect(await throwsQueueError(.staleToken) { try await queue.reportProgress(Data(), for: first.token) })
             #expect(await throwsQueueError(.staleToken) { _ = try await queue.fail(first.token, error: "x") })
@@ -243,11 +244,18 @@ import Testing
         try await withQueue(backend) { fixture in
             let queue = fixture.queue
             let big = Data(count: JobQueueLimits.maximumPayloadBytes + 1)
-            #expect(await throwsQueueError(.invalidRequest) { _ = try await queue.enqueue(NewJob(kind: "w", payload: big)) })
-            #expect(await throwsQueueError(.invalidRequest) { _ = try await queue.enqueue(NewJob(kind: "", payload: Data())) })
+            #expect(
+                await throwsQueueError(.invalidRequest) { _ = try await queue.enqueue(NewJob(kind: "w", payload: big)) }
+            )
+            #expect(
+                await throwsQueueError(.invalidRequest) {
+                    _ = try await queue.enqueue(NewJob(kind: "", payload: Data()))
+                })
             let longKind = String(repeating: "k", count: JobQueueLimits.maximumNameBytes + 1)
             #expect(
-                await throwsQueueError(.invalidRequest) { _ = try await queue.enqueue(NewJob(kind: longKind, payload: Data())) })
+                await throwsQueueError(.invalidRequest) {
+                    _ = try await queue.enqueue(NewJob(kind: longKind, payload: Data()))
+                })
             #expect(
                 await throwsQueueError(.invalidRequest) {
                     _ = try await queue.enqueue(NewJob(kind: "w", payload: Data(), maxAttempts: 0))
@@ -256,8 +264,14 @@ import Testing
                 await throwsQueueError(.invalidRequest) {
                     _ = try await queue.enqueue(NewJob(kind: "w", payload: Data(), uniqueKey: ""))
                 })
-            #expect(await throwsQueueError(.invalidRequest) { _ = try await queue.claim(kinds: [], worker: "w", lease: .seconds(1)) })
-            #expect(await throwsQueueError(.invalidRequest) { _ = try await queue.claim(kinds: ["w"], worker: "w", lease: .zero) })
+            #expect(
+                await throwsQueueError(.invalidRequest) {
+                    _ = try await queue.claim(kinds: [], worker: "w", lease: .seconds(1))
+                })
+            #expect(
+                await throwsQueueError(.invalidRequest) {
+                    _ = try await queue.claim(kinds: ["w"], worker: "w", lease: .zero)
+                })
             #expect(try await queue.jobs(JobFilter()).isEmpty)
 
             _ = try await queue.enqueue(NewJob(kind: "w", payload: Data(count: JobQueueLimits.maximumPayloadBytes)))
@@ -317,12 +331,14 @@ import Testing
     }
 
     private static func run(_ id: String) -> RunRecord {
-        RunRecord(id: RunID(id), pipeline: "p", status: .running, input: Data("1".utf8), createdAt: Date(), updatedAt: Date())
+        RunRecord(
+            id: RunID(id), pipeline: "p", status: .running, input: Data("1".utf8), createdAt: Date(), updatedAt: Date())
     }
 
     private static func stage(_ run: String, index: Int) -> StageRecord {
         StageRecord(
-            runID: RunID(run), index: index, stageID: StageID("s\(index)"), version: 1, inputHash: "h", status: .committed,
+            runID: RunID(run), index: index, stageID: StageID("s\(index)"), version: 1, inputHash: "h",
+            status: .committed,
             output: Data("1".utf8), attempts: 1, duration: 0.01, finishedAt: Date())
     }
 }

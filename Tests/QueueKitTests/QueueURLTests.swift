@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct QueueURLTests {
     @Test func sqliteURLsNameAnAbsolutePath() throws {
-        #expect(try QueueURL(parsing: "sqlite:///var/lib/stories/queue.sqlite") == .sqlite(path: "/var/lib/stories/queue.sqlite"))
+        #expect(
+            try QueueURL(parsing: "sqlite:///var/lib/stories/queue.sqlite")
+                == .sqlite(path: "/var/lib/stories/queue.sqlite"))
         #expect(try QueueURL(parsing: "sqlite:///tmp/a%20b.sqlite") == .sqlite(path: "/tmp/a b.sqlite"))
         for bad in ["sqlite://host/queue.sqlite", "sqlite:relative.sqlite", "sqlite://", "queue.sqlite", ""] {
             #expect(throws: JobQueueError.invalidURL(""), "\(bad)") { try QueueURL(parsing: bad) }

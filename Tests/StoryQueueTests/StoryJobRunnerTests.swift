@@ -12,13 +12,13 @@ import Testing
 @Suite(.serialized) struct StoryJobRunnerTests {
     static func configurationText() throws -> String {
         let configuration = StoryConfiguration(
-            story: .init(seed: 3, targetSeconds: 10),
+            story: .init(seed: 3, targetSeconds: 6),
             providers: .offline,
-            render: .init(width: 360, height: 640, fps: 30),
+            render: .init(width: 180, height: 320, fps: 15),
             pipeline: PipelineConfiguration(
                 stages: [
                     "keyframes": StageConfiguration(
-                        parameters: StageParameters(["width": .number(180), "height": .number(320)]))
+                        parameters: StageParameters(["width": .number(90), "height": .number(160)]))
                 ]))
         return String(decoding: try configuration.jsonData(), as: UTF8.self)
     }
@@ -39,7 +39,8 @@ import Testing
             queue: queue,
             configuration: .init(kinds: [StoryJob.kind], lease: .seconds(10), pollInterval: .milliseconds(50))
         ) { context in try await runner.run(context) }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = ContinuousClock.now + .seconds(120)

@@ -23,9 +23,12 @@ import Testing
     @Test func badPayloadsAreInvalidRequests() {
         for payload in [
             #"{"story": {}}"#, #"{"story": {"topic": "x", "seed": 1.5}}"#, #"{"story": {"topic": "x", "seed": -1}}"#,
-            #"{"story": {"topic": "x"}, "config_text": "{}", "config_path": "/a"}"#, "not json", #"{"story": {"topic": "  "}}"#,
+            #"{"story": {"topic": "x"}, "config_text": "{}", "config_path": "/a"}"#, "not json",
+            #"{"story": {"topic": "  "}}"#,
         ] {
-            #expect(throws: JobQueueError.invalidRequest(""), "\(payload)") { try StoryJob(payload: Data(payload.utf8)) }
+            #expect(throws: JobQueueError.invalidRequest(""), "\(payload)") {
+                try StoryJob(payload: Data(payload.utf8))
+            }
         }
     }
 
@@ -71,7 +74,9 @@ import Testing
         let second = try SharedStore.check(directory, expectedID: first.id)
         #expect(second.id == first.id)
         #expect(second.hosts == [ProcessInfo.processInfo.hostName])
-        #expect(throws: JobQueueError.invalidRequest("")) { try SharedStore.check(directory, expectedID: "another-store") }
+        #expect(throws: JobQueueError.invalidRequest("")) {
+            try SharedStore.check(directory, expectedID: "another-store")
+        }
         let elsewhere = directory.appendingPathComponent("not-mounted")
         #expect(throws: JobQueueError.invalidRequest("")) { try SharedStore.check(elsewhere, expectedID: first.id) }
     }

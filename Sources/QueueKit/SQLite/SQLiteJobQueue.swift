@@ -1,7 +1,7 @@
 public import Foundation
 import GRDB
-import Synchronization
 public import PipelineKit
+import Synchronization
 
 /// The embedded job queue: one SQLite file (WAL) shared by the worker processes of one machine, holding the jobs and
 /// PipelineKit's checkpoint tables side by side, so that a fenced checkpoint commit checks its token in the same
@@ -101,7 +101,9 @@ public final class SQLiteJobQueue: JobQueue {
 
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when the file is sound).
     public func integrityCheck() throws -> String {
-        try access { try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") } }
+        try access {
+            try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+        }
     }
 
     // MARK: - Schema

@@ -154,12 +154,14 @@ public struct JobWorker: Service {
                 logger.warning("cannot claim a job", metadata: ["error": "\(error)"])
                 // A minute of failures: the queue is gone, and the process supervisor should see it.
                 if ContinuousClock.now - since > .seconds(60) { throw error }
-                await slots.waitForChange(orQueue: queue, kinds: configuration.kinds, timeout: configuration.pollInterval)
+                await slots.waitForChange(
+                    orQueue: queue, kinds: configuration.kinds, timeout: configuration.pollInterval)
                 continue
             }
             guard let claim else {
                 slots.free()
-                await slots.waitForChange(orQueue: queue, kinds: configuration.kinds, timeout: configuration.pollInterval)
+                await slots.waitForChange(
+                    orQueue: queue, kinds: configuration.kinds, timeout: configuration.pollInterval)
                 continue
             }
             group.addTask {

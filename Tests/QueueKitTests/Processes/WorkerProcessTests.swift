@@ -68,7 +68,9 @@ import Testing
         // Killed attempts ran some stages more than once; each committed once all the same.
         let executions = try lab.executions()
         #expect(executions >= jobCount * Self.stageIDs.count)
-        print("chaos: \(kills) kills, \(executions - jobCount * Self.stageIDs.count) stage bodies re-ran, none committed twice")
+        print(
+            "chaos: \(kills) kills, \(executions - jobCount * Self.stageIDs.count) stage bodies re-ran, none committed twice"
+        )
     }
 
     /// With heartbeats every third of the lease the paused worker learns it lost the job from its first heartbeat or
@@ -110,7 +112,8 @@ import Testing
         // The first worker ran work-1 too, but only the second's commits exist.
         #expect(try lab.executionLines().filter { $0.hasPrefix("stage work-1 job \(id)") }.count == 2)
         #expect(try lab.queue.integrityCheck() == "ok")
-        print("fencing: the paused worker said: \(first.log().split(separator: "\n").filter { $0.contains("given up") })")
+        print(
+            "fencing: the paused worker said: \(first.log().split(separator: "\n").filter { $0.contains("given up") })")
     }
 }
 
@@ -251,7 +254,8 @@ final class ProbeProcess: @unchecked Sendable {
     /// Waits for the exit; the exit status, or 128 + the signal that ended it.
     func wait() -> Int32 {
         process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     func log() -> String {

@@ -146,7 +146,9 @@ import Testing
             try await Self.steal(id, from: context.claim, queue: queue)
             do {
                 try await context.checkpoints.createRun(
-                    RunRecord(id: RunID("job-\(id)"), pipeline: "p", status: .running, input: Data(), createdAt: Date(), updatedAt: Date()))
+                    RunRecord(
+                        id: RunID("job-\(id)"), pipeline: "p", status: .running, input: Data(), createdAt: Date(),
+                        updatedAt: Date()))
             } catch {
                 refused.withLock { $0 = JobWorker.carriesStaleToken(error) }
                 throw error
