@@ -63,11 +63,11 @@ import Testing
         try await withQueue(backend) { fixture in
             let queue = fixture.queue
             let id = try await queue.enqueue(Self.job()).job.id
-            let first = try #require(try await queue.claim(kinds: ["work"], worker: "a", lease: .milliseconds(150)))
+            let first = try #require(try await queue.claim(kinds: ["work"], worker: "a", lease: .milliseconds(600)))
             let oldStore = queue.checkpointStore(fencedBy: first.token)
             try await oldStore.createRun(Self.run("job-\(id)"))
             #expect(try await queue.claim(kinds: ["work"], worker: "b", lease: .seconds(30)) == nil)
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(700))
 
             let second = try #require(try await queue.claim(kinds: ["work"], worker: "b", lease: .seconds(30)))
             #expect(second.token == FencingToken(jobID: id, attempt: 2))
@@ -109,10 +109,11 @@ import Testing
         try await withQueue(backend) { fixture in
             let queue = fixture.queue
             _ = try await queue.enqueue(Self.job())
-            let claim = try #require(try await queue.claim(kinds: ["work"], worker: "a", lease: .milliseconds(200)))
+            // Leases of 2 s renewed every 80 ms: a heartbeat keeps it, with room for a slow machine.
+            let claim = try #require(try await queue.claim(kinds: ["work"], worker: "a", lease: .seconds(2)))
             for _ in 0..<4 {
                 try await Task.sleep(for: .milliseconds(80))
-                guard case .renewed(let until) = try await queue.heartbeat(claim.token, lease: .milliseconds(200))
+                guard case .renewed(let until) = try await queue.heartbeat(claim.token, lease: .seconds(2))
                 else {
                     Issue.record("no renewal")
                     return
@@ -125,27 +126,28 @@ import Testing
 
     @Test(arguments: QueueBackend.all)
     func failedAttemptsBackOffThenTheJobIsDead(backend: QueueBackend) async throws {
-        try await withQueue(backend, backoff: RetryBackoff(base: .milliseconds(100), jitter: 0)) { fixture in
+        try await withQueue(backend, backoff: RetryBackoff(base: .milliseconds(300), jitter: 0)) { fixture in
             let queue = fixture.queue
             let id = try await queue.enqueue(Self.job(maxAttempts: 3)).job.id
             for attempt in 1...3 {
                 var claim: JobClaim?
-                let deadline = Date().addingTimeInterval(5)
+                // 60 s: a bound for a starved machine; the loop ends at the first successful claim.
+                let deadline = Date().addingTimeInterval(60)
                 while claim == nil, Date() < deadline {
                     claim = try await queue.claim(kinds: ["work"], worker: "w", lease: .seconds(30))
                     if claim == nil { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 let held = try #require(claim)
                 #expect(held.token.attempt == attempt)
-                let failedAt = Date()
                 let after = try await queue.fail(held.token, error: "boom \(attempt)")
                 #expect(after.lastError == "boom \(attempt)")
                 if attempt < 3 {
                     #expect(after.state == .available)
-                    // 100 ms × 2^(attempt − 1), no jitter.
-                    let wait = after.runAfter.timeIntervalSince(failedAt)
-                    let expected = 0.1 * Double(1 << (attempt - 1))
-                    #expect(wait > expected - 0.05 && wait < expected + 0.5, "attempt \(attempt) waits \(wait) s")
+                    // 300 ms × 2^(attempt − 1), no jitter.
+                    // Measured from the failure's own time (updatedAt), so a slow machine does not blur it.
+                    let wait = after.runAfter.timeIntervalSince(after.updatedAt)
+                    let expected = 0.3 * Double(1 << (attempt - 1))
+                    #expect(abs(wait - expected) < 0.01, "attempt \(attempt) waits \(wait) s")
                     #expect(try await queue.claim(kinds: ["work"], worker: "w", lease: .seconds(30)) == nil)
                 } else {
                     #expect(after.state == .dead)

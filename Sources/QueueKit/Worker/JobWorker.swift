@@ -48,7 +48,7 @@ public struct JobContext: Sendable {
 ///
 /// On graceful shutdown (SIGTERM through a `ServiceGroup`) the worker stops claiming, lets running jobs finish for
 /// ``Configuration/shutdownDeadline``, then cancels the rest and releases them (their attempt is not counted), and
-/// returns.
+/// returns. When the worker's task is cancelled instead, running jobs are cancelled and released at once.
 ///
 /// ```swift
 /// let worker = JobWorker(queue: queue, configuration: .init(kinds: ["story"])) { context in
@@ -273,6 +273,13 @@ public struct JobWorker: Service {
                 if stale {
                     logger.warning("job given up: its checkpoint commit was refused", metadata: ["error": "\(message)"])
                     return "given_up"
+                }
+                if Task.isCancelled {
+                    // The worker itself was cancelled (not shut down gracefully): the job did not fail, so hand it
+                    // back without using the attempt.
+                    try await queue.release(token)
+                    logger.info("job released: the worker was cancelled")
+                    return "released"
                 }
                 let job = try await queue.fail(token, error: message)
                 logger.warning(

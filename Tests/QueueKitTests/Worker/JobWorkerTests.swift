@@ -87,8 +87,8 @@ import Testing
         let queue = try SQLiteJobQueue(path: directory.appendingPathComponent("q.sqlite").path)
         let id = try await queue.enqueue(NewJob(kind: "work", payload: Data())).job.id
         let sawCancellation = Mutex(false)
-        // A lease of 300 ms: a heartbeat, which brings the cancel, every 100 ms.
-        let worker = Self.worker(queue, lease: .milliseconds(300)) { _ in
+        // A lease of 1.5 s: a heartbeat, which brings the cancel, every 500 ms.
+        let worker = Self.worker(queue, lease: .milliseconds(1_500)) { _ in
             do {
                 try await Task.sleep(for: .seconds(30))
             } catch {
@@ -132,6 +132,29 @@ import Testing
         let again = try #require(try await queue.claim(kinds: ["work"], worker: "next", lease: .seconds(5)))
         #expect(again.token.jobID == slow)
         try await queue.complete(again.token, result: nil)
+    }
+
+    @Test func cancellingTheWorkerReleasesItsRunningJobsWithoutUsingTheirAttempt() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let queue = try SQLiteJobQueue(path: directory.appendingPathComponent("q.sqlite").path)
+        let id = try await queue.enqueue(NewJob(kind: "work", payload: Data(), maxAttempts: 1)).job.id
+        let worker = Self.worker(queue) { _ in
+            try await Task.sleep(for: .seconds(30))
+            return nil
+        }
+        let running = Task { try await worker.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await queue.job(id)?.state != .running, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        running.cancel()
+        _ = await running.result
+        let job = try #require(try await queue.job(id))
+        #expect(job.state == .available)
+        #expect(job.lastError == nil)
+        let again = try #require(try await queue.claim(kinds: ["work"], worker: "next", lease: .seconds(5)))
+        #expect(again.token.jobID == id)
     }
 
     @Test func aStaleTokenMakesTheWorkerGiveTheJobUpWritingNothing() async throws {
