@@ -37,13 +37,13 @@ import Testing
         let runner = StoryJobRunner(store: store, environment: [:], logger: Logger(label: "test"))
         let worker = JobWorker(
             queue: queue,
-            configuration: .init(kinds: [StoryJob.kind], lease: .seconds(10), pollInterval: .milliseconds(50))
+            configuration: .init(kinds: [StoryJob.kind], lease: .seconds(60), pollInterval: .milliseconds(50))
         ) { context in try await runner.run(context) }
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(120)
+            let deadline = ContinuousClock.now + .seconds(300)
             while ContinuousClock.now < deadline, try await !(queue.job(id)?.state.isFinal ?? true) {
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -252,7 +252,7 @@ final class ProbeLab: @unchecked Sendable {
 
     func executions() throws -> Int { try executionLines().count }
 
-    func waitFor(_ what: String, seconds: Int = 15, _ condition: () async throws -> Bool) async throws {
+    func waitFor(_ what: String, seconds: Int = 60, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if try await condition() { return }
