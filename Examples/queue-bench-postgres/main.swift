@@ -162,8 +162,8 @@ struct Hold: AsyncParsableCommand {
                 claim = try await queue.claim(kinds: ["held"], worker: "victim-\(getpid())", lease: duration)
                 if claim == nil { try await queue.waitForJobs(kinds: ["held"], timeout: .milliseconds(200)) }
             }
-            print("claimed \(getpid())")
-            fflush(stdout)
+            // Unbuffered: the parent waits for this line to kill us.
+            FileHandle.standardOutput.write(Data("claimed \(getpid())\n".utf8))
             while true {
                 try await Task.sleep(for: duration / 4)
                 _ = try await queue.heartbeat(claim!.token, lease: duration)

@@ -95,7 +95,8 @@ public enum CheckpointStoreConformance {
             runID: "r", stageIndex: 1, childIndex: 7, inputHash: "k", output: Data("9".utf8), attempts: 1,
             duration: 0.25, finishedAt: Date(timeIntervalSince1970: 3_000))
         let entry = CacheEntry(
-            key: "k", stageID: "a", version: 3, output: Data([0, 255, 1]), createdAt: Date(timeIntervalSince1970: 4_000))
+            key: "k", stageID: "a", version: 3, output: Data([0, 255, 1]), createdAt: Date(timeIntervalSince1970: 4_000)
+        )
         var finished = record("r")
         finished.status = .succeeded
         finished.output = Data("\"done\"".utf8)
@@ -137,7 +138,9 @@ public enum CheckpointStoreConformance {
                         duration: 0, finishedAt: Date(timeIntervalSince1970: 1))
                 ],
                 cacheEntries: [
-                    CacheEntry(key: "k", stageID: "a", version: 1, output: Data("1".utf8), createdAt: Date(timeIntervalSince1970: 1))
+                    CacheEntry(
+                        key: "k", stageID: "a", version: 1, output: Data("1".utf8),
+                        createdAt: Date(timeIntervalSince1970: 1))
                 ]))
         let newer = stage("r", 0, output: "2")
         let newerChild = ChildRecord(

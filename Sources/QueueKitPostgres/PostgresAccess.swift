@@ -65,6 +65,11 @@ enum PostgresAccess {
             throw error
         } catch let error as CancellationError {
             throw error
+        } catch let error as PostgresDecodingError {
+            // A column that does not hold what the schema says (a hand edit, a foreign writer): the row, not the
+            // database, is at fault.
+            throw JobQueueError.corruptRecord(
+                "\(operation) on \(target): a stored job could not be read (\(error.code) in column \(error.columnName))")
         } catch {
             throw JobQueueError.backendFailure(
                 "\(operation) on \(target) failed: \(describe(error))", underlying: error)

@@ -296,6 +296,10 @@ public struct PostgresCheckpointStore: CheckpointStore {
             throw error
         } catch let error as CancellationError {
             throw error
+        } catch let error as PostgresDecodingError {
+            throw PipelineError.checkpointCorrupt(
+                "PostgreSQL checkpoint store (schema \(schema.name)): \(operation): a stored record could not be read "
+                    + "(\(error.code) in column \(error.columnName))")
         } catch {
             throw PipelineError.storeFailure(
                 "PostgreSQL checkpoint store (schema \(schema.name)): \(operation) failed: "

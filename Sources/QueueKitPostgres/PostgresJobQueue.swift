@@ -313,7 +313,8 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     /// Cancels a job: at once when not running, at its worker's next heartbeat when running.
     public func cancel(_ id: JobID) async throws -> JobRecord? {
-        try await PostgresAccess.queueOperation("cancelling job \(id)", target: target) { () async throws -> JobRecord? in
+        try await PostgresAccess.queueOperation("cancelling job \(id)", target: target) {
+            () async throws -> JobRecord? in
             let rows = try await client.query(
                 """
                 UPDATE \(unescaped: jobs) SET
@@ -633,6 +634,11 @@ public final class PostgresJobQueue: JobQueue, Service {
         let maxAttempts = try cells[offset + 7].decode(Int.self)
         guard attempt >= 0, (1...JobQueueLimits.maximumAttempts).contains(maxAttempts) else {
             throw JobQueueError.corruptRecord("job \(id) has attempt \(attempt) of \(maxAttempts)")
+        }
+        let dates = try [8, 10, 15, 16, 17].map { try cells[offset + $0].decode(Date?.self) }
+        // ±10 000 years: PostgreSQL's 'infinity' decodes to a date near the year 294 000, which no job has.
+        guard dates.allSatisfy({ $0.map { abs($0.timeIntervalSince1970) < 3.2e11 } ?? true }) else {
+            throw JobQueueError.corruptRecord("job \(id) has a date out of range")
         }
         return JobRecord(
             id: JobID(rawValue: id),

@@ -83,7 +83,8 @@ struct PostgresCheckpointStoreTests {
         // row (SKIP LOCKED) instead of taking it from under the commit.
         try await PostgresTestDatabase.withQueue { queue in
             _ = try await queue.enqueue(NewJob(kind: "story", payload: Data())).job.id
-            let owner = try #require(try await queue.claim(kinds: ["story"], worker: "owner", lease: .milliseconds(300)))
+            let owner = try #require(
+                try await queue.claim(kinds: ["story"], worker: "owner", lease: .milliseconds(300)))
             let store = queue.checkpointStore(fencedBy: owner.token)
             let run = RunRecord(
                 id: "locked", pipeline: "p", status: .running, input: Data(), createdAt: Date(), updatedAt: Date())

@@ -45,7 +45,8 @@ struct PostgresJobQueueTests {
                 for worker in 0..<8 {
                     group.addTask {
                         var mine: [JobID] = []
-                        while let claim = try await queue.claim(kinds: ["c"], worker: "w\(worker)", lease: .seconds(60)) {
+                        while let claim = try await queue.claim(kinds: ["c"], worker: "w\(worker)", lease: .seconds(60))
+                        {
                             mine.append(claim.job.id)
                             try await queue.complete(claim.token, result: nil)
                         }
@@ -183,7 +184,8 @@ struct PostgresJobQueueTests {
     @Test func anExpiredLeaseIsTakenOverAndTheOldTokenIsFenced() async throws {
         try await PostgresTestDatabase.withQueue { queue in
             let id = try await queue.enqueue(job("lease")).job.id
-            let first = try #require(try await queue.claim(kinds: ["lease"], worker: "paused", lease: .milliseconds(200)))
+            let first = try #require(
+                try await queue.claim(kinds: ["lease"], worker: "paused", lease: .milliseconds(200)))
             try await Task.sleep(for: .milliseconds(400))
             let second = try #require(try await queue.claim(kinds: ["lease"], worker: "new", lease: .seconds(30)))
             #expect(second.token == FencingToken(jobID: id, attempt: 2))
