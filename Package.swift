@@ -24,6 +24,9 @@ let package = Package(
         .library(name: "PipelineKitTesting", targets: ["PipelineKitTesting"]),
         .library(name: "QueueKit", targets: ["QueueKit"]),
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
+        .library(name: "StoryQueue", targets: ["StoryQueue"]),
+        .executable(name: "story-worker", targets: ["story-worker"]),
+        .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
         .executable(name: "upscale", targets: ["upscale"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
@@ -152,6 +155,39 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A worker process running a short checkpointed pipeline per job, for the queue's chaos and fencing tests.
+        .executableTarget(
+            name: "queue-probe-worker",
+            dependencies: [
+                "QueueKit", "PipelineKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/queue-probe-worker",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "queue-bench",
+            dependencies: [
+                "QueueKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/queue-bench",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QueueKitTests",
+            dependencies: [
+                "QueueKit", "PipelineKit", "StoryForgeCore", "queue-probe-worker", "QueueKitPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -316,6 +352,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: StoryQueue
+
+        // Stories as queue jobs: the payload, the runner that runs one with StoryStudio on a fenced checkpoint store.
+        .target(
+            name: "StoryQueue",
+            dependencies: [
+                "StoryPipeline", "QueueKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryQueueTests",
+            dependencies: [
+                "StoryQueue", "QueueKit", "StoryPipeline", "PipelineKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
 
         .executableTarget(
@@ -356,6 +413,26 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/story-demo",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "story-worker",
+            dependencies: [
+                "StoryQueue", "QueueKit", "StoryPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/story-worker",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "story-queue",
+            dependencies: [
+                "StoryQueue", "QueueKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/story-queue",
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -57,8 +57,6 @@ public final class PostgresJobQueue: JobQueue, Service {
         }
     }
 
-    /// The longest lease accepted: a day. A job that needs more must heartbeat.
-    public static let maximumLease: Duration = .seconds(86_400)
     /// The most connections a queue may pool: PostgreSQL's default `max_connections` is 100.
     public static let maximumConnections = 100
 
@@ -193,11 +191,10 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     /// Claims the best available job of these kinds; see ``JobQueue/claim(kinds:worker:lease:)``.
     public func claim(kinds: Set<String>, worker: String, lease: Duration) async throws -> JobClaim? {
-        let seconds = try Self.leaseSeconds(lease)
+        let seconds = try JobRequestCheck.lease(lease)
         try Self.checkName(worker, what: "worker name")
-        guard !kinds.isEmpty else { throw JobQueueError.invalidRequest("claim needs at least one kind") }
-        for kind in kinds { try Self.checkName(kind, what: "kind") }
-        let kindList = kinds.sorted()
+        let kindList = try JobRequestCheck.kinds(kinds)
+        for kind in kindList { try Self.checkName(kind, what: "kind") }
         return try await PostgresAccess.queueOperation("claiming a job", target: target) {
             // Twice at most: when the first statement freed expired leases but found nothing else, the freed jobs
             // (invisible to the statement's own snapshot) are claimable now.
@@ -227,7 +224,7 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     /// Renews the lease; see ``JobQueue/heartbeat(_:lease:)``.
     public func heartbeat(_ token: FencingToken, lease: Duration) async throws -> Heartbeat {
-        let seconds = try Self.leaseSeconds(lease)
+        let seconds = try JobRequestCheck.lease(lease)
         return try await PostgresAccess.queueOperation("renewing the lease of \(token)", target: target) {
             let rows = try await client.query(
                 """
@@ -245,7 +242,7 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     /// Records the latest progress of a running job.
     public func reportProgress(_ progress: Data, for token: FencingToken) async throws {
-        try Self.checkSize(progress, what: "progress")
+        try JobRequestCheck.size(progress, what: "progress")
         try await fencedUpdate(
             token, operation: "reporting progress of",
             try """
@@ -256,7 +253,7 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     /// Marks the job succeeded; throws ``JobQueueError/Code/staleToken`` for a stale token.
     public func complete(_ token: FencingToken, result: Data?) async throws {
-        if let result { try Self.checkSize(result, what: "result") }
+        if let result { try JobRequestCheck.size(result, what: "result") }
         try await fencedUpdate(
             token, operation: "completing",
             try """
@@ -269,7 +266,7 @@ public final class PostgresJobQueue: JobQueue, Service {
     /// Records a failed attempt: retried after the backoff, or dead when no attempt is left.
     public func fail(_ token: FencingToken, error: String) async throws -> JobRecord {
         let message = Self.truncated(error)
-        let delay = Self.backoffSeconds(configuration.backoff, token: token)
+        let delay = Self.seconds(configuration.backoff.delay(afterAttempt: token.attempt, jobID: token.jobID))
         return try await PostgresAccess.queueOperation("recording a failure of \(token)", target: target) {
             let rows = try await client.query(
                 """
@@ -398,8 +395,9 @@ public final class PostgresJobQueue: JobQueue, Service {
         try Task.checkCancellation()
     }
 
-    /// Seconds until the earliest lease of a running job ends or an available job of `kinds` may run, by the
-    /// server's clock; `nil` when neither exists.
+    /// Seconds until the earliest lease of a running job ends or a job of `kinds` waiting for its `runAfter` may
+    /// run, by the server's clock; `nil` when neither exists. (A job due already is not counted: the claim before
+    /// this wait found it taken, by a claimer whose statement is still running.)
     private func secondsUntilSomethingIsDue(kinds: Set<String>) async throws -> Double? {
         let kindList = kinds.sorted()
         return try await PostgresAccess.queueOperation("looking for due jobs", target: target) {
@@ -408,7 +406,7 @@ public final class PostgresJobQueue: JobQueue, Service {
                 SELECT extract(epoch FROM least(
                     (SELECT min(lease_expires_at) FROM \(unescaped: jobs) WHERE state = 'running'),
                     (SELECT min(run_after) FROM \(unescaped: jobs)
-                     WHERE state = 'available' AND kind = ANY(\(kindList)::text[]))) - now())::float8
+                     WHERE state = 'available' AND kind = ANY(\(kindList)::text[]) AND run_after > now())) - now())::float8
                 """)
             for try await seconds in rows.decode(Double?.self) { return seconds }
             return nil
@@ -441,9 +439,11 @@ public final class PostgresJobQueue: JobQueue, Service {
             UPDATE \(unescaped: jobs) SET
                 state = CASE WHEN cancel_requested THEN 'cancelled'
                              WHEN attempt - releases >= max_attempts THEN 'dead' ELSE 'available' END,
-                last_error = CASE WHEN cancel_requested OR attempt - releases < max_attempts THEN last_error
+                last_error = CASE WHEN cancel_requested THEN last_error
                     ELSE 'the lease of attempt ' || attempt || ' expired (worker ' || coalesce(worker, 'unknown')
-                        || ' stopped renewing it) and no attempt is left' END,
+                        || ' stopped renewing it)'
+                        || CASE WHEN attempt - releases >= max_attempts THEN ' and no attempt is left' ELSE '' END
+                    END,
                 finished_at = CASE WHEN cancel_requested OR attempt - releases >= max_attempts THEN now() END,
                 worker = NULL, lease_expires_at = NULL, updated_at = now()
             WHERE id IN (
@@ -547,35 +547,24 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     // MARK: Checks and conversions
 
+    /// The shared checks (``JobRequestCheck``), then PostgreSQL's own: text without NUL, dates it can hold.
     static func validated(_ job: NewJob) throws -> ValidatedJob {
+        try JobRequestCheck.job(job)
         try checkName(job.kind, what: "kind")
         if let key = job.uniqueKey { try checkName(key, what: "unique key") }
-        try checkSize(job.payload, what: "payload")
-        guard (1...JobQueueLimits.maximumAttempts).contains(job.maxAttempts) else {
-            throw JobQueueError.invalidRequest(
-                "maxAttempts is \(job.maxAttempts); it must be 1...\(JobQueueLimits.maximumAttempts)")
-        }
         if let runAfter = job.runAfter {
             // PostgreSQL's timestamptz spans 4713 BC to 294276 AD; ±10 000 years is far inside it.
-            guard runAfter.timeIntervalSince1970.isFinite, abs(runAfter.timeIntervalSince1970) < 3.2e11 else {
-                throw JobQueueError.invalidRequest("runAfter is not a usable date")
+            guard abs(runAfter.timeIntervalSince1970) < 3.2e11 else {
+                throw JobQueueError.invalidRequest("runAfter is beyond the year 10 000")
             }
         }
         return ValidatedJob(job: job, runAfter: job.runAfter)
     }
 
+    /// ``JobRequestCheck/name(_:what:)``, and no NUL, which PostgreSQL's text cannot hold.
     static func checkName(_ name: String, what: String) throws {
-        guard !name.isEmpty, name.utf8.count <= JobQueueLimits.maximumNameBytes, !name.contains("\0") else {
-            throw JobQueueError.invalidRequest(
-                "a \(what) is 1 to \(JobQueueLimits.maximumNameBytes) bytes of UTF-8 without NUL")
-        }
-    }
-
-    static func checkSize(_ data: Data, what: String) throws {
-        guard data.count <= JobQueueLimits.maximumPayloadBytes else {
-            throw JobQueueError.invalidRequest(
-                "the \(what) is \(data.count) bytes; at most \(JobQueueLimits.maximumPayloadBytes) are accepted")
-        }
+        try JobRequestCheck.name(name, what: what)
+        guard !name.utf8.contains(0) else { throw JobQueueError.invalidRequest("the \(what) contains a NUL byte") }
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -583,44 +572,9 @@ public final class PostgresJobQueue: JobQueue, Service {
         return Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 
-    static func leaseSeconds(_ lease: Duration) throws -> Double {
-        guard lease > .zero, lease <= maximumLease else {
-            throw JobQueueError.invalidRequest("a lease must be longer than 0 and at most \(maximumLease)")
-        }
-        return seconds(lease)
-    }
-
-    /// Cuts an error text to ``JobQueueLimits/maximumErrorBytes`` at a character boundary; drops NUL, which
-    /// PostgreSQL's text cannot hold.
+    /// ``JobRequestCheck/truncated(_:)`` without NUL, which PostgreSQL's text cannot hold.
     static func truncated(_ error: String) -> String {
-        var text = error.replacingOccurrences(of: "\0", with: "")
-        guard text.utf8.count > JobQueueLimits.maximumErrorBytes else { return text }
-        var bytes = 0
-        var end = text.startIndex
-        for index in text.indices {
-            let size = text[index].utf8.count
-            guard bytes + size <= JobQueueLimits.maximumErrorBytes else { break }
-            bytes += size
-            end = text.index(after: index)
-        }
-        text = String(text[..<end])
-        return text
-    }
-
-    /// The wait before the attempt after `token`'s: `base × 2^(attempt − 1)`, at most `maximum`, plus up to `jitter`
-    /// of itself drawn from the job id and attempt (SplitMix64), so it is the same on every machine.
-    static func backoffSeconds(_ backoff: RetryBackoff, token: FencingToken) -> Double {
-        let base = seconds(backoff.base)
-        let maximum = seconds(backoff.maximum)
-        // 2^62 is past any maximum; the clamp keeps the power finite.
-        let exponent = Double(min(max(token.attempt - 1, 0), 62))
-        let delay = min(base * pow(2, exponent), maximum)
-        var z = UInt64(bitPattern: token.jobID.rawValue) &+ UInt64(truncatingIfNeeded: token.attempt) &* 0x9E37_79B9
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        let unit = Double(z >> 11) / Double(UInt64(1) << 53)
-        return delay * (1 + backoff.jitter * unit)
+        JobRequestCheck.truncated(error.replacingOccurrences(of: "\0", with: ""))
     }
 
     /// A job from the 18 columns of ``columns`` starting at `offset`, every value checked.

@@ -1,5 +1,5 @@
 public import Foundation
-import QueueKit
+public import QueueKit
 
 /// Where a PostgreSQL queue lives: `postgres://user@host:port/database`, parsed with checks.
 ///
@@ -161,6 +161,14 @@ public struct PostgresQueueURL: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         }
+    }
+
+    /// The PostgreSQL URL a ``QueueKit/QueueURL`` names (a `--queue postgres://…` option), with this type's checks.
+    public init(_ url: QueueURL, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard case .postgres(let postgres) = url else {
+            throw JobQueueError.invalidURL("\(url.redacted) is not a PostgreSQL URL")
+        }
+        try self.init(postgres.absoluteString, environment: environment)
     }
 
     /// The Unix socket to connect to, when ``socketDirectory`` is set.

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+public import GRDB
 
 /// The embedded checkpoint store: one SQLite file, through a GRDB `DatabasePool` in WAL mode.
 ///
@@ -45,7 +45,10 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// The identifiers of the schema migrations, oldest first; the last one is the current schema.
     public static let schemaVersions = ["v1", "v2"]
 
-    private let pool: DatabasePool
+    private let pool: any DatabaseWriter
+
+    /// Runs inside every write transaction before the write; what it throws aborts the write unchanged.
+    private let writeGuard: (@Sendable (Database) throws -> Void)?
 
     /// The database file.
     public let path: String
@@ -53,6 +56,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     public init(path: String, configuration: Configuration = Configuration()) throws {
         self.path = path
+        writeGuard = nil
         var config = GRDB.Configuration()
         let components = configuration.busyTimeout.components
         config.busyMode = .timeout(Double(components.seconds) + Double(components.attoseconds) * 1e-18)
@@ -83,6 +87,53 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                 underlying: error)
         } catch {
             throw PipelineError.storeFailure("cannot open checkpoint store at \(path): \(error)", underlying: error)
+        }
+    }
+
+    /// Uses a database another component opened (a job queue keeping its tables in the same file), migrating it to
+    /// the current checkpoint schema; the checkpoint tables live beside the other component's.
+    ///
+    /// - Parameter writeGuard: runs at the start of every write transaction (`createRun`, `commit`), in the same
+    ///   transaction; an error it throws aborts the write, changes nothing and reaches the caller unchanged. A job
+    ///   queue checks its fencing token here, so a worker that lost its job cannot commit over the new owner.
+    public init(writer: any DatabaseWriter, writeGuard: (@Sendable (Database) throws -> Void)? = nil) throws {
+        path = writer.path
+        pool = writer
+        self.writeGuard = writeGuard
+        do {
+            let migrator = Self.migrator
+            let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw PipelineError.storeFailure("\(writer.path) was written by a newer version of PipelineKit")
+            }
+            try migrator.migrate(writer)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError.storeFailure(
+                "cannot prepare the checkpoint tables in \(writer.path): \(error)", underlying: error)
+        }
+    }
+
+    private init(sharing store: SQLiteCheckpointStore, writeGuard: @escaping @Sendable (Database) throws -> Void) {
+        path = store.path
+        pool = store.pool
+        self.writeGuard = writeGuard
+    }
+
+    /// The same database with `writeGuard` run inside each write transaction (see ``init(writer:writeGuard:)``);
+    /// nothing is migrated or opened again, so a guarded store per job costs nothing.
+    public func guarded(by writeGuard: @escaping @Sendable (Database) throws -> Void) -> SQLiteCheckpointStore {
+        SQLiteCheckpointStore(sharing: self, writeGuard: writeGuard)
+    }
+
+    /// Runs the write guard, marking what it throws so ``access(_:)`` hands it over unwrapped.
+    private func checkGuard(_ db: Database) throws {
+        guard let writeGuard else { return }
+        do {
+            try writeGuard(db)
+        } catch {
+            throw GuardRefusal(error: error)
         }
     }
 
@@ -153,6 +204,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func createRun(_ run: RunRecord) async throws {
         try await access {
             try self.pool.write { db in
+                try self.checkGuard(db)
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.id.rawValue]) != nil {
                     throw PipelineError.runExists("run \(run.id) exists already")
                 }
@@ -282,6 +334,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         guard !batch.isEmpty else { return }
         try await access {
             try self.pool.write { db in
+                try self.checkGuard(db)
                 if let run = batch.run { try Self.upsert(run, in: db) }
                 if !batch.stages.isEmpty {
                     let statement = try db.cachedStatement(
@@ -389,8 +442,15 @@ public final class SQLiteCheckpointStore: CheckpointStore {
             throw error
         } catch let error as CancellationError {
             throw error
+        } catch let refusal as GuardRefusal {
+            throw refusal.error
         } catch {
             throw PipelineError.storeFailure("checkpoint store \(path): \(error)", underlying: error)
         }
     }
+}
+
+/// An error of a store's write guard on its way out of the transaction.
+private struct GuardRefusal: Error {
+    let error: any Error
 }
