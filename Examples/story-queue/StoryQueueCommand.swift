@@ -149,9 +149,7 @@ extension StoryQueueCommand {
             if let progress = record.progress { print("progress: \(String(decoding: progress, as: UTF8.self))") }
             if let error = record.lastError { print("last error: \(error)") }
             if let data = record.result {
-                let decoder = JSONDecoder()
-                decoder.keyDecodingStrategy = .convertFromSnakeCase
-                if let result = try? decoder.decode(StoryJobResult.self, from: data) {
+                if let result = try? JSONDecoder().decode(StoryJobResult.self, from: data) {
                     print("title: \(result.title)")
                     print("exported to \(result.outputDirectory):")
                     for file in result.files { print("  \(file)") }

@@ -13,6 +13,10 @@ public struct StoryJobResult: Codable, Sendable, Hashable {
     public var title: String
     /// The exported files, relative to ``outputDirectory``.
     public var files: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", outputDirectory = "output_directory", title, files
+    }
 }
 
 /// Runs a claimed story job with ``StoryPipeline/StoryStudio``: the studio's pipeline, providers and artifact store,
@@ -90,7 +94,6 @@ public struct StoryJobRunner: Sendable {
             runID: runID.rawValue, outputDirectory: directory.path, title: manifest.title,
             files: manifest.files.map(\.path) + ["manifest.json"])
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(result)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import PipelineKit
 import QueueKit
+import Synchronization
 import Testing
 
 /// The `JobQueue` contract, run against every backend in ``QueueBackend/all``.
@@ -294,10 +295,19 @@ import Testing
             let queue = fixture.queue
             let clock = ContinuousClock()
             let start = clock.now
-            async let waited: Void = queue.waitForJobs(kinds: ["work"], timeout: .seconds(20))
-            try await Task.sleep(for: .milliseconds(100))
-            _ = try await queue.enqueue(Self.job())
-            try await waited
+            let woke = Mutex(false)
+            let waiter = Task {
+                try await queue.waitForJobs(kinds: ["work"], timeout: .seconds(20))
+                woke.withLock { $0 = true }
+            }
+            // Enqueue until the waiter wakes: it may not have started waiting when the first job came.
+            var enqueued = 0
+            while !woke.withLock({ $0 }), enqueued < 50 {
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await queue.enqueue(Self.job())
+                enqueued += 1
+            }
+            try await waiter.value
             #expect(clock.now - start < .seconds(10))
             // With nothing enqueued the wait is the poll.
             let idle = clock.now

@@ -52,9 +52,7 @@ import Testing
 
         let record = try #require(try await queue.job(id))
         #expect(record.state == .succeeded, "\(record.lastError ?? "")")
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let result = try decoder.decode(StoryJobResult.self, from: try #require(record.result))
+        let result = try JSONDecoder().decode(StoryJobResult.self, from: try #require(record.result))
         #expect(result.runID == "job-\(id)")
         #expect(result.outputDirectory == StoryJobRunner.exportDirectory(store: store, job: id).path)
         for file in ["video.mp4", "voice.wav", "subtitles.srt", "manifest.json"] {

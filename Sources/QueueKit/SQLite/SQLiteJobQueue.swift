@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 public import PipelineKit
 
 /// The embedded job queue: one SQLite file (WAL) shared by the worker processes of one machine, holding the jobs and
@@ -54,6 +55,13 @@ public final class SQLiteJobQueue: JobQueue {
     private let pool: DatabasePool
     private let checkpoints: SQLiteCheckpointStore
     private let signal = JobSignal()
+    /// When this instance last took back expired leases (seconds since 1970), under its lock.
+    private let lastSweep = Mutex<Double>(0)
+
+    /// How often a claim that finds work also takes back expired leases: every 100 ms. A claim that finds nothing
+    /// always does (and then claims again), so an idle worker picks a dead worker's job up at once; a busy queue
+    /// delays an expired job by at most this long.
+    static let sweepInterval = 0.1
 
     /// Opens (creating if needed) the queue at `path`, with its job tables and the checkpoint tables.
     ///
@@ -187,7 +195,8 @@ public final class SQLiteJobQueue: JobQueue {
         return enqueued
     }
 
-    /// Claims the best available job of these kinds, first taking back every running job whose lease expired.
+    /// Claims the best available job of these kinds, taking back running jobs whose lease expired (see
+    /// ``sweepInterval``).
     public func claim(kinds: Set<String>, worker: String, lease: Duration) async throws -> JobClaim? {
         let kindList = try JobRequestCheck.kinds(kinds)
         try JobRequestCheck.name(worker, what: "worker name")
@@ -195,24 +204,27 @@ public final class SQLiteJobQueue: JobQueue {
         return try access {
             try pool.write { db -> JobClaim? in
                 let now = Date().timeIntervalSince1970
-                try Self.takeBackExpiredLeases(db, now: now)
                 let placeholders = Array(repeating: "?", count: kindList.count).joined(separator: ", ")
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE queue_jobs
+                        SET state = 'running', attempt = attempt + 1, worker = ?, lease_expires_at = ?, updated_at = ?
+                        WHERE id = (
+                            SELECT id FROM queue_jobs
+                            WHERE state = 'available' AND kind IN (\(placeholders)) AND run_after <= ?
+                            ORDER BY priority DESC, id LIMIT 1)
+                        RETURNING \(Self.columns)
+                        """)
                 var arguments: StatementArguments = [worker, now + leaseSeconds, now]
                 arguments += StatementArguments(kindList)
                 arguments += [now]
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: """
-                            UPDATE queue_jobs
-                            SET state = 'running', attempt = attempt + 1, worker = ?, lease_expires_at = ?,
-                                updated_at = ?
-                            WHERE id = (
-                                SELECT id FROM queue_jobs
-                                WHERE state = 'available' AND kind IN (\(placeholders)) AND run_after <= ?
-                                ORDER BY priority DESC, id LIMIT 1)
-                            RETURNING \(Self.columns)
-                            """),
-                    arguments: arguments)
+                let sweepDue = lastSweep.withLock { now - $0 >= Self.sweepInterval || now < $0 }
+                if sweepDue { try sweep(db, now: now) }
+                var row = try Row.fetchOne(statement, arguments: arguments)
+                if row == nil, !sweepDue {
+                    try sweep(db, now: now)
+                    row = try Row.fetchOne(statement, arguments: arguments)
+                }
                 guard let row else { return nil }
                 let job = try JobRowDecoder.record(row)
                 guard let expires = job.leaseExpiresAt else {
@@ -222,6 +234,11 @@ public final class SQLiteJobQueue: JobQueue {
                     job: job, token: FencingToken(jobID: job.id, attempt: job.attempt), leaseExpiresAt: expires)
             }
         }
+    }
+
+    private func sweep(_ db: Database, now: Double) throws {
+        try Self.takeBackExpiredLeases(db, now: now)
+        lastSweep.withLock { $0 = now }
     }
 
     /// Running jobs whose lease ended: available again, or dead when out of attempts, or cancelled when asked to be.
@@ -249,12 +266,18 @@ public final class SQLiteJobQueue: JobQueue {
         let leaseSeconds = try JobRequestCheck.lease(lease)
         return try access {
             try pool.write { db -> Heartbeat in
-                let cancelRequested = try Self.checkToken(token, db)
                 let now = Date().timeIntervalSince1970
-                try db.cachedStatement(
-                    sql: "UPDATE queue_jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?"
-                ).execute(arguments: [now + leaseSeconds, now, token.jobID.rawValue])
-                return cancelRequested
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            UPDATE queue_jobs SET lease_expires_at = ?, updated_at = ?
+                            WHERE id = ? AND state = 'running' AND attempt = ?
+                            RETURNING cancel_requested
+                            """),
+                    arguments: [now + leaseSeconds, now, token.jobID.rawValue, token.attempt])
+                guard let row else { throw try Self.refusal(token, db) }
+                let cancelRequested = try JobRowDecoder.int(row, 0, "cancel_requested", in: 0...1, job: token.jobID)
+                return cancelRequested != 0
                     ? .cancelRequested : .renewed(until: Date(timeIntervalSince1970: now + leaseSeconds))
             }
         }
@@ -263,31 +286,52 @@ public final class SQLiteJobQueue: JobQueue {
     /// Records the latest progress of a running job.
     public func reportProgress(_ progress: Data, for token: FencingToken) async throws {
         try JobRequestCheck.size(progress, what: "progress")
-        try access {
-            try pool.write { db in
-                _ = try Self.checkToken(token, db)
-                try db.cachedStatement(sql: "UPDATE queue_jobs SET progress = ?, updated_at = ? WHERE id = ?")
-                    .execute(arguments: [progress, Date().timeIntervalSince1970, token.jobID.rawValue])
-            }
-        }
+        try fencedUpdate(
+            token,
+            sql: """
+                UPDATE queue_jobs SET progress = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND attempt = ?
+                """
+        ) { now in [progress, now] }
     }
 
     /// Marks the job succeeded.
     public func complete(_ token: FencingToken, result: Data?) async throws {
         if let result { try JobRequestCheck.size(result, what: "result") }
+        try fencedUpdate(
+            token,
+            sql: """
+                UPDATE queue_jobs SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ?,
+                    finished_at = ?
+                WHERE id = ? AND state = 'running' AND attempt = ?
+                """
+        ) { now in [result, now, now] }
+    }
+
+    /// Runs one `UPDATE … WHERE id = ? AND state = 'running' AND attempt = ?` (the fencing check and the write in
+    /// one statement), its leading arguments from `arguments`; no row changed is the token's refusal.
+    private func fencedUpdate(
+        _ token: FencingToken, sql: String, arguments: (Double) -> StatementArguments
+    ) throws {
         try access {
             try pool.write { db in
-                _ = try Self.checkToken(token, db)
                 let now = Date().timeIntervalSince1970
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE queue_jobs SET state = 'succeeded', result = ?, lease_expires_at = NULL,
-                            updated_at = ?, finished_at = ?
-                        WHERE id = ?
-                        """
-                ).execute(arguments: [result, now, now, token.jobID.rawValue])
+                try db.cachedStatement(sql: sql).execute(
+                    arguments: arguments(now) + [token.jobID.rawValue, token.attempt])
+                if db.changesCount == 0 { throw try Self.refusal(token, db) }
             }
         }
+    }
+
+    /// Why a fenced write changed nothing: no such job, or the token is stale.
+    private static func refusal(_ token: FencingToken, _ db: Database) throws -> JobQueueError {
+        do {
+            _ = try checkToken(token, db)
+        } catch let error as JobQueueError {
+            return error
+        }
+        // The check passes now, inside the same transaction: only a row the write could not match explains it.
+        return JobQueueError.corruptRecord("job \(token.jobID) could not be updated although its token holds it")
     }
 
     /// Records a failed attempt: retried after the backoff, or dead when out of attempts (or cancelled when a
