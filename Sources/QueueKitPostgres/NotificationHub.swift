@@ -6,6 +6,7 @@ import Synchronization
 /// A notification that arrives between a worker's empty claim and its wait must not be lost (the worker would then
 /// sleep a whole poll interval with a job waiting), so the hub numbers notifications: a claim that found nothing
 /// records the number it started at, and a wait returns at once when a later notification of one of its kinds came.
+/// A wait that returns for a notification marks it seen, so the next wait sleeps until a new one.
 final class NotificationHub: Sendable {
     private struct Waiter {
         var kinds: Set<String>
@@ -17,8 +18,9 @@ final class NotificationHub: Sendable {
         /// The sequence number of the latest notification per kind; `allKinds` for a wake-everyone.
         var latest: [String: UInt64] = [:]
         var allKinds: UInt64 = 0
-        /// Per set of kinds, the sequence at which the latest claim that found nothing started.
-        var emptyClaims: [Set<String>: UInt64] = [:]
+        /// Per set of kinds, the sequence up to which notifications are accounted for: a claim that found nothing
+        /// started after them, or a wait already returned for them.
+        var seen: [Set<String>: UInt64] = [:]
         var waiters: [UInt64: Waiter] = [:]
         var cancelled: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
@@ -32,7 +34,7 @@ final class NotificationHub: Sendable {
     /// Records that a claim of `kinds` that started at `sequence` found nothing.
     func claimFoundNothing(kinds: Set<String>, startedAt sequence: UInt64) {
         state.withLock { state in
-            state.emptyClaims[kinds] = max(state.emptyClaims[kinds] ?? 0, sequence)
+            state.seen[kinds] = max(state.seen[kinds] ?? 0, sequence)
         }
     }
 
@@ -76,9 +78,12 @@ final class NotificationHub: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
                     if state.cancelled.remove(id) != nil { return true }
-                    let since = state.emptyClaims[kinds] ?? 0
+                    let since = state.seen[kinds] ?? 0
                     let newest = kinds.reduce(state.allKinds) { max($0, state.latest[$1] ?? 0) }
-                    if newest > since { return true }
+                    if newest > since {
+                        state.seen[kinds] = state.sequence
+                        return true
+                    }
                     state.waiters[id] = Waiter(kinds: kinds, continuation: continuation)
                     return false
                 }
@@ -100,6 +105,10 @@ final class NotificationHub: Sendable {
         _ state: inout State, where matches: (Set<String>) -> Bool
     ) -> [CheckedContinuation<Void, Never>] {
         let ids = state.waiters.filter { matches($0.value.kinds) }.map(\.key)
-        return ids.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+        return ids.compactMap { id in
+            guard let waiter = state.waiters.removeValue(forKey: id) else { return nil }
+            state.seen[waiter.kinds] = state.sequence
+            return waiter.continuation
+        }
     }
 }

@@ -69,7 +69,8 @@ enum PostgresAccess {
             // A column that does not hold what the schema says (a hand edit, a foreign writer): the row, not the
             // database, is at fault.
             throw JobQueueError.corruptRecord(
-                "\(operation) on \(target): a stored job could not be read (\(error.code) in column \(error.columnName))")
+                "\(operation) on \(target): a stored job could not be read (\(error.code) in column \(error.columnName))"
+            )
         } catch {
             throw JobQueueError.backendFailure(
                 "\(operation) on \(target) failed: \(describe(error))", underlying: error)

@@ -61,7 +61,8 @@ extension QueueBackend {
             },
             cleanup: {
                 Task {
-                    _ = try? await queue.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"))
+                    _ = try? await queue.client.query(
+                        PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"))
                     running.task.cancel()
                 }
             }
