@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "PipelineKit", targets: ["PipelineKit"]),
         .library(name: "PipelineKitTesting", targets: ["PipelineKitTesting"]),
         .library(name: "QueueKit", targets: ["QueueKit"]),
+        .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
@@ -48,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // YAML configuration files, parsed into the JSON the strict decoders check (see ConfigurationYAML).
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // QueueKitPostgres only: the PostgreSQL job queue and checkpoint store across machines.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -180,11 +183,43 @@ let package = Package(
         .testTarget(
             name: "QueueKitTests",
             dependencies: [
-                "QueueKit", "PipelineKit", "StoryForgeCore", "queue-probe-worker",
+                "QueueKit", "PipelineKit", "StoryForgeCore", "queue-probe-worker", "QueueKitPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL JobQueue and CheckpointStore, in their own product so that hosts on SQLite never build NIO.
+        .target(
+            name: "QueueKitPostgres",
+            dependencies: [
+                "QueueKit", "PipelineKit", "StoryForgeCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QueueKitPostgresTests",
+            dependencies: [
+                "QueueKitPostgres", "QueueKit", "PipelineKit", "PipelineKitTesting", "StoryForgeCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "queue-bench-postgres",
+            dependencies: [
+                "QueueKitPostgres", "QueueKit", "StoryForgeCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/queue-bench-postgres",
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PipelineKit
+import PipelineKitTesting
 import Testing
 
 @Suite struct SQLiteCheckpointStoreTests {
@@ -147,6 +148,13 @@ import Testing
         #expect(log.count("length") == 1)
         #expect(log.count("square-0") == 1)
         #expect(try await reopened.integrityCheck() == "ok")
+    }
+
+    /// The rules every store keeps, also run against PostgresCheckpointStore (QueueKitPostgresTests).
+    @Test(arguments: CheckpointStoreConformance.Check.allCases)
+    func conformsToTheStoreContract(_ check: CheckpointStoreConformance.Check) async throws {
+        let path = try temporaryDirectory().appendingPathComponent("c.sqlite").path
+        try await CheckpointStoreConformance.run(check, on: try SQLiteCheckpointStore(path: path))
     }
 
     @Test(arguments: [SQLiteCheckpointStore.Configuration.Synchronous.normal, .full])

@@ -13,7 +13,7 @@ struct QueueBackend: Sendable, CustomStringConvertible {
     var description: String { name }
 
     /// Every backend this test run can reach.
-    static var all: [QueueBackend] { [.sqlite] }
+    static var all: [QueueBackend] { [.sqlite] + (PostgresBackend.enabled ? [.postgres] : []) }
 
     static let sqlite = QueueBackend(name: "sqlite") { backoff in
         let directory = try temporaryDirectory()
