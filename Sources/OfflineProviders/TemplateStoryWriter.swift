@@ -179,7 +179,7 @@ private struct Writer {
             words.append(word)
         }
         defer { tagCount += 1 }
-        return words[(angle.title + tagCount) % words.count]
+        return words[tagCount % words.count]
     }
 
     mutating func title() -> String {

@@ -181,6 +181,7 @@ import Testing
             // Tags (hashtags) repeat no word within an idea.
             let tags = selected.tagSuggestions.map(\.text)
             #expect(Set(tags).count == tags.count, "\(tags)")
+            #expect(tags.prefix(3) == ["lighthouse", "keeper", "last"], "\(tags)")
             loglines.insert(selected.logline)
             #expect(run.script.contains("a lighthouse keeper"))
             #expect(run.script.contains("the last night"))
