@@ -145,8 +145,9 @@ private struct Writer {
     let angleFixed: Bool
     /// Whether an array whose items each take their own angle is being written.
     var inAngleArray = false
-    /// Titles and pictures written so far in this angle: each one differs from the one before.
+    /// Titles, tags and pictures written so far in this angle: each one differs from the one before.
     var titleCount = 0
+    var tagCount = 0
     var visualCount = 0
     /// The numbered lines of the prompt ("1. …"), one per shot of a shot plan.
     let lines: [String]
@@ -170,9 +171,15 @@ private struct Writer {
 
     var tale: TemplateTale { TemplateTale(premise: premise, angle: angle) }
 
-    mutating func keyword() -> String? {
-        let words = premise.topic.contentWords
-        return words.isEmpty ? nil : random.pick(words)
+    /// The next tag of this angle: the topic's words in turn, then the mood and other moods, so an idea's tags do not
+    /// repeat.
+    mutating func tag() -> String {
+        var words: [String] = []
+        for word in premise.topic.contentWords + [angle.mood] + StoryAngle.moods where !words.contains(word) {
+            words.append(word)
+        }
+        defer { tagCount += 1 }
+        return words[tagCount % words.count]
     }
 
     mutating func title() -> String {
@@ -203,7 +210,7 @@ private struct Writer {
         switch fields[name] ?? .sentence {
         case .title: return title()
         case .mood: return angle.mood
-        case .tag: return keyword() ?? angle.mood
+        case .tag: return tag()
         case .theme: return angle.theme
         case .narrator: return angle.narrator
         case .audience: return angle.audience
@@ -248,6 +255,7 @@ private struct Writer {
                     if rotates {
                         angle = StoryAngle(bases: bases, offset: item)
                         titleCount = 0
+                        tagCount = 0
                     }
                     return instance(of: items, name: singular, depth: depth + 1)
                 })

@@ -177,7 +177,12 @@ import Testing
                     "\(idea.logline)")
                 #expect(idea.logline.contains("at the lighthouse"), "\(idea.logline)")
             }
-            loglines.insert(try #require(run.state.idea).logline)
+            let selected = try #require(run.state.idea)
+            // Tags (hashtags) repeat no word within an idea.
+            let tags = selected.tagSuggestions.map(\.text)
+            #expect(Set(tags).count == tags.count, "\(tags)")
+            #expect(tags.prefix(3) == ["lighthouse", "keeper", "last"], "\(tags)")
+            loglines.insert(selected.logline)
             #expect(run.script.contains("a lighthouse keeper"))
             #expect(run.script.contains("the last night"))
         }
