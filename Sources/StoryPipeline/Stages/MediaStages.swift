@@ -106,7 +106,7 @@ public struct UpscaleKeyframes: StoryStage {
 /// loudness.
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
-/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
+/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, or a folder of tracks chosen by mood tag; none by default), `subtitles` (`burned` or `soft`).
 public struct AssembleVideo: StoryStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
@@ -123,7 +123,8 @@ public struct AssembleVideo: StoryStage {
         "preset", ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"])
     /// `true_peak`: ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
     public static let truePeak = StageParameter.number("true_peak", in: -9...0, unit: "dBTP")
-    /// `music`: a path to an audio file to loop and duck under the voice.
+    /// `music`: a path to an audio file to loop and duck under the voice, or to a folder of tracks, one chosen by
+    /// the story's mood (``musicTrack(at:moods:seed:)``).
     public static let music = StageParameter.string("music")
     /// `subtitles`: burned into the frames or a soft track.
     public static let subtitles = StageParameter.oneOf("subtitles", ["burned", "soft"])
@@ -213,10 +214,11 @@ public struct AssembleVideo: StoryStage {
         let fade = max(0, parameters.crossfade)
         var music: URL?
         if let path = parameters.music, !path.isEmpty {
-            music = URL(fileURLWithPath: path)
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw StoryPipelineError.invalidConfiguration("stages.assemble.parameters.music: cannot read \(path)")
             }
+            let moods = [state.idea?.tone ?? ""] + shotlist.shots.map(\.mood)
+            music = try Self.musicTrack(at: path, moods: moods, seed: state.request.seed)
         }
         let soft = parameters.softSubtitles
         if !soft, let subtitles = state.subtitles { try await Self.checkSubtitleFont(subtitles, context: context) }
