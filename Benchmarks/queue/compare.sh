@@ -4,6 +4,7 @@
 # killed worker's job.
 #
 #   bash Benchmarks/queue/compare.sh [JOBS] [WORKERS]       # defaults: 4000 jobs, 1,2,4,8 workers
+#   QUEUE_BENCH=path/to/queue-bench-postgres bash Benchmarks/queue/compare.sh
 #
 # Uses STORYFORGE_POSTGRES_URL when set, else starts a throwaway cluster (Scripts/postgres-throwaway.sh) and removes
 # it at the end. Builds queue-bench-postgres in release mode and a virtual environment with pgqueuer in
@@ -29,8 +30,12 @@ if ! .venv-bench/bin/python -c "import pgqueuer" 2>/dev/null; then
 fi
 pgqueuer_version="$(.venv-bench/bin/python -c 'import importlib.metadata as m; print(m.version("pgqueuer"))')"
 
-swift build -c release --product queue-bench-postgres >&2
-bench="$(swift build -c release --show-bin-path)/queue-bench-postgres"
+# QUEUE_BENCH: a queue-bench-postgres built already (release), e.g. from a copy of the tree built beside this one.
+bench="${QUEUE_BENCH:-}"
+if [[ -z "$bench" ]]; then
+    swift build -c release --product queue-bench-postgres >&2
+    bench="$(swift build -c release --show-bin-path)/queue-bench-postgres"
+fi
 
 echo "server: $(psql "${STORYFORGE_POSTGRES_URL}" -Atc 'SHOW server_version' 2>/dev/null || echo unknown)," \
     "pgqueuer $pgqueuer_version, $jobs jobs per run, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
