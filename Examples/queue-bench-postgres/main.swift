@@ -41,6 +41,8 @@ struct Throughput: AsyncParsableCommand {
 
     @Option(help: "Worker counts, comma-separated.") var workers = "1,2,4,8"
     @Option(help: "Jobs per worker count.") var jobs = 4000
+    @Option(help: "Jobs a worker claims and completes per statement (1: one at a time, as JobWorker does).")
+    var batch = 1
 
     func run() async throws {
         let url = try queueURL()
@@ -68,6 +70,16 @@ struct Throughput: AsyncParsableCommand {
                     for worker in 0..<count {
                         group.addTask {
                             var finished = 0
+                            if batch > 1 {
+                                while true {
+                                    let claims = try await queue.claim(
+                                        kinds: ["empty"], worker: "w\(worker)", lease: .seconds(60), limit: batch)
+                                    if claims.isEmpty { break }
+                                    let stale = try await queue.complete(claims.map(\.token))
+                                    finished += claims.count - stale.count
+                                }
+                                return finished
+                            }
                             while let claim = try await queue.claim(
                                 kinds: ["empty"], worker: "w\(worker)", lease: .seconds(60))
                             {
@@ -83,7 +95,7 @@ struct Throughput: AsyncParsableCommand {
                 guard done == jobs else { throw ValidationError("completed \(done) of \(jobs) jobs") }
                 let total = seconds(end - start)
                 print(
-                    "queue=storyforge workers=\(count) jobs=\(jobs) enqueue_s=\(format(seconds(enqueued - start))) "
+                    "queue=storyforge\(batch > 1 ? "-batch\(batch)" : "") workers=\(count) jobs=\(jobs) enqueue_s=\(format(seconds(enqueued - start))) "
                         + "drain_s=\(format(seconds(end - enqueued))) total_s=\(format(total)) "
                         + "jobs_per_s=\(format(Double(jobs) / total))")
                 try await dropSchema(schema, queue)

@@ -67,6 +67,30 @@ struct PostgresJobQueueTests {
         }
     }
 
+    @Test func batchClaimsAndCompletionsKeepTheTokenRules() async throws {
+        try await PostgresTestDatabase.withQueue { queue in
+            var ids: [JobID] = []
+            for priority in [0, 0, 9, 0, 5] {
+                ids.append(try await queue.enqueue(NewJob(kind: "b", payload: Data(), priority: priority)).job.id)
+            }
+            let first = try await queue.claim(kinds: ["b"], worker: "w", lease: .seconds(30), limit: 3)
+            #expect(first.map(\.job.id) == [ids[2], ids[4], ids[0]])
+            #expect(first.allSatisfy { $0.token.attempt == 1 && $0.job.state == .running })
+            let rest = try await queue.claim(kinds: ["b"], worker: "w", lease: .seconds(30), limit: 10)
+            #expect(rest.map(\.job.id) == [ids[1], ids[3]])
+            #expect(try await queue.claim(kinds: ["b"], worker: "w", lease: .seconds(30), limit: 10).isEmpty)
+            // One token goes stale (its job is completed on its own first): the batch completes the others.
+            try await queue.complete(first[0].token, result: nil)
+            let stale = try await queue.complete(first.map(\.token) + rest.map(\.token))
+            #expect(stale == [first[0].token])
+            #expect(try await queue.jobs(JobFilter(states: [.succeeded])).count == 5)
+            let tooMany = await #expect(throws: JobQueueError.self) {
+                _ = try await queue.claim(kinds: ["b"], worker: "w", lease: .seconds(30), limit: 0)
+            }
+            #expect(tooMany?.code == .invalidRequest)
+        }
+    }
+
     @Test func aNotificationWakesAWaitingWorkerLongBeforeThePoll() async throws {
         try await PostgresTestDatabase.withQueue { queue in
             #expect(try await queue.claim(kinds: ["wake"], worker: "w", lease: .seconds(5)) == nil)
