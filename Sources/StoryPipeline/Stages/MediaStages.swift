@@ -242,7 +242,9 @@ public struct AssembleVideo: StoryStage {
             let before = index > 0 ? fades[index - 1] / 2 : 0
             let after = index < fades.count ? fades[index] / 2 : 0
             shots.append(
-                .init(image: image, duration: shot.duration + before + after, motion: Self.motion(shot.motion)))
+                .init(
+                    image: image, duration: shot.duration + before + after,
+                    motion: Self.motion(shot.motion, camera: shot.camera)))
             if index < fades.count { transitions.append(fades[index] > 0 ? .crossfade(fades[index]) : .cut) }
         }
         let composition = VideoComposition(
@@ -251,7 +253,8 @@ public struct AssembleVideo: StoryStage {
         let output = directory.appendingPathComponent("video.mp4")
         let report: RenderReport
         do {
-            report = try await VideoComposer(ffmpeg: ffmpeg).render(composition, settings: settings, to: output) {
+            let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: services.frameRenderer)
+            report = try await composer.render(composition, settings: settings, to: output) {
                 context.reportProgress(fraction: $0, detail: "rendering")
             }
         } catch let error as CancellationError {
@@ -265,16 +268,44 @@ public struct AssembleVideo: StoryStage {
         return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset)")
     }
 
-    static func motion(_ text: String) -> VideoComposition.Motion {
-        switch text.lowercased() {
-        case let value where value.contains("zoom out"): .zoomOut
-        case let value where value.contains("zoom"): .zoomIn
-        case let value where value.contains("left"): .pan(.left)
-        case let value where value.contains("right"): .pan(.right)
-        case let value where value.contains("up"): .pan(.up)
-        case let value where value.contains("down"): .pan(.down)
-        case let value where value.contains("still"): .still
-        default: .zoomIn
+    /// The composer's motion for a shot's planned `motion` ("zoom in", "pan left"…), or for its free-text `camera`
+    /// note when that names a diagonal pan ("pan up-left", "drift down and to the right"): the plan's motion list
+    /// has no diagonals, so a director's diagonal would otherwise be lost. A zoom wins over a pan; a pan that names
+    /// both a horizontal and a vertical direction is diagonal; nothing recognisable zooms in.
+    static func motion(_ text: String, camera: String = "") -> VideoComposition.Motion {
+        let note = camera.lowercased()
+        if !note.contains("zoom"), case .pan(let direction)? = pan(in: note),
+            [.upLeft, .upRight, .downLeft, .downRight].contains(direction)
+        {
+            return .pan(direction)
+        }
+        let value = text.lowercased()
+        if value.contains("zoom out") || value.contains("zoom-out") { return .zoomOut }
+        if value.contains("zoom") { return .zoomIn }
+        if let pan = pan(in: value) { return pan }
+        return value.contains("still") ? .still : .zoomIn
+    }
+
+    /// The pan a text names by its words ("up-left", "down right", "upwards", "to the left"), if any.
+    private static func pan(in text: String) -> VideoComposition.Motion? {
+        let words = Set(text.split { !$0.isLetter }.map(String.init))
+        let left = !words.isDisjoint(with: ["left", "leftward", "leftwards"])
+        let right = !words.isDisjoint(with: ["right", "rightward", "rightwards"])
+        let up = !words.isDisjoint(with: ["up", "upward", "upwards", "upper"])
+        let down = !words.isDisjoint(with: ["down", "downward", "downwards", "lower"])
+        // Both ways on one axis says nothing about that axis.
+        let horizontal: Bool? = left == right ? nil : right
+        let vertical: Bool? = up == down ? nil : down
+        switch (horizontal, vertical) {
+        case (false?, false?): return .pan(.upLeft)
+        case (true?, false?): return .pan(.upRight)
+        case (false?, true?): return .pan(.downLeft)
+        case (true?, true?): return .pan(.downRight)
+        case (false?, nil): return .pan(.left)
+        case (true?, nil): return .pan(.right)
+        case (nil, false?): return .pan(.up)
+        case (nil, true?): return .pan(.down)
+        case (nil, nil): return nil
         }
     }
 }
