@@ -96,11 +96,92 @@ public struct VideoComposer: Sendable {
         let fps = settings.frameRate
         let totalDuration = Double(totalFrames) / Double(fps)
 
-        // Sound: mix, measure, master.
+        // Pictures and the final encode.
+        // In the work folder, which is in the destination's folder: the rename below stays on one file system,
+        // and a killed render leaves its partial video where the next render's sweep removes it.
+        let temporary = work.appendingPathComponent("partial.mp4")
+        let loudness: LoudnessMeasurement
+        if let frameRenderer {
+            let timeline = Self.timeline(
+                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+                totalFrames: totalFrames)
+            // The sound is mastered while the pictures are drawn and encoded, and muxed after: mastering is a
+            // few single-threaded ffmpeg passes, which would otherwise leave cores idle before x264 starts.
+            async let mastering = master(composition, settings, duration: totalDuration, in: work)
+            let source = try await frameRenderer.prepare(timeline)
+            try Task.checkCancellation()
+            let pipeline = try FramePipeline(
+                source: source, timeline: timeline, threads: renderThreads, capacity: framesInFlight,
+                progress: progress)
+            let pictures = work.appendingPathComponent("pictures.mp4")
+            let arguments = streamArguments(composition, settings, totalFrames: totalFrames, to: pictures)
+            var time = clock.now
+            let job = ffmpeg.job(arguments, expectedDuration: totalDuration) { input in
+                try pipeline.run { frame in try input.write(frame) }
+            }
+            try await withTaskCancellationHandler {
+                _ = try await job.run()
+            } onCancel: {
+                pipeline.cancel()
+            }
+            ffmpegTime += clock.now - time
+            let sound = try await mastering
+            ffmpegTime += sound.ffmpegTime
+            loudness = sound.loudness
+            time = clock.now
+            try await ffmpeg.run(
+                muxArguments(
+                    composition, settings, totalFrames: totalFrames, pictures: pictures, audio: sound.url,
+                    to: temporary))
+            ffmpegTime += clock.now - time
+        } else {
+            let sound = try await master(composition, settings, duration: totalDuration, in: work)
+            ffmpegTime += sound.ffmpegTime
+            loudness = sound.loudness
+            let mastered = sound.url
+            let arguments = videoArguments(
+                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+                totalFrames: totalFrames, audio: mastered, to: temporary)
+            let time = clock.now
+            let job = ffmpeg.job(arguments, expectedDuration: totalDuration)
+            async let finished = job.run()
+            for await report in job.progress { progress?(report.fraction ?? 0) }
+            _ = try await finished
+            ffmpegTime += clock.now - time
+        }
+        // On disk before it gets its final name, and the name on disk after.
+        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
+        if written >= 0 {
+            fsync(written)
+            close(written)
+        }
+        guard rename(temporary.path, output.path) == 0 else {
+            throw FFmpegError.invalidArgument(
+                "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory(of: output.path)
+        let total = clock.now - started
+        return RenderReport(
+            output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
+            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
+    }
+
+    /// The mastered mix and how it measured.
+    private struct Sound: Sendable {
+        var url: URL
+        var loudness: LoudnessMeasurement
+        var ffmpegTime: Duration
+    }
+
+    /// Mixes, measures and masters the sound to `duration` seconds in `work`.
+    private func master(_ composition: VideoComposition, _ settings: RenderSettings, duration: Double, in work: URL)
+        async throws -> Sound
+    {
         let mix = work.appendingPathComponent("mix.wav")
         let mastered = work.appendingPathComponent("mastered.wav")
-        var time = clock.now
-        try await ffmpeg.run(audioMixArguments(composition, settings, duration: totalDuration, to: mix))
+        let clock = ContinuousClock()
+        let time = clock.now
+        try await ffmpeg.run(audioMixArguments(composition, settings, duration: duration, to: mix))
         if composition.voice == nil && composition.music == nil {
             // Silence cannot be normalised; keep it as it is.
             try FileManager.default.copyItem(at: mix, to: mastered)
@@ -123,7 +204,7 @@ public struct VideoComposer: Sendable {
             // loudnorm's linear mode applies one gain, but only when the peaks allow it and the
             // programme is at least 3 s (its window); otherwise it falls back to a dynamic mode that
             // misses the target on short clips. Then a gain and a 4×-oversampled limiter do it.
-            if totalDuration >= 3, inputTP + gain <= settings.truePeakCeiling {
+            if duration >= 3, inputTP + gain <= settings.truePeakCeiling {
                 try await ffmpeg.run([
                     "-i", "file:" + mix.path, "-af",
                     [
@@ -137,7 +218,7 @@ public struct VideoComposer: Sendable {
                             ]),
                         Filter("aresample", ["out_sample_rate": "48000"]),
                         Filter("aformat", ["sample_fmts": "flt", "channel_layouts": "stereo"]),
-                        Filter("atrim", ["duration": format(totalDuration)]),
+                        Filter("atrim", ["duration": format(duration)]),
                     ].map(\.description).joined(separator: ","),
                     "-c:a", "pcm_f32le", "-y", "file:" + mastered.path,
                 ])
@@ -152,61 +233,11 @@ public struct VideoComposer: Sendable {
                 }
             }
         }
-        ffmpegTime += clock.now - time
+        let ffmpegTime = clock.now - time
         let loudness = try LoudnessMeter().measure(WAV.read(from: mastered))
         try Task.checkCancellation()
+        return Sound(url: mastered, loudness: loudness, ffmpegTime: ffmpegTime)
 
-        // Pictures and the final encode.
-        // In the work folder, which is in the destination's folder: the rename below stays on one file system,
-        // and a killed render leaves its partial video where the next render's sweep removes it.
-        let temporary = work.appendingPathComponent("partial.mp4")
-        if let frameRenderer {
-            let timeline = Self.timeline(
-                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
-                totalFrames: totalFrames)
-            let source = try await frameRenderer.prepare(timeline)
-            try Task.checkCancellation()
-            let pipeline = try FramePipeline(
-                source: source, timeline: timeline, threads: renderThreads, capacity: framesInFlight,
-                progress: progress)
-            let arguments = streamArguments(
-                composition, settings, totalFrames: totalFrames, audio: mastered, to: temporary)
-            time = clock.now
-            let job = ffmpeg.job(arguments, expectedDuration: totalDuration) { input in
-                try pipeline.run { frame in try input.write(frame) }
-            }
-            try await withTaskCancellationHandler {
-                _ = try await job.run()
-            } onCancel: {
-                pipeline.cancel()
-            }
-            ffmpegTime += clock.now - time
-        } else {
-            let arguments = videoArguments(
-                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
-                totalFrames: totalFrames, audio: mastered, to: temporary)
-            time = clock.now
-            let job = ffmpeg.job(arguments, expectedDuration: totalDuration)
-            async let finished = job.run()
-            for await report in job.progress { progress?(report.fraction ?? 0) }
-            _ = try await finished
-            ffmpegTime += clock.now - time
-        }
-        // On disk before it gets its final name, and the name on disk after.
-        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
-        if written >= 0 {
-            fsync(written)
-            close(written)
-        }
-        guard rename(temporary.path, output.path) == 0 else {
-            throw FFmpegError.invalidArgument(
-                "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
-        }
-        syncDirectory(of: output.path)
-        let total = clock.now - started
-        return RenderReport(
-            output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
-            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
     }
 
     private func applyGainAndLimit(_ input: URL, to output: URL, gain: Double, settings: RenderSettings) async throws {
@@ -337,48 +368,64 @@ public struct VideoComposer: Sendable {
             frameRate: settings.frameRate, zoomAmount: settings.zoomAmount, easing: settings.motionEasing)
     }
 
-    /// The ffmpeg arguments of the final encode from raw frames on stdin: libass burns the subtitles (when
-    /// burned), x264 encodes with the same settings as ``videoArguments(_:_:shotFrames:transitionFrames:totalFrames:audio:to:)``,
-    /// the mastered audio is muxed.
+    /// The ffmpeg arguments of the picture encode from raw frames on stdin: libass burns the subtitles (when
+    /// burned), x264 encodes with the settings of the `zoompan` path, into a video-only MP4 that
+    /// ``muxArguments(_:_:totalFrames:pictures:audio:to:)`` joins to the sound.
     func streamArguments(
-        _ composition: VideoComposition, _ settings: RenderSettings, totalFrames: Int, audio: URL, to output: URL
+        _ composition: VideoComposition, _ settings: RenderSettings, totalFrames: Int, to output: URL
     ) -> [String] {
         let (width, height, fps) = (settings.width, settings.height, settings.frameRate)
         // The frames are BT.709 limited-range yuv420p already (``YUV420Frame``): no conversion, only tags.
         var arguments = [
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", "\(width)x\(height)", "-framerate", "\(fps)",
-            "-i", "pipe:0", "-i", "file:" + audio.path,
+            "-i", "pipe:0",
         ]
-        var maps = [String]()
         if let subtitles = composition.subtitles, composition.subtitleMode == .burned {
             var graph = FilterGraph()
             graph.chain(["0:v"], [Filter("subtitles", ["filename": subtitles.path])], ["video"])
-            arguments += ["-filter_complex", graph.description]
-            maps += ["-map", "[video]"]
+            arguments += ["-filter_complex", graph.description, "-map", "[video]"]
         } else {
-            maps += ["-map", "0:v"]
+            arguments += ["-map", "0:v"]
         }
-        maps += ["-map", "1:a"]
+        return arguments + ["-frames:v", "\(totalFrames)"] + videoEncoderArguments(settings) + [
+            "-an", "-f", "mp4", "-y", "file:" + output.path,
+        ]
+    }
+
+    /// The ffmpeg arguments that join the encoded pictures (copied) and the mastered sound (AAC), with a soft
+    /// subtitle track when asked, cut to the programme's length, `+faststart`.
+    func muxArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, totalFrames: Int, pictures: URL, audio: URL,
+        to output: URL
+    ) -> [String] {
+        var arguments = ["-i", "file:" + pictures.path, "-i", "file:" + audio.path]
+        var maps = ["-map", "0:v", "-map", "1:a"]
         var subtitleCodec = [String]()
         if let subtitles = composition.subtitles, composition.subtitleMode == .soft {
             arguments += ["-i", "file:" + subtitles.path]
             maps += ["-map", "2:s"]
             subtitleCodec = ["-c:s", "mov_text"]
         }
-        return arguments + maps + encoderArguments(settings, totalFrames: totalFrames) + subtitleCodec + [
+        return arguments + maps + [
+            "-t", format(Double(totalFrames) / Double(settings.frameRate)), "-c:v", "copy",
+        ] + audioEncoderArguments(settings) + subtitleCodec + [
             "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path,
         ]
     }
 
-    /// x264 and AAC, the same for both paths.
-    private func encoderArguments(_ settings: RenderSettings, totalFrames: Int) -> [String] {
+    /// x264 with its BT.709 tags, the same for both paths.
+    private func videoEncoderArguments(_ settings: RenderSettings) -> [String] {
         [
-            "-t", format(Double(totalFrames) / Double(settings.frameRate)), "-r", "\(settings.frameRate)",
+            "-r", "\(settings.frameRate)",
             "-c:v", "libx264", "-profile:v", "high", "-preset", settings.preset, "-crf", "\(settings.crf)",
             "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
             "-color_range", "tv", "-threads", "\(settings.threads)",
-            "-c:a", "aac", "-b:a", "\(settings.audioBitRate)", "-ar", "48000", "-ac", "2",
         ]
+    }
+
+    /// AAC 48 kHz stereo, the same for both paths.
+    private func audioEncoderArguments(_ settings: RenderSettings) -> [String] {
+        ["-c:a", "aac", "-b:a", "\(settings.audioBitRate)", "-ar", "48000", "-ac", "2"]
     }
 
     /// The ffmpeg arguments of the final encode.
@@ -456,7 +503,8 @@ public struct VideoComposer: Sendable {
             subtitleCodec = ["-c:s", "mov_text"]
         }
         return arguments + ["-filter_complex", graph.description] + maps
-            + encoderArguments(settings, totalFrames: totalFrames) + subtitleCodec + [
+            + ["-t", format(Double(totalFrames) / Double(fps))] + videoEncoderArguments(settings)
+            + audioEncoderArguments(settings) + subtitleCodec + [
                 "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path,
             ]
     }

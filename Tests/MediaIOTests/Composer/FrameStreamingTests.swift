@@ -154,14 +154,14 @@ struct FrameStreamingTests {
         let fixtures = try ComposerFixtures()
         defer { fixtures.remove() }
         let ffmpeg = try await FFmpeg.locate()
-        // The partial MP4 in the composer's work folder is made a link to /dev/full before ffmpeg starts:
+        // The pictures MP4 in the composer's work folder is made a link to /dev/full before ffmpeg starts:
         // every write ffmpeg makes to it fails with ENOSPC, as on a full disk.
         let directory = fixtures.directory
         let renderer = TestFrameRenderer(onPrepare: { _ in
             let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             let work = try #require(names.first { $0.hasPrefix(".storyforge-render-") })
             try FileManager.default.createSymbolicLink(
-                atPath: directory.appendingPathComponent(work).appendingPathComponent("partial.mp4").path,
+                atPath: directory.appendingPathComponent(work).appendingPathComponent("pictures.mp4").path,
                 withDestinationPath: "/dev/full")
         })
         let composition = VideoComposition(shots: [.init(image: fixtures.landscape, duration: 10, motion: .zoomIn)])
