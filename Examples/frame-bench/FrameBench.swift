@@ -57,7 +57,8 @@ struct FrameBench: ParsableCommand {
                 stills.append(("\(width)x\(height)", url))
             }
         }
-        print("output \(outputWidth)x\(outputHeight), motion \(motion), zoom \(zoom), \(frames) frames, easing easeInOut")
+        print(
+            "output \(outputWidth)x\(outputHeight), motion \(motion), zoom \(zoom), \(frames) frames, easing easeInOut")
         for (name, url) in stills {
             let timeline = try makeTimeline(url, width: outputWidth, height: outputHeight)
             let source = try StillFrameRenderer().makeSource(timeline)

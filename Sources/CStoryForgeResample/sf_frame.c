@@ -24,6 +24,9 @@
 
 // The most taps per axis: a reduction by about 20× with Lanczos-3 (a 16384-pixel side to 800).
 #define SF_FRAME_MAX_TAPS 128
+// Intermediate rows made before the horizontal pass runs over them together (the VNNI copy keeps a
+// 16-pixel block's weights in registers across them): 4 rows of a 1080-wide frame are 17 KB.
+#define SF_FRAME_ROWS 4
 
 static int sf_frame_clamp(int value, int low, int high) { return value < low ? low : (value > high ? high : value); }
 
@@ -112,12 +115,23 @@ int sf_frame_axis_taps(const float *table, int per_unit, double support, double 
     return 0;
 }
 
+// The intermediate row (its span, and 64 samples a 16-pixel AVX-512 block may read past it), then
+// the pair-interleaved weights of those blocks.
+static size_t sf_frame_row_count(const int32_t *h_first, int output_width, int h_padded_taps) {
+    const long span = (long)h_first[output_width - 1] - (long)h_first[0] + h_padded_taps;
+    return ((span > 0 ? (size_t)span : 0) + 64 + 31) / 32 * 32;
+}
+
+static size_t sf_frame_layout_count(int output_width, int h_padded_taps) {
+    return (size_t)(output_width / 16) * (size_t)((h_padded_taps + 1) / 2) * 32;
+}
+
 size_t sf_frame_scratch_count(const int32_t *h_first, int output_width, int h_padded_taps) {
     if (output_width < 1 || h_padded_taps < 1) {
         return 0;
     }
-    const long span = (long)h_first[output_width - 1] - (long)h_first[0] + h_padded_taps;
-    return span > 0 ? (size_t)span + 64 : 64;
+    return SF_FRAME_ROWS * sf_frame_row_count(h_first, output_width, h_padded_taps)
+        + sf_frame_layout_count(output_width, h_padded_taps);
 }
 
 // MARK: - Portable copies
@@ -182,6 +196,31 @@ __attribute__((target("avx2"))) static void vertical_avx2(const uint8_t *const *
     vertical_portable(rows, w, taps, i, n, mid);
 }
 
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void vertical_avx512_pairs(
+    const uint8_t *const *rows, const __m512i *pairs, int count, const int16_t *w, int taps, int n, int16_t *mid) {
+    const __m512i round = _mm512_set1_epi32(128);
+    const uint8_t *local[SF_FRAME_MAX_TAPS];
+    for (int k = 0; k < 2 * count; k++) {
+        local[k] = rows[k];
+    }
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i low = round;
+        __m512i high = round;
+        for (int p = 0; p < count; p++) {
+            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p] + i)));
+            __m512i b =
+                _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p + 1] + i)));
+            low = _mm512_add_epi32(low, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), pairs[p]));
+            high = _mm512_add_epi32(high, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), pairs[p]));
+        }
+        // unpack and pack work within 128-bit lanes alike, so the columns come back in order.
+        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
+        _mm512_storeu_si512((void *)(mid + i), packed);
+    }
+    vertical_portable(rows, w, taps, i, n, mid);
+}
+
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_avx512(const uint8_t *const *rows,
     const int16_t *w, int taps, int n, int16_t *mid) {
     __m512i pairs[SF_FRAME_MAX_TAPS / 2];
@@ -189,22 +228,52 @@ __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_a
     for (int p = 0; p < count; p++) {
         pairs[p] = _mm512_set1_epi32(sf_frame_pair(w[2 * p], w[2 * p + 1]));
     }
-    const __m512i round = _mm512_set1_epi32(128);
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i low = round;
-        __m512i high = round;
-        for (int p = 0; p < count; p++) {
-            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p] + i)));
-            __m512i b =
-                _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p + 1] + i)));
-            low = _mm512_add_epi32(low, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), pairs[p]));
-            high = _mm512_add_epi32(high, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), pairs[p]));
-        }
-        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
-        _mm512_storeu_si512((void *)(mid + i), packed);
+    // Constant pair counts (Lanczos-3 enlarging: 6 taps; reducing by 0.5 to 0.86: 8 to 14) unroll the
+    // tap loop and keep the weights in registers.
+    switch (count) {
+    case 3: vertical_avx512_pairs(rows, pairs, 3, w, taps, n, mid); break;
+    case 4: vertical_avx512_pairs(rows, pairs, 4, w, taps, n, mid); break;
+    case 5: vertical_avx512_pairs(rows, pairs, 5, w, taps, n, mid); break;
+    case 6: vertical_avx512_pairs(rows, pairs, 6, w, taps, n, mid); break;
+    case 7: vertical_avx512_pairs(rows, pairs, 7, w, taps, n, mid); break;
+    case 8: vertical_avx512_pairs(rows, pairs, 8, w, taps, n, mid); break;
+    default: vertical_avx512_pairs(rows, pairs, count, w, taps, n, mid); break;
     }
-    vertical_portable(rows, w, taps, i, n, mid);
+}
+
+// Sixteen pixels at once with AVX-512 when their taps lie within 64 intermediate samples: for each
+// pair of taps one two-source word permutation gathers both samples of all sixteen pixels, and one
+// `pmaddwd` with the pair-interleaved weights adds them, so the sums come out in pixel order with no
+// horizontal reduction. `layout` holds, per block of 16 pixels and per tap pair, 32 weights
+// (pixel j's two weights at lanes 2j, 2j + 1); `reach` tells which blocks qualify.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static int horizontal_avx512_block(const int16_t *mid,
+    const int32_t *first, int base, const int16_t *layout, int pairs, int x, uint8_t *out) {
+    const int start = first[x] - base;
+    if (first[x + 15] - first[x] + 2 * pairs > 64) {
+        return 0;
+    }
+    const __m512i low = _mm512_loadu_si512((const void *)(mid + start));
+    const __m512i high = _mm512_loadu_si512((const void *)(mid + start + 32));
+    int16_t index[32];
+    for (int j = 0; j < 16; j++) {
+        const int16_t offset = (int16_t)(first[x + j] - first[x]);
+        index[2 * j] = offset;
+        index[2 * j + 1] = (int16_t)(offset + 1);
+    }
+    __m512i where = _mm512_loadu_si512((const void *)index);
+    const __m512i two = _mm512_set1_epi16(2);
+    __m512i sum = _mm512_set1_epi32(1 << 19);
+    for (int p = 0; p < pairs; p++) {
+        __m512i samples = _mm512_permutex2var_epi16(low, where, high);
+        sum = _mm512_add_epi32(sum, _mm512_madd_epi16(samples,
+            _mm512_loadu_si512((const void *)(layout + (size_t)p * 32))));
+        where = _mm512_add_epi16(where, two);
+    }
+    sum = _mm512_srai_epi32(sum, 20);
+    // Saturate to 0...255 as the portable copy clamps.
+    sum = _mm512_max_epi32(_mm512_min_epi32(sum, _mm512_set1_epi32(255)), _mm512_setzero_si512());
+    _mm_storeu_si128((__m128i *)(void *)out, _mm512_cvtepi32_epi8(sum));
+    return 1;
 }
 
 // Sixteen rounded pixels from two vectors of eight sums each, in order, stored as bytes.
@@ -276,9 +345,157 @@ __attribute__((target("avx2"))) static void horizontal_avx2(const int16_t *mid, 
     horizontal_portable(mid, first, base, weights, taps, x, width, out);
 }
 
+// AVX-512 VNNI (Zen 4 and later, Ice Lake and later): `vpdpwssd` multiplies the pairs and adds them to
+// the sums in one instruction; the sums never come near 2³¹, so it gives the same bits as madd + add.
+static int sf_frame_has_vnni(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+    }
+    return cached;
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline)) static inline void
+vertical_vnni_pairs(const uint8_t *const *rows, const __m512i *pairs, int count, const int16_t *w, int taps, int n,
+    int16_t *mid) {
+    const __m512i round = _mm512_set1_epi32(128);
+    const uint8_t *local[SF_FRAME_MAX_TAPS];
+    for (int k = 0; k < 2 * count; k++) {
+        local[k] = rows[k];
+    }
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i low = round;
+        __m512i high = round;
+        for (int p = 0; p < count; p++) {
+            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p] + i)));
+            __m512i b =
+                _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p + 1] + i)));
+            low = _mm512_dpwssd_epi32(low, _mm512_unpacklo_epi16(a, b), pairs[p]);
+            high = _mm512_dpwssd_epi32(high, _mm512_unpackhi_epi16(a, b), pairs[p]);
+        }
+        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
+        _mm512_storeu_si512((void *)(mid + i), packed);
+    }
+    vertical_portable(rows, w, taps, i, n, mid);
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"))) static void vertical_vnni(
+    const uint8_t *const *rows, const int16_t *w, int taps, int n, int16_t *mid) {
+    __m512i pairs[SF_FRAME_MAX_TAPS / 2];
+    const int count = taps / 2;
+    for (int p = 0; p < count; p++) {
+        pairs[p] = _mm512_set1_epi32(sf_frame_pair(w[2 * p], w[2 * p + 1]));
+    }
+    switch (count) {
+    case 3: vertical_vnni_pairs(rows, pairs, 3, w, taps, n, mid); break;
+    case 4: vertical_vnni_pairs(rows, pairs, 4, w, taps, n, mid); break;
+    case 5: vertical_vnni_pairs(rows, pairs, 5, w, taps, n, mid); break;
+    case 6: vertical_vnni_pairs(rows, pairs, 6, w, taps, n, mid); break;
+    case 7: vertical_vnni_pairs(rows, pairs, 7, w, taps, n, mid); break;
+    case 8: vertical_vnni_pairs(rows, pairs, 8, w, taps, n, mid); break;
+    default: vertical_vnni_pairs(rows, pairs, count, w, taps, n, mid); break;
+    }
+}
+
+// Block x...x + 15 of `count` intermediate rows: the block's weights and gather indices stay in
+// registers for all the rows, so the weight tables are read once per group of rows, not per row.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline)) static inline void
+horizontal_vnni_rows_pairs(const int16_t *const *mid, int count, int start, const __m512i *where,
+    const __m512i *weights, int pairs, uint8_t *const *out, int x) {
+    for (int r = 0; r < count; r++) {
+        const __m512i low = _mm512_loadu_si512((const void *)(mid[r] + start));
+        const __m512i high = _mm512_loadu_si512((const void *)(mid[r] + start + 32));
+        __m512i sum = _mm512_set1_epi32(1 << 19);
+        for (int p = 0; p < pairs; p++) {
+            sum = _mm512_dpwssd_epi32(sum, _mm512_permutex2var_epi16(low, where[p], high), weights[p]);
+        }
+        sum = _mm512_srai_epi32(sum, 20);
+        sum = _mm512_max_epi32(_mm512_min_epi32(sum, _mm512_set1_epi32(255)), _mm512_setzero_si512());
+        _mm_storeu_si128((__m128i *)(void *)(out[r] + x), _mm512_cvtepi32_epi8(sum));
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"))) static int horizontal_vnni_rows(
+    const int16_t *const *mid, int count, const int32_t *first, int base, const int16_t *layout, int pairs, int x,
+    uint8_t *const *out) {
+    if (first[x + 15] - first[x] + 2 * pairs > 64 || pairs > 16) {
+        return 0;
+    }
+    const int start = first[x] - base;
+    int16_t index[32];
+    for (int j = 0; j < 16; j++) {
+        const int16_t offset = (int16_t)(first[x + j] - first[x]);
+        index[2 * j] = offset;
+        index[2 * j + 1] = (int16_t)(offset + 1);
+    }
+    __m512i where[16];
+    __m512i weights[16];
+    where[0] = _mm512_loadu_si512((const void *)index);
+    for (int p = 0; p < pairs; p++) {
+        if (p > 0) {
+            where[p] = _mm512_add_epi16(where[p - 1], _mm512_set1_epi16(2));
+        }
+        weights[p] = _mm512_loadu_si512((const void *)(layout + (size_t)p * 32));
+    }
+    switch (pairs) {
+    case 3: horizontal_vnni_rows_pairs(mid, count, start, where, weights, 3, out, x); break;
+    case 4: horizontal_vnni_rows_pairs(mid, count, start, where, weights, 4, out, x); break;
+    case 6: horizontal_vnni_rows_pairs(mid, count, start, where, weights, 6, out, x); break;
+    case 7: horizontal_vnni_rows_pairs(mid, count, start, where, weights, 7, out, x); break;
+    default: horizontal_vnni_rows_pairs(mid, count, start, where, weights, pairs, out, x); break;
+    }
+    return 1;
+}
+
+#else
+static int sf_frame_has_vnni(void) { return 0; }
 #endif
 
 // MARK: - Driver
+
+// The horizontal pass of one intermediate row.
+static void horizontal_row(const int16_t *row, const int32_t *h_first, int base, const int16_t *h_weights, int h_taps,
+    const int16_t *layout, int pairs, int level, int output_width, uint8_t *out) {
+    (void)layout;
+    (void)pairs;
+    (void)level;
+#ifdef SF_FRAME_HAVE_X86
+    if (level == 2 && pairs > 0) {
+        int x = 0;
+        for (; x + 16 <= output_width; x += 16) {
+            const int16_t *weights = layout + (size_t)(x / 16) * (size_t)pairs * 32;
+            if (!horizontal_avx512_block(row, h_first, base, weights, pairs, x, out + x)) {
+                horizontal_portable(row, h_first, base, h_weights, h_taps, x, x + 16, out);
+            }
+        }
+        horizontal_portable(row, h_first, base, h_weights, h_taps, x, output_width, out);
+        return;
+    }
+    if (level >= 1) {
+        horizontal_avx2(row, h_first, base, h_weights, h_taps, output_width, out);
+        return;
+    }
+#endif
+    horizontal_portable(row, h_first, base, h_weights, h_taps, 0, output_width, out);
+}
+
+// Repeats the edge columns of an intermediate row into its clamped margins.
+static void fill_edges(int16_t *row, int inside, int offset, int n, int span) {
+    if (inside) {
+        for (int i = 0; i < offset; i++) {
+            row[i] = row[offset];
+        }
+        for (int i = offset + n; i < span; i++) {
+            row[i] = row[offset + n - 1];
+        }
+    } else {
+        for (int i = 1; i < span; i++) {
+            row[i] = row[0];
+        }
+    }
+}
 
 int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int source_width, int source_height,
     const int32_t *v_first, const int16_t *v_weights, int v_taps, const int32_t *h_first, const int16_t *h_weights,
@@ -296,7 +513,7 @@ int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int 
         }
     }
     const int level = sf_resample_instruction_set();
-    (void)level;  // only the x86-64 copies read it
+    const int vnni = level == 2 && sf_frame_has_vnni();
     // Intermediate sample i is source column base + i (clamped: the edge column repeats).
     const int base = h_first[0];
     const int span = h_first[output_width - 1] - base + h_taps;
@@ -308,46 +525,87 @@ int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int 
     const int offset = a - base;
     const int inside = offset >= 0 && b - base < span;
     const int n = inside ? b - a + 1 : 1;
-    int16_t *target = inside ? scratch + offset : scratch;
-    const uint8_t *rows[SF_FRAME_MAX_TAPS];
-    for (int y = 0; y < output_height; y++) {
-        const int16_t *w = v_weights + (size_t)y * (size_t)v_taps;
-        const int column = inside ? a : (base > last ? last : 0);
-        for (int k = 0; k < v_taps; k++) {
-            const int r = sf_frame_clamp(v_first[y] + k, 0, source_height - 1);
-            rows[k] = source + (ptrdiff_t)r * source_stride + column;
-        }
+    const int column = inside ? a : (base > last ? last : 0);
+    const size_t row_count = sf_frame_row_count(h_first, output_width, h_taps);
+    int16_t *layout = scratch + SF_FRAME_ROWS * row_count;
+    // The AVX-512 blocks' weights: the taps in use (the last non-zero one over all pixels), in pairs,
+    // interleaved per block of 16 pixels.
+    int pairs = 0;
 #ifdef SF_FRAME_HAVE_X86
-        if (level == 2) {
-            vertical_avx512(rows, w, v_taps, n, target);
-        } else if (level == 1) {
-            vertical_avx2(rows, w, v_taps, n, target);
-        } else {
-            vertical_portable(rows, w, v_taps, 0, n, target);
+    if (level == 2) {
+        int used = 0;
+        for (int x = 0; x < output_width; x++) {
+            for (int k = h_taps - 1; k >= used; k--) {
+                if (h_weights[(size_t)x * (size_t)h_taps + (size_t)k] != 0) {
+                    used = k + 1;
+                    break;
+                }
+            }
         }
-#else
-        vertical_portable(rows, w, v_taps, 0, n, target);
+        pairs = (used + 1) / 2;
+        for (int block = 0; block < output_width / 16; block++) {
+            int16_t *target = layout + (size_t)block * (size_t)pairs * 32;
+            for (int p = 0; p < pairs; p++) {
+                for (int j = 0; j < 16; j++) {
+                    const int16_t *w = h_weights + (size_t)(block * 16 + j) * (size_t)h_taps;
+                    target[p * 32 + 2 * j] = w[2 * p];
+                    target[p * 32 + 2 * j + 1] = 2 * p + 1 < h_taps ? w[2 * p + 1] : 0;
+                }
+            }
+        }
+    }
 #endif
-        if (inside) {
-            for (int i = 0; i < offset; i++) {
-                scratch[i] = scratch[offset];
+    const uint8_t *rows[SF_FRAME_MAX_TAPS];
+    for (int y0 = 0; y0 < output_height; y0 += SF_FRAME_ROWS) {
+        const int count = output_height - y0 < SF_FRAME_ROWS ? output_height - y0 : SF_FRAME_ROWS;
+        int16_t *mids[SF_FRAME_ROWS];
+        uint8_t *outs[SF_FRAME_ROWS];
+        for (int r = 0; r < count; r++) {
+            const int y = y0 + r;
+            int16_t *row = scratch + (size_t)r * row_count;
+            int16_t *target = row + (inside ? offset : 0);
+            const int16_t *w = v_weights + (size_t)y * (size_t)v_taps;
+            for (int k = 0; k < v_taps; k++) {
+                const int source_row = sf_frame_clamp(v_first[y] + k, 0, source_height - 1);
+                rows[k] = source + (ptrdiff_t)source_row * source_stride + column;
             }
-            for (int i = offset + n; i < span; i++) {
-                scratch[i] = scratch[offset + n - 1];
-            }
-        } else {
-            for (int i = 1; i < span; i++) {
-                scratch[i] = scratch[0];
-            }
-        }
-        uint8_t *out = output + (ptrdiff_t)y * output_stride;
 #ifdef SF_FRAME_HAVE_X86
-        if (level >= 1) {
-            horizontal_avx2(scratch, h_first, base, h_weights, h_taps, output_width, out);
+            if (level == 2 && vnni) {
+                vertical_vnni(rows, w, v_taps, n, target);
+            } else if (level == 2) {
+                vertical_avx512(rows, w, v_taps, n, target);
+            } else if (level == 1) {
+                vertical_avx2(rows, w, v_taps, n, target);
+            } else {
+                vertical_portable(rows, w, v_taps, 0, n, target);
+            }
+#else
+            vertical_portable(rows, w, v_taps, 0, n, target);
+#endif
+            fill_edges(row, inside, offset, n, span);
+            mids[r] = row;
+            outs[r] = output + (ptrdiff_t)y * output_stride;
+        }
+#ifdef SF_FRAME_HAVE_X86
+        if (vnni && pairs > 0) {
+            int x = 0;
+            for (; x + 16 <= output_width; x += 16) {
+                const int16_t *weights = layout + (size_t)(x / 16) * (size_t)pairs * 32;
+                if (!horizontal_vnni_rows((const int16_t *const *)mids, count, h_first, base, weights, pairs, x, outs)) {
+                    for (int r = 0; r < count; r++) {
+                        horizontal_portable(mids[r], h_first, base, h_weights, h_taps, x, x + 16, outs[r]);
+                    }
+                }
+            }
+            for (int r = 0; r < count; r++) {
+                horizontal_portable(mids[r], h_first, base, h_weights, h_taps, x, output_width, outs[r]);
+            }
             continue;
         }
 #endif
-        horizontal_portable(scratch, h_first, base, h_weights, h_taps, 0, output_width, out);
+        for (int r = 0; r < count; r++) {
+            horizontal_row(mids[r], h_first, base, h_weights, h_taps, layout, pairs, level, output_width, outs[r]);
+        }
     }
     return 0;
 }

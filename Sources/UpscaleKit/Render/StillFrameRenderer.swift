@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MediaIO
 
 /// Draws a ``MediaIO/VideoTimeline`` of stills frame by frame for ``MediaIO/VideoComposer``: each

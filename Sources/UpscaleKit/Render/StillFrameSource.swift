@@ -1,5 +1,5 @@
 import CStoryForgeResample
-public import Foundation
+import Foundation
 public import MediaIO
 import Synchronization
 

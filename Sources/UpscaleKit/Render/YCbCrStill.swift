@@ -138,7 +138,9 @@ struct YCbCrStill: Sendable {
         }
 
         /// Chroma of rows `y` and `y + 1` (the same row twice at an odd bottom edge).
-        private mutating func convertPair(_ top: UnsafeBufferPointer<UInt8>, _ bottom: UnsafeBufferPointer<UInt8>, y: Int) {
+        private mutating func convertPair(
+            _ top: UnsafeBufferPointer<UInt8>, _ bottom: UnsafeBufferPointer<UInt8>, y: Int
+        ) {
             let width = self.width
             let chromaWidth = self.chromaWidth
             let rowStart = (y / 2) * chromaWidth

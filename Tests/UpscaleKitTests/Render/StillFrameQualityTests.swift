@@ -10,7 +10,9 @@ struct StillFrameQualityTests {
     static let height = 384
 
     /// Gaussian dots (σ 6 source pixels, every 60 pixels) on a dark gray still.
-    static func dots(_ directory: borrowing RenderScratchDirectory, width: Int, height: Int) throws -> (URL, [(Double, Double)]) {
+    static func dots(_ directory: borrowing RenderScratchDirectory, width: Int, height: Int) throws -> (
+        URL, [(Double, Double)]
+    ) {
         var centres: [(Double, Double)] = []
         for cy in stride(from: 30.0, to: Double(height), by: 60) {
             for cx in stride(from: 30.0, to: Double(width), by: 60) { centres.append((cx, cy)) }
@@ -61,19 +63,25 @@ struct StillFrameQualityTests {
         var panTravel: [Double] = []
         for index in 0..<frames {
             let frame = try RenderGeometry.render(source, index)
-            if let previous { #expect(previous != frame.bytes, "frames \(index - 1) and \(index) are identical") }
+            if let previous {
+                let identical = previous == frame.bytes
+                #expect(!identical, "frames \(index - 1) and \(index) are identical")
+            }
             previous = frame.bytes
             let shot = timeline.shots[0]
             let crop = motion.crop(
                 progress: shot.progress(atLocalFrame: index), easing: timeline.easing, amount: timeline.zoomAmount,
-                sourceWidth: sourceWidth, sourceHeight: sourceHeight, outputWidth: Self.width, outputHeight: Self.height)
+                sourceWidth: sourceWidth, sourceHeight: sourceHeight, outputWidth: Self.width, outputHeight: Self.height
+            )
             var travel: [Double] = []
             for (dot, centre) in centres.enumerated() {
                 let expected = RenderGeometry.project(
                     centre.0, centre.1, crop: crop, width: Self.width, height: Self.height)
                 guard let measured = Self.centroid(frame, near: expected.0, expected.1) else { continue }
                 worst = max(worst, abs(measured.0 - expected.0), abs(measured.1 - expected.1))
-                if index == 0 { tracked[dot] = measured } else if let start = tracked[dot] {
+                if index == 0 {
+                    tracked[dot] = measured
+                } else if let start = tracked[dot] {
                     travel.append(measured.0 - start.0)
                 }
             }
@@ -167,8 +175,9 @@ struct StillFrameQualityTests {
         bAlone.startFrame = 0
         let aloneB = try StillFrameRenderer().makeSource(
             RenderGeometry.timeline([bAlone], width: Self.width, height: Self.height))
-        #expect(try RenderGeometry.render(mixed, 6).bytes == RenderGeometry.render(aloneA, 6).bytes)
-        #expect(try RenderGeometry.render(mixed, 12).bytes == RenderGeometry.render(aloneB, 5).bytes)
+        let beforeFade = try RenderGeometry.render(mixed, 6).bytes == RenderGeometry.render(aloneA, 6).bytes
+        let afterFade = try RenderGeometry.render(mixed, 12).bytes == RenderGeometry.render(aloneB, 5).bytes
+        #expect(beforeFade && afterFade, "the frames either side of the crossfade are the shots' own")
         for index in 7..<12 {
             guard case .crossfade(_, _, let step, let steps) = mixed.timeline.picture(at: index) else {
                 Issue.record("frame \(index) is not a crossfade")
@@ -184,7 +193,8 @@ struct StillFrameQualityTests {
                 worst = max(worst, abs(Double(blended[i]) - exact))
             }
             #expect(worst <= 1, "frame \(index) (step \(step) of \(steps)) is \(worst) off the exact blend")
-            #expect(blended != outgoing && blended != incoming)
+            let distinct = blended != outgoing && blended != incoming
+            #expect(distinct, "frame \(index) equals one of the shots")
         }
     }
 }

@@ -47,7 +47,8 @@ struct StillFrameSourceTests {
         }
         #expect(failures.withLock { $0 }.isEmpty)
         for index in 0..<timeline.totalFrames {
-            #expect(results.withLock { $0[index] } == expected[index], "frame \(index)")
+            let same = results.withLock { $0[index] } == expected[index]
+            #expect(same, "frame \(index) differs between one thread and four")
         }
 
         // Every instruction set gives the same bits (the arithmetic is integer and exact).
@@ -56,7 +57,8 @@ struct StillFrameSourceTests {
             sf_resample_limit_instruction_set(Int32(level))
             let source = try StillFrameRenderer().makeSource(timeline)
             for index in [0, 5, 11, 21] {
-                #expect(try RenderGeometry.render(source, index).bytes == expected[index], "level \(level) frame \(index)")
+                let same = try RenderGeometry.render(source, index).bytes == expected[index]
+                #expect(same, "frame \(index) differs at instruction set level \(level)")
             }
         }
     }
