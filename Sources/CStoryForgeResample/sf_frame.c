@@ -97,8 +97,9 @@ int sf_frame_axis_taps(const float *table, int per_unit, double support, double 
         // that the weights sum to exactly 16384 (a constant plane stays exactly constant).
         long total = 0;
         int largest = 0;
+        const double normal = sum != 0 ? 16384.0 / sum : 0;
         for (int k = 0; k < taps; k++) {
-            const double scaled = sum != 0 ? row[k] / sum * 16384.0 : 0;
+            const double scaled = row[k] * normal;
             long q = scaled >= 0 ? (long)(scaled + 0.5) : -(long)(-scaled + 0.5);
             q = q > 32767 ? 32767 : (q < -32767 ? -32767 : q);
             w[k] = (int16_t)q;
@@ -123,7 +124,7 @@ static size_t sf_frame_row_count(const int32_t *h_first, int output_width, int h
 }
 
 static size_t sf_frame_layout_count(int output_width, int h_padded_taps) {
-    return (size_t)(output_width / 16) * (size_t)((h_padded_taps + 1) / 2) * 32;
+    return (size_t)((output_width + 15) / 16) * (size_t)((h_padded_taps + 1) / 2) * 32;
 }
 
 size_t sf_frame_scratch_count(const int32_t *h_first, int output_width, int h_padded_taps) {
@@ -196,48 +197,52 @@ __attribute__((target("avx2"))) static void vertical_avx2(const uint8_t *const *
     vertical_portable(rows, w, taps, i, n, mid);
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void vertical_avx512_pairs(
-    const uint8_t *const *rows, const __m512i *pairs, int count, const int16_t *w, int taps, int n, int16_t *mid) {
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) static inline void vertical_avx512_chunk(
+    const uint8_t *const *restrict rows, const __m512i *restrict pairs, int count, int i, int16_t *restrict mid) {
     const __m512i round = _mm512_set1_epi32(128);
-    const uint8_t *local[SF_FRAME_MAX_TAPS];
-    for (int k = 0; k < 2 * count; k++) {
-        local[k] = rows[k];
+    __m512i low = round;
+    __m512i high = round;
+    for (int p = 0; p < count; p++) {
+        __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p] + i)));
+        __m512i b = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p + 1] + i)));
+        low = _mm512_add_epi32(low, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), pairs[p]));
+        high = _mm512_add_epi32(high, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), pairs[p]));
     }
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i low = round;
-        __m512i high = round;
-        for (int p = 0; p < count; p++) {
-            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p] + i)));
-            __m512i b =
-                _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p + 1] + i)));
-            low = _mm512_add_epi32(low, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), pairs[p]));
-            high = _mm512_add_epi32(high, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), pairs[p]));
-        }
-        // unpack and pack work within 128-bit lanes alike, so the columns come back in order.
-        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
-        _mm512_storeu_si512((void *)(mid + i), packed);
-    }
-    vertical_portable(rows, w, taps, i, n, mid);
+    // unpack and pack work within 128-bit lanes alike, so the columns come back in order.
+    __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
+    _mm512_storeu_si512((void *)(mid + i), packed);
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_avx512(const uint8_t *const *rows,
-    const int16_t *w, int taps, int n, int16_t *mid) {
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void vertical_avx512(const uint8_t *const *rows, const int16_t *w, int taps, int n,
+    int16_t *mid) {
     __m512i pairs[SF_FRAME_MAX_TAPS / 2];
     const int count = taps / 2;
     for (int p = 0; p < count; p++) {
         pairs[p] = _mm512_set1_epi32(sf_frame_pair(w[2 * p], w[2 * p + 1]));
     }
-    // Constant pair counts (Lanczos-3 enlarging: 6 taps; reducing by 0.5 to 0.86: 8 to 14) unroll the
-    // tap loop and keep the weights in registers.
-    switch (count) {
-    case 3: vertical_avx512_pairs(rows, pairs, 3, w, taps, n, mid); break;
-    case 4: vertical_avx512_pairs(rows, pairs, 4, w, taps, n, mid); break;
-    case 5: vertical_avx512_pairs(rows, pairs, 5, w, taps, n, mid); break;
-    case 6: vertical_avx512_pairs(rows, pairs, 6, w, taps, n, mid); break;
-    case 7: vertical_avx512_pairs(rows, pairs, 7, w, taps, n, mid); break;
-    case 8: vertical_avx512_pairs(rows, pairs, 8, w, taps, n, mid); break;
-    default: vertical_avx512_pairs(rows, pairs, count, w, taps, n, mid); break;
+    if (n < 32) {
+        vertical_portable(rows, w, taps, 0, n, mid);
+        return;
+    }
+    // 32 columns at a time; the last chunk overlaps the one before it (recomputing the same values)
+    // rather than leaving a tail to the portable loop. Constant pair counts (Lanczos-3 enlarging: 6
+    // taps; reducing by 0.5 to 0.86: 8 to 14) unroll the tap loop and keep the weights in registers.
+    for (int i = 0;; i += 32) {
+        if (i + 32 > n) {
+            i = n - 32;
+        }
+        switch (count) {
+        case 3: vertical_avx512_chunk(rows, pairs, 3, i, mid); break;
+        case 4: vertical_avx512_chunk(rows, pairs, 4, i, mid); break;
+        case 5: vertical_avx512_chunk(rows, pairs, 5, i, mid); break;
+        case 6: vertical_avx512_chunk(rows, pairs, 6, i, mid); break;
+        case 7: vertical_avx512_chunk(rows, pairs, 7, i, mid); break;
+        case 8: vertical_avx512_chunk(rows, pairs, 8, i, mid); break;
+        default: vertical_avx512_chunk(rows, pairs, count, i, mid); break;
+        }
+        if (i + 32 >= n) {
+            break;
+        }
     }
 }
 
@@ -356,46 +361,52 @@ static int sf_frame_has_vnni(void) {
     return cached;
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline)) static inline void
-vertical_vnni_pairs(const uint8_t *const *rows, const __m512i *pairs, int count, const int16_t *w, int taps, int n,
-    int16_t *mid) {
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline)) static inline void vertical_vnni_chunk(
+    const uint8_t *const *restrict rows, const __m512i *restrict pairs, int count, int i, int16_t *restrict mid) {
     const __m512i round = _mm512_set1_epi32(128);
-    const uint8_t *local[SF_FRAME_MAX_TAPS];
-    for (int k = 0; k < 2 * count; k++) {
-        local[k] = rows[k];
+    __m512i low = round;
+    __m512i high = round;
+    for (int p = 0; p < count; p++) {
+        __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p] + i)));
+        __m512i b = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(rows[2 * p + 1] + i)));
+        low = _mm512_dpwssd_epi32(low, _mm512_unpacklo_epi16(a, b), pairs[p]);
+        high = _mm512_dpwssd_epi32(high, _mm512_unpackhi_epi16(a, b), pairs[p]);
     }
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i low = round;
-        __m512i high = round;
-        for (int p = 0; p < count; p++) {
-            __m512i a = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p] + i)));
-            __m512i b =
-                _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(local[2 * p + 1] + i)));
-            low = _mm512_dpwssd_epi32(low, _mm512_unpacklo_epi16(a, b), pairs[p]);
-            high = _mm512_dpwssd_epi32(high, _mm512_unpackhi_epi16(a, b), pairs[p]);
-        }
-        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
-        _mm512_storeu_si512((void *)(mid + i), packed);
-    }
-    vertical_portable(rows, w, taps, i, n, mid);
+    // unpack and pack work within 128-bit lanes alike, so the columns come back in order.
+    __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(low, 8), _mm512_srai_epi32(high, 8));
+    _mm512_storeu_si512((void *)(mid + i), packed);
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"))) static void vertical_vnni(
-    const uint8_t *const *rows, const int16_t *w, int taps, int n, int16_t *mid) {
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"))) static void vertical_vnni(const uint8_t *const *rows, const int16_t *w, int taps, int n,
+    int16_t *mid) {
     __m512i pairs[SF_FRAME_MAX_TAPS / 2];
     const int count = taps / 2;
     for (int p = 0; p < count; p++) {
         pairs[p] = _mm512_set1_epi32(sf_frame_pair(w[2 * p], w[2 * p + 1]));
     }
-    switch (count) {
-    case 3: vertical_vnni_pairs(rows, pairs, 3, w, taps, n, mid); break;
-    case 4: vertical_vnni_pairs(rows, pairs, 4, w, taps, n, mid); break;
-    case 5: vertical_vnni_pairs(rows, pairs, 5, w, taps, n, mid); break;
-    case 6: vertical_vnni_pairs(rows, pairs, 6, w, taps, n, mid); break;
-    case 7: vertical_vnni_pairs(rows, pairs, 7, w, taps, n, mid); break;
-    case 8: vertical_vnni_pairs(rows, pairs, 8, w, taps, n, mid); break;
-    default: vertical_vnni_pairs(rows, pairs, count, w, taps, n, mid); break;
+    if (n < 32) {
+        vertical_portable(rows, w, taps, 0, n, mid);
+        return;
+    }
+    // 32 columns at a time; the last chunk overlaps the one before it (recomputing the same values)
+    // rather than leaving a tail to the portable loop. Constant pair counts (Lanczos-3 enlarging: 6
+    // taps; reducing by 0.5 to 0.86: 8 to 14) unroll the tap loop and keep the weights in registers.
+    for (int i = 0;; i += 32) {
+        if (i + 32 > n) {
+            i = n - 32;
+        }
+        switch (count) {
+        case 3: vertical_vnni_chunk(rows, pairs, 3, i, mid); break;
+        case 4: vertical_vnni_chunk(rows, pairs, 4, i, mid); break;
+        case 5: vertical_vnni_chunk(rows, pairs, 5, i, mid); break;
+        case 6: vertical_vnni_chunk(rows, pairs, 6, i, mid); break;
+        case 7: vertical_vnni_chunk(rows, pairs, 7, i, mid); break;
+        case 8: vertical_vnni_chunk(rows, pairs, 8, i, mid); break;
+        default: vertical_vnni_chunk(rows, pairs, count, i, mid); break;
+        }
+        if (i + 32 >= n) {
+            break;
+        }
     }
 }
 
@@ -455,6 +466,11 @@ static int sf_frame_has_vnni(void) { return 0; }
 
 // MARK: - Driver
 
+// Where 16-pixel block `block` starts: every 16 pixels, the last one moved back to end at the row's end
+// (overlapping the one before, whose pixels it recomputes to the same values) when the width is not a
+// multiple of 16, so no pixel is left to the portable loop.
+static int block_start(int block, int width) { return 16 * block + 16 <= width ? 16 * block : width - 16; }
+
 // The horizontal pass of one intermediate row.
 static void horizontal_row(const int16_t *row, const int32_t *h_first, int base, const int16_t *h_weights, int h_taps,
     const int16_t *layout, int pairs, int level, int output_width, uint8_t *out) {
@@ -463,14 +479,13 @@ static void horizontal_row(const int16_t *row, const int32_t *h_first, int base,
     (void)level;
 #ifdef SF_FRAME_HAVE_X86
     if (level == 2 && pairs > 0) {
-        int x = 0;
-        for (; x + 16 <= output_width; x += 16) {
-            const int16_t *weights = layout + (size_t)(x / 16) * (size_t)pairs * 32;
+        for (int block = 0; block < (output_width + 15) / 16; block++) {
+            const int x = block_start(block, output_width);
+            const int16_t *weights = layout + (size_t)block * (size_t)pairs * 32;
             if (!horizontal_avx512_block(row, h_first, base, weights, pairs, x, out + x)) {
                 horizontal_portable(row, h_first, base, h_weights, h_taps, x, x + 16, out);
             }
         }
-        horizontal_portable(row, h_first, base, h_weights, h_taps, x, output_width, out);
         return;
     }
     if (level >= 1) {
@@ -531,6 +546,7 @@ int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int 
     // The AVX-512 blocks' weights: the taps in use (the last non-zero one over all pixels), in pairs,
     // interleaved per block of 16 pixels.
     int pairs = 0;
+    const int blocks = (output_width + 15) / 16;
 #ifdef SF_FRAME_HAVE_X86
     if (level == 2) {
         int used = 0;
@@ -542,12 +558,13 @@ int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int 
                 }
             }
         }
-        pairs = (used + 1) / 2;
-        for (int block = 0; block < output_width / 16; block++) {
+        pairs = output_width >= 16 ? (used + 1) / 2 : 0;
+        for (int block = 0; block < blocks; block++) {
             int16_t *target = layout + (size_t)block * (size_t)pairs * 32;
+            const int x0 = block_start(block, output_width);
             for (int p = 0; p < pairs; p++) {
                 for (int j = 0; j < 16; j++) {
-                    const int16_t *w = h_weights + (size_t)(block * 16 + j) * (size_t)h_taps;
+                    const int16_t *w = h_weights + (size_t)(x0 + j) * (size_t)h_taps;
                     target[p * 32 + 2 * j] = w[2 * p];
                     target[p * 32 + 2 * j + 1] = 2 * p + 1 < h_taps ? w[2 * p + 1] : 0;
                 }
@@ -588,17 +605,14 @@ int sf_frame_resample_plane(const uint8_t *source, ptrdiff_t source_stride, int 
         }
 #ifdef SF_FRAME_HAVE_X86
         if (vnni && pairs > 0) {
-            int x = 0;
-            for (; x + 16 <= output_width; x += 16) {
-                const int16_t *weights = layout + (size_t)(x / 16) * (size_t)pairs * 32;
+            for (int block = 0; block < blocks; block++) {
+                const int x = block_start(block, output_width);
+                const int16_t *weights = layout + (size_t)block * (size_t)pairs * 32;
                 if (!horizontal_vnni_rows((const int16_t *const *)mids, count, h_first, base, weights, pairs, x, outs)) {
                     for (int r = 0; r < count; r++) {
                         horizontal_portable(mids[r], h_first, base, h_weights, h_taps, x, x + 16, outs[r]);
                     }
                 }
-            }
-            for (int r = 0; r < count; r++) {
-                horizontal_portable(mids[r], h_first, base, h_weights, h_taps, x, output_width, outs[r]);
             }
             continue;
         }

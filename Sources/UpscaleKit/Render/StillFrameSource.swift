@@ -80,10 +80,11 @@ public final class StillFrameSource: VideoFrameSource {
     ///   ``UpscaleError`` for a frame of the wrong size or a crop the filter cannot reach (a reduction
     ///   of more than about 20×).
     public func render(frame index: Int, into frame: inout YUV420Frame) throws {
-        guard frame.width == timeline.width, frame.height == timeline.height, index >= 0, !timeline.shots.isEmpty
+        guard frame.width == timeline.width, frame.height == timeline.height,
+            frame.bytes.count == frame.lumaCount + 2 * frame.chromaCount, index >= 0, !timeline.shots.isEmpty
         else {
             throw UpscaleError.invalidConfiguration(
-                "frame \(index) into a \(frame.width)×\(frame.height) buffer: the timeline draws "
+                "frame \(index) into a \(frame.width)×\(frame.height) buffer of \(frame.bytes.count) bytes: the timeline draws "
                     + "\(timeline.width)×\(timeline.height) frames from 0 (and has \(timeline.shots.count) shots)")
         }
         let scratch = pool.withLock { $0.popLast() } ?? FrameScratch()
