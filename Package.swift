@@ -303,6 +303,17 @@ let package = Package(
             path: "Examples/upscale",
             swiftSettings: strictSettings
         ),
+        // StillFrameRenderer's frames/s alone (no encoder), one thread and several.
+        .executableTarget(
+            name: "frame-bench",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/frame-bench",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "provider-chat",
             dependencies: [
