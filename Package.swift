@@ -303,6 +303,17 @@ let package = Package(
             path: "Examples/upscale",
             swiftSettings: strictSettings
         ),
+        // VideoComposer with StillFrameRenderer against x264 alone on the same frames (Benchmarks/compare-*.sh).
+        .executableTarget(
+            name: "compose-bench",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/compose-bench",
+            swiftSettings: strictSettings
+        ),
         // StillFrameRenderer's frames/s alone (no encoder), one thread and several.
         .executableTarget(
             name: "frame-bench",

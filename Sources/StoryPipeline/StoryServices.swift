@@ -16,8 +16,8 @@ public struct StoryServices: Sendable {
     public var workDirectory: URL
     /// The critic the revision stage scores scripts with.
     public var scorer: any ScriptScorer
-    /// What draws the video's frames in the assemble stage (see ``MediaIO/VideoComposer``); `nil` lets ffmpeg's
-    /// `zoompan` draw them, as before the frame renderer.
+    /// What draws the video's frames in the assemble stage (see ``MediaIO/VideoComposer``); `nil` uses UpscaleKit's
+    /// `StillFrameRenderer`. The stage's `renderer: zoompan` parameter lets ffmpeg's `zoompan` draw them instead.
     public var frameRenderer: (any VideoFrameRenderer)?
 
     /// Creates the services.

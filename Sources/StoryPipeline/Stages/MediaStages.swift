@@ -105,13 +105,18 @@ public struct UpscaleKeyframes: StoryStage {
 /// boundaries, the voice (and looped, ducked music when given), burned karaoke subtitles, mastered to the target
 /// loudness.
 ///
+/// The frames are drawn by ``StoryServices/frameRenderer`` (UpscaleKit's `StillFrameRenderer` when it is `nil`:
+/// fractional Ken Burns motion, Lanczos-3, crossfades in fixed point) and streamed to ffmpeg for the subtitles and
+/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them.
+///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
-/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`).
+/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file; none by default), `subtitles` (`burned` or `soft`),
+/// `renderer` (`frames` or `zoompan`).
 public struct AssembleVideo: StoryStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
-    /// Bumped when the composition changes.
-    public static let version = 1
+    /// Bumped when the composition changes (2: frames drawn by the frame renderer, eased motion).
+    public static let version = 2
 
     /// The shared services.
     public let services: StoryServices
@@ -127,6 +132,8 @@ public struct AssembleVideo: StoryStage {
     public static let music = StageParameter.string("music")
     /// `subtitles`: burned into the frames or a soft track.
     public static let subtitles = StageParameter.oneOf("subtitles", ["burned", "soft"])
+    /// `renderer`: `frames` (the frame renderer draws, ffmpeg encodes) or `zoompan` (ffmpeg draws too).
+    public static let renderer = StageParameter.oneOf("renderer", ["frames", "zoompan"])
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
@@ -135,7 +142,7 @@ public struct AssembleVideo: StoryStage {
             RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
             AssembleVideo.crossfade, AssembleVideo.preset, AssembleVideo.crf, AssembleVideo.truePeak,
             AssembleVideo.music,
-            AssembleVideo.subtitles,
+            AssembleVideo.subtitles, AssembleVideo.renderer,
         ]
         /// The frame width in pixels.
         public var width = 1080
@@ -158,6 +165,8 @@ public struct AssembleVideo: StoryStage {
         public var music: String?
         /// Whether subtitles are a soft track instead of burned in.
         public var softSubtitles = false
+        /// Whether ffmpeg's `zoompan` draws the frames instead of the frame renderer.
+        public var zoompan = false
 
         /// Parameters with the defaults.
         public init() {}
@@ -175,6 +184,7 @@ public struct AssembleVideo: StoryStage {
             truePeak = try reader.number(AssembleVideo.truePeak) ?? truePeak
             music = try reader.string(AssembleVideo.music)
             softSubtitles = try reader.string(AssembleVideo.subtitles) == "soft"
+            zoompan = try reader.string(AssembleVideo.renderer) == "zoompan"
         }
     }
 
@@ -251,9 +261,10 @@ public struct AssembleVideo: StoryStage {
             shots: shots, transitions: transitions, voice: voiceURL, music: music, subtitles: subtitleURL,
             subtitleMode: soft ? .soft : .burned)
         let output = directory.appendingPathComponent("video.mp4")
+        let renderer = parameters.zoompan ? nil : services.frameRenderer ?? StillFrameRenderer()
         let report: RenderReport
         do {
-            let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: services.frameRenderer)
+            let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: renderer)
             report = try await composer.render(composition, settings: settings, to: output) {
                 context.reportProgress(fraction: $0, detail: "rendering")
             }
@@ -265,7 +276,8 @@ public struct AssembleVideo: StoryStage {
         let video = try await context.artifacts.put(try Data(contentsOf: output), fileExtension: "mp4")
         state.video = video
         state.videoDuration = report.duration
-        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset)")
+        let drawing = parameters.zoompan ? "zoompan" : renderer.map { "\(type(of: $0))" } ?? "zoompan"
+        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)")
     }
 
     /// The composer's motion for a shot's planned `motion` ("zoom in", "pan left"…), or for its free-text `camera`

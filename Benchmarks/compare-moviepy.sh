@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# StoryForge's composer and moviepy 2 side by side, in one run on one machine: the same six stills (generated
+# 1080×1920 test patterns), each zoomed over its shot, 0.5 s crossfades, the same voice, no subtitles, libx264
+# High veryfast crf 20 yuv420p BT.709 + AAC. moviepy comes from PyPI into .venv-moviepy/ (git-ignored).
+#
+#   bash Benchmarks/compare-moviepy.sh                 # 43.1 s of video, the default story's length
+#   SECONDS_OF_VIDEO=10 bash Benchmarks/compare-moviepy.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+length="${SECONDS_OF_VIDEO:-43.1}"
+swift build -c release --product compose-bench >/dev/null
+if [ ! -x .venv-moviepy/bin/python ]; then
+    python3 -m venv .venv-moviepy
+    .venv-moviepy/bin/pip install --quiet "moviepy>=2.1,<3"
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+sources=(testsrc2 mandelbrot smptehdbars rgbtestsrc cellauto life)
+images=()
+for index in 0 1 2 3 4 5; do
+    still="$work/still-$index.png"
+    ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "${sources[$index]}=size=1080x1920" -frames:v 1 -y "$still"
+    images+=("$still")
+done
+ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "sine=frequency=180:sample_rate=48000:duration=$length" \
+    -af volume=-12dB -y "$work/voice.wav"
+
+echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $length s of 1080×1920 at 30 fps"
+image_flags=()
+for still in "${images[@]}"; do image_flags+=(--image "$still"); done
+echo "== StoryForge VideoComposer + StillFrameRenderer (release build)"
+storyforge="$(.build/release/compose-bench --mode compose --no-subtitles --seconds "$length" "${image_flags[@]}" \
+    --voice "$work/voice.wav" --output "$work/storyforge.mp4" | tee /dev/stderr | sed -n 's/^compose_seconds=//p')"
+echo "== moviepy $(.venv-moviepy/bin/python -c 'import importlib.metadata as m; print(m.version("moviepy"))')"
+moviepy_flags=()
+for still in "${images[@]}"; do moviepy_flags+=(--image "$still"); done
+moviepy="$(.venv-moviepy/bin/python Benchmarks/moviepy/compose_moviepy.py "${moviepy_flags[@]}" \
+    --voice "$work/voice.wav" --seconds "$length" --output "$work/moviepy.mp4" | sed -n 's/^moviepy_seconds=//p')"
+echo "moviepy: $moviepy s"
+for file in storyforge moviepy; do
+    frames="$(ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets -of csv=p=0 \
+        "$work/$file.mp4")"
+    echo "$file.mp4: $frames frames, $(stat -c %s "$work/$file.mp4") bytes"
+done
+python3 -c "print(f'ratio moviepy / StoryForge: {float(\"$moviepy\") / float(\"$storyforge\"):.1f}×')"
