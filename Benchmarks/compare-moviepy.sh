@@ -31,17 +31,19 @@ echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $length s of 108
 image_flags=()
 for still in "${images[@]}"; do image_flags+=(--image "$still"); done
 echo "== StoryForge VideoComposer + StillFrameRenderer (release build)"
-storyforge="$(.build/release/compose-bench --mode compose --no-subtitles --seconds "$length" "${image_flags[@]}" \
-    --voice "$work/voice.wav" --output "$work/storyforge.mp4" | tee /dev/stderr | sed -n 's/^compose_seconds=//p')"
-echo "== moviepy $(.venv-moviepy/bin/python -c 'import importlib.metadata as m; print(m.version("moviepy"))')"
-moviepy_flags=()
-for still in "${images[@]}"; do moviepy_flags+=(--image "$still"); done
-moviepy="$(.venv-moviepy/bin/python Benchmarks/moviepy/compose_moviepy.py "${moviepy_flags[@]}" \
-    --voice "$work/voice.wav" --seconds "$length" --output "$work/moviepy.mp4" | sed -n 's/^moviepy_seconds=//p')"
-echo "moviepy: $moviepy s"
+.build/release/compose-bench --mode compose --no-subtitles --seconds "$length" "${image_flags[@]}" \
+    --voice "$work/voice.wav" --output "$work/storyforge.mp4" | tee "$work/storyforge.log"
+storyforge="$(sed -n 's/^compose_seconds=//p' "$work/storyforge.log")"
+storyforge_cpu="$(sed -n 's/^compose_cpu_seconds=//p' "$work/storyforge.log")"
+echo "== moviepy $(.venv-moviepy/bin/python -c 'import importlib.metadata as m; print(m.version("moviepy"))'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+.venv-moviepy/bin/python Benchmarks/moviepy/compose_moviepy.py "${image_flags[@]}" --voice "$work/voice.wav" \
+    --seconds "$length" --output "$work/moviepy.mp4" | tee "$work/moviepy.log"
+moviepy="$(sed -n 's/^moviepy_seconds=//p' "$work/moviepy.log")"
+moviepy_cpu="$(sed -n 's/^moviepy_cpu_seconds=//p' "$work/moviepy.log")"
 for file in storyforge moviepy; do
     frames="$(ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets -of csv=p=0 \
         "$work/$file.mp4")"
     echo "$file.mp4: $frames frames, $(stat -c %s "$work/$file.mp4") bytes"
 done
-python3 -c "print(f'ratio moviepy / StoryForge: {float(\"$moviepy\") / float(\"$storyforge\"):.1f}×')"
+echo "load after $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 -c "print(f'ratio moviepy / StoryForge: {$moviepy / $storyforge:.1f}x wall, {$moviepy_cpu / $storyforge_cpu:.1f}x CPU')"

@@ -1,10 +1,12 @@
 """The same composition as compose-bench's, made with moviepy 2 (the engine MoneyPrinterTurbo uses):
 each still cropped to fill the frame and zoomed over its shot, 0.5 s crossfades, the voice muxed,
 libx264 with the composer's settings (High, veryfast, crf 20, yuv420p, BT.709 tags), AAC 192 kb/s.
-Prints the wall time of the composition and write as `moviepy_seconds=...`.
+Prints the wall time of the composition and write as `moviepy_seconds=...`, and its CPU time (this process
+and the ffmpeg it writes with) as `moviepy_cpu_seconds=...`.
 """
 
 import argparse
+import resource
 import time
 
 from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, concatenate_videoclips, vfx
@@ -26,6 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.monotonic()
+    cpu_started = cpu_seconds()
     count = len(args.image)
     each = args.seconds / count
     clips = []
@@ -62,6 +65,16 @@ def main() -> None:
         logger=None,
     )
     print(f"moviepy_seconds={time.monotonic() - started:.3f}")
+    print(f"moviepy_cpu_seconds={cpu_seconds() - cpu_started:.3f}")
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process and its finished children (moviepy's ffmpeg writer)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ import Foundation
 import MediaIO
 import UpscaleKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The composer against its floor, in one run: `VideoComposer` with UpscaleKit's `StillFrameRenderer`
 /// (frames drawn in Swift, streamed to ffmpeg for libass and x264, the audio mastered) against x264 alone encoding
 /// the very same frames from a raw yuv420p file with the same settings.
@@ -87,21 +91,22 @@ struct ComposeBench: AsyncParsableCommand {
         let load =
             (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?"
+        setvbuf(stdout, nil, _IOLBF, 0)
         print(
             "\(timeline.totalFrames) frames, \(width)×\(height) at \(fps) fps, \(composition.shots.count) shots, "
                 + "x264 \(preset) crf \(crf), subtitles \(subtitles ? "burned" : "none"), "
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores, load \(load), "
                 + "\(composer.renderThreads) render threads")
 
-        var floor: Double?
+        var floor: Measured?
         if mode == "ratio" {
-            // The same frames, drawn once into a raw file (not timed as the floor), then x264 alone on them.
+            // The same frames, drawn once into a raw file (not part of the floor), then x264 alone on them.
             let raw = folder.appendingPathComponent("frames.yuv")
             let drawing = try time { try Self.draw(timeline, to: raw) }
             print(
                 String(
-                    format: "drawing the frames into a raw file, 1 thread: %.2f s (%.0f frames/s, writes included)",
-                    drawing, Double(timeline.totalFrames) / drawing))
+                    format: "drawing the frames into a raw file, 1 thread: %.2f s wall, %.2f s CPU (%.0f frames/CPU-s)",
+                    drawing.wall, drawing.cpu, Double(timeline.totalFrames) / drawing.cpu))
             let encode = try await timeAsync {
                 try await ffmpeg.run(
                     [
@@ -113,22 +118,35 @@ struct ComposeBench: AsyncParsableCommand {
             }
             try? FileManager.default.removeItem(at: raw)
             floor = encode
-            print(String(format: "x264 alone from raw yuv420p: %.2f s", encode))
+            print(String(format: "x264 alone from raw yuv420p: %.2f s wall, %.2f s CPU", encode.wall, encode.cpu))
         }
         let out = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("composed.mp4")
         let composed = try await timeAsync { _ = try await composer.render(composition, settings: settings, to: out) }
-        print(String(format: "VideoComposer with StillFrameRenderer: %.2f s", composed))
-        if let floor { print(String(format: "ratio composer / x264 alone: %.2f×", composed / floor)) }
+        print(
+            String(
+                format: "VideoComposer with StillFrameRenderer: %.2f s wall, %.2f s CPU", composed.wall, composed.cpu))
+        if let floor {
+            print(
+                String(
+                    format: "ratio composer / x264 alone: %.2f× wall, %.2f× CPU", composed.wall / floor.wall,
+                    composed.cpu / floor.cpu))
+        }
         if zoompan {
             let old = folder.appendingPathComponent("zoompan.mp4")
             let legacy = try await timeAsync {
                 _ = try await VideoComposer(ffmpeg: ffmpeg).render(composition, settings: settings, to: old)
             }
-            print(String(format: "VideoComposer with zoompan: %.2f s", legacy))
-            if let floor { print(String(format: "ratio zoompan / x264 alone: %.2f×", legacy / floor)) }
+            print(String(format: "VideoComposer with zoompan: %.2f s wall, %.2f s CPU", legacy.wall, legacy.cpu))
+            if let floor {
+                print(
+                    String(
+                        format: "ratio zoompan / x264 alone: %.2f× wall, %.2f× CPU", legacy.wall / floor.wall,
+                        legacy.cpu / floor.cpu))
+            }
         }
-        // A last line for scripts.
-        print(String(format: "compose_seconds=%.3f", composed))
+        // Last lines for scripts.
+        print(String(format: "compose_seconds=%.3f", composed.wall))
+        print(String(format: "compose_cpu_seconds=%.3f", composed.cpu))
     }
 
     /// The composition: given or generated stills, voice and subtitles.
@@ -195,18 +213,36 @@ struct ComposeBench: AsyncParsableCommand {
     }
 }
 
-private func time(_ body: () throws -> Void) throws -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
-    try body()
-    return seconds(clock.now - start)
+/// Wall time and CPU time (this process and its finished children, user + system) of a piece of work. CPU time is
+/// the fairer measure on a shared machine: it does not count the time the work waited for a core.
+struct Measured {
+    var wall: Double
+    var cpu: Double
 }
 
-private func timeAsync(_ body: () async throws -> Void) async throws -> Double {
+private func cpuSeconds() -> Double {
+    var total = 0.0
+    for who in [RUSAGE_SELF, RUSAGE_CHILDREN] {
+        var usage = rusage()
+        getrusage(who, &usage)
+        total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+    return total
+}
+
+private func time(_ body: () throws -> Void) throws -> Measured {
     let clock = ContinuousClock()
-    let start = clock.now
+    let (start, cpu) = (clock.now, cpuSeconds())
+    try body()
+    return Measured(wall: seconds(clock.now - start), cpu: cpuSeconds() - cpu)
+}
+
+private func timeAsync(_ body: () async throws -> Void) async throws -> Measured {
+    let clock = ContinuousClock()
+    let (start, cpu) = (clock.now, cpuSeconds())
     try await body()
-    return seconds(clock.now - start)
+    return Measured(wall: seconds(clock.now - start), cpu: cpuSeconds() - cpu)
 }
 
 private func seconds(_ duration: Duration) -> Double {
