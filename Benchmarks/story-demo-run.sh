@@ -21,7 +21,7 @@ run() { # name, extra arguments...
     /usr/bin/time -v -o "$work/$name.time" .build/release/story-demo --store "$work/store-$name" \
         --output "$work/out-$name" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
     sed -n '/^stages:/,/^wall time/p' "$work/$name.log"
-    grep -E "Elapsed \(wall clock\)|Maximum resident set size|Percent of CPU" "$work/$name.time"
+    grep -E "Elapsed \(wall clock\)|Maximum resident set size|Percent of CPU|User time|System time" "$work/$name.time"
     sed -n 's/.*wall time: \([0-9.]*\) s.*/\1/p' "$work/$name.log" >"$work/$name.wall"
     echo "load after $(cut -d' ' -f1-3 /proc/loadavg)"
 }

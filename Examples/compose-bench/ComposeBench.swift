@@ -91,7 +91,6 @@ struct ComposeBench: AsyncParsableCommand {
         let load =
             (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?"
-        setvbuf(stdout, nil, _IOLBF, 0)
         print(
             "\(timeline.totalFrames) frames, \(width)×\(height) at \(fps) fps, \(composition.shots.count) shots, "
                 + "x264 \(preset) crf \(crf), subtitles \(subtitles ? "burned" : "none"), "
@@ -222,9 +221,15 @@ struct Measured {
 
 private func cpuSeconds() -> Double {
     var total = 0.0
-    for who in [RUSAGE_SELF, RUSAGE_CHILDREN] {
+    // 0 and −1: RUSAGE_SELF and RUSAGE_CHILDREN, the same numbers on Linux and Darwin (Glibc imports the names as
+    // an enum that getrusage does not take).
+    for who: Int32 in [0, -1] {
         var usage = rusage()
-        getrusage(who, &usage)
+        #if canImport(Glibc)
+            _ = getrusage(__rusage_who_t(who), &usage)
+        #else
+            _ = getrusage(who, &usage)
+        #endif
         total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
