@@ -394,6 +394,28 @@ let package = Package(
             path: "Examples/upscale",
             swiftSettings: strictSettings
         ),
+        // VideoComposer with StillFrameRenderer against x264 alone on the same frames (Benchmarks/compare-*.sh).
+        .executableTarget(
+            name: "compose-bench",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/compose-bench",
+            swiftSettings: strictSettings
+        ),
+        // StillFrameRenderer's frames/s alone (no encoder), one thread and several.
+        .executableTarget(
+            name: "frame-bench",
+            dependencies: [
+                "UpscaleKit",
+                "MediaIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/frame-bench",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "provider-chat",
             dependencies: [

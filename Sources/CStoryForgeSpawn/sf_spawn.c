@@ -22,6 +22,7 @@ struct sf_request {
     char *const *argv;
     char *const *envp;
     sf_child *child;
+    int *stdin_fd;
     int result;
     int done;
 };
@@ -67,25 +68,44 @@ static void report_and_exit(int report_fd) {
     _exit(127);
 }
 
+static void close_pair(int fds[2]) {
+    if (fds[0] >= 0) close(fds[0]);
+    if (fds[1] >= 0) close(fds[1]);
+}
+
 static int do_spawn(struct sf_request *request) {
-    int out[2], err[2], report[2];
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, in[2] = {-1, -1};
     if (make_pipe(out) != 0) return errno;
     if (make_pipe(err) != 0) {
         int code = errno;
-        close(out[0]); close(out[1]);
+        close_pair(out);
         return code;
     }
     if (make_pipe(report) != 0) {
         int code = errno;
-        close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+        close_pair(out); close_pair(err);
         return code;
+    }
+    if (request->stdin_fd != NULL) {
+        if (make_pipe(in) != 0) {
+            int code = errno;
+            close_pair(out); close_pair(err); close_pair(report);
+            return code;
+        }
+#if defined(__linux__) && defined(F_SETPIPE_SZ)
+        // 1 MiB: Linux's default /proc/sys/fs/pipe-max-size for unprivileged processes; a failure keeps 64 KiB.
+        (void)fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
+#endif
+#if defined(F_SETNOSIGPIPE)
+        (void)fcntl(in[1], F_SETNOSIGPIPE, 1);
+#endif
     }
     pid_t parent = getpid();
     char *const *envp = request->envp ? request->envp : environ;
     pid_t pid = fork();
     if (pid < 0) {
         int code = errno;
-        close(out[0]); close(out[1]); close(err[0]); close(err[1]); close(report[0]); close(report[1]);
+        close_pair(out); close_pair(err); close_pair(report); close_pair(in);
         return code;
     }
     if (pid == 0) {
@@ -106,9 +126,10 @@ static int do_spawn(struct sf_request *request) {
         for (int number = 1; number < NSIG; number++) {
             if (number != SIGKILL && number != SIGSTOP) sigaction(number, &standard, NULL);
         }
-        int null = open("/dev/null", O_RDONLY);
-        if (null < 0) report_and_exit(report[1]);
-        if (dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) report_and_exit(report[1]);
+        int input = in[0];
+        if (input < 0) input = open("/dev/null", O_RDONLY);
+        if (input < 0) report_and_exit(report[1]);
+        if (dup2(input, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) report_and_exit(report[1]);
         close_from(3, report[1]);
         execve(request->path, request->argv, envp);
         report_and_exit(report[1]);
@@ -116,6 +137,7 @@ static int do_spawn(struct sf_request *request) {
     close(out[1]);
     close(err[1]);
     close(report[1]);
+    if (in[0] >= 0) close(in[0]);
     int code = 0;
     ssize_t got;
     do {
@@ -128,11 +150,13 @@ static int do_spawn(struct sf_request *request) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         close(out[0]);
         close(err[0]);
+        if (in[1] >= 0) close(in[1]);
         return code ? code : ECHILD;
     }
     request->child->pid = pid;
     request->child->stdout_fd = out[0];
     request->child->stderr_fd = err[0];
+    if (request->stdin_fd != NULL) *request->stdin_fd = in[1];
     return 0;
 }
 
@@ -169,10 +193,10 @@ static void start_spawner(void) {
     pthread_attr_destroy(&attributes);
 }
 
-int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child *child) {
+static int spawn_request(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd) {
     pthread_once(&spawner_once, start_spawner);
     if (spawner_error != 0) return spawner_error;
-    struct sf_request request = {path, argv, envp, child, 0, 0};
+    struct sf_request request = {path, argv, envp, child, stdin_fd, 0, 0};
     pthread_mutex_lock(&call_lock);
     pthread_mutex_lock(&queue_lock);
     pending = &request;
@@ -181,4 +205,50 @@ int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child 
     pthread_mutex_unlock(&queue_lock);
     pthread_mutex_unlock(&call_lock);
     return request.result;
+}
+
+int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child *child) {
+    return spawn_request(path, argv, envp, child, NULL);
+}
+
+int sf_spawn_stdin(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd) {
+    if (stdin_fd == NULL) return EINVAL;
+    *stdin_fd = -1;
+    return spawn_request(path, argv, envp, child, stdin_fd);
+}
+
+int sf_write_all(int fd, const void *bytes, size_t count, size_t *written) {
+    size_t done = 0;
+    int result = 0;
+#ifdef __linux__
+    sigset_t pipe_only, previous, pending_before;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigemptyset(&pending_before);
+    sigpending(&pending_before);
+    // A SIGPIPE already pending (for the thread or the process) was not raised here: leave it to its owner.
+    int was_pending = sigismember(&pending_before, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+#endif
+    while (done < count) {
+        ssize_t got = write(fd, (const char *)bytes + done, count - done);
+        if (got > 0) {
+            done += (size_t)got;
+        } else if (got < 0 && errno == EINTR) {
+            continue;
+        } else {
+            result = got < 0 ? errno : EIO;
+            break;
+        }
+    }
+#ifdef __linux__
+    if (result == EPIPE && !was_pending) {
+        // Consume the SIGPIPE this write raised, so it is not delivered when the mask is restored.
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+#endif
+    if (written != NULL) *written = done;
+    return result;
 }

@@ -15,6 +15,9 @@ public struct SubprocessResult: Sendable {
     public var stdout: Data
     /// The tail of standard error: at most the `errorTailLimit` the run was given.
     public var stderrTail: Data
+    /// True when the run was given an `input` and a write to the child's stdin found the child no longer reading
+    /// (`EPIPE`): the child closed its stdin or exited before taking all the input.
+    public var inputInterrupted = false
 
     /// ``stderrTail`` as text (invalid UTF-8 replaced).
     public var stderr: String { String(decoding: stderrTail, as: UTF8.self) }
@@ -31,6 +34,11 @@ public struct SubprocessError: StoryForgeError, CustomStringConvertible, Equatab
         public static let cannotStart = Code(description: "cannotStart")
         /// The arguments could not be copied for the child.
         public static let outOfMemory = Code(description: "outOfMemory")
+        /// A write to the child's stdin found no reader: the child closed its stdin or exited (`EPIPE`).
+        public static let brokenPipe = Code(description: "brokenPipe")
+        /// A write to the child's stdin failed for another reason (`errno` in the message), or came after the
+        /// input was closed.
+        public static let inputFailed = Code(description: "inputFailed")
     }
 
     /// What kind of failure.
@@ -47,6 +55,77 @@ public struct SubprocessError: StoryForgeError, CustomStringConvertible, Equatab
 
     static func cannotStart(_ message: String) -> Self { Self(code: .cannotStart, message: message) }
     static func outOfMemory(_ message: String) -> Self { Self(code: .outOfMemory, message: message) }
+    static func brokenPipe(_ message: String) -> Self { Self(code: .brokenPipe, message: message) }
+    static func inputFailed(_ message: String) -> Self { Self(code: .inputFailed, message: message) }
+}
+
+/// The write end of a running child's stdin, handed to the `input` closure of
+/// ``Subprocess/run(_:_:outputLimit:errorTailLimit:onStdoutLine:input:)``.
+///
+/// Writes block until the child has taken the bytes (the pipe holds up to 1 MiB on Linux), which is the
+/// back-pressure a producer of video frames needs: it can never run more than a pipe ahead of the child. A write
+/// to a child that has gone throws ``SubprocessError/Code/brokenPipe`` instead of raising SIGPIPE, without
+/// changing the process's signal dispositions (see `sf_write_all`). Use it from one thread at a time.
+public final class SubprocessInput: @unchecked Sendable {
+    // `@unchecked Sendable`: `descriptor` is guarded by `lock`. A write holds no lock while it blocks; the class is
+    // used from one thread at a time (the run closes it only after the `input` closure has returned).
+    private let lock = NSLock()
+    private var descriptor: Int32
+    private let state: SubprocessState
+    private let program: String
+
+    fileprivate init(descriptor: Int32, state: SubprocessState, program: String) {
+        self.descriptor = descriptor
+        self.state = state
+        self.program = program
+    }
+
+    /// True once the task awaiting the run has been cancelled (the child is being ended): a producer should stop.
+    public var isCancelled: Bool { state.wasCancelled }
+
+    /// Writes all of `bytes`, blocking while the pipe is full.
+    /// - Throws: ``SubprocessError`` with code ``SubprocessError/Code/brokenPipe`` when the child no longer reads,
+    ///   ``SubprocessError/Code/inputFailed`` for any other failure or after the input was closed.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(SubprocessError) {
+        guard !bytes.isEmpty else { return }
+        let descriptor = lock.withLock { self.descriptor }
+        guard descriptor >= 0 else { throw .inputFailed("the input of \(program) is already closed") }
+        var written = 0
+        let code = sf_write_all(descriptor, bytes.baseAddress, bytes.count, &written)
+        guard code == 0 else {
+            if code == EPIPE {
+                throw .brokenPipe(
+                    "\(program) stopped reading its input after \(written) of \(bytes.count) bytes of a write")
+            }
+            throw .inputFailed("writing to the input of \(program) failed: \(String(cString: strerror(code)))")
+        }
+    }
+
+    /// Writes all of `bytes`, blocking while the pipe is full, as the raw-buffer `write` does.
+    public func write(_ bytes: [UInt8]) throws(SubprocessError) {
+        let result: Result<Void, SubprocessError> = bytes.withUnsafeBytes { buffer in
+            do throws(SubprocessError) {
+                try write(buffer)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    /// Closes the write end: the child reads end of file. Called for you when the `input` closure returns; later
+    /// writes throw.
+    public func close() {
+        let descriptor = lock.withLock {
+            let old = self.descriptor
+            self.descriptor = -1
+            return old
+        }
+        if descriptor >= 0 { closeDescriptor(descriptor) }
+    }
+
+    deinit { close() }
 }
 
 /// The one subprocess runner of StoryForge (ffmpeg and ffprobe in MediaIO, espeak-ng in ProviderKit).
@@ -91,19 +170,78 @@ public enum Subprocess {
         errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
         onStdoutLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> SubprocessResult {
+        try await run(
+            executable, arguments, outputLimit: outputLimit, errorTailLimit: errorTailLimit,
+            onStdoutLine: onStdoutLine, feed: nil)
+    }
+
+    /// Runs `executable` with `arguments` and its stdin on a pipe that `input` writes, and waits for it without
+    /// blocking a thread of the cooperative pool.
+    ///
+    /// `input` runs on a thread of its own (blocking writes are its back-pressure, and they must not hold a
+    /// thread of the cooperative pool); when it returns, the child's stdin is closed and the run waits for the
+    /// child to exit.
+    /// - When a write finds the child gone (``SubprocessError/Code/brokenPipe``) and `input` lets that error out,
+    ///   the run still waits for the child and returns its result with ``SubprocessResult/inputInterrupted`` set,
+    ///   so the caller can report the child's own stderr.
+    /// - When `input` throws any other error, the child is ended (SIGTERM, then SIGKILL after 3 s) and the run
+    ///   throws that error once the child has exited.
+    /// - When the task is cancelled, the child is ended; `input` should return soon after
+    ///   ``SubprocessInput/isCancelled`` turns true (its writes fail once the child is gone); then the run throws
+    ///   `CancellationError`.
+    ///
+    /// Other parameters as in ``run(_:_:outputLimit:errorTailLimit:onStdoutLine:)``.
+    /// - Throws: ``SubprocessError`` when the program cannot be started; the error `input` threw;
+    ///   `CancellationError`.
+    public static func run(
+        _ executable: URL, _ arguments: [String],
+        outputLimit: Int = .max,
+        errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
+        onStdoutLine: (@Sendable (String) -> Void)? = nil,
+        input: @escaping @Sendable (SubprocessInput) throws -> Void
+    ) async throws -> SubprocessResult {
+        try await run(
+            executable, arguments, outputLimit: outputLimit, errorTailLimit: errorTailLimit,
+            onStdoutLine: onStdoutLine, feed: input)
+    }
+
+    private static func run(
+        _ executable: URL, _ arguments: [String], outputLimit: Int, errorTailLimit: Int,
+        onStdoutLine: (@Sendable (String) -> Void)?, feed: (@Sendable (SubprocessInput) throws -> Void)?
+    ) async throws -> SubprocessResult {
         let state = SubprocessState(outputLimit: max(0, outputLimit), errorTailLimit: max(0, errorTailLimit))
         let result: SubprocessResult = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<SubprocessResult, any Error>) in
                 let child: sf_child
+                let stdinDescriptor: Int32
                 do {
-                    child = try spawn(executable, arguments)
+                    (child, stdinDescriptor) = try spawn(executable, arguments, pipeStdin: feed != nil)
                 } catch {
                     continuation.resume(throwing: error)
                     return
                 }
                 state.launched(pid: child.pid)
                 let group = DispatchGroup()
+                if let feed {
+                    let input = SubprocessInput(
+                        descriptor: stdinDescriptor, state: state, program: executable.lastPathComponent)
+                    group.enter()
+                    // A thread of its own: `feed` blocks in writes (and in waits for what it writes) for as long as
+                    // the child runs, which a thread of the cooperative pool or of Dispatch's must not.
+                    let writer = Thread {
+                        do {
+                            try feed(input)
+                            input.close()
+                        } catch {
+                            input.close()
+                            state.inputEnded(with: error)
+                        }
+                        group.leave()
+                    }
+                    writer.name = "storyforge.subprocess.stdin"
+                    writer.start()
+                }
                 group.enter()
                 group.enter()
                 DispatchQueue.global().async {
@@ -126,8 +264,14 @@ public enum Subprocess {
                 }
                 group.notify(queue: .global()) {
                     let status = state.waitForExit()
+                    if let failure = state.inputFailure {
+                        continuation.resume(throwing: failure)
+                        return
+                    }
                     continuation.resume(
-                        returning: SubprocessResult(status: status, stdout: state.stdout, stderrTail: state.stderrTail))
+                        returning: SubprocessResult(
+                            status: status, stdout: state.stdout, stderrTail: state.stderrTail,
+                            inputInterrupted: state.wasInputInterrupted))
                 }
             }
         } onCancel: {
@@ -137,8 +281,11 @@ public enum Subprocess {
         return result
     }
 
-    /// Starts the child; the argument strings are copied for the duration of the call.
-    private static func spawn(_ executable: URL, _ arguments: [String]) throws(SubprocessError) -> sf_child {
+    /// Starts the child; the argument strings are copied for the duration of the call. Returns the write end of
+    /// the child's stdin when `pipeStdin`, else -1 (its stdin is /dev/null).
+    private static func spawn(
+        _ executable: URL, _ arguments: [String], pipeStdin: Bool
+    ) throws(SubprocessError) -> (sf_child, Int32) {
         let strings = [executable.path] + arguments
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { for pointer in pointers { free(pointer) } }
@@ -147,13 +294,16 @@ public enum Subprocess {
         }
         pointers.append(nil)
         var child = sf_child(pid: 0, stdout_fd: -1, stderr_fd: -1)
+        var stdinDescriptor: Int32 = -1
         let code = pointers.withUnsafeBufferPointer { argv in
-            sf_spawn(executable.path, argv.baseAddress, nil, &child)
+            pipeStdin
+                ? sf_spawn_stdin(executable.path, argv.baseAddress, nil, &child, &stdinDescriptor)
+                : sf_spawn(executable.path, argv.baseAddress, nil, &child)
         }
         guard code == 0 else {
             throw .cannotStart("cannot start \(executable.path): \(String(cString: strerror(code)))")
         }
-        return child
+        return (child, stdinDescriptor)
     }
 
     /// Reads a descriptor to its end, handing each chunk to `body`, then closes it.
@@ -172,6 +322,9 @@ public enum Subprocess {
     }
 }
 
+/// `close(2)`, out of reach of the members called `close`.
+private func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }
+
 /// The state a subprocess run shares between its reader threads, its exit waiter and the
 /// cancellation handler. `@unchecked Sendable`: every property is guarded by `lock`.
 private final class SubprocessState: @unchecked Sendable {
@@ -181,6 +334,8 @@ private final class SubprocessState: @unchecked Sendable {
     private var exited = false
     private var out = Data()
     private var err = Data()
+    private var inputError: (any Error)?
+    private var interrupted = false
     private let outputLimit: Int
     private let errorTailLimit: Int
 
@@ -192,6 +347,20 @@ private final class SubprocessState: @unchecked Sendable {
     var stdout: Data { lock.withLock { out } }
     var stderrTail: Data { lock.withLock { err } }
     var wasCancelled: Bool { lock.withLock { cancelled } }
+    /// The error the `input` closure ended with, unless it was a broken pipe (the child's doing, reported with its
+    /// result) or the run was cancelled (reported as `CancellationError`).
+    var inputFailure: (any Error)? { lock.withLock { cancelled ? nil : inputError } }
+    var wasInputInterrupted: Bool { lock.withLock { interrupted } }
+
+    /// Records how the `input` closure ended; any error but a broken pipe ends the child.
+    func inputEnded(with error: any Error) {
+        if let error = error as? SubprocessError, error.code == .brokenPipe {
+            lock.withLock { interrupted = true }
+            return
+        }
+        lock.withLock { inputError = error }
+        terminate()
+    }
 
     func appendStdout(_ data: Data) {
         lock.withLock {
@@ -232,7 +401,7 @@ private final class SubprocessState: @unchecked Sendable {
         terminate()
     }
 
-    private func terminate() {
+    func terminate() {
         let pid = lock.withLock {
             guard !exited, self.pid > 0 else { return pid_t(0) }
             kill(self.pid, SIGTERM)

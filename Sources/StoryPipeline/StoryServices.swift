@@ -16,14 +16,18 @@ public struct StoryServices: Sendable {
     public var workDirectory: URL
     /// The critic the revision stage scores scripts with.
     public var scorer: any ScriptScorer
+    /// What draws the video's frames in the assemble stage (see ``MediaIO/VideoComposer``); `nil` uses UpscaleKit's
+    /// `StillFrameRenderer`. The stage's `renderer: zoompan` parameter lets ffmpeg's `zoompan` draw them instead.
+    public var frameRenderer: (any VideoFrameRenderer)?
 
     /// Creates the services.
     public init(
         providers: StoryProviders, ffmpeg: FFmpeg?, library: StoryLibrary?, workDirectory: URL,
-        scorer: any ScriptScorer = HeuristicScriptScorer()
+        scorer: any ScriptScorer = HeuristicScriptScorer(), frameRenderer: (any VideoFrameRenderer)? = nil
     ) {
         self.providers = providers
         self.scorer = scorer
+        self.frameRenderer = frameRenderer
         self.ffmpeg = ffmpeg
         self.library = library
         self.workDirectory = workDirectory

@@ -110,6 +110,76 @@ import Testing
         #expect(all.stdout.count == 2 << 20)
     }
 
+    @Test("a child reads what the input closure writes, blocking writes and all, and sees the end when it returns")
+    func stdinIsStreamed() async throws {
+        // 8 MiB in 1 MiB writes, more than the pipe holds: the writes block until `wc` has read.
+        let chunk = [UInt8](repeating: 0x61, count: 1 << 20)
+        let result = try await Subprocess.run(URL(filePath: "/usr/bin/wc"), ["-c"]) { input in
+            for _ in 0..<8 { try input.write(chunk) }
+        }
+        #expect(result.status == 0)
+        #expect(!result.inputInterrupted)
+        #expect(
+            String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "8388608")
+        // The child's only descriptors are still the three standard ones (the write end is not inherited).
+        let descriptors = try await Subprocess.run(URL(filePath: "/bin/ls"), ["/proc/self/fd"]) { _ in }
+        #expect(String(decoding: descriptors.stdout, as: UTF8.self).split(separator: "\n") == ["0", "1", "2", "3"])
+    }
+
+    @Test("a child that stops reading: a broken-pipe error for the writer, no SIGPIPE, the child's result kept")
+    func brokenPipe() async throws {
+        let outcome = Outcome()
+        let chunk = [UInt8](repeating: 0x62, count: 256 << 10)
+        // SIGPIPE keeps its default action (death) in this process: only the write's own handling saves it.
+        let previous = signal(SIGPIPE, SIG_DFL)
+        defer { signal(SIGPIPE, previous) }
+        // The shell closes its stdin too once `head` is done: then nothing reads the pipe.
+        let script = "head -c 10 >/dev/null; exec 0<&-; echo gone >&2; exit 4"
+        let result = try await Subprocess.run(Self.shell, ["-c", script]) { input in
+            do {
+                for _ in 0..<64 { try input.write(chunk) }
+            } catch {
+                outcome.set(error)
+                throw error
+            }
+        }
+        let error = try #require(outcome.value as? SubprocessError)
+        #expect(error.code == .brokenPipe, "\(error)")
+        #expect(result.inputInterrupted)
+        #expect(result.status == 4)
+        #expect(result.stderr == "gone\n")
+    }
+
+    @Test("an input closure that throws ends the child, and its error comes out")
+    func inputErrorEndsTheChild() async throws {
+        struct Stop: Error {}
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: Stop.self) {
+            _ = try await Subprocess.run(Self.shell, ["-c", "exec sleep 30"]) { input in
+                try input.write([1, 2, 3])
+                throw Stop()
+            }
+        }
+        #expect(clock.now - started < .seconds(10))
+    }
+
+    @Test("cancelling a run with an input ends the child and the writer's wait")
+    func cancellationWithInput() async throws {
+        let task = Task {
+            try await Subprocess.run(Self.shell, ["-c", "exec sleep 30"]) { input in
+                // A producer that waits for its next piece, as the composer's writer waits for frames.
+                while !input.isCancelled { Thread.sleep(forTimeInterval: 0.005) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(clock.now - cancelled < .seconds(10))
+    }
+
     @Test func findLooksOnThePathOrTakesAPath() {
         #expect(Subprocess.find("sh", environment: ["PATH": "/nonexistent:/bin"])?.path == "/bin/sh")
         #expect(Subprocess.find("/bin/sh")?.path == "/bin/sh")
@@ -137,4 +207,14 @@ private final class PID: @unchecked Sendable {
     var value: pid_t? { lock.withLock { stored } }
 
     func set(_ pid: pid_t?) { lock.withLock { stored = pid } }
+}
+
+/// An error seen on a writer thread. `@unchecked Sendable`: `stored` is only touched under `lock`.
+private final class Outcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var value: (any Error)? { lock.withLock { stored } }
+
+    func set(_ error: any Error) { lock.withLock { stored = error } }
 }

@@ -8,6 +8,8 @@ import UpscaleKit
 // megapixels in the name for Mpix/s. Inputs: Benchmarks/Scripts/make-bench-photos.sh (the 1024²
 // photograph and its centre 512² crop); set STORYFORGE_BENCH_INPUTS to use another folder.
 let benchmarks: @Sendable () -> Void = {
+    // Synthetic stills: these need no inputs.
+    frameRendererBenchmarks()
     let inputs =
         ProcessInfo.processInfo.environment["STORYFORGE_BENCH_INPUTS"].map(URL.init(fileURLWithPath:))
         ?? URL(fileURLWithPath: #filePath)

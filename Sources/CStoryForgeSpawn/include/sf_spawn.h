@@ -25,6 +25,21 @@ typedef struct sf_child {
 /// Returns 0 and fills `child`, or an errno value (the child's exec error included: ENOENT, EACCES, ...).
 int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child *child);
 
+/// As `sf_spawn`, but the child's stdin is the read end of a fresh pipe instead of /dev/null; the write end goes
+/// to `*stdin_fd` (close-on-exec, so no other child inherits it; on Apple platforms F_SETNOSIGPIPE is set on it).
+/// Closing it is the child's end of input. On Linux the pipe is enlarged to 1 MiB where the system allows
+/// (`F_SETPIPE_SZ`), so a writer of large frames wakes the reader less often.
+int sf_spawn_stdin(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd);
+
+/// Writes all `count` bytes of `bytes` to `fd`, blocking, retrying interrupted and short writes, and stores how many
+/// were written in `*written`. Returns 0 or an errno value (EPIPE when the reader has gone).
+///
+/// A write to a pipe whose reader has gone raises SIGPIPE, whose default action kills the process. This call
+/// never lets it do so and changes no process-wide state: on Linux SIGPIPE is blocked in the calling thread for
+/// the duration of the call and a SIGPIPE the call raised is consumed (`sigtimedwait`) before the mask is restored;
+/// on Apple platforms the descriptor from `sf_spawn_stdin` carries F_SETNOSIGPIPE.
+int sf_write_all(int fd, const void *bytes, size_t count, size_t *written);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,10 +9,16 @@ public import Foundation
 /// Renders a ``VideoComposition`` to an MP4 that plays anywhere: H.264 High, yuv420p with BT.709
 /// tags, AAC 48 kHz, `+faststart`.
 ///
-/// Pictures: each image is cropped to fill the frame, prescaled, and moved by `zoompan` for exactly
-/// `round(duration × fps)` frames; shots are joined by cuts or `xfade` crossfades (offset of the
-/// k-th = frames of shots 0…k − frames of transitions 0…k); the last shot is held until the voice
-/// ends, so audio and video lengths agree within one frame.
+/// Timing: each shot lasts exactly `round(duration × fps)` frames; shots are joined by cuts or crossfades
+/// (the k-th starts at frames of shots 0…k−1 − frames of transitions 0…k−1); the last shot is held until the
+/// voice ends, so audio and video lengths agree within one frame.
+///
+/// Pictures, with a ``frameRenderer`` (UpscaleKit's `StillFrameRenderer` in the story pipeline): the composer
+/// hands the renderer a ``VideoTimeline`` of those frames and draws them with it on ``renderThreads`` threads of
+/// its own, at most ``framesInFlight`` frames allocated at once, in order into ffmpeg's stdin as raw yuv420p
+/// (blocking writes: a busy encoder holds the renderers back, memory stays flat at any length). ffmpeg only
+/// burns the subtitles (libass), encodes and muxes. Without one, ffmpeg draws them: each image is prescaled and
+/// moved by `zoompan`, joined by `xfade` (whole-pixel crop steps; about 2.75× the encoder's time).
 ///
 /// Sound: voice and music at 48 kHz stereo; the music loops, is ducked under the voice by
 /// `sidechaincompress` and mixed with `amix normalize=0` (no −6 dB); the mix is mastered by
@@ -25,19 +31,40 @@ public import Foundation
 public struct VideoComposer: Sendable {
     /// The ffmpeg installation used.
     public let ffmpeg: FFmpeg
+    /// Draws the frames; `nil` lets ffmpeg's `zoompan` and `xfade` draw them.
+    public let frameRenderer: (any VideoFrameRenderer)?
+    /// Threads that run ``frameRenderer`` (besides the one writing to ffmpeg).
+    public let renderThreads: Int
+    /// The most frames allocated at once while rendering with ``frameRenderer``: twice ``renderThreads``, so
+    /// each thread has a frame to draw while the one before waits for the pipe.
+    public var framesInFlight: Int { 2 * renderThreads }
+
+    /// The most render threads accepted (16: well past where a 1080×1920 renderer outruns any x264 preset).
+    public static let maximumRenderThreads = 16
 
     /// The name prefix of the hidden work folders beside the output.
     static let workPrefix = ".storyforge-render-"
 
     /// Creates a composer.
-    public init(ffmpeg: FFmpeg) {
+    /// - Parameters:
+    ///   - frameRenderer: draws the frames; `nil` keeps ffmpeg's `zoompan` path.
+    ///   - renderThreads: threads for the renderer, clamped to 1…``maximumRenderThreads``; 0 chooses: half the
+    ///     cores (x264 takes the rest), at least 2 so that one thread can decode a shot's still while another
+    ///     draws, at most 4 (a frame takes about a millisecond: more threads only hold more memory).
+    public init(ffmpeg: FFmpeg, frameRenderer: (any VideoFrameRenderer)? = nil, renderThreads: Int = 0) {
         self.ffmpeg = ffmpeg
+        self.frameRenderer = frameRenderer
+        let automatic = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount / 2))
+        self.renderThreads = renderThreads <= 0 ? automatic : min(Self.maximumRenderThreads, renderThreads)
     }
 
     /// Renders the composition.
     /// - Parameters:
-    ///   - progress: called with the fraction of the final encode done, 0...1.
-    /// - Throws: ``FFmpegError`` (with ffmpeg's stderr), ``AudioError`` or `CancellationError`.
+    ///   - progress: called with the fraction done, 0...1: of frames written to the encoder with a
+    ///     ``frameRenderer`` (from a thread of the composer's), of the final encode without.
+    /// - Throws: ``FFmpegError`` (with ffmpeg's stderr; ``FFmpegError/brokenPipe`` when ffmpeg failed while
+    ///   frames were streamed to it), ``AudioError``, the error ``frameRenderer`` threw (ffmpeg is then ended), or
+    ///   `CancellationError` (renderer and ffmpeg stopped together). Nothing is left under `output`'s name.
     public func render(
         _ composition: VideoComposition, settings: RenderSettings = .init(), to output: URL,
         progress: (@Sendable (Double) -> Void)? = nil
@@ -60,32 +87,101 @@ public struct VideoComposer: Sendable {
         let work = owned.url
 
         // Timing in whole frames.
+        let measureStart = clock.now
+        let framing = try await framing(composition, settings)
+        ffmpegTime += clock.now - measureStart
+        let (shotFrames, transitionFrames, totalFrames) = (
+            framing.shotFrames, framing.transitionFrames, framing.totalFrames
+        )
         let fps = settings.frameRate
-        var shotFrames = composition.shots.map { max(1, Int(($0.duration * Double(fps)).rounded())) }
-        let transitionFrames = (0..<max(0, shotFrames.count - 1)).map { index -> Int in
-            guard index < composition.transitions.count, case .crossfade(let seconds) = composition.transitions[index]
-            else { return 0 }
-            // A crossfade cannot be longer than either shot it joins.
-            return min(max(0, Int((seconds * Double(fps)).rounded())), shotFrames[index] - 1, shotFrames[index + 1] - 1)
-        }
-        var voiceDuration = 0.0
-        if let voice = composition.voice {
-            let measureStart = clock.now
-            let probe = try await ffmpeg.probe(voice)
-            ffmpegTime += clock.now - measureStart
-            voiceDuration = probe.audio?.duration ?? probe.duration ?? 0
-        }
-        let pictureFrames = shotFrames.reduce(0, +) - transitionFrames.reduce(0, +)
-        let voiceFrames = Int((voiceDuration * Double(fps)).rounded())
-        if voiceFrames > pictureFrames { shotFrames[shotFrames.count - 1] += voiceFrames - pictureFrames }
-        let totalFrames = max(pictureFrames, voiceFrames)
         let totalDuration = Double(totalFrames) / Double(fps)
 
-        // Sound: mix, measure, master.
+        // Pictures and the final encode.
+        // In the work folder, which is in the destination's folder: the rename below stays on one file system,
+        // and a killed render leaves its partial video where the next render's sweep removes it.
+        let temporary = work.appendingPathComponent("partial.mp4")
+        let loudness: LoudnessMeasurement
+        if let frameRenderer {
+            let timeline = Self.timeline(
+                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+                totalFrames: totalFrames)
+            // The sound is mastered while the pictures are drawn and encoded, and muxed after: mastering is a
+            // few single-threaded ffmpeg passes, which would otherwise leave cores idle before x264 starts.
+            async let mastering = master(composition, settings, duration: totalDuration, in: work)
+            let source = try await frameRenderer.prepare(timeline)
+            try Task.checkCancellation()
+            let pipeline = try FramePipeline(
+                source: source, timeline: timeline, threads: renderThreads, capacity: framesInFlight,
+                progress: progress)
+            let pictures = work.appendingPathComponent("pictures.mp4")
+            let arguments = streamArguments(composition, settings, totalFrames: totalFrames, to: pictures)
+            var time = clock.now
+            let job = ffmpeg.job(arguments, expectedDuration: totalDuration) { input in
+                try pipeline.run { frame in try input.write(frame) }
+            }
+            try await withTaskCancellationHandler {
+                _ = try await job.run()
+            } onCancel: {
+                pipeline.cancel()
+            }
+            ffmpegTime += clock.now - time
+            let sound = try await mastering
+            ffmpegTime += sound.ffmpegTime
+            loudness = sound.loudness
+            time = clock.now
+            try await ffmpeg.run(
+                muxArguments(
+                    composition, settings, totalFrames: totalFrames, pictures: pictures, audio: sound.url,
+                    to: temporary))
+            ffmpegTime += clock.now - time
+        } else {
+            let sound = try await master(composition, settings, duration: totalDuration, in: work)
+            ffmpegTime += sound.ffmpegTime
+            loudness = sound.loudness
+            let mastered = sound.url
+            let arguments = videoArguments(
+                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+                totalFrames: totalFrames, audio: mastered, to: temporary)
+            let time = clock.now
+            let job = ffmpeg.job(arguments, expectedDuration: totalDuration)
+            async let finished = job.run()
+            for await report in job.progress { progress?(report.fraction ?? 0) }
+            _ = try await finished
+            ffmpegTime += clock.now - time
+        }
+        // On disk before it gets its final name, and the name on disk after.
+        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
+        if written >= 0 {
+            fsync(written)
+            close(written)
+        }
+        guard rename(temporary.path, output.path) == 0 else {
+            throw FFmpegError.invalidArgument(
+                "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory(of: output.path)
+        let total = clock.now - started
+        return RenderReport(
+            output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
+            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
+    }
+
+    /// The mastered mix and how it measured.
+    private struct Sound: Sendable {
+        var url: URL
+        var loudness: LoudnessMeasurement
+        var ffmpegTime: Duration
+    }
+
+    /// Mixes, measures and masters the sound to `duration` seconds in `work`.
+    private func master(_ composition: VideoComposition, _ settings: RenderSettings, duration: Double, in work: URL)
+        async throws -> Sound
+    {
         let mix = work.appendingPathComponent("mix.wav")
         let mastered = work.appendingPathComponent("mastered.wav")
-        var time = clock.now
-        try await ffmpeg.run(audioMixArguments(composition, settings, duration: totalDuration, to: mix))
+        let clock = ContinuousClock()
+        let time = clock.now
+        try await ffmpeg.run(audioMixArguments(composition, settings, duration: duration, to: mix))
         if composition.voice == nil && composition.music == nil {
             // Silence cannot be normalised; keep it as it is.
             try FileManager.default.copyItem(at: mix, to: mastered)
@@ -108,7 +204,7 @@ public struct VideoComposer: Sendable {
             // loudnorm's linear mode applies one gain, but only when the peaks allow it and the
             // programme is at least 3 s (its window); otherwise it falls back to a dynamic mode that
             // misses the target on short clips. Then a gain and a 4×-oversampled limiter do it.
-            if totalDuration >= 3, inputTP + gain <= settings.truePeakCeiling {
+            if duration >= 3, inputTP + gain <= settings.truePeakCeiling {
                 try await ffmpeg.run([
                     "-i", "file:" + mix.path, "-af",
                     [
@@ -122,7 +218,7 @@ public struct VideoComposer: Sendable {
                             ]),
                         Filter("aresample", ["out_sample_rate": "48000"]),
                         Filter("aformat", ["sample_fmts": "flt", "channel_layouts": "stereo"]),
-                        Filter("atrim", ["duration": format(totalDuration)]),
+                        Filter("atrim", ["duration": format(duration)]),
                     ].map(\.description).joined(separator: ","),
                     "-c:a", "pcm_f32le", "-y", "file:" + mastered.path,
                 ])
@@ -137,38 +233,11 @@ public struct VideoComposer: Sendable {
                 }
             }
         }
-        ffmpegTime += clock.now - time
+        let ffmpegTime = clock.now - time
         let loudness = try LoudnessMeter().measure(WAV.read(from: mastered))
         try Task.checkCancellation()
+        return Sound(url: mastered, loudness: loudness, ffmpegTime: ffmpegTime)
 
-        // Pictures and the final encode.
-        // In the work folder, which is in the destination's folder: the rename below stays on one file system,
-        // and a killed render leaves its partial video where the next render's sweep removes it.
-        let temporary = work.appendingPathComponent("partial.mp4")
-        let arguments = videoArguments(
-            composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
-            totalFrames: totalFrames, audio: mastered, to: temporary)
-        time = clock.now
-        let job = ffmpeg.job(arguments, expectedDuration: totalDuration)
-        async let finished = job.run()
-        for await report in job.progress { progress?(report.fraction ?? 0) }
-        _ = try await finished
-        ffmpegTime += clock.now - time
-        // On disk before it gets its final name, and the name on disk after.
-        let written = open(temporary.path, O_RDONLY | O_CLOEXEC)
-        if written >= 0 {
-            fsync(written)
-            close(written)
-        }
-        guard rename(temporary.path, output.path) == 0 else {
-            throw FFmpegError.invalidArgument(
-                "cannot move the finished video to \(output.path): \(String(cString: strerror(errno)))")
-        }
-        syncDirectory(of: output.path)
-        let total = clock.now - started
-        return RenderReport(
-            output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
-            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
     }
 
     private func applyGainAndLimit(_ input: URL, to output: URL, gain: Double, settings: RenderSettings) async throws {
@@ -227,6 +296,136 @@ public struct VideoComposer: Sendable {
         return arguments + [
             "-filter_complex", graph.description, "-map", "[mix]", "-c:a", "pcm_f32le", "-y", "file:" + url.path,
         ]
+    }
+
+    /// The frames ``render(_:settings:to:progress:)`` would hand ``frameRenderer`` for this composition: each shot
+    /// `round(duration × fps)` frames, crossfades overlapping, the last shot held to the voice (probed with
+    /// ffprobe). For previews, and for benchmarks that draw the same frames without encoding them.
+    /// - Throws: ``FFmpegError`` when the composition or the settings are invalid or the voice cannot be probed.
+    public func timeline(for composition: VideoComposition, settings: RenderSettings = .init()) async throws
+        -> VideoTimeline
+    {
+        try validate(composition, settings)
+        let framing = try await framing(composition, settings)
+        return Self.timeline(
+            composition, settings, shotFrames: framing.shotFrames, transitionFrames: framing.transitionFrames,
+            totalFrames: framing.totalFrames)
+    }
+
+    /// The longest programme accepted, in seconds (24 hours: beyond any story; keeps frame counts far from overflow).
+    public static let maximumDuration: Double = 86_400
+
+    private struct Framing {
+        var shotFrames: [Int]
+        var transitionFrames: [Int]
+        var totalFrames: Int
+    }
+
+    /// Shot and transition lengths in whole frames, the last shot held to the voice. Durations were checked by
+    /// `validate`; the voice's comes from ffprobe, so it is checked here.
+    private func framing(_ composition: VideoComposition, _ settings: RenderSettings) async throws -> Framing {
+        let fps = Double(settings.frameRate)
+        var shotFrames = composition.shots.map { max(1, Int(($0.duration * fps).rounded())) }
+        let transitionFrames = (0..<max(0, shotFrames.count - 1)).map { index -> Int in
+            guard index < composition.transitions.count, case .crossfade(let seconds) = composition.transitions[index],
+                seconds.isFinite
+            else { return 0 }
+            // A crossfade cannot be longer than either shot it joins.
+            let frames = Int((min(Self.maximumDuration, max(0, seconds)) * fps).rounded())
+            return min(frames, shotFrames[index] - 1, shotFrames[index + 1] - 1)
+        }
+        var voiceDuration = 0.0
+        if let voice = composition.voice {
+            let probe = try await ffmpeg.probe(voice)
+            voiceDuration = probe.audio?.duration ?? probe.duration ?? 0
+            guard voiceDuration.isFinite, voiceDuration <= Self.maximumDuration else {
+                throw FFmpegError.invalidArgument(
+                    "\(voice.path) lasts \(voiceDuration) s: a voice of at most \(Int(Self.maximumDuration)) s is accepted"
+                )
+            }
+        }
+        let pictureFrames = shotFrames.reduce(0, +) - transitionFrames.reduce(0, +)
+        let voiceFrames = Int((max(0, voiceDuration) * fps).rounded())
+        if voiceFrames > pictureFrames { shotFrames[shotFrames.count - 1] += voiceFrames - pictureFrames }
+        return Framing(
+            shotFrames: shotFrames, transitionFrames: transitionFrames, totalFrames: max(pictureFrames, voiceFrames))
+    }
+
+    /// The composition's pictures in whole frames: shot `k` starts where shot `k − 1` ends less their crossfade.
+    static func timeline(
+        _ composition: VideoComposition, _ settings: RenderSettings, shotFrames: [Int], transitionFrames: [Int],
+        totalFrames: Int
+    ) -> VideoTimeline {
+        var shots = [VideoTimeline.Shot]()
+        var start = 0
+        for (index, shot) in composition.shots.enumerated() {
+            shots.append(
+                .init(image: shot.image, motion: shot.motion, startFrame: start, frameCount: shotFrames[index]))
+            if index < transitionFrames.count { start += shotFrames[index] - transitionFrames[index] }
+        }
+        return VideoTimeline(
+            shots: shots, totalFrames: totalFrames, width: settings.width, height: settings.height,
+            frameRate: settings.frameRate, zoomAmount: settings.zoomAmount, easing: settings.motionEasing)
+    }
+
+    /// The ffmpeg arguments of the picture encode from raw frames on stdin: libass burns the subtitles (when
+    /// burned), x264 encodes with the settings of the `zoompan` path, into a video-only MP4 that
+    /// ``muxArguments(_:_:totalFrames:pictures:audio:to:)`` joins to the sound.
+    func streamArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, totalFrames: Int, to output: URL
+    ) -> [String] {
+        let (width, height, fps) = (settings.width, settings.height, settings.frameRate)
+        // The frames are BT.709 limited-range yuv420p already (``YUV420Frame``): no conversion, only tags.
+        var arguments = [
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", "\(width)x\(height)", "-framerate", "\(fps)",
+            "-i", "pipe:0",
+        ]
+        if let subtitles = composition.subtitles, composition.subtitleMode == .burned {
+            var graph = FilterGraph()
+            graph.chain(["0:v"], [Filter("subtitles", ["filename": subtitles.path])], ["video"])
+            arguments += ["-filter_complex", graph.description, "-map", "[video]"]
+        } else {
+            arguments += ["-map", "0:v"]
+        }
+        return arguments + ["-frames:v", "\(totalFrames)"] + videoEncoderArguments(settings) + [
+            "-an", "-f", "mp4", "-y", "file:" + output.path,
+        ]
+    }
+
+    /// The ffmpeg arguments that join the encoded pictures (copied) and the mastered sound (AAC), with a soft
+    /// subtitle track when asked, cut to the programme's length, `+faststart`.
+    func muxArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, totalFrames: Int, pictures: URL, audio: URL,
+        to output: URL
+    ) -> [String] {
+        var arguments = ["-i", "file:" + pictures.path, "-i", "file:" + audio.path]
+        var maps = ["-map", "0:v", "-map", "1:a"]
+        var subtitleCodec = [String]()
+        if let subtitles = composition.subtitles, composition.subtitleMode == .soft {
+            arguments += ["-i", "file:" + subtitles.path]
+            maps += ["-map", "2:s"]
+            subtitleCodec = ["-c:s", "mov_text"]
+        }
+        return arguments + maps + [
+            "-t", format(Double(totalFrames) / Double(settings.frameRate)), "-c:v", "copy",
+        ] + audioEncoderArguments(settings) + subtitleCodec + [
+            "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path,
+        ]
+    }
+
+    /// x264 with its BT.709 tags, the same for both paths.
+    private func videoEncoderArguments(_ settings: RenderSettings) -> [String] {
+        [
+            "-r", "\(settings.frameRate)",
+            "-c:v", "libx264", "-profile:v", "high", "-preset", settings.preset, "-crf", "\(settings.crf)",
+            "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-color_range", "tv", "-threads", "\(settings.threads)",
+        ]
+    }
+
+    /// AAC 48 kHz stereo, the same for both paths.
+    private func audioEncoderArguments(_ settings: RenderSettings) -> [String] {
+        ["-c:a", "aac", "-b:a", "\(settings.audioBitRate)", "-ar", "48000", "-ac", "2"]
     }
 
     /// The ffmpeg arguments of the final encode.
@@ -303,13 +502,11 @@ public struct VideoComposer: Sendable {
             maps += ["-map", "\(audioIndex + 1):s"]
             subtitleCodec = ["-c:s", "mov_text"]
         }
-        return arguments + ["-filter_complex", graph.description] + maps + [
-            "-t", format(Double(totalFrames) / Double(fps)), "-r", "\(fps)",
-            "-c:v", "libx264", "-profile:v", "high", "-preset", settings.preset, "-crf", "\(settings.crf)",
-            "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-color_range", "tv", "-threads", "\(settings.threads)",
-            "-c:a", "aac", "-b:a", "\(settings.audioBitRate)", "-ar", "48000", "-ac", "2",
-        ] + subtitleCodec + ["-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path]
+        return arguments + ["-filter_complex", graph.description] + maps
+            + ["-t", format(Double(totalFrames) / Double(fps))] + videoEncoderArguments(settings)
+            + audioEncoderArguments(settings) + subtitleCodec + [
+                "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + output.path,
+            ]
     }
 
     /// zoompan expressions for a motion over `frames` frames; `on` is the output frame number.
@@ -342,10 +539,24 @@ public struct VideoComposer: Sendable {
                 "\(settings.width)×\(settings.height): width and height must be positive and even for yuv420p")
         }
         guard settings.frameRate > 0 else { throw FFmpegError.invalidArgument("frame rate must be positive") }
+        if frameRenderer != nil, max(settings.width, settings.height) > YUV420Frame.maximumSide {
+            throw FFmpegError.invalidArgument(
+                "\(settings.width)×\(settings.height): a frame renderer draws sides of at most \(YUV420Frame.maximumSide)"
+            )
+        }
         for shot in composition.shots {
             guard shot.duration > 0 else {
                 throw FFmpegError.invalidArgument("shot \(shot.image.lastPathComponent) has no duration")
             }
+        }
+        let total = composition.shots.reduce(0) { $0 + $1.duration }
+        guard total.isFinite, total <= Self.maximumDuration else {
+            throw FFmpegError.invalidArgument(
+                "the shots last \(total) s together: at most \(Int(Self.maximumDuration)) s is accepted")
+        }
+        guard settings.frameRate <= 1000 else {
+            // 1000 fps: far above any delivery format, so frame counts of a 24-hour programme cannot overflow.
+            throw FFmpegError.invalidArgument("frame rate \(settings.frameRate) is over 1000")
         }
         let inputs =
             composition.shots.map(\.image)

@@ -119,16 +119,44 @@ public struct FFmpeg: Sendable {
             options: .regularExpression)
     }
 
+    /// The job's arguments `-hide_banner -nostdin -nostats -progress pipe:1` are added in front of; `input` runs on
+    /// a thread of its own and writes ffmpeg's stdin (name `pipe:0` as an input), blocking while the pipe is full.
+    ///
+    /// ```swift
+    /// let job = ffmpeg.job(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1080x1920", "-i", "pipe:0", "out.mp4"]) {
+    ///     input in
+    ///     for frame in frames { try input.write(frame) }
+    /// }
+    /// try await job.run()
+    /// ```
+    /// - Parameter expectedDuration: the output length in seconds, for ``FFmpegProgress/fraction``.
+    public func job(
+        _ arguments: [String], expectedDuration: Double? = nil,
+        input: @escaping @Sendable (FFmpegInput) throws -> Void
+    ) -> FFmpegJob {
+        FFmpegJob(ffmpeg: self, arguments: arguments, expectedDuration: expectedDuration, input: input)
+    }
+
     func failure(tool: URL, arguments: [String], result: SubprocessResult) -> FFmpegError {
         let lines = redact(String(decoding: result.stderrTail, as: UTF8.self)).split(separator: "\n")
         let tail = lines.suffix(max(1, configuration.stderrTailLines)).joined(separator: "\n")
         // ffmpeg's last line is often only "Conversion failed!": the cause (a full disk, a missing file, a bad
         // filter) is the last line before it that names an error.
-        let causes = ["No space left", "Permission denied", "No such file", "Invalid", "Error", "error", "failed"]
-        let informative = lines.last { line in
-            line != "Conversion failed!" && causes.contains { line.contains($0) }
-        }
+        // A system error names the cause better than the lines it sets off ("Error initializing output stream" after
+        // "No space left on device"), so those are looked for first.
+        let systemCauses = [
+            "No space left", "Permission denied", "No such file", "Broken pipe", "Read-only file system",
+        ]
+        let causes = ["Invalid", "Error", "error", "failed"]
+        let informative =
+            lines.last { line in systemCauses.contains { line.contains($0) } }
+            ?? lines.last { line in line != "Conversion failed!" && causes.contains { line.contains($0) } }
         let last = (informative ?? lines.last).map(String.init) ?? "no output"
+        if result.inputInterrupted {
+            return .brokenPipe(
+                "\(tool.lastPathComponent) stopped reading its input mid-stream (exit status \(result.status)): \(last)",
+                commandLine: displayCommandLine(tool, arguments), stderrTail: tail, exitStatus: result.status)
+        }
         return .failed(
             "\(tool.lastPathComponent) exited with status \(result.status): \(last)",
             commandLine: displayCommandLine(tool, arguments), stderrTail: tail, exitStatus: result.status)

@@ -7,7 +7,7 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `switch` over codes needs a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case notFound, unsupportedVersion, failed, invalidOutput, invalidArgument
+            case notFound, unsupportedVersion, failed, invalidOutput, invalidArgument, brokenPipe
         }
 
         private let base: Base
@@ -23,6 +23,9 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidOutput = Code(.invalidOutput)
         /// A parameter was invalid.
         public static let invalidArgument = Code(.invalidArgument)
+        /// ffmpeg stopped reading the frames written to its stdin (it failed or exited mid-stream); the error
+        /// carries its stderr tail and exit status.
+        public static let brokenPipe = Code(.brokenPipe)
 
         /// The kind in words, e.g. `not found`.
         public var description: String {
@@ -32,6 +35,7 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
             case .failed: "failed"
             case .invalidOutput: "invalid output"
             case .invalidArgument: "invalid argument"
+            case .brokenPipe: "broken pipe"
             }
         }
     }
@@ -75,6 +79,14 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     ) -> Self {
         Self(
             .failed, message, commandLine: commandLine, stderrTail: stderrTail, exitStatus: exitStatus,
+            underlying: underlying)
+    }
+    /// ffmpeg stopped reading its stdin before all the input was written: it failed or exited mid-stream.
+    public static func brokenPipe(
+        _ message: String, commandLine: String, stderrTail: String, exitStatus: Int32?, underlying: (any Error)? = nil
+    ) -> Self {
+        Self(
+            .brokenPipe, message, commandLine: commandLine, stderrTail: stderrTail, exitStatus: exitStatus,
             underlying: underlying)
     }
     /// ffprobe's output could not be understood.

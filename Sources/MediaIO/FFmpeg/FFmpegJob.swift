@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeCore
 
 /// One ffmpeg run with a progress stream. Start it with ``run()`` and read ``progress`` alongside;
 /// cancelling the task that awaits ``run()`` terminates ffmpeg.
@@ -16,23 +17,40 @@ public final class FFmpegJob: Sendable {
     private let ffmpeg: FFmpeg
     private let arguments: [String]
     private let expectedDuration: Double?
+    private let input: (@Sendable (FFmpegInput) throws -> Void)?
 
-    init(ffmpeg: FFmpeg, arguments: [String], expectedDuration: Double?) {
+    init(
+        ffmpeg: FFmpeg, arguments: [String], expectedDuration: Double?,
+        input: (@Sendable (FFmpegInput) throws -> Void)? = nil
+    ) {
         self.ffmpeg = ffmpeg
+        // -nostdin turns off ffmpeg's keyboard commands only; an input named pipe:0 is still read.
         self.arguments = ["-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1"] + arguments
         self.expectedDuration = expectedDuration
+        self.input = input
         (progress, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(16))
     }
 
     /// Runs ffmpeg once to the end.
     /// - Returns: ffmpeg's stderr (its last 64 KiB).
-    /// - Throws: ``FFmpegError/failed`` with the command line and stderr tail; `CancellationError`.
+    /// - Throws: ``FFmpegError/failed`` with the command line and stderr tail; for a job with an input,
+    ///   ``FFmpegError/brokenPipe`` (with the stderr tail) when ffmpeg stopped reading mid-stream, and the error
+    ///   the input closure threw (ffmpeg is then ended); `CancellationError`.
     @discardableResult
     public func run() async throws -> String {
         let parser = ProgressParser(expectedDuration: expectedDuration, continuation: continuation)
         defer { continuation.finish() }
-        let result = try await FFmpegProcess.run(ffmpeg.ffmpegURL, arguments, collectStdout: false) { line in
-            parser.consume(line)
+        let consume: @Sendable (String) -> Void = { line in parser.consume(line) }
+        let result: SubprocessResult
+        if let input {
+            result = try await FFmpegProcess.run(
+                ffmpeg.ffmpegURL, arguments, collectStdout: false, onStdoutLine: consume, input: input)
+        } else {
+            result = try await FFmpegProcess.run(
+                ffmpeg.ffmpegURL, arguments, collectStdout: false, onStdoutLine: consume)
+        }
+        guard !result.inputInterrupted else {
+            throw ffmpeg.failure(tool: ffmpeg.ffmpegURL, arguments: arguments, result: result)
         }
         guard result.status == 0 else {
             throw ffmpeg.failure(tool: ffmpeg.ffmpegURL, arguments: arguments, result: result)

@@ -15,4 +15,24 @@ enum FFmpegProcess {
             throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
         }
     }
+
+    /// As above with ffmpeg's stdin on a pipe that `input` writes from a thread of its own.
+    static func run(
+        _ executable: URL, _ arguments: [String], collectStdout: Bool,
+        onStdoutLine: (@Sendable (String) -> Void)? = nil, input: @escaping @Sendable (FFmpegInput) throws -> Void
+    ) async throws -> SubprocessResult {
+        do {
+            return try await Subprocess.run(
+                executable, arguments, outputLimit: collectStdout ? .max : 0, onStdoutLine: onStdoutLine
+            ) { pipe in
+                try input(FFmpegInput(pipe: pipe))
+            }
+        } catch let error as SubprocessError {
+            switch error.code {
+            case .outOfMemory: throw FFmpegError.invalidArgument(error.message)
+            case .cannotStart: throw FFmpegError.notFound(error.message)
+            default: throw FFmpegError.invalidArgument(error.message, underlying: error)
+            }
+        }
+    }
 }

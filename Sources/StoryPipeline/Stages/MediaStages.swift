@@ -105,13 +105,18 @@ public struct UpscaleKeyframes: StoryStage {
 /// boundaries, the voice (and looped, ducked music when given), burned karaoke subtitles, mastered to the target
 /// loudness.
 ///
+/// The frames are drawn by ``StoryServices/frameRenderer`` (UpscaleKit's `StillFrameRenderer` when it is `nil`:
+/// fractional Ken Burns motion, Lanczos-3, crossfades in fixed point) and streamed to ffmpeg for the subtitles and
+/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them.
+///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
-/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, or a folder of tracks chosen by mood tag; none by default), `subtitles` (`burned` or `soft`).
+/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, or a folder of tracks chosen by mood tag; none by default), `subtitles` (`burned` or `soft`),
+/// `renderer` (`frames` or `zoompan`).
 public struct AssembleVideo: StoryStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
-    /// Bumped when the composition changes.
-    public static let version = 1
+    /// Bumped when the composition changes (2: frames drawn by the frame renderer, eased motion).
+    public static let version = 2
 
     /// The shared services.
     public let services: StoryServices
@@ -128,6 +133,8 @@ public struct AssembleVideo: StoryStage {
     public static let music = StageParameter.string("music")
     /// `subtitles`: burned into the frames or a soft track.
     public static let subtitles = StageParameter.oneOf("subtitles", ["burned", "soft"])
+    /// `renderer`: `frames` (the frame renderer draws, ffmpeg encodes) or `zoompan` (ffmpeg draws too).
+    public static let renderer = StageParameter.oneOf("renderer", ["frames", "zoompan"])
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
@@ -136,7 +143,7 @@ public struct AssembleVideo: StoryStage {
             RenderParameter.width, RenderParameter.height, RenderParameter.fps, RenderParameter.loudness,
             AssembleVideo.crossfade, AssembleVideo.preset, AssembleVideo.crf, AssembleVideo.truePeak,
             AssembleVideo.music,
-            AssembleVideo.subtitles,
+            AssembleVideo.subtitles, AssembleVideo.renderer,
         ]
         /// The frame width in pixels.
         public var width = 1080
@@ -159,6 +166,8 @@ public struct AssembleVideo: StoryStage {
         public var music: String?
         /// Whether subtitles are a soft track instead of burned in.
         public var softSubtitles = false
+        /// Whether ffmpeg's `zoompan` draws the frames instead of the frame renderer.
+        public var zoompan = false
 
         /// Parameters with the defaults.
         public init() {}
@@ -176,6 +185,7 @@ public struct AssembleVideo: StoryStage {
             truePeak = try reader.number(AssembleVideo.truePeak) ?? truePeak
             music = try reader.string(AssembleVideo.music)
             softSubtitles = try reader.string(AssembleVideo.subtitles) == "soft"
+            zoompan = try reader.string(AssembleVideo.renderer) == "zoompan"
         }
     }
 
@@ -245,16 +255,20 @@ public struct AssembleVideo: StoryStage {
             let before = index > 0 ? fades[index - 1] / 2 : 0
             let after = index < fades.count ? fades[index] / 2 : 0
             shots.append(
-                .init(image: image, duration: shot.duration + before + after, motion: Self.motion(shot.motion)))
+                .init(
+                    image: image, duration: shot.duration + before + after,
+                    motion: Self.motion(shot.motion, camera: shot.camera)))
             if index < fades.count { transitions.append(fades[index] > 0 ? .crossfade(fades[index]) : .cut) }
         }
         let composition = VideoComposition(
             shots: shots, transitions: transitions, voice: voiceURL, music: music, subtitles: subtitleURL,
             subtitleMode: soft ? .soft : .burned)
         let output = directory.appendingPathComponent("video.mp4")
+        let renderer = parameters.zoompan ? nil : services.frameRenderer ?? StillFrameRenderer()
         let report: RenderReport
         do {
-            report = try await VideoComposer(ffmpeg: ffmpeg).render(composition, settings: settings, to: output) {
+            let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: renderer)
+            report = try await composer.render(composition, settings: settings, to: output) {
                 context.reportProgress(fraction: $0, detail: "rendering")
             }
         } catch let error as CancellationError {
@@ -265,19 +279,48 @@ public struct AssembleVideo: StoryStage {
         let video = try await context.artifacts.put(try Data(contentsOf: output), fileExtension: "mp4")
         state.video = video
         state.videoDuration = report.duration
-        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset)")
+        let drawing = parameters.zoompan ? "zoompan" : renderer.map { "\(type(of: $0))" } ?? "zoompan"
+        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)")
     }
 
-    static func motion(_ text: String) -> VideoComposition.Motion {
-        switch text.lowercased() {
-        case let value where value.contains("zoom out"): .zoomOut
-        case let value where value.contains("zoom"): .zoomIn
-        case let value where value.contains("left"): .pan(.left)
-        case let value where value.contains("right"): .pan(.right)
-        case let value where value.contains("up"): .pan(.up)
-        case let value where value.contains("down"): .pan(.down)
-        case let value where value.contains("still"): .still
-        default: .zoomIn
+    /// The composer's motion for a shot's planned `motion` ("zoom in", "pan left"…), or for its free-text `camera`
+    /// note when that names a diagonal pan ("pan up-left", "drift down and to the right"): the plan's motion list
+    /// has no diagonals, so a director's diagonal would otherwise be lost. A zoom wins over a pan; a pan that names
+    /// both a horizontal and a vertical direction is diagonal; nothing recognisable zooms in.
+    static func motion(_ text: String, camera: String = "") -> VideoComposition.Motion {
+        let note = camera.lowercased()
+        if !note.contains("zoom"), case .pan(let direction)? = pan(in: note),
+            [.upLeft, .upRight, .downLeft, .downRight].contains(direction)
+        {
+            return .pan(direction)
+        }
+        let value = text.lowercased()
+        if value.contains("zoom out") || value.contains("zoom-out") { return .zoomOut }
+        if value.contains("zoom") { return .zoomIn }
+        if let pan = pan(in: value) { return pan }
+        return value.contains("still") ? .still : .zoomIn
+    }
+
+    /// The pan a text names by its words ("up-left", "down right", "upwards", "to the left"), if any.
+    private static func pan(in text: String) -> VideoComposition.Motion? {
+        let words = Set(text.split { !$0.isLetter }.map(String.init))
+        let left = !words.isDisjoint(with: ["left", "leftward", "leftwards"])
+        let right = !words.isDisjoint(with: ["right", "rightward", "rightwards"])
+        let up = !words.isDisjoint(with: ["up", "upward", "upwards", "upper"])
+        let down = !words.isDisjoint(with: ["down", "downward", "downwards", "lower"])
+        // Both ways on one axis says nothing about that axis.
+        let horizontal: Bool? = left == right ? nil : right
+        let vertical: Bool? = up == down ? nil : down
+        switch (horizontal, vertical) {
+        case (false?, false?): return .pan(.upLeft)
+        case (true?, false?): return .pan(.upRight)
+        case (false?, true?): return .pan(.downLeft)
+        case (true?, true?): return .pan(.downRight)
+        case (false?, nil): return .pan(.left)
+        case (true?, nil): return .pan(.right)
+        case (nil, false?): return .pan(.up)
+        case (nil, true?): return .pan(.down)
+        case (nil, nil): return nil
         }
     }
 }
