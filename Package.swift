@@ -206,6 +206,7 @@ let package = Package(
             name: "QueueKitPostgresTests",
             dependencies: [
                 "QueueKitPostgres", "QueueKit", "PipelineKit", "PipelineKitTesting", "StoryForgeCore",
+                "story-queue", "story-worker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -440,7 +441,7 @@ let package = Package(
         .executableTarget(
             name: "story-worker",
             dependencies: [
-                "StoryQueue", "QueueKit", "StoryPipeline",
+                "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -451,8 +452,9 @@ let package = Package(
         .executableTarget(
             name: "story-queue",
             dependencies: [
-                "StoryQueue", "QueueKit",
+                "StoryQueue", "QueueKit", "QueueKitPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/story-queue",
             swiftSettings: strictSettings

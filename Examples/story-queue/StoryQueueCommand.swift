@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import QueueKit
+import QueueKitPostgres
 import StoryQueue
 
 /// Manages story jobs: enqueue one or a batch, list, show one, cancel.
@@ -20,12 +22,15 @@ struct QueueOptions: ParsableArguments {
     @Option(help: "The queue URL (sqlite:///path or postgres://user@host:port/db); default $STORYFORGE_QUEUE.")
     var queue: String?
 
-    func open() async throws -> any JobQueue {
+    /// Runs `body` with the queue (a PostgreSQL queue's connections live as long as `body`).
+    func withQueue<T: Sendable>(_ body: (any JobQueue) async throws -> T) async throws -> T {
         guard let text = queue ?? ProcessInfo.processInfo.environment["STORYFORGE_QUEUE"] else {
             throw ValidationError("no queue: pass --queue URL or set STORYFORGE_QUEUE")
         }
+        var logger = Logger(label: "story-queue")
+        logger.logLevel = .error
         do {
-            return try await StoryQueues.open(text)
+            return try await QueueURL.withQueue(text, logger: logger, body)
         } catch let error as JobQueueError {
             throw ValidationError(error.message)
         }
@@ -83,11 +88,14 @@ extension StoryQueueCommand {
                 let parsed = try wrap { try StoryBatch(parsing: text, configuration: source) }
                 entries = parsed.entries.map { ($0.job, $0.uniqueKey, $0.priority) }
             }
-            let queue = try await options.open()
-            for (job, key, priority) in entries {
-                let enqueued = try await queue.enqueue(
-                    try job.newJob(uniqueKey: key, priority: priority, maxAttempts: maxAttempts))
-                print("\(enqueued.created ? "enqueued" : "exists  ") job \(enqueued.job.id)  \(job.story.topic ?? "")")
+            try await options.withQueue { queue in
+                for (job, key, priority) in entries {
+                    let enqueued = try await queue.enqueue(
+                        try job.newJob(uniqueKey: key, priority: priority, maxAttempts: maxAttempts))
+                    print(
+                        "\(enqueued.created ? "enqueued" : "exists  ") job \(enqueued.job.id)  \(job.story.topic ?? "")"
+                    )
+                }
             }
         }
 
@@ -123,10 +131,11 @@ extension StoryQueueCommand {
                 }
                 states = [parsed]
             }
-            let queue = try await options.open()
-            for job in try await queue.jobs(JobFilter(states: states, kind: StoryJob.kind, limit: limit)) {
-                let topic = (try? StoryJob(payload: job.payload))?.story.topic ?? "?"
-                print("job \(job.id)  \(job.state.rawValue)  attempt \(job.attempt)/\(job.maxAttempts)  \(topic)")
+            try await options.withQueue { queue in
+                for job in try await queue.jobs(JobFilter(states: states, kind: StoryJob.kind, limit: limit)) {
+                    let topic = (try? StoryJob(payload: job.payload))?.story.topic ?? "?"
+                    print("job \(job.id)  \(job.state.rawValue)  attempt \(job.attempt)/\(job.maxAttempts)  \(topic)")
+                }
             }
         }
     }
@@ -140,21 +149,22 @@ extension StoryQueueCommand {
         var job: Int64
 
         func run() async throws {
-            let queue = try await options.open()
-            guard let record = try await queue.job(JobID(rawValue: job)) else {
-                throw ValidationError("no job \(job)")
-            }
-            print("job \(record.id): \(record.state.rawValue), attempt \(record.attempt) of \(record.maxAttempts)")
-            if let topic = (try? StoryJob(payload: record.payload))?.story.topic { print("topic: \(topic)") }
-            if let worker = record.worker, record.state == .running { print("worker: \(worker)") }
-            if record.cancelRequested, record.state == .running { print("cancel requested") }
-            if let progress = record.progress { print("progress: \(String(decoding: progress, as: UTF8.self))") }
-            if let error = record.lastError { print("last error: \(error)") }
-            if let data = record.result {
-                if let result = try? JSONDecoder().decode(StoryJobResult.self, from: data) {
-                    print("title: \(result.title)")
-                    print("exported to \(result.outputDirectory):")
-                    for file in result.files { print("  \(file)") }
+            try await options.withQueue { queue in
+                guard let record = try await queue.job(JobID(rawValue: job)) else {
+                    throw ValidationError("no job \(job)")
+                }
+                print("job \(record.id): \(record.state.rawValue), attempt \(record.attempt) of \(record.maxAttempts)")
+                if let topic = (try? StoryJob(payload: record.payload))?.story.topic { print("topic: \(topic)") }
+                if let worker = record.worker, record.state == .running { print("worker: \(worker)") }
+                if record.cancelRequested, record.state == .running { print("cancel requested") }
+                if let progress = record.progress { print("progress: \(String(decoding: progress, as: UTF8.self))") }
+                if let error = record.lastError { print("last error: \(error)") }
+                if let data = record.result {
+                    if let result = try? JSONDecoder().decode(StoryJobResult.self, from: data) {
+                        print("title: \(result.title)")
+                        print("exported to \(result.outputDirectory):")
+                        for file in result.files { print("  \(file)") }
+                    }
                 }
             }
         }
@@ -170,12 +180,13 @@ extension StoryQueueCommand {
         var job: Int64
 
         func run() async throws {
-            let queue = try await options.open()
-            guard let record = try await queue.cancel(JobID(rawValue: job)) else {
-                throw ValidationError("no job \(job)")
+            try await options.withQueue { queue in
+                guard let record = try await queue.cancel(JobID(rawValue: job)) else {
+                    throw ValidationError("no job \(job)")
+                }
+                let note = record.state == .running ? " (its worker stops at its next heartbeat)" : ""
+                print("job \(record.id): \(record.state.rawValue)\(note)")
             }
-            let note = record.state == .running ? " (its worker stops at its next heartbeat)" : ""
-            print("job \(record.id): \(record.state.rawValue)\(note)")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import QueueKit
+import QueueKitPostgres
 import ServiceLifecycle
 import StoryPipeline
 import StoryQueue
@@ -57,14 +58,25 @@ struct StoryWorker: AsyncParsableCommand {
         var logger = Logger(label: "story-worker")
         logger.logLevel = .info
         let storeURL = URL(fileURLWithPath: store, isDirectory: true)
-        let jobQueue: any JobQueue
         let shared: SharedStore
         do {
             shared = try SharedStore.check(storeURL, expectedID: storeID)
-            jobQueue = try await StoryQueues.open(queue)
         } catch let error as JobQueueError {
             throw ValidationError(error.message)
         }
+        do {
+            // A PostgreSQL queue's connections and listener run for as long as the worker does.
+            try await QueueURL.withQueue(queue, logger: logger) { jobQueue in
+                try await work(jobQueue, shared: shared, store: storeURL, logger: logger)
+            }
+        } catch let error as JobQueueError where error.code == .invalidURL {
+            throw ValidationError(error.message)
+        }
+    }
+
+    private func work(_ jobQueue: any JobQueue, shared: SharedStore, store storeURL: URL, logger: Logger)
+        async throws
+    {
         logger.info(
             "story worker starting",
             metadata: [

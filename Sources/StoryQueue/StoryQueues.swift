@@ -2,8 +2,9 @@ public import QueueKit
 
 /// Opening the queue a `--queue` URL names, for `story-worker` and `story-queue`.
 public enum StoryQueues {
-    /// Opens the queue `text` names: `sqlite:///path` here; a build that links another backend (PostgreSQL)
-    /// adds its case to this switch (async: a server backend connects first).
+    /// Opens the queue `text` names: `sqlite:///path` here. A `postgres://` URL needs the `QueueKitPostgres` product,
+    /// whose `QueueURL.withQueue(_:sqlite:logger:_:)` opens either backend for a scope (what `story-worker` and
+    /// `story-queue` use), so this library never links NIO.
     ///
     /// - Throws: ``QueueKit/JobQueueError`` with code `invalidURL` (the URL shown redacted) for a URL that does not
     ///   parse or a backend this build lacks; `backendFailure` when the queue cannot be opened.
