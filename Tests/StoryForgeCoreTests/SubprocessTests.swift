@@ -154,14 +154,17 @@ import Testing
     func inputErrorEndsTheChild() async throws {
         struct Stop: Error {}
         let clock = ContinuousClock()
-        let started = clock.now
+        let threw = Instant()
         await #expect(throws: Stop.self) {
             _ = try await Subprocess.run(Self.shell, ["-c", "exec sleep 30"]) { input in
                 try input.write([1, 2, 3])
+                threw.set(clock.now)
                 throw Stop()
             }
         }
-        #expect(clock.now - started < .seconds(10))
+        // Timed from the throw: starting a child can take seconds while parallel tests fork theirs.
+        let thrown = try #require(threw.value)
+        #expect(clock.now - thrown < .seconds(10))
     }
 
     @Test("cancelling a run with an input ends the child and the writer's wait")
@@ -217,4 +220,14 @@ private final class Outcome: @unchecked Sendable {
     var value: (any Error)? { lock.withLock { stored } }
 
     func set(_ error: any Error) { lock.withLock { stored = error } }
+}
+
+/// A moment seen on a writer thread. `@unchecked Sendable`: `stored` is only touched under `lock`.
+private final class Instant: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: ContinuousClock.Instant?
+
+    var value: ContinuousClock.Instant? { lock.withLock { stored } }
+
+    func set(_ instant: ContinuousClock.Instant) { lock.withLock { stored = instant } }
 }

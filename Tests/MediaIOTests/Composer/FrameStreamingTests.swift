@@ -207,17 +207,21 @@ struct FrameStreamingTests {
         defer { fixtures.remove() }
         let ffmpeg = try await FFmpeg.locate()
         let log = RenderLog()
-        let renderer = TestFrameRenderer(log: log, delay: .milliseconds(10))
+        let started = AsyncStream<Void>.makeStream()
+        // Frame 30 tells the test to cancel; later frames take 50 ms each, so the render is still drawing when the
+        // cancellation lands, however loaded the machine.
+        let renderer = TestFrameRenderer(
+            log: log,
+            onFrame: { index in
+                if index == 30 { started.continuation.yield() }
+                if index > 30 { Thread.sleep(forTimeInterval: 0.05) }
+            })
         let composition = VideoComposition(shots: [.init(image: fixtures.landscape, duration: 12, motion: .zoomIn)])
         let output = fixtures.directory.appendingPathComponent("cancelled.mp4")
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: fixtures.directory.path))
-        let started = AsyncStream<Void>.makeStream()
         let task = Task {
             try await VideoComposer(ffmpeg: ffmpeg, frameRenderer: renderer).render(
-                composition, settings: ComposerFixtures.settings, to: output
-            ) { fraction in
-                if fraction > 0.05 { started.continuation.yield() }
-            }
+                composition, settings: ComposerFixtures.settings, to: output)
         }
         for await _ in started.stream { break }
         task.cancel()
