@@ -133,7 +133,8 @@ public enum MusicBed {
         let frames = try frameCount(duration)
         guard style.tempo.isFinite, (30...240).contains(style.tempo), (24...96).contains(style.tonic) else {
             throw AudioError.invalidArgument(
-                "music bed: tempo must be 30–240 BPM and the tonic a MIDI note 24–96, got \(style.tempo), \(style.tonic)")
+                "music bed: tempo must be 30–240 BPM and the tonic a MIDI note 24–96, got \(style.tempo), \(style.tonic)"
+            )
         }
         // 4 bytes a frame (2 channels × 16 bits); frames ≤ 2 h × 48 kHz so the sizes fit UInt32 (checked anyway).
         let (dataSize, overflow) = frames.multipliedReportingOverflow(by: channelCount * 2)
@@ -201,7 +202,8 @@ public enum MusicBed {
     static func frameCount(_ duration: Double) throws -> Int {
         guard duration.isFinite, duration > 0, duration <= maximumDuration else {
             throw AudioError.invalidArgument(
-                "music bed: the duration must be finite, above 0 and at most \(Int(maximumDuration)) s, got \(duration)")
+                "music bed: the duration must be finite, above 0 and at most \(Int(maximumDuration)) s, got \(duration)"
+            )
         }
         // duration ≤ 7 200 s, so the product is ≤ 345 600 000 and converts exactly.
         return max(1, Int((duration * Double(sampleRate)).rounded()))

@@ -352,7 +352,8 @@ extension AssembleVideo {
         url: URL, style: MusicBed.Style
     ) {
         guard seconds.isFinite, seconds > 0 else {
-            throw StoryPipelineError.media("the voice lasts \(seconds) s: cannot size the music bed; rerun the voice stage")
+            throw StoryPipelineError.media(
+                "the voice lasts \(seconds) s: cannot size the music bed; rerun the voice stage")
         }
         let url = directory.appendingPathComponent("music-bed.wav")
         do {

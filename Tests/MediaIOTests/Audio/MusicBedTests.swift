@@ -98,7 +98,8 @@ struct MusicBedTests {
         let voice = try WAV.read(from: voiceURL)
         let silentURL = directory.appendingPathComponent("silent.wav")
         try WAV.write(
-            try AudioBuffer(sampleRate: 48_000, channelCount: 2, samples: [Float](repeating: 0, count: voice.samples.count)),
+            try AudioBuffer(
+                sampleRate: 48_000, channelCount: 2, samples: [Float](repeating: 0, count: voice.samples.count)),
             to: silentURL, format: .float32)
         let duration = Double(voice.frameCount) / 48_000
         let bedURL = directory.appendingPathComponent("bed.wav")
@@ -116,7 +117,8 @@ struct MusicBedTests {
         let withVoice = try await mix(voiceURL, "mix-voice.wav")
         let alone = try await mix(silentURL, "mix-silent.wav")
         let depth = try #require(Self.duckingDepth(voice: voice, mix: withVoice, bedAlone: alone))
-        print("music bed ducking under espeak-ng speech: \(depth.depth) dB; bed \(depth.voiceOverBed) dB under the voice")
+        print(
+            "music bed ducking under espeak-ng speech: \(depth.depth) dB; bed \(depth.voiceOverBed) dB under the voice")
         #expect(depth.depth >= 10, "ducking depth \(depth.depth) dB")
         #expect(depth.voiceOverBed >= 10, "the voice is only \(depth.voiceOverBed) dB above the ducked bed")
     }
