@@ -141,7 +141,7 @@ public enum MusicBed {
         guard !overflow, let riffSize = UInt32(exactly: 36 + dataSize) else {
             throw AudioError.invalidArgument("music bed: \(frames) frames do not fit a WAV file")
         }
-        var synth = Synthesizer(style: style, seed: seed)
+        let synth = Synthesizer(style: style, seed: seed)
         do {
             let file = try AtomicFile(destination: url)
             var header = [UInt8]()
@@ -184,7 +184,7 @@ public enum MusicBed {
             throw AudioError.invalidArgument("music bed: render(duration:) holds at most 600 s; use write(duration:)")
         }
         let frames = try frameCount(duration)
-        var synth = Synthesizer(style: style, seed: seed)
+        let synth = Synthesizer(style: style, seed: seed)
         var samples = [Float]()
         samples.reserveCapacity(frames * channelCount)
         var block = [Int16](repeating: 0, count: blockFrames * channelCount)

@@ -72,7 +72,7 @@ struct MusicBedTests {
 
     @Test func theBedIsQuietAndDoesNotClip() throws {
         for moods in [["calm"], ["tense"], ["hopeful"], ["sad"]] {
-            let bed = try MusicBed.render(duration: 12, style: MusicBed.style(forMoods: moods, seed: 9), seed: 9)
+            let bed = try MusicBed.render(duration: 6, style: MusicBed.style(forMoods: moods, seed: 9), seed: 9)
             let level = try LoudnessMeter().measure(bed)
             // A bed on its own sits well under a −14 LUFS master and keeps headroom before the composer's −14 dB.
             #expect(level.integrated < -16 && level.integrated > -32, "\(moods): \(level.integrated) LUFS")
