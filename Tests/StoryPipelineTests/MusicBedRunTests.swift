@@ -30,7 +30,8 @@ import Testing
         let result = try await studio.run(studio.request(), runID: "bed", exportTo: output)
         let qc = try StoryJSON.decode(QCSummary.self, from: Data(contentsOf: output.appendingPathComponent("qc.json")))
         #expect(qc.passed, "\(qc.failures)")
-        for check in qc.checks where check.name.contains("loud") || check.name.contains("peak") {
+        for check in qc.checks
+        where check.name.lowercased().contains("loud") || check.name.lowercased().contains("peak") {
             print("music bed run QC \(check.name): \(check.measured.map { "\($0)" } ?? "-") (\(check.message))")
         }
         let assemble = try #require(result.manifest.stages.first { $0.stage == "assemble" })

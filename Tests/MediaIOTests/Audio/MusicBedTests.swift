@@ -85,7 +85,8 @@ struct MusicBedTests {
     /// music in the first mix is the mix minus the voice (amix adds them with normalize=0, the voice is already 48 kHz
     /// stereo Float32 so it passes unchanged). The depth is the music's energy without the voice over its energy with
     /// it, in the 50 ms windows where the voice speaks (RMS above −40 dBFS).
-    @Test func theComposerDucksTheBedAtLeast10dBUnderSpeech() async throws {
+    @Test(arguments: ["calm", "tense", "hopeful", "sad"])
+    func theComposerDucksTheBedAtLeast10dBUnderSpeech(mood: String) async throws {
         let directory = try makeTemporaryDirectory("musicbed-duck")
         defer { try? FileManager.default.removeItem(at: directory) }
         let raw = directory.appendingPathComponent("raw.wav")
@@ -103,7 +104,7 @@ struct MusicBedTests {
             to: silentURL, format: .float32)
         let duration = Double(voice.frameCount) / 48_000
         let bedURL = directory.appendingPathComponent("bed.wav")
-        try MusicBed.write(duration: duration, moods: ["calm"], seed: 3, to: bedURL)
+        try MusicBed.write(duration: duration, moods: [mood], seed: 3, to: bedURL)
 
         let ffmpegTool = try await FFmpeg.locate()
         let composer = VideoComposer(ffmpeg: ffmpegTool)
@@ -118,7 +119,8 @@ struct MusicBedTests {
         let alone = try await mix(silentURL, "mix-silent.wav")
         let depth = try #require(Self.duckingDepth(voice: voice, mix: withVoice, bedAlone: alone))
         print(
-            "music bed ducking under espeak-ng speech: \(depth.depth) dB; bed \(depth.voiceOverBed) dB under the voice")
+            "music bed (\(mood)) ducking under espeak-ng speech: \(depth.depth) dB; bed \(depth.voiceOverBed) dB under the voice"
+        )
         #expect(depth.depth >= 10, "ducking depth \(depth.depth) dB")
         #expect(depth.voiceOverBed >= 10, "the voice is only \(depth.voiceOverBed) dB above the ducked bed")
     }
