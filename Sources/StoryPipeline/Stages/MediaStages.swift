@@ -110,7 +110,7 @@ public struct UpscaleKeyframes: StoryStage {
 /// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them.
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
-/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, or a folder of tracks chosen by mood tag; none by default), `subtitles` (`burned` or `soft`),
+/// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, a folder of tracks chosen by mood tag, or `synth` for a synthesized pad; none by default), `subtitles` (`burned` or `soft`),
 /// `renderer` (`frames` or `zoompan`).
 public struct AssembleVideo: StoryStage {
     /// `assemble`.
@@ -129,7 +129,8 @@ public struct AssembleVideo: StoryStage {
     /// `true_peak`: ffmpeg's loudnorm accepts true peaks of −9 to 0 dBTP.
     public static let truePeak = StageParameter.number("true_peak", in: -9...0, unit: "dBTP")
     /// `music`: a path to an audio file to loop and duck under the voice, or to a folder of tracks, one chosen by
-    /// the story's mood (``musicTrack(at:moods:seed:)``).
+    /// the story's mood (``musicTrack(at:moods:seed:)``), or `synth` for MediaIO's ``MusicBed``, a quiet pad
+    /// synthesized offline in a key and tempo chosen by the story's mood (a file named `synth` is `./synth`).
     public static let music = StageParameter.string("music")
     /// `subtitles`: burned into the frames or a soft track.
     public static let subtitles = StageParameter.oneOf("subtitles", ["burned", "soft"])
@@ -223,11 +224,12 @@ public struct AssembleVideo: StoryStage {
             crf: parameters.crf, loudnessTarget: parameters.loudness, truePeakCeiling: parameters.truePeak)
         let fade = max(0, parameters.crossfade)
         var music: URL?
-        if let path = parameters.music, !path.isEmpty {
+        let moods = [state.idea?.tone ?? ""] + shotlist.shots.map(\.mood)
+        let synthesizedBed = parameters.music == Self.synthesizedMusic
+        if let path = parameters.music, !path.isEmpty, !synthesizedBed {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw StoryPipelineError.invalidConfiguration("stages.assemble.parameters.music: cannot read \(path)")
             }
-            let moods = [state.idea?.tone ?? ""] + shotlist.shots.map(\.mood)
             music = try Self.musicTrack(at: path, moods: moods, seed: state.request.seed)
         }
         let soft = parameters.softSubtitles
@@ -236,6 +238,13 @@ public struct AssembleVideo: StoryStage {
         let scratch = try services.scratchDirectory("assemble", context: context)
         defer { scratch.remove() }
         let directory = scratch.url
+        var bedStyle: MusicBed.Style?
+        if synthesizedBed {
+            let bed = try Self.synthesizeMusicBed(
+                seconds: voice.duration, moods: moods, seed: state.request.seed, in: directory)
+            music = bed.url
+            bedStyle = bed.style
+        }
         let voiceURL = try await services.file(
             for: voice.audio, in: context.artifacts, directory: directory, name: "voice.wav")
         var subtitleURL: URL?
@@ -280,7 +289,10 @@ public struct AssembleVideo: StoryStage {
         state.video = video
         state.videoDuration = report.duration
         let drawing = parameters.zoompan ? "zoompan" : renderer.map { "\(type(of: $0))" } ?? "zoompan"
-        return StoryStageReport(provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)")
+        // The music bed's style is named only when one was synthesized, so the default run's report is unchanged.
+        let bedNote = bedStyle.map { ", music bed: \($0)" } ?? ""
+        return StoryStageReport(
+            provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)\(bedNote)")
     }
 
     /// The composer's motion for a shot's planned `motion` ("zoom in", "pan left"…), or for its free-text `camera`
@@ -321,6 +333,35 @@ public struct AssembleVideo: StoryStage {
         case (nil, false?): return .pan(.up)
         case (nil, true?): return .pan(.down)
         case (nil, nil): return nil
+        }
+    }
+}
+
+extension AssembleVideo {
+    /// The `music` value that asks for the synthesized bed instead of a file.
+    public static let synthesizedMusic = "synth"
+
+    /// Writes MediaIO's ``MusicBed`` for the voice's length into `directory` and returns its URL and the style it plays.
+    ///
+    /// - Parameters:
+    ///   - seconds: the voice's duration; a bed longer than ``MusicBed/maximumDuration`` is capped there (the
+    ///     composer loops the music, so a longer voice still has music throughout).
+    /// - Throws: ``StoryPipelineError`` with code `media` when the duration is not a positive finite number or the
+    ///   file cannot be written.
+    static func synthesizeMusicBed(seconds: Double, moods: [String], seed: Int, in directory: URL) throws -> (
+        url: URL, style: MusicBed.Style
+    ) {
+        guard seconds.isFinite, seconds > 0 else {
+            throw StoryPipelineError.media(
+                "the voice lasts \(seconds) s: cannot size the music bed; rerun the voice stage")
+        }
+        let url = directory.appendingPathComponent("music-bed.wav")
+        do {
+            let style = try MusicBed.write(
+                duration: min(seconds, MusicBed.maximumDuration), moods: moods, seed: seed, to: url)
+            return (url, style)
+        } catch {
+            throw StoryPipelineError.media("synthesizing the music bed failed: \(error)", underlying: error)
         }
     }
 }
