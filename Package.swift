@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "QueueKit", targets: ["QueueKit"]),
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
+        .library(name: "StoryServer", targets: ["StoryServer"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
@@ -51,6 +52,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // QueueKitPostgres only: the PostgreSQL job queue and checkpoint store across machines.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // StoryServer only: the REST API and web page (Hummingbird 2).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -370,6 +373,30 @@ let package = Package(
                 "StoryQueue", "QueueKit", "StoryPipeline", "PipelineKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: StoryServer
+
+        // Stories over HTTP: the REST API, Server-Sent Events, the web page and the MCP server, as routes a host
+        // mounts in its own Hummingbird application; product of its own so that SDK users who want no server never
+        // build NIO's HTTP stack.
+        .target(
+            name: "StoryServer",
+            dependencies: [
+                "StoryQueue", "StoryPipeline", "QueueKit", "StoryForgeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryServerTests",
+            dependencies: [
+                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

@@ -100,6 +100,10 @@ public struct StoryState: Codable, Hashable, Sendable {
     public var keyframes: [ArtifactRef]?
     /// The keyframes at the render size.
     public var upscaledKeyframes: [ArtifactRef]?
+    /// What each shot shows (a still or a clip) and which source supplied it, one per shot; `nil` when every shot
+    /// is a still from the image provider (and then absent from every encoding, so cache keys of such runs are
+    /// unchanged).
+    public var shotMedia: [ShotMedia]?
     /// The rendered video.
     public var video: ArtifactRef?
     /// The video's duration in seconds.

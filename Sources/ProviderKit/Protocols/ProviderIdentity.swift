@@ -17,7 +17,7 @@ import StoryForgeCore
 public struct ProviderIdentity: Sendable, Hashable, CustomStringConvertible {
     /// A kind of call a provider serves, naming which of its models applies.
     public struct Role: Sendable, Hashable, Comparable, CustomStringConvertible {
-        /// `chat`, `speech`, `transcription` or `images`.
+        /// `chat`, `speech`, `transcription`, `images` or `video`.
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
 
@@ -29,6 +29,8 @@ public struct ProviderIdentity: Sendable, Hashable, CustomStringConvertible {
         public static let transcription = Role("transcription")
         /// Image generation (``ImageGenerator``).
         public static let images = Role("images")
+        /// Video clip generation (``VideoClipGenerator``).
+        public static let video = Role("video")
 
         /// The role's name.
         public var description: String { rawValue }
