@@ -78,6 +78,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The tests' shared helpers (finding this package's built executables); not a product.
+        .target(name: "StoryForgeTestSupport", path: "Tests/Support", swiftSettings: strictSettings),
+
         // MARK: MediaIO
 
         // The setjmp/longjmp error handling of libpng and libjpeg stays inside this C target:
@@ -94,6 +97,7 @@ let package = Package(
         .testTarget(
             name: "MediaIOTests",
             dependencies: [
+                "StoryForgeTestSupport",
                 "MediaIO", "StoryForgeCore", "image-convert",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -186,6 +190,7 @@ let package = Package(
         .testTarget(
             name: "QueueKitTests",
             dependencies: [
+                "StoryForgeTestSupport",
                 "QueueKit", "PipelineKit", "StoryForgeCore", "queue-probe-worker", "QueueKitPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -208,6 +213,7 @@ let package = Package(
         .testTarget(
             name: "QueueKitPostgresTests",
             dependencies: [
+                "StoryForgeTestSupport",
                 "QueueKitPostgres", "QueueKit", "PipelineKit", "PipelineKitTesting", "StoryForgeCore",
                 "story-queue", "story-worker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -249,6 +255,7 @@ let package = Package(
         .testTarget(
             name: "PipelineKitTests",
             dependencies: [
+                "StoryForgeTestSupport",
                 "PipelineKit",
                 "PipelineKitTesting",
                 "StoryForgeCore",
@@ -348,6 +355,7 @@ let package = Package(
         .testTarget(
             name: "StoryPipelineTests",
             dependencies: [
+                "StoryForgeTestSupport",
                 "StoryPipeline", "StoryModels", "MediaIO", "ProviderKit", "OfflineProviders", "PipelineKit",
                 "PipelineKitTesting", "StoryForgeCore", "ProviderKitTesting", "story-demo",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,4 +1,5 @@
 import Foundation
+import StoryForgeTestSupport
 import Testing
 
 /// `story-queue` and `story-worker` over PostgreSQL, as a user runs them: enqueue twice with one unique key, a worker
@@ -36,7 +37,7 @@ struct StoryCommandsOverPostgresTests {
         let log = directory.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let worker = Process()
-        worker.executableURL = try Self.executable("story-worker")
+        worker.executableURL = try PackageExecutable.url("story-worker")
         worker.arguments = ["--queue", url, "--store", store.path, "--poll", "1", "--shutdown-seconds", "5"]
         let handle = try FileHandle(forWritingTo: log)
         worker.standardOutput = handle
@@ -65,7 +66,7 @@ struct StoryCommandsOverPostgresTests {
     /// Runs one of the package's executables to its end; its standard output and error together.
     private func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = try Self.executable(name)
+        process.executableURL = try PackageExecutable.url(name)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -74,25 +75,5 @@ struct StoryCommandsOverPostgresTests {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
-    struct ExecutableNotFound: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "\(name) is not built next to the tests; run swift build --build-tests" }
-    }
-
-    private static func executable(_ name: String) throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            packageRoot.appendingPathComponent(".build/debug"),
-        ]
-        for directory in candidates {
-            let url = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw ExecutableNotFound(name: name)
     }
 }

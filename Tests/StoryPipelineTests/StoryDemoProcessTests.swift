@@ -1,5 +1,6 @@
 import Foundation
 import StoryForgeCore
+import StoryForgeTestSupport
 import StoryModels
 import Testing
 
@@ -34,7 +35,7 @@ import Testing
         _ arguments: [String], environment: [String: String]? = nil, stopAt: String? = nil, signal: Int32 = SIGKILL
     ) throws -> Outcome {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try PackageExecutable.url("story-demo")
         process.arguments = arguments
         if let environment { process.environment = environment }
         let out = Pipe()
@@ -274,7 +275,7 @@ import Testing
     /// apart, and looks for ffmpeg processes of the run for 2 s after it ended. Runs on a thread of its own: the
     /// waiting would otherwise hold one of the few threads of the cooperative pool, which other suites need.
     func stopDuringEncode(_ arguments: [String], work: String, signals: [Int32]) async throws -> Stopped {
-        let executable = try executable()
+        let executable = try PackageExecutable.url("story-demo")
         return try await offThePool {
             let process = Process()
             process.executableURL = executable
@@ -317,22 +318,5 @@ import Testing
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try body() }) }.start()
         }
-    }
-
-    private func executable() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            packageRoot.appendingPathComponent(".build/debug"),
-            Bundle.main.bundleURL,
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-        ]
-        for directory in candidates {
-            let url = directory.appendingPathComponent("story-demo")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw CocoaError(
-            .fileNoSuchFile, userInfo: [NSFilePathErrorKey: "story-demo (searched \(candidates.map(\.path)))"])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import StoryForgeTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -41,21 +42,7 @@ func finishesQuickly<T: Sendable>(
 func runPackageExecutable(_ name: String, _ arguments: [String], timeout: Double = 30) throws -> (
     status: Int32, timedOut: Bool, signalled: Bool, stdout: String, stderr: String
 ) {
-    let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-        packageRoot.appendingPathComponent(".build/debug"),
-        Bundle.main.bundleURL,
-        Bundle.main.bundleURL.deletingLastPathComponent(),
-    ]
-    guard
-        let executable = candidates.map({ $0.appendingPathComponent(name) })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-    else {
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(name) (searched \(candidates))"])
-    }
+    let executable = try PackageExecutable.url(name)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

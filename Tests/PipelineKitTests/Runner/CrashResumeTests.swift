@@ -1,5 +1,6 @@
 import Foundation
 import PipelineKit
+import StoryForgeTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Testing
 /// run's, and that the SQLite file passes `PRAGMA integrity_check`.
 @Suite struct CrashResumeTests {
     @Test func killedRunsResumeToTheSameOutputWithoutRerunningCommittedWork() async throws {
-        let probe = try probeExecutable()
+        let probe = try PackageExecutable.url("pipeline-crash-probe")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
@@ -66,7 +67,7 @@ import Testing
 
     @Test(arguments: [1, 2, 6, 20])
     func killedInsideACheckpointWriteTheTransactionVanishesAndTheRunResumes(commit: Int) async throws {
-        let probe = try probeExecutable()
+        let probe = try PackageExecutable.url("pipeline-crash-probe")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let reference = try runProbe(probe, directory: directory.appendingPathComponent("reference"), killAfter: nil)
@@ -149,26 +150,4 @@ import Testing
         guard FileManager.default.fileExists(atPath: file.path) else { return [] }
         return String(decoding: try Data(contentsOf: file), as: UTF8.self).split(separator: "\n").map(String.init)
     }
-
-    private func probeExecutable() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            packageRoot.appendingPathComponent(".build/debug"),
-            Bundle.main.bundleURL,
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-        ]
-        for directory in candidates {
-            let probe = directory.appendingPathComponent("pipeline-crash-probe")
-            if FileManager.default.isExecutableFile(atPath: probe.path) { return probe }
-        }
-        throw ProbeNotFound(searched: candidates.map(\.path))
-    }
-}
-
-private struct ProbeNotFound: Error, CustomStringConvertible {
-    let searched: [String]
-    var description: String { "pipeline-crash-probe not found beside the tests; searched \(searched)" }
 }

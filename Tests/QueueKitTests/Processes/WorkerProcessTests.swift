@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PipelineKit
 import QueueKit
+import StoryForgeTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -126,7 +127,7 @@ final class ProbeLab: @unchecked Sendable {
         store = directory.appendingPathComponent("store")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
         queue = try SQLiteJobQueue(path: directory.appendingPathComponent("queue.sqlite").path)
-        probe = try Self.probeExecutable()
+        probe = try PackageExecutable.url("queue-probe-worker")
         // Every stage row written, kept: INSERT OR REPLACE fires the insert trigger on each commit.
         let database = try DatabaseQueue(path: queue.path)
         try database.write { db in
@@ -282,23 +283,6 @@ final class ProbeLab: @unchecked Sendable {
         for process in processes { _ = process.wait() }
         try? FileManager.default.removeItem(at: directory)
     }
-
-    private static func probeExecutable() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            packageRoot.appendingPathComponent(".build/debug"),
-            Bundle.main.bundleURL,
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-        ]
-        for directory in candidates {
-            let probe = directory.appendingPathComponent("queue-probe-worker")
-            if FileManager.default.isExecutableFile(atPath: probe.path) { return probe }
-        }
-        throw ProbeNotFound(searched: candidates.map(\.path))
-    }
 }
 
 /// One worker process, its log (stderr and stdout) in a file.
@@ -340,9 +324,4 @@ final class ProbeProcess: @unchecked Sendable {
 
 private func sendSignal(_ pid: Int32, _ signal: Int32) {
     _ = kill(pid, signal)
-}
-
-private struct ProbeNotFound: Error, CustomStringConvertible {
-    let searched: [String]
-    var description: String { "queue-probe-worker not found beside the tests; searched \(searched)" }
 }
