@@ -4,8 +4,8 @@ import StoryForgeCore
 extension StoryConfiguration {
     /// Copies the frame size (``Render/frameSize``) into the stages that lay out for it: the `timing` stage
     /// (subtitle canvas, margins, font size and line length) and the `keyframes` stage (half the frame, which the
-    /// upscale stage enlarges ×2); `story.speech_rate` into the `voice` stage, and `story.title_hook` into the `timing`
-    /// stage. A stage's own parameters win.
+    /// upscale stage enlarges ×2); `story.speech_rate` into the `voice`, `script` and `revise` stages, and
+    /// `story.title_hook` into the `timing` stage. A stage's own parameters win.
     static func copy(
         frameSizeOf render: Render, speechRate: Double?, titleHook: TitleHook?,
         into pipeline: inout PipelineConfiguration
@@ -30,7 +30,12 @@ extension StoryConfiguration {
                     ["width": .number(Double(half.width)), "height": .number(Double(half.height))])
             }
         }
-        if let speechRate { set(SynthesizeVoice.id.rawValue, ["speech_rate": .number(speechRate)]) }
+        if let speechRate {
+            // The voice speaks at the rate; the script stages write the words that rate needs for the target length.
+            for stage in [SynthesizeVoice.id, WriteScript.id, ReviseScript.id] {
+                set(stage.rawValue, ["speech_rate": .number(speechRate)])
+            }
+        }
         if let titleHook {
             var values: [String: JSONValue] = ["title_hook": .bool(true)]
             if let text = titleHook.text { values["hook_text"] = .string(text) }

@@ -32,7 +32,8 @@ import StoryModels
 ///
 /// Every section and field is optional. `render` is copied into the parameters of the `upscale`, `assemble` and `qc`
 /// stages, its frame size (`aspect`, or `width` and `height`) also into `timing` (subtitle layout) and, halved,
-/// `keyframes`; `story.speech_rate` into `voice`, `story.title_hook` into `timing` (a stage's own parameters win).
+/// `keyframes`; `story.speech_rate` into `voice`, `script` and `revise`, `story.title_hook` into `timing` (a stage's
+/// own parameters win).
 /// Unknown keys are errors, reported with their path.
 ///
 /// `routing` is a ProviderKit router configuration (``ProviderKit/RouterConfiguration``, with per-task routes): when
@@ -52,7 +53,8 @@ public struct StoryConfiguration: Sendable, Hashable {
         /// Candidate ideas to ask for.
         public var ideaCount: Int?
         /// How fast the voice speaks relative to its normal rate (``StoryConfiguration/Limits/speechRate``),
-        /// copied into the `voice` stage's `speech_rate` parameter.
+        /// copied into the `speech_rate` parameter of the `voice` stage (how fast it speaks) and of the `script` and
+        /// `revise` stages (how many words the target length then takes).
         public var speechRate: Double?
         /// A title overlaid over the first seconds (`title_hook`: `true` for the story's title, a string for that
         /// text, `false` or absent for none), copied into the `timing` stage.

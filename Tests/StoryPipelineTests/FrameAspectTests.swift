@@ -54,7 +54,9 @@ import Testing
         }
         #expect(stages["keyframes"]?.parameters?.number("width") == 960)
         #expect(stages["keyframes"]?.parameters?.number("height") == 540)
-        #expect(stages["voice"]?.parameters?.number("speech_rate") == 1.25)
+        for stage in ["voice", "script", "revise"] {
+            #expect(stages[stage]?.parameters?.number("speech_rate") == 1.25, "\(stage)")
+        }
         #expect(try StoryConfiguration.decode(json: configuration.jsonData()) == configuration)
         // The stages accept what is copied into them.
         let services = StoryServices(

@@ -150,6 +150,29 @@ import Testing
         #expect(script.contains("the story of a lighthouse keeper's last night"), "\(script)")
     }
 
+    @Test func aFasterVoiceGetsAScriptWithMoreWordsForTheSameLength() async throws {
+        // At 1.25× the voice reads 45 s of normal-rate text in 36 s: the script must hold 56 s of normal-rate words.
+        let services = try Self.services()
+        var state = try await GenerateIdeas(services: services)
+            .run(
+                StoryRequest(topic: "a night train", seed: 3, targetSeconds: 45),
+                context: Self.context(GenerateIdeas.id))
+        state = try await SelectIdea(services: services).run(state, context: Self.context(SelectIdea.id))
+        var normal = state
+        _ = try await WriteScript(services: services)
+            .run(&normal, parameters: .init(), context: Self.context(WriteScript.id))
+        var faster = state
+        _ = try await WriteScript(services: services)
+            .run(&faster, parameters: .init(speechRate: 1.25), context: Self.context(WriteScript.id))
+        let normalSeconds = SpeakingRate.estimatedDuration(
+            of: try #require(normal.script?.current.text), language: "en")
+        let fasterSeconds = SpeakingRate.estimatedDuration(
+            of: try #require(faster.script?.current.text), language: "en")
+        #expect(
+            (1.1...1.45).contains(fasterSeconds / normalSeconds), "normal \(normalSeconds) s, 1.25×: \(fasterSeconds) s"
+        )
+    }
+
     @Test func theSameTopicAndSeedGiveTheSameStory() async throws {
         for topic in ["a lighthouse keeper's last night", "灯台守の最後の夜", "What if the moon disappeared?"] {
             let first = try await Self.run(topic, seed: 11)

@@ -12,7 +12,9 @@ public import StoryModels
 /// in ``StoryState/capsApplied``.
 ///
 /// Parameters: `max_words` (1…6000; default 1.5 × the words the target length takes at the language's speaking rate,
-/// 169 for 45 s of English).
+/// 169 for 45 s of English), `speech_rate` (0.75…1.5, the configuration's `story.speech_rate`: a voice that speaks
+/// 1.25× faster needs 1.25× the words to last the target length, so the words asked for, the cut and the default
+/// `max_words` scale with it).
 public struct WriteScript: StoryStage {
     /// `script`.
     public static let id: StageID = "script"
@@ -25,17 +27,24 @@ public struct WriteScript: StoryStage {
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
-        /// `max_words`.
-        public static let declarations = [WriteScript.maxWords]
+        /// `max_words`, `speech_rate`.
+        public static let declarations = [WriteScript.maxWords, SynthesizeVoice.speechRate]
         /// The most words of narration; `nil` for 1.5 × the words the target length takes.
         public var maxWords: Int?
+        /// How fast the voice will speak relative to normal; `nil` for normal.
+        public var speechRate: Double?
 
         /// Parameters with the defaults.
-        public init(maxWords: Int? = nil) { self.maxWords = maxWords }
+        public init(maxWords: Int? = nil, speechRate: Double? = nil) {
+            self.maxWords = maxWords
+            self.speechRate = speechRate
+        }
 
         /// Decodes and range-checks the parameters.
         public init(from decoder: any Decoder) throws {
-            maxWords = try StageParameterReader(decoder).integer(WriteScript.maxWords)
+            let reader = try StageParameterReader(decoder)
+            maxWords = try reader.integer(WriteScript.maxWords)
+            speechRate = try reader.number(SynthesizeVoice.speechRate)
         }
     }
 
@@ -58,8 +67,10 @@ public struct WriteScript: StoryStage {
     {
         let idea = try state.required(\.idea)
         let language = state.request.language
-        let target = try state.request.checkedTargetSeconds()
-        // At most 600 s × 300 words a minute: the conversion cannot trap.
+        // The length the narration takes at the normal rate: a faster voice needs more words for the same target.
+        // The rate is range-checked (0.75…1.5).
+        let target = try state.request.checkedTargetSeconds() * (parameters.speechRate ?? 1)
+        // At most 1.5 × 600 s × 300 words a minute: the conversion cannot trap.
         let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
         let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
         let schema: JSONValue = [
@@ -152,14 +163,18 @@ public struct ReviseScript: StoryStage {
 
     /// The stage's parameters.
     public struct Parameters: StoryStageParameters {
-        /// `threshold`, `max_revisions`, `max_words`.
-        public static let declarations = [ReviseScript.threshold, ReviseScript.maxRevisions, WriteScript.maxWords]
+        /// `threshold`, `max_revisions`, `max_words`, `speech_rate`.
+        public static let declarations = [
+            ReviseScript.threshold, ReviseScript.maxRevisions, WriteScript.maxWords, SynthesizeVoice.speechRate,
+        ]
         /// Revise while the overall score is below it.
         public var threshold: Double = 60
         /// The most revisions (each a model call).
         public var maxRevisions = 2
         /// The most words of each revised narration; `nil` for ``WriteScript``'s default.
         public var maxWords: Int?
+        /// How fast the voice will speak relative to normal (as ``WriteScript``'s); `nil` for normal.
+        public var speechRate: Double?
 
         /// Parameters with the defaults.
         public init() {}
@@ -170,6 +185,7 @@ public struct ReviseScript: StoryStage {
             threshold = try reader.number(ReviseScript.threshold) ?? threshold
             maxRevisions = try reader.integer(ReviseScript.maxRevisions) ?? maxRevisions
             maxWords = try reader.integer(WriteScript.maxWords)
+            speechRate = try reader.number(SynthesizeVoice.speechRate)
         }
     }
 
@@ -195,7 +211,8 @@ public struct ReviseScript: StoryStage {
         let threshold = parameters.threshold
         let maxRevisions = parameters.maxRevisions
         let language = script.language
-        let target = try state.request.checkedTargetSeconds()
+        // As in ``WriteScript``: the length at the normal rate.
+        let target = try state.request.checkedTargetSeconds() * (parameters.speechRate ?? 1)
         let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
 
         let spoken = SpeechText.normalize(script.current.text, language: language)
