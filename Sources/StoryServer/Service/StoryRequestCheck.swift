@@ -132,10 +132,11 @@ public enum StoryRequestCheck {
         }
     }
 
-    /// The sections of `config` a caller may set: the story, render and provider choices, and stages' `enabled`
-    /// flags and parameters. Not `routing` (it names servers and the environment variables that hold API keys), and
-    /// no parameter string that could name a file on the server (a music bed path): those belong in the server's
-    /// own base configuration.
+    /// The sections of `config` a caller may set: the story and render sections, the voice (`providers.espeak_voice`),
+    /// and stages' `enabled` flags and parameters. Not the other providers (which run, and whose keys pay, is the
+    /// server's choice), not `routing` (it names servers and the environment variables that hold API keys), and no
+    /// parameter string that could name a file on the server (a music bed path): those belong in the server's own
+    /// base configuration.
     static func checkOverrides(_ config: [String: JSONValue]) throws {
         let sections: Set<String> = ["story", "render", "providers", "pipeline"]
         for (key, value) in config.sorted(by: { $0.key < $1.key }) {
@@ -146,6 +147,14 @@ public enum StoryRequestCheck {
             }
             guard case .object(let members) = value else {
                 throw StoryServerError.invalidRequest("config.\(key): must be an object")
+            }
+            if key == "providers" {
+                // Which providers run (and whose keys pay for them) is the server's choice; the voice is the caller's.
+                for name in members.keys.sorted() where name != "espeak_voice" {
+                    throw StoryServerError.invalidRequest(
+                        "config.providers.\(name.prefix(100)): the providers are the server's choice (its --config "
+                            + "file); only espeak_voice may be set")
+                }
             }
             if key != "pipeline" {
                 for (name, member) in members where !isScalar(member) {
