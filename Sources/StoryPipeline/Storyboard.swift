@@ -1,7 +1,7 @@
 public import Foundation
 public import PipelineKit
 import StoryForgeCore
-public import StoryModels
+import StoryModels
 
 /// A story's storyboard: one entry per shot with its timing, narration, picture prompt and chosen media, written as
 /// `storyboard.json` beside a contact sheet (`storyboard.html`) when a run stops for review (`story-demo
