@@ -13,8 +13,9 @@ extension Storyboard {
     }
 
     /// Whether `directory` may take this run's storyboard or export: it is missing or empty, holds an export of
-    /// one of `runIDs` (its `manifest.json` says so), or holds only a storyboard review (`storyboard.json`,
-    /// `storyboard.html`, `keyframes/`) of one of them.
+    /// one of `runIDs` (its `manifest.json` says so), or holds a storyboard review of one of them (its
+    /// `storyboard.json` says so; files the user put beside it, such as their own pictures, are left alone: an
+    /// export replaces only files with its own names).
     public static func folder(_ directory: URL, belongsTo runIDs: Set<String>) -> Bool {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return true }
         let visible = Set(names.filter { !$0.hasPrefix(".") })
@@ -24,7 +25,7 @@ extension Storyboard {
         {
             return true
         }
-        guard visible.isSubset(of: [fileName, contactSheetName, "keyframes"]),
+        guard visible.contains(fileName),
             let data = try? InputFile.read(directory.appendingPathComponent(fileName), maxByteCount: readLimit),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let run = object["run_id"] as? String
@@ -91,7 +92,8 @@ extension Storyboard {
                 + ".shot{background:#1c1c1c;border-radius:8px;padding:8px}.shot img{width:100%;border-radius:4px}"
                 + ".meta{color:#999;font-size:12px}.prompt{color:#bcd}</style>",
             "</head><body>", "<h1>\(escaped(title))</h1>",
-            "<p class=\"meta\">run \(escaped(runId)) · \(shots.count) shots"
+            // No run id here: the contact sheet of the same story is the same file whatever run made it.
+            "<p class=\"meta\">\(shots.count) shots"
                 + (stoppedAfter.map { " · stopped after \(escaped($0)) for review" } ?? "") + "</p>",
             "<div class=\"grid\">",
         ]

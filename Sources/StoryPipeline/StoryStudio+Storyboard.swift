@@ -180,7 +180,8 @@ extension StoryStudio {
                 result = try await resumeUnflattened(runID: runID, exportTo: directory, exporter: exporter)
             }
             let stages = pipeline().stages
-            let ran = try await runner.store.stages(of: runID).filter { !before.contains($0.index) }
+            // Stages that ran now: new records with attempts (a stage restored from the cache has none).
+            let ran = try await runner.store.stages(of: runID).filter { !before.contains($0.index) && $0.attempts > 0 }
                 .sorted { $0.index < $1.index }.map(\.stageID)
             return StoryboardResult(
                 result: result, edits: edits,

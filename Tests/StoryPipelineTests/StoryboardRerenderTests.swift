@@ -129,7 +129,7 @@ import Testing
         #expect(shots[1].narration.firstWord == shots[0].narration.endWord)
         let voice = try #require(state.voice)
         #expect(voice != stopped.state.voice)
-        #expect(shots.validate(voiceDuration: voice.duration).isEmpty)
+        #expect(Shotlist(shots: shots).validate(voiceDuration: voice.duration).isEmpty)
         #expect(state.subtitles?.track.cues.map(\.text).joined(separator: " ").contains("lamp went out") == true)
         #expect(state.qc?.passed == true)
     }
@@ -203,10 +203,10 @@ import Testing
         #expect(foreign.message.contains("is not run base"))
         let missing = try #require(try await refusal { $0.shots[0].userMedia = "nowhere.png" })
         #expect(missing.code == .file && missing.message.contains("nowhere.png"))
-        try Data("not a picture".utf8).write(to: bench.review.appendingPathComponent("fake.png"))
+        try Data("not a picture".utf8).write(to: bench.root.appendingPathComponent("fake.png"))
         let fake = try #require(try await refusal { $0.shots[0].userMedia = "fake.png" })
         #expect(fake.code == .media && fake.message.contains("fake.png is not a PNG or JPEG"))
-        try Data(repeating: 7, count: 4096).write(to: bench.review.appendingPathComponent("fake.mp4"))
+        try Data(repeating: 7, count: 4096).write(to: bench.root.appendingPathComponent("fake.mp4"))
         let noVideo = try #require(try await refusal { $0.shots[0].userMedia = "fake.mp4" })
         #expect(noVideo.code == .media && noVideo.message.contains("fake.mp4"))
 

@@ -52,8 +52,9 @@ import Testing
         func problem(_ edit: (inout [String: Any]) -> Void) -> String? {
             var object = good
             edit(&object)
+            guard let data = try? JSONSerialization.data(withJSONObject: object) else { return "not JSON" }
             do {
-                _ = try Storyboard.decode(try JSONSerialization.data(withJSONObject: object))
+                _ = try Storyboard.decode(data)
                 return nil
             } catch {
                 #expect(error.code == .invalidConfiguration)
@@ -134,13 +135,15 @@ import Testing
     }
 
     @Test func theContactSheetLinksEachPictureAndEscapesText() {
-        var board = Storyboard(state: Self.state(), runID: "r<1>")
+        var board = Storyboard(state: Self.state(), runID: "xyzzy-run")
+        board.title = "<b>kites</b>"
         board.shots[0].narration = "<script>alert(1)</script> & \"more\""
         let html = board.contactSheet()
         #expect(html.contains("<img src=\"keyframes/001.png\""))
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;more&quot;"))
         #expect(!html.contains("<script>"))
-        #expect(html.contains("run r&lt;1&gt;"))
+        #expect(html.contains("<h1>&lt;b&gt;kites&lt;/b&gt;</h1>"))
+        #expect(!html.contains("xyzzy"), "the sheet names no run, so that the same story makes the same file")
     }
 
     @Test func aFolderBelongsToARunWhenItHoldsOnlyItsStoryboardOrItsExport() throws {
@@ -152,7 +155,9 @@ import Testing
             to: root.appendingPathComponent("storyboard.json"))
         #expect(Storyboard.folder(root, belongsTo: ["r1"]))
         #expect(!Storyboard.folder(root, belongsTo: ["r2"]))
-        try Data("mine".utf8).write(to: root.appendingPathComponent("notes.txt"))
-        #expect(!Storyboard.folder(root, belongsTo: ["r1"]))
+        try Data("mine".utf8).write(to: root.appendingPathComponent("my-photo.jpg"))
+        #expect(Storyboard.folder(root, belongsTo: ["r1"]), "the user's own files beside the storyboard")
+        try FileManager.default.removeItem(at: root.appendingPathComponent("storyboard.json"))
+        #expect(!Storyboard.folder(root, belongsTo: ["r1"]), "someone else's files")
     }
 }
