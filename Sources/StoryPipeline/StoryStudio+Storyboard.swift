@@ -144,7 +144,8 @@ extension StoryStudio {
         runID: RunID, storyboard url: URL, exportTo directory: URL, exporter: StoryExporter = .init()
     ) async throws(StoryRunError) -> StoryboardResult {
         do {
-            return try await resumeWithStoryboard(runID: runID, storyboard: url, exportTo: directory, exporter: exporter)
+            return try await resumeWithStoryboard(
+                runID: runID, storyboard: url, exportTo: directory, exporter: exporter)
         } catch {
             throw StoryRunError(flattening: error)
         }
@@ -172,7 +173,9 @@ extension StoryStudio {
             let result: Result
             if record.pipeline == Self.storyboardPipelineName {
                 // A re-render that finished: nothing to run, only the export.
-                let exporter = Storyboard.folder(directory, belongsTo: [runID.rawValue, root]) ? .init(force: true)
+                let exporter =
+                    Storyboard.folder(directory, belongsTo: [runID.rawValue, root])
+                    ? .init(force: true)
                     : exporter
                 try exporter.check(directory, runID: runID)
                 result = try await finish(runID: runID, exportTo: directory, exporter: exporter) { base }
@@ -319,7 +322,8 @@ extension StoryStudio {
                 Rerun(
                     stage: UpscaleKeyframes.id.rawValue,
                     reason: pictures.isEmpty
-                        ? "not run yet: the run had stopped before it" : "the keyframe of shot \(list(pictures)) changed"))
+                        ? "not run yet: the run had stopped before it"
+                        : "the keyframe of shot \(list(pictures)) changed"))
         }
         var changed: [String] = []
         if !pictures.isEmpty { changed.append("the picture of shot \(list(pictures))") }
@@ -378,7 +382,7 @@ extension StoryStudio {
             } onCancel: {
                 task.cancel()
             }
-        } catch where stop.reached && !Task.isCancelled {
+        } catch  where stop.reached && !Task.isCancelled {
             // The stop, not a failure.
         } catch {
             let cancelled = error is CancellationError || Task.isCancelled
@@ -409,7 +413,8 @@ extension StoryStudio {
         var configuration = runner.configuration
         let ids = Set(stages.map(\.id.rawValue))
         var settings = configuration.pipeline.stages.filter { ids.contains($0.key) }
-        if ids.contains(ApplyStoryboard.id.rawValue), let paint = configuration.pipeline.stages[PaintKeyframe.id.rawValue]
+        if ids.contains(ApplyStoryboard.id.rawValue),
+            let paint = configuration.pipeline.stages[PaintKeyframe.id.rawValue]
         {
             settings[ApplyStoryboard.id.rawValue] = paint
         }

@@ -71,8 +71,10 @@ extension Storyboard {
                 let known = shots.contains { $0.id == entry.id }
                 throw .invalidConfiguration(
                     "\(path).id: \(entry.id) "
-                        + (known ? "is out of place (expected \(shot.id)): keep the shots in order" : "is no shot of "
-                            + "run \(runID) (expected \(shot.id))"))
+                        + (known
+                            ? "is out of place (expected \(shot.id)): keep the shots in order"
+                            : "is no shot of "
+                                + "run \(runID) (expected \(shot.id))"))
             }
             let original = reference.shots[index]
             for (field, same) in [

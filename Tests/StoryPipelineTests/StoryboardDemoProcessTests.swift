@@ -10,7 +10,15 @@ extension StoryDemoProcessTests {
         let root = try temporaryDirectory("storyboard-demo")
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("config.json")
-        try Self.config.write(to: config, atomically: true, encoding: .utf8)
+        // Small and without upscaling (keyframes at the render size), so that the three runs take seconds.
+        try """
+        {
+          "story": { "topic": "a night train", "seed": 5, "target_seconds": 10 },
+          "providers": { "text": "template", "speech": "espeak", "images": "procedural" },
+          "render": { "width": 216, "height": 384, "fps": 12 },
+          "pipeline": { "stages": { "keyframes": { "parameters": { "width": 216, "height": 384 } } } }
+        }
+        """.write(to: config, atomically: true, encoding: .utf8)
         let store = root.appendingPathComponent("store").path
         let output = root.appendingPathComponent("out")
 

@@ -34,7 +34,7 @@ import Testing
             let media = try #require(shot.media)
             #expect(html.contains("src=\"\(media)\""))
             let picture = try Data(contentsOf: bench.review.appendingPathComponent(media))
-            #expect(try ImageDecoder().decode(picture).pixels.width == 180)
+            #expect(try ImageDecoder().decode(picture).pixels.width == 216)
         }
         let text = try String(contentsOf: bench.storyboardURL, encoding: .utf8)
         #expect(text.contains("\"user_media\" : null"), "the field the user fills is written out")
@@ -54,7 +54,8 @@ import Testing
         #expect(exported.stoppedAfter == nil && exported.shots.map(\.visualPrompt) == board.shots.map(\.visualPrompt))
 
         // The finished story's own storyboard, unchanged: nothing runs at all.
-        let again = try await bench.studio.resume(runID: "base", storyboard: bench.storyboardURL, exportTo: bench.review)
+        let again = try await bench.studio.resume(
+            runID: "base", storyboard: bench.storyboardURL, exportTo: bench.review)
         #expect(again.edits.isEmpty && again.reruns.isEmpty && again.stagesRun.isEmpty)
         #expect(bench.calls.imagePrompts.count == shots.count && bench.calls.speechTexts.count == 1)
         #expect(again.result.state.video == continued.result.state.video)
@@ -76,7 +77,8 @@ import Testing
         #expect(applied.edits.prompts.keys.sorted() == [third.id])
         #expect(applied.stagesRun.map(\.rawValue) == ["storyboard", "upscale", "assemble", "qc"])
         #expect(bench.started(in: applied.result.runID) == ["storyboard", "upscale", "assemble", "qc"])
-        #expect(applied.reruns.first == .init(stage: "keyframes", shot: third.id, reason: "visual prompt or mood edited"))
+        #expect(
+            applied.reruns.first == .init(stage: "keyframes", shot: third.id, reason: "visual prompt or mood edited"))
         #expect(applied.reruns.map(\.stage) == ["keyframes", "upscale", "assemble", "qc"])
         #expect(applied.result.runID.rawValue.hasPrefix("base+sb-"))
 

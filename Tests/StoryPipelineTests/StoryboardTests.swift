@@ -47,8 +47,9 @@ import Testing
     }
 
     @Test func aStoryboardIsReadStrictly() throws {
-        let good = try JSONSerialization.jsonObject(
-            with: Storyboard(state: Self.state(), runID: "r1").jsonData()) as! [String: Any]
+        let good =
+            try JSONSerialization.jsonObject(
+                with: Storyboard(state: Self.state(), runID: "r1").jsonData()) as! [String: Any]
         func problem(_ edit: (inout [String: Any]) -> Void) -> String? {
             var object = good
             edit(&object)
