@@ -212,6 +212,7 @@ struct StoryDemo: AsyncParsableCommand {
         var continueCommand = "story-demo --resume \(runID.rawValue) --output \(Self.quoted(outputURL.path))"
         if store != nil { continueCommand += " --store \(Self.quoted(storeURL.path))" }
         if force { continueCommand += " --force" }
+        if let storyboardURL { continueCommand += " --storyboard \(Self.quoted(storyboardURL.path))" }
 
         say("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
         say("store \(storeURL.path)")

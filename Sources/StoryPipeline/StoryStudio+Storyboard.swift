@@ -170,18 +170,8 @@ extension StoryStudio {
 
         guard !edits.isEmpty else {
             let before = Set(try await runner.store.stages(of: runID).filter { $0.status != .failed }.map(\.index))
-            let result: Result
-            if record.pipeline == Self.storyboardPipelineName {
-                // A re-render that finished: nothing to run, only the export.
-                let exporter =
-                    Storyboard.folder(directory, belongsTo: [runID.rawValue, root])
-                    ? .init(force: true)
-                    : exporter
-                try exporter.check(directory, runID: runID)
-                result = try await finish(runID: runID, exportTo: directory, exporter: exporter) { base }
-            } else {
-                result = try await resumeUnflattened(runID: runID, exportTo: directory, exporter: exporter)
-            }
+            // A stopped run continues, a finished one (a re-render included) is only exported again.
+            let result = try await resumeUnflattened(runID: runID, exportTo: directory, exporter: exporter)
             let stages = pipeline().stages
             // Stages that ran now: new records with attempts (a stage restored from the cache has none).
             let ran = try await runner.store.stages(of: runID).filter { !before.contains($0.index) && $0.attempts > 0 }
@@ -208,7 +198,6 @@ extension StoryStudio {
         }
         var state = try base.applying(edits, imported: imported)
         let repaint = edits.prompts.keys.filter { imported[$0] == nil }.sorted()
-        let revoice = !edits.narration.isEmpty
         let pictures = !repaint.isEmpty || !imported.isEmpty
         if !pictures { state.upscaledKeyframes = base.upscaledKeyframes }
         let render = StoryboardRender(state: state, repaint: repaint, baseRun: runID.rawValue)
@@ -226,8 +215,7 @@ extension StoryStudio {
         try saveConfiguration(of: derived)
         try await services.library?.runStarted(id: derived, topic: state.request.topic, seed: state.request.seed)
 
-        let storyboardPipeline = Self.storyboardPipeline(
-            services: services, revoice: revoice, upscale: pictures || base.upscaledKeyframes == nil)
+        let storyboardPipeline = Self.storyboardPipeline(services: services, for: render)
         let started = StartedStages(runID: derived)
         let rerunner = auxiliaryRunner(for: storyboardPipeline.stages, extraSinks: [started])
         let result = try await finish(runID: derived, exportTo: directory, exporter: exporter) {
@@ -251,11 +239,15 @@ extension StoryStudio {
         runID.rawValue.components(separatedBy: "+sb-").first ?? runID.rawValue
     }
 
-    /// The re-render: the storyboard's repaints, then (when the narration changed) voice and timing, then (when a
-    /// picture changed) upscaling, then assembly and the quality gate, each as the default pipeline runs it.
-    static func storyboardPipeline(services: StoryServices, revoice: Bool, upscale: Bool)
+    /// The re-render of `render`: the storyboard's repaints, then (when the narration changed, so the voice is gone)
+    /// voice and timing, then (when a picture changed, so the upscaled keyframes are gone) upscaling, then assembly
+    /// and the quality gate, each as the default pipeline runs it. A function of the run's input, so that an
+    /// interrupted re-render resumes with the same stages.
+    static func storyboardPipeline(services: StoryServices, for render: StoryboardRender)
         -> Pipeline<StoryboardRender, StoryState>
     {
+        let revoice = render.state.voice == nil
+        let upscale = render.state.upscaledKeyframes == nil
         let providers = services.providers
         let apply = ApplyStoryboard(services: services).retry(providerRetry(for: providers.images))
         let voice = SynthesizeVoice(services: services).retry(providerRetry(for: providers.speech))
@@ -300,16 +292,16 @@ extension StoryStudio {
         edits: StoryboardEdits, repaint: [Int], imported: [Int: ImportedMedia], stages: [AnyPipelineStage]
     ) -> [Rerun] {
         func list(_ ids: some Sequence<Int>) -> String { ids.sorted().map(String.init).joined(separator: ", ") }
-        var reruns: [Rerun] = []
-        for id in repaint {
-            reruns.append(Rerun(stage: PaintKeyframe.id.rawValue, shot: id, reason: "visual prompt or mood edited"))
+        var reruns = repaint.map {
+            Rerun(stage: PaintKeyframe.id.rawValue, shot: $0, reason: "visual prompt or mood edited")
         }
-        for (id, file) in imported.sorted(by: { $0.key < $1.key }) {
+        for (id, file) in imported {
             reruns.append(
                 Rerun(
                     stage: PaintKeyframe.id.rawValue, shot: id,
                     reason: "replaced by the user's \(file.media.kind.rawValue) \(file.media.sourceItem ?? "")"))
         }
+        reruns.sort { ($0.shot ?? 0) < ($1.shot ?? 0) }
         let ids = Set(stages.map(\.id))
         let narration = "narration of shot \(list(edits.narration.keys)) edited"
         if ids.contains(SynthesizeVoice.id) {
@@ -408,8 +400,7 @@ extension StoryStudio {
     /// A runner over the studio's store and artifacts with the studio's settings for `stages` only (so that a
     /// pipeline of a few stages passes the configuration check), its event sinks and `extraSinks`. The storyboard
     /// stage takes the `keyframes` stage's settings, since it paints as that stage does.
-    private func auxiliaryRunner(for stages: [AnyPipelineStage], extraSinks: [any PipelineEventSink]) -> PipelineRunner
-    {
+    func auxiliaryRunner(for stages: [AnyPipelineStage], extraSinks: [any PipelineEventSink]) -> PipelineRunner {
         var configuration = runner.configuration
         let ids = Set(stages.map(\.id.rawValue))
         var settings = configuration.pipeline.stages.filter { ids.contains($0.key) }

@@ -177,6 +177,9 @@ import Testing
             runID: applied.result.runID, storyboard: bench.storyboardURL, exportTo: bench.review)
         #expect(again.stagesRun.isEmpty)
         #expect(again.result.state.shotMedia == media)
+        let plain = try await bench.studio.resume(runID: applied.result.runID, exportTo: bench.review)
+        #expect(plain.state == applied.result.state)
+        #expect(bench.started(in: applied.result.runID) == applied.stagesRun.map(\.rawValue), "the re-render ran again")
     }
 
     @Test func aBadStoryboardOrUserFileIsRefusedBeforeAnythingRuns() async throws {
