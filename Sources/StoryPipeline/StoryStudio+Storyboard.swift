@@ -137,22 +137,28 @@ extension StoryStudio {
     /// store, so applying the same storyboard twice runs nothing the second time; its events go to the studio's
     /// event sinks.
     ///
+    /// - Parameter userMediaFolder: where `user_media` files may be; `nil` lets a storyboard name any file this
+    ///   process can read, which suits a person on their own machine. A host taking storyboards from others (a
+    ///   server) passes the folder their uploads go to, so that a storyboard cannot make it read its own files.
     /// - Throws: ``StoryRunError``: `invalidConfiguration` for a storyboard that does not fit the run (another run's,
     ///   another version, shots added, removed or reordered, a read-only field changed); `file` or `media` for a
-    ///   user file that is missing or does not decode; `runNotFound`; and a failed stage's error.
+    ///   user file that is missing, outside `userMediaFolder` or does not decode; `runNotFound`; and a failed
+    ///   stage's error.
     public func resume(
-        runID: RunID, storyboard url: URL, exportTo directory: URL, exporter: StoryExporter = .init()
+        runID: RunID, storyboard url: URL, exportTo directory: URL, exporter: StoryExporter = .init(),
+        userMediaFolder: URL? = nil
     ) async throws(StoryRunError) -> StoryboardResult {
         do {
             return try await resumeWithStoryboard(
-                runID: runID, storyboard: url, exportTo: directory, exporter: exporter)
+                runID: runID, storyboard: url, exportTo: directory, exporter: exporter,
+                userMediaFolder: userMediaFolder)
         } catch {
             throw StoryRunError(flattening: error)
         }
     }
 
     private func resumeWithStoryboard(
-        runID: RunID, storyboard url: URL, exportTo directory: URL, exporter: StoryExporter
+        runID: RunID, storyboard url: URL, exportTo directory: URL, exporter: StoryExporter, userMediaFolder: URL?
     ) async throws -> StoryboardResult {
         guard let record = try await runner.store.run(runID) else {
             throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
@@ -192,6 +198,16 @@ extension StoryStudio {
         var imported: [Int: ImportedMedia] = [:]
         for (id, file) in edits.userMedia.sorted(by: { $0.key < $1.key }) {
             guard let shot = shots.first(where: { $0.id == id }) else { continue }
+            if let folder = userMediaFolder {
+                // Links resolved first: a link inside the folder to a file outside it is outside.
+                let allowed = folder.standardizedFileURL.resolvingSymlinksInPath().path
+                let path = file.standardizedFileURL.resolvingSymlinksInPath().path
+                guard path.hasPrefix(allowed.hasSuffix("/") ? allowed : allowed + "/") else {
+                    throw StoryPipelineError.file(
+                        "shot \(id): user_media \(file.lastPathComponent) is outside the folder user files are "
+                            + "taken from (\(folder.path))")
+                }
+            }
             imported[id] = try await ImportedMedia.load(
                 file, shot: shot, artifacts: runner.artifacts, ffmpeg: services.ffmpeg,
                 scratch: services.workDirectory)

@@ -122,8 +122,8 @@ struct ImportedMedia: Sendable, Hashable {
 }
 
 extension ImportedMedia {
-    /// The largest user file accepted: 2 GiB, a few minutes of 4K video; a shot lasts seconds.
-    static let maxBytes = 2 << 30
+    /// The largest user file accepted: 512 MiB, about a minute of 4K video at 60 Mbit/s; a shot lasts seconds.
+    static let maxBytes = 512 << 20
     /// Extensions read as video clips; anything else must decode as a PNG or JPEG.
     static let clipExtensions: Set<String> = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
 

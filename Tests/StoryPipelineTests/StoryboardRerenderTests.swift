@@ -187,6 +187,11 @@ import Testing
         defer { bench.remove() }
         let stopped = try await bench.stopAfterKeyframes()
         let file = bench.root.appendingPathComponent("bad.json")
+        func board(_ field: WritableKeyPath<Storyboard, String?>, _ value: String) -> Storyboard {
+            var board = stopped.storyboard
+            board[keyPath: field] = value
+            return board
+        }
         func refusal(_ edit: (inout Storyboard) -> Void) async throws -> StoryRunError? {
             var board = stopped.storyboard
             edit(&board)
@@ -214,6 +219,17 @@ import Testing
         try Data(repeating: 7, count: 4096).write(to: bench.root.appendingPathComponent("fake.mp4"))
         let noVideo = try #require(try await refusal { $0.shots[0].userMedia = "fake.mp4" })
         #expect(noVideo.code == .media && noVideo.message.contains("fake.mp4"))
+
+        // A host that takes storyboards from others confines user files to a folder.
+        try Data("x".utf8).write(to: bench.root.appendingPathComponent("secret.png"))
+        try board(\.shots[0].userMedia, "secret.png").jsonData().write(to: file)
+        do {
+            _ = try await bench.studio.resume(
+                runID: "base", storyboard: file, exportTo: bench.review, userMediaFolder: bench.review)
+            Issue.record("a file outside the user media folder was read")
+        } catch {
+            #expect(error.code == .file && error.message.contains("outside the folder"))
+        }
 
         try Data(#"{"format":"storyforge.storyboard","version":2,"run_id":"base","shots":[]}"#.utf8).write(to: file)
         do {
