@@ -24,6 +24,10 @@ struct StoryDemo: AsyncParsableCommand {
 
             Finished stages are kept in the store (--store, default $XDG_CACHE_HOME/storyforge), so a rerun of the
             same topic and seed reuses them, and --resume RUN_ID continues a run that was stopped or killed.
+
+            Review before rendering: --stop-after keyframes writes storyboard.json and a contact sheet
+            (storyboard.html) into --output and stops. Edit a shot's narration, visual_prompt or user_media (a file
+            of your own), then --resume RUN_ID --storyboard storyboard.json re-renders only what the edits change.
             """
     )
 
@@ -41,6 +45,16 @@ struct StoryDemo: AsyncParsableCommand {
 
     @Option(help: "Continue the run with this id.")
     var resume: String?
+
+    @Option(
+        help: """
+            Stop after this stage (keyframes, shots, voice, …), write storyboard.json and storyboard.html into \
+            --output, and keep the run resumable.
+            """)
+    var stopAfter: String?
+
+    @Option(help: "With --resume: apply this edited storyboard.json and re-render only what it changes.")
+    var storyboard: String?
 
     @Option(help: "The seed for every provider and procedural choice.")
     var seed: Int?
@@ -81,6 +95,15 @@ struct StoryDemo: AsyncParsableCommand {
             throw ValidationError(
                 "--resume continues a run as it was started: leave out --topic, --seed, --aspect, --language and "
                     + "--speech-rate")
+        }
+        if storyboard != nil, resume == nil {
+            throw ValidationError("--storyboard needs --resume RUN_ID: the run the storyboard was written from")
+        }
+        if storyboard != nil, stopAfter != nil {
+            throw ValidationError("--storyboard and --stop-after do not go together: apply the edits, or stop")
+        }
+        if stopAfter != nil, dryRun {
+            throw ValidationError("--dry-run stops before anything runs: leave out --stop-after")
         }
         if let aspect {
             do {
@@ -152,9 +175,20 @@ struct StoryDemo: AsyncParsableCommand {
         }
 
         let runID = RunID(resume ?? Self.newRunID())
+        let storyboardURL = storyboard.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        // An edited storyboard is re-rendered into its own folder unless told otherwise.
         let outputURL = URL(
-            fileURLWithPath: output ?? "storyforge-output/\(runID.rawValue)", isDirectory: true
+            fileURLWithPath: output ?? storyboardURL?.deletingLastPathComponent().path
+                ?? "storyforge-output/\(runID.rawValue)", isDirectory: true
         ).standardizedFileURL
+        let stopStage: StageID?
+        do {
+            stopStage = try stopAfter.map { try studio.stopStage(named: $0) }
+        } catch let error as StoryPipelineError {
+            fail(error.message)
+        } catch {
+            fail("\(error)")
+        }
 
         if dryRun {
             do {
@@ -166,33 +200,48 @@ struct StoryDemo: AsyncParsableCommand {
         }
 
         let exporter = StoryExporter(force: force)
-        do {
-            try exporter.check(outputURL, runID: runID)
-        } catch {
-            fail(error.message)
+        // A folder holding this run's storyboard review is checked by the studio, which knows the run's re-renders.
+        if stopStage == nil, storyboardURL == nil, !Storyboard.folder(outputURL, belongsTo: [runID.rawValue]) {
+            do {
+                try exporter.check(outputURL, runID: runID)
+            } catch {
+                fail(error.message)
+            }
         }
         // The command that continues this run, with every option that locates it.
         var continueCommand = "story-demo --resume \(runID.rawValue) --output \(Self.quoted(outputURL.path))"
         if store != nil { continueCommand += " --store \(Self.quoted(storeURL.path))" }
         if force { continueCommand += " --force" }
+        if let storyboardURL { continueCommand += " --storyboard \(Self.quoted(storyboardURL.path))" }
 
         say("run \(runID.rawValue)\(resume == nil ? "" : " (resumed)")")
         say("store \(storeURL.path)")
         progress.start(totalStages: studio.pipeline().stages.count)
-        let task = Task {
-            if resume != nil {
-                try await studio.resume(runID: runID, exportTo: outputURL, exporter: exporter)
-            } else {
-                try await studio.run(
-                    studio.request(topic: topic, seed: seed), runID: runID, exportTo: outputURL, exporter: exporter)
+        let resumed = resume != nil
+        let request = studio.request(topic: topic, seed: seed)
+        let task = Task { () async throws -> Outcome in
+            if let storyboardURL {
+                return .storyboard(
+                    try await studio.resume(
+                        runID: runID, storyboard: storyboardURL, exportTo: outputURL, exporter: exporter))
             }
+            if let stopStage {
+                return .stopped(
+                    resumed
+                        ? try await studio.resume(runID: runID, stoppingAfter: stopStage, writeTo: outputURL)
+                        : try await studio.run(request, runID: runID, stoppingAfter: stopStage, writeTo: outputURL))
+            }
+            if resumed {
+                return .finished(try await studio.resume(runID: runID, exportTo: outputURL, exporter: exporter))
+            }
+            return .finished(try await studio.run(request, runID: runID, exportTo: outputURL, exporter: exporter))
         }
         let interrupt = await Self.onInterrupt { task.cancel() }
         defer { interrupt.cancel() }
 
-        let result: StoryStudio.Result
+        let outcome: Outcome
         do {
-            result = try await task.value
+            outcome = try await task.value
         } catch {
             progress.finishLine()
             if task.isCancelled || (error as? StoryRunError)?.code == .cancelled {
@@ -203,7 +252,41 @@ struct StoryDemo: AsyncParsableCommand {
             fail(Self.describe(error) + "\nContinue after fixing it with: \(continueCommand)")
         }
         progress.finishLine()
-        summarize(result, progress: progress, providersOffline: studio.services.providers.isOffline)
+        switch outcome {
+        case .stopped(let stopped):
+            let board = stopped.outputDirectory.appendingPathComponent(Storyboard.fileName).path
+            say("")
+            say("stopped after \(stopped.stage) for review: \(stopped.storyboard.shots.count) shots")
+            say("storyboard: \(board)")
+            say("contact sheet: \(stopped.outputDirectory.appendingPathComponent(Storyboard.contactSheetName).path)")
+            say("Edit a shot's narration, visual_prompt or user_media, then continue with:")
+            say("  story-demo --resume \(runID.rawValue) --storyboard \(Self.quoted(board))" + storeOption)
+            say("or continue unchanged with: \(continueCommand)")
+        case .storyboard(let applied):
+            summarize(applied.result, progress: progress, providersOffline: studio.services.providers.isOffline)
+            say("")
+            if applied.edits.isEmpty {
+                say("the storyboard changes nothing: nothing reran")
+            } else if applied.reruns.isEmpty {
+                say("this storyboard was applied before (run \(applied.result.runID)): nothing reran")
+            } else {
+                say("reran (run \(applied.result.runID)):")
+                for rerun in applied.reruns { say("  \(rerun)") }
+            }
+        case .finished(let result):
+            summarize(result, progress: progress, providersOffline: studio.services.providers.isOffline)
+        }
+    }
+
+    /// What a run came to.
+    enum Outcome: Sendable {
+        case finished(StoryStudio.Result)
+        case stopped(StoryStudio.Stopped)
+        case storyboard(StoryStudio.StoryboardResult)
+    }
+
+    private var storeOption: String {
+        store.map { " --store \(Self.quoted(URL(fileURLWithPath: $0).path))" } ?? ""
     }
 
     private func summarize(_ result: StoryStudio.Result, progress: ProgressDisplay, providersOffline: Bool) {

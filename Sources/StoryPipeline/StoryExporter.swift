@@ -111,6 +111,7 @@ public struct StoryExporter: Sendable {
             files.append((String(format: "keyframes/%03d.png", index + 1), try await artifacts.data(for: ref)))
         }
         files.append(("script.md", Data(Self.markdown(state, idea: idea, script: script).utf8)))
+        files += try Storyboard.exportFiles(state, runID: runID)
         if let qc = state.qc { files.append(("qc.json", try StoryJSON.encode(qc))) }
 
         let manifest = ExportManifest(

@@ -229,6 +229,15 @@ public struct StoryStudio: Sendable {
         try exporter.check(directory, runID: runID)
         let lock = try RunLock.acquire(runID, in: store)
         defer { lock.release() }
+        try saveConfiguration(of: runID)
+        try await services.library?.runStarted(id: runID, topic: request.topic, seed: request.seed)
+        return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
+            try await runner.run(pipeline(), input: request, runID: runID)
+        }
+    }
+
+    /// Saves the configuration with the run, for ``savedConfiguration(of:in:)``.
+    func saveConfiguration(of runID: RunID) throws(StoryPipelineError) {
         let saved = Self.configurationURL(of: runID, in: store)
         do {
             try FileManager.default.createDirectory(
@@ -237,10 +246,6 @@ public struct StoryStudio: Sendable {
         } catch {
             throw StoryPipelineError.file(
                 "cannot save the run's configuration to \(saved.path): \(FileNames.reason(error))", underlying: error)
-        }
-        try await services.library?.runStarted(id: runID, topic: request.topic, seed: request.seed)
-        return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
-            try await runner.run(pipeline(), input: request, runID: runID)
         }
     }
 
@@ -275,9 +280,25 @@ public struct StoryStudio: Sendable {
         guard let record = try await runner.store.run(runID) else {
             throw PipelineError.runNotFound("no run \(runID) in \(store.path)")
         }
+        // A folder holding this run's storyboard (it stopped for review there), or the export of the run a re-render
+        // started from, is this run's to export into.
+        let exporter =
+            Storyboard.folder(directory, belongsTo: [runID.rawValue, Self.rootRun(of: runID)])
+            ? StoryExporter(force: true) : exporter
         try exporter.check(directory, runID: runID)
         let lock = try RunLock.acquire(runID, in: store)
         defer { lock.release() }
+        if record.pipeline == Self.storyboardPipelineName {
+            // A storyboard re-render: its own stages, from its input.
+            let render = try JSONDecoder().decode(StoryboardRender.self, from: record.input)
+            let stages = Self.storyboardPipeline(services: services, for: render)
+            let rerunner = auxiliaryRunner(for: stages.stages, extraSinks: [])
+            try await services.library?.runStarted(
+                id: runID, topic: render.state.request.topic, seed: render.state.request.seed)
+            return try await finish(runID: runID, exportTo: directory, exporter: exporter) {
+                try await rerunner.resume(stages, runID: runID)
+            }
+        }
         let request = try? StoryJSON.decode(StoryRequest.self, from: record.input)
         try await services.library?.runStarted(
             id: runID, topic: request?.topic ?? "", seed: request?.seed ?? 0)
@@ -291,7 +312,7 @@ public struct StoryStudio: Sendable {
         try await runner.plan(pipeline(), input: request)
     }
 
-    private func finish(
+    func finish(
         runID: RunID, exportTo directory: URL, exporter: StoryExporter, _ body: () async throws -> StoryState
     ) async throws -> Result {
         do {

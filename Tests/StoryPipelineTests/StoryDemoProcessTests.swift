@@ -102,8 +102,9 @@ import Testing
         let a = try hashes(output)
         let b = try hashes(reference)
         #expect(Set(a.keys) == Set(b.keys))
-        // Everything, the video included: x264 is deterministic for the same input and settings.
-        for path in a.keys {
+        // Everything, the video included: x264 is deterministic for the same input and settings. storyboard.json
+        // names its run, as manifest.json does.
+        for path in a.keys where path != "storyboard.json" {
             #expect(a[path] == b[path], "\(path) differs after resume")
             if a[path] != b[path],
                 let x = try? String(contentsOf: output.appendingPathComponent(path), encoding: .utf8),

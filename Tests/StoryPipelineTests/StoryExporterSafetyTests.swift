@@ -143,7 +143,8 @@ import Testing
         }
         #expect(outcomes.isEmpty, "\(outcomes)")
         let manifest = try consistent(output)
-        #expect(manifest.files.count == 6)  // video, voice, 3 keyframes, script (no subtitles, no qc here)
+        // video, voice, 3 keyframes, script, storyboard.json and .html (no subtitles, no qc here)
+        #expect(manifest.files.count == 8)
         let names = try FileManager.default.contentsOfDirectory(atPath: output.path)
         #expect(!names.contains { $0.hasPrefix(".") }, "hidden files left: \(names)")
     }
