@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .library(name: "StoryServer", targets: ["StoryServer"]),
+        .library(name: "StoryServerMCP", targets: ["StoryServerMCP"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
@@ -54,6 +55,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // StoryServer only: the REST API and web page (Hummingbird 2).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // StoryServerMCP only: the MCP server (tools and resources over stdio and Streamable HTTP).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -395,6 +398,33 @@ let package = Package(
             name: "StoryServerTests",
             dependencies: [
                 "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: StoryServerMCP
+
+        // The MCP server over the same StoryService: tools, the finished stories' files as resources, the stdio
+        // transport and Streamable HTTP routes at /mcp; its own product, so that a host mounting the REST routes
+        // does not build the MCP SDK.
+        .target(
+            name: "StoryServerMCP",
+            dependencies: [
+                "StoryServer", "StoryForgeCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryServerMCPTests",
+            dependencies: [
+                "StoryServerMCP", "StoryServer", "StoryForgeCore",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
