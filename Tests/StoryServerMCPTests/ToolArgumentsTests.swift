@@ -8,7 +8,7 @@ import Testing
 
 /// The tools' arguments are read as strictly as the REST API's JSON: each wrong one is an error naming it.
 struct ToolArgumentsTests {
-    private func arguments(_ values: [String: Value]) throws -> ToolArguments {
+    private func arguments(_ values: [String: Value]) throws(StoryServerError) -> ToolArguments {
         try ToolArguments(tool: "create_story_video", arguments: values, allowed: StoryTools.createArguments)
     }
 
@@ -49,12 +49,9 @@ struct ToolArgumentsTests {
 
     @Test func aMissingRequiredArgumentAndANullOneAreMissing() throws {
         for values: [String: Value] in [[:], ["topic": .null]] {
-            do {
-                _ = try arguments(values).requiredString("topic")
-                Issue.record("no error for \(values)")
-            } catch {
-                #expect(error.message == "missing argument `topic` (a string)")
-            }
+            #expect(
+                message { () throws(StoryServerError) in try arguments(values).requiredString("topic") }
+                    == "missing argument `topic` (a string)", "\(values)")
         }
         #expect(try arguments(["seed": .null]).integer("seed") == nil)
     }
@@ -63,12 +60,9 @@ struct ToolArgumentsTests {
         #expect(try arguments(["seed": 42]).integer("seed") == 42)
         #expect(try arguments(["seed": 1e3]).integer("seed") == 1000)
         for bad: Double in [2.5, 1e30, -1e300] {
-            do {
-                _ = try arguments(["seed": .double(bad)]).integer("seed")
-                Issue.record("\(bad) was taken as an integer")
-            } catch {
-                #expect(error.message.hasPrefix("argument `seed` must be an integer"), "\(error)")
-            }
+            let text = message { () throws(StoryServerError) in try arguments(["seed": .double(bad)]).integer("seed") }
+            #expect(
+                text?.hasPrefix("argument `seed` must be an integer") == true, "\(bad): \(String(describing: text))")
         }
         #expect(try arguments(["target_seconds": 12]).number("target_seconds") == 12)
         #expect(try arguments(["target_seconds": 12.5]).number("target_seconds") == 12.5)
@@ -76,22 +70,27 @@ struct ToolArgumentsTests {
 
     @Test func argumentsDecodedFromTheWireKeepTheirMeaning() throws {
         // As the SDK decodes a tools/call: a data-URL-looking string becomes `.data`, numbers `.int` or `.double`.
-        let json = #"{"topic": "data:text/plain,hello", "seed": 7, "config": {"story": {"target_seconds": 6.5}}}"#
+        let json = #"""
+            {"topic": "data: the new oil, explained", "voice": "data:text/plain,hello", "seed": 7,
+             "language": "data:image/png;base64,iVBORw0KGgo=", "config": {"story": {"target_seconds": 6.5}}}
+            """#
         let values = try JSONDecoder().decode([String: Value].self, from: Data(json.utf8))
         let read = try arguments(values)
-        #expect(try read.requiredString("topic") == "data:text/plain,hello")
+        #expect(try read.requiredString("topic") == "data: the new oil, explained")
+        #expect(try read.string("voice") == "data:text/plain,hello")
+        #expect(
+            message { () throws(StoryServerError) in try read.string("language") }
+                == "argument `language` must be text, not a data URL of binary data")
         #expect(try read.integer("seed") == 7)
         let config = try #require(try read.object("config"))
-        #expect(config["story"]?["target_seconds"]?.doubleValue == 6.5)
+        #expect(config["story"]?["target_seconds"]?.numberValue == 6.5)
     }
 
     @Test func aToolWithoutArgumentsRefusesAny() throws {
-        do {
-            _ = try ToolArguments(tool: "get_story_status", arguments: ["id": "x", "verbose": true], allowed: ["id"])
-            Issue.record("verbose was accepted")
-        } catch {
-            #expect(error.message == "unknown argument `verbose`: get_story_status takes `id`")
+        let text = message { () throws(StoryServerError) in
+            try ToolArguments(tool: "get_story_status", arguments: ["id": "x", "verbose": true], allowed: ["id"])
         }
+        #expect(text == "unknown argument `verbose`: get_story_status takes `id`")
     }
 }
 

@@ -21,19 +21,20 @@ struct ToolArguments {
         }
     }
 
-    /// A string argument; `data:` URLs (which the SDK's `Value` decodes as data) count as the string they were.
+    /// A string argument.
+    ///
+    /// The SDK's `Value` decodes a JSON string that reads as a data URL (`data:<type>,<text>`, RFC 2397) as `.data`;
+    /// its text comes back as `data:<type>,<text>`, which is the string that was sent unless it held a percent
+    /// escape (the SDK decoded it) or named no type (the SDK says `text/plain`). Binary data is refused.
     func string(_ name: String) throws(StoryServerError) -> String? {
         guard let value = present(name) else { return nil }
         switch value {
         case .string(let text): return text
-        case .data:
-            // The SDK turns a JSON string that looks like a data URL into `.data`; its encoding is that string again.
-            if let data = try? JSONEncoder().encode(value),
-                let text = try? JSONDecoder().decode(String.self, from: data)
-            {
-                return text
+        case .data(let mimeType, let data):
+            guard let text = String(validating: data, as: UTF8.self) else {
+                throw .invalidRequest("argument `\(name)` must be text, not a data URL of binary data")
             }
-            throw wrongType(name, "a string", value)
+            return "data:\(mimeType ?? "text/plain"),\(text)"
         default: throw wrongType(name, "a string", value)
         }
     }
