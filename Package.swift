@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .library(name: "StoryServer", targets: ["StoryServer"]),
         .library(name: "StoryServerMCP", targets: ["StoryServerMCP"]),
+        .executable(name: "story-server", targets: ["story-server"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
@@ -390,6 +391,7 @@ let package = Package(
             dependencies: [
                 "StoryQueue", "StoryPipeline", "QueueKit", "StoryForgeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -397,10 +399,27 @@ let package = Package(
         .testTarget(
             name: "StoryServerTests",
             dependencies: [
-                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
+                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore", "PipelineKit",
+                "story-server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The REST API over a queue: alone with a SQLite queue and in-process workers, or over PostgreSQL.
+        .executableTarget(
+            name: "story-server",
+            dependencies: [
+                "StoryServer", "StoryServerMCP", "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline", "StoryForgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/story-server",
             swiftSettings: strictSettings
         ),
 
@@ -423,10 +442,13 @@ let package = Package(
         .testTarget(
             name: "StoryServerMCPTests",
             dependencies: [
-                "StoryServerMCP", "StoryServer", "StoryForgeCore",
+                "StoryServerMCP", "StoryServer", "StoryForgeCore", "StoryQueue", "QueueKit", "story-server",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

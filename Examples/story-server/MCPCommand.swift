@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Logging
 import QueueKit
 import QueueKitPostgres
@@ -103,6 +104,22 @@ extension StoryServerCommand {
                 throw ValidationError(error.message)
             }
         }
+    }
+}
+
+extension StoryServerCommand.MCPCommand {
+    /// Streamable HTTP at `/mcp` on the server's router, behind the REST API's tokens and rate: the one line
+    /// `story-server [serve]` calls.
+    static func addHTTPRoutes(
+        to router: Router<StoryRequestContext>, service: any StoryService,
+        auth: StoryAuthMiddleware<StoryRequestContext>,
+        host: String, logger: Logger
+    ) {
+        // On loopback the MCP origin check guards against DNS rebinding; elsewhere every request needs a token.
+        let check: StoryMCPRoutes.Configuration.OriginCheck = ServerBinding.isLoopback(host) ? .localhost : .off
+        StoryMCPRoutes(
+            server: StoryMCPServer(service: service, logger: logger), configuration: .init(originCheck: check)
+        ).add(to: router, auth: auth)
     }
 }
 

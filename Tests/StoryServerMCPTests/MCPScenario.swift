@@ -83,6 +83,11 @@ enum MCPScenario {
         #expect(message.hasPrefix("invalid_request: argument `seed` must be an integer"), "\(message)")
         message = try await MCPTest.toolError(client, create, ["topic": "owls", "target_seconds": "long"])
         #expect(message == "invalid_request: argument `target_seconds` must be a number, not a string", "\(message)")
+        // Values the service checks, as it checks the REST API's: the message names the field.
+        message = try await MCPTest.toolError(client, create, ["topic": "owls", "aspect": "2:3"])
+        #expect(message.hasPrefix("invalid_request:") && message.contains("aspect"), "\(message)")
+        message = try await MCPTest.toolError(client, create, ["topic": "owls", "seed": -1])
+        #expect(message.hasPrefix("invalid_request: seed:"), "\(message)")
         message = try await MCPTest.toolError(client, "list_stories", ["limit": 1000])
         #expect(message == "invalid_request: argument `limit` must be 1...100, not 1000", "\(message)")
         message = try await MCPTest.toolError(client, "list_stories", ["status": "done"])

@@ -45,7 +45,7 @@ enum StoryTools {
                         "description": "What the story is about.",
                     ]),
                     "seed": .object([
-                        "type": "integer",
+                        "type": "integer", "minimum": 0,
                         "description": "The same topic, options and seed make the same video.",
                     ]),
                     "target_seconds": .object([
