@@ -149,7 +149,8 @@ extension StoryServerCommand {
                 healthCheck: { try await service.checkHealth() })
             let router = Router(context: StoryRequestContext.self)
             routes.add(to: router)
-            MCPCommand.addHTTPRoutes(to: router, service: service, auth: routes.authMiddleware, host: options.host, logger: logger)
+            MCPCommand.addHTTPRoutes(
+                to: router, service: service, auth: routes.authMiddleware, host: options.host, logger: logger)
             let workerCount = options.workers ?? (options.isPostgres ? 0 : 1)
             var services: [any Service] = []
             if workerCount > 0 {
