@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .library(name: "StoryServer", targets: ["StoryServer"]),
+        .library(name: "StoryServerMCP", targets: ["StoryServerMCP"]),
         .executable(name: "story-server", targets: ["story-server"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
@@ -55,6 +56,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // StoryServer only: the REST API and web page (Hummingbird 2).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // StoryServerMCP only: the MCP server (tools and resources over stdio and Streamable HTTP).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -418,13 +421,43 @@ let package = Package(
         .executableTarget(
             name: "story-server",
             dependencies: [
-                "StoryServer", "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline", "StoryForgeCore",
+                "StoryServer", "StoryServerMCP", "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline", "StoryForgeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/story-server",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: StoryServerMCP
+
+        // The MCP server over the same StoryService: tools, the finished stories' files as resources, the stdio
+        // transport and Streamable HTTP routes at /mcp; its own product, so that a host mounting the REST routes
+        // does not build the MCP SDK.
+        .target(
+            name: "StoryServerMCP",
+            dependencies: [
+                "StoryServer", "StoryForgeCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoryServerMCPTests",
+            dependencies: [
+                "StoryServerMCP", "StoryServer", "StoryForgeCore", "StoryQueue", "QueueKit", "story-server",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
 

@@ -20,7 +20,7 @@ struct StoryServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "story-server",
         abstract: "Serve the story REST API (and run stories) over a job queue.",
-        subcommands: [Serve.self, HashToken.self],
+        subcommands: [Serve.self, HashToken.self, MCPCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -149,6 +149,8 @@ extension StoryServerCommand {
                 healthCheck: { try await service.checkHealth() })
             let router = Router(context: StoryRequestContext.self)
             routes.add(to: router)
+            MCPCommand.addHTTPRoutes(
+                to: router, service: service, auth: routes.authMiddleware, host: options.host, logger: logger)
             let workerCount = options.workers ?? (options.isPostgres ? 0 : 1)
             var services: [any Service] = []
             if workerCount > 0 {
