@@ -389,6 +389,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web page, compiled in as bytes: no resource bundle to ship beside the executable.
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css"),
+                .embedInCode("Web/icon.svg"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
