@@ -34,9 +34,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # A short, small story: ~8 s of speech at 270x480 and 12 frames per second keeps the render to seconds on two
-# cores; the page's form passes it as configuration overrides, as a person may.
+# cores; the page's form passes the frame as configuration overrides, as a person may.
 TARGET_SECONDS = "8"
-CONFIG_OVERRIDES = {"render": {"width": 270, "height": 480, "fps": 12}}
+CONFIG_OVERRIDES = {"render": {"aspect": "270x480", "fps": 12}}
 # How long a story may take from submit to done (the whole test should stay under ~3 minutes on two cores).
 STORY_TIMEOUT_S = 120
 # Below this grey-level variance a screenshot is taken for blank (a uniform page has ~0; the page with a video
@@ -178,7 +178,8 @@ def submit_story(driver, topic):
     check(driver.switch_to.active_element.get_attribute("id") == "length", "Tab from the topic does not reach the length")
     driver.switch_to.active_element.send_keys(TARGET_SECONDS, Keys.TAB)
     check(driver.switch_to.active_element.get_attribute("id") == "aspect", "Tab from the length does not reach the aspect")
-    Select(driver.find_element(By.ID, "aspect")).select_by_value("9:16")
+    # The server's default aspect: the overrides give the (small) frame size.
+    Select(driver.find_element(By.ID, "aspect")).select_by_value("")
     driver.switch_to.active_element.send_keys(Keys.TAB)
     check(driver.switch_to.active_element.get_attribute("id") == "voice", "Tab from the aspect does not reach the voice")
     driver.switch_to.active_element.send_keys(Keys.TAB)

@@ -490,7 +490,7 @@
       }
       request.target_seconds = seconds;
     }
-    request.aspect = $("aspect").value;
+    if ($("aspect").value) request.aspect = $("aspect").value;
     const voice = $("voice").value.trim();
     if (voice) request.voice = voice;
     const seed = $("seed").value.trim();

@@ -86,6 +86,21 @@ import Testing
         }
     }
 
+    @Test(arguments: [false, true])
+    func settingsTellWhetherTheAPINeedsAToken(requiresToken: Bool) async throws {
+        let router = Router()
+        WebPage.addWebRoutes(to: router, configuration: .init(requiresToken: requiresToken))
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: "/app/settings.json", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json")
+            let settings = try JSONSerialization.jsonObject(with: Data(Array(buffer: response.body))) as? [String: Any]
+            #expect(settings?["requires_token"] as? Bool == requiresToken)
+            #expect(settings?.count == 1)
+        }
+    }
+
     @Test func matchingTagAnswersNotModified() async throws {
         try await Self.application().test(.live) { client in
             let first = try await client.execute(uri: "/app/app.js", method: .get)
