@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .library(name: "StoryServer", targets: ["StoryServer"]),
+        .executable(name: "story-server", targets: ["story-server"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
@@ -387,6 +388,7 @@ let package = Package(
             dependencies: [
                 "StoryQueue", "StoryPipeline", "QueueKit", "StoryForgeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The web page, compiled in as bytes: no resource bundle to ship beside the executable.
@@ -399,10 +401,27 @@ let package = Package(
         .testTarget(
             name: "StoryServerTests",
             dependencies: [
-                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
+                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore", "PipelineKit",
+                "story-server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The REST API over a queue: alone with a SQLite queue and in-process workers, or over PostgreSQL.
+        .executableTarget(
+            name: "story-server",
+            dependencies: [
+                "StoryServer", "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline", "StoryForgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/story-server",
             swiftSettings: strictSettings
         ),
 
