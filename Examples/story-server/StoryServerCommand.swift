@@ -149,6 +149,7 @@ extension StoryServerCommand {
                 healthCheck: { try await service.checkHealth() })
             let router = Router(context: StoryRequestContext.self)
             routes.add(to: router)
+            WebPage.addWebRoutes(to: router, configuration: .init(requiresToken: tokens != nil))
             let workerCount = options.workers ?? (options.isPostgres ? 0 : 1)
             var services: [any Service] = []
             if workerCount > 0 {

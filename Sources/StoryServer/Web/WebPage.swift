@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 import StoryForgeCore
 
@@ -148,11 +149,11 @@ public enum WebPage {
         headers[.xContentTypeOptions] = "nosniff"
         // No story id or topic in a Referer sent anywhere. (The names HTTPTypes does not define are spelled here,
         // valid tokens, so `init` cannot fail.)
-        headers[.init("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         // For browsers that predate `frame-ancestors`.
-        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         // The page's window shares no browsing context group with a page of another origin that opened it.
-        headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
         return headers
     }
 }

@@ -536,7 +536,7 @@
     }
     $("create-error").textContent = "";
     submitting = true;
-    $("create-button").disabled = true;
+    $("create-button").setAttribute("aria-disabled", "true");
     try {
       // One key per submission: a request the network dropped and the person sends again makes one story.
       const created = await api("v1/stories", {
@@ -556,7 +556,7 @@
       $("create-error").textContent = failure.message || String(failure);
     } finally {
       submitting = false;
-      $("create-button").disabled = false;
+      $("create-button").removeAttribute("aria-disabled");
     }
   }
 
@@ -567,7 +567,7 @@
   function showStory(id) {
     const view = newView();
     show("story-view");
-    shown = { id, status: null, resultFor: null, view, cursor: { lastEventID: null } };
+    shown = { id, status: null, resultFor: null, view, cursor: { lastEventID: null }, pending: false };
     $("story-title").textContent = "Story";
     $("story-topic").textContent = "";
     $("story-state").textContent = "Loading\u2026";
@@ -617,8 +617,19 @@
       $("story-error"),
       failure ? new Error(String(failure.message) + (failure.code ? " (" + String(failure.code) + ")" : "")) : null,
     );
-    $("cancel-button").hidden = !(status.status === "queued" || status.status === "running");
-    $("retry-button").hidden = !(status.status === "failed" || status.status === "cancelled");
+    const cancel = $("cancel-button");
+    const retry = $("retry-button");
+    const focused = document.activeElement;
+    cancel.hidden = !(status.status === "queued" || status.status === "running");
+    retry.hidden = !(status.status === "failed" || status.status === "cancelled");
+    // A focused button that hides would drop focus to the start of the page: move it to the action that applies now.
+    if ((focused === cancel && cancel.hidden) || (focused === retry && retry.hidden)) {
+      (!retry.hidden ? retry : !cancel.hidden ? cancel : $("story-title")).focus();
+    }
+    if (shown.pending && isFinal(status)) {
+      shown.pending = false;
+      $("action-status").textContent = STATE_NAMES[status.status] + ".";
+    }
     if (status.status === "succeeded") {
       if (shown.resultFor !== status.id) {
         shown.resultFor = status.id;
@@ -751,7 +762,9 @@
     const view = shown.view;
     const id = shown.id;
     const button = $(kind === "cancel" ? "cancel-button" : "retry-button");
-    button.disabled = true;
+    // aria-disabled, not disabled: a disabled button loses focus, and the person's place with it.
+    if (button.getAttribute("aria-disabled") === "true") return;
+    button.setAttribute("aria-disabled", "true");
     $("action-status").textContent = "";
     try {
       const status =
@@ -759,17 +772,16 @@
           ? await api(storyPath(id), { method: "DELETE", signal: view.signal })
           : await api(storyPath(id) + "/retry", { method: "POST", signal: view.signal });
       if (view.signal.aborted) return;
+      // A running story stops at its next checkpoint: until its stream says cancelled, it is "Cancelling".
+      shown.pending = kind === "cancel" && !(status && isFinal(status));
+      $("action-status").textContent =
+        kind === "cancel" ? (shown.pending ? "Cancelling\u2026" : "Cancelled.") : "Queued again.";
       if (status && typeof status === "object") renderStory(status, view);
-      $("action-status").textContent = kind === "cancel" ? "Cancelled." : "Queued again.";
-      // The button pressed may be hidden now: keep focus on the action that now makes sense.
-      const next = $(kind === "cancel" ? "retry-button" : "cancel-button");
-      if (!next.hidden) next.focus();
-      else $("story-title").focus();
       if (kind === "retry") follow(view, id);
     } catch (error) {
       if (!isAbort(error)) showError($("story-error"), error);
     } finally {
-      button.disabled = false;
+      button.removeAttribute("aria-disabled");
     }
   }
 
