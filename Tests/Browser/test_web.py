@@ -388,7 +388,7 @@ def main():
             token_server = Server(arguments.server, work, tokens_file, store=server.store)
             servers.append(token_server)
             check(token_server.get_json("v1/stories", token)["stories"] == [], "a token sees the loopback owner's stories")
-            scenario(driver, token_server, token, work, "tokens", progress_steps=2)
+            scenario(driver, token_server, token, work, "tokens", progress_steps=1)
     except (CheckFailed, JavascriptException) as failure:
         log("FAILED: %s" % failure)
         if driver is not None:

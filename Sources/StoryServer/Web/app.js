@@ -94,12 +94,15 @@
     const url = sameOrigin(file.url);
     // Without a token the element loads the file itself, with Range requests, so a long video streams and seeks.
     if (!token()) return url;
-    // An element cannot send an Authorization header: fetch the file with it and show it from a blob URL.
+    // An element cannot send an Authorization header: fetch the file with it and show it from a blob URL (one per
+    // file and view, revoked when the view goes).
+    const known = view.blobs.get(url);
+    if (known) return known;
     const response = await fetch(url, { headers: authHeaders(), signal: view.signal, cache: "no-store" });
     if (response.status === 401) askForToken("The server did not accept the access token.");
     if (!response.ok) throw await errorOf(response);
     const blobURL = URL.createObjectURL(await response.blob());
-    view.blobURLs.push(blobURL);
+    view.blobs.set(url, blobURL);
     return blobURL;
   }
 
@@ -269,14 +272,14 @@
   function leaveView() {
     if (!current) return;
     current.controller.abort();
-    for (const url of current.blobURLs) URL.revokeObjectURL(url);
+    for (const url of current.blobs.values()) URL.revokeObjectURL(url);
     current = null;
   }
 
   function newView() {
     leaveView();
     const controller = new AbortController();
-    current = { controller, signal: controller.signal, blobURLs: [] };
+    current = { controller, signal: controller.signal, blobs: new Map() };
     return current;
   }
 
@@ -645,6 +648,7 @@
     $("result").hidden = true;
     const player = $("player");
     player.removeAttribute("src");
+    player.removeAttribute("poster");
     player.load();
     $("storyboard").replaceChildren();
     $("files").replaceChildren();
@@ -661,6 +665,9 @@
     if (video) {
       const player = $("player");
       player.setAttribute("aria-label", "Video of " + titleOf(status));
+      // The first keyframe as the poster: the video's own first frame is often the black of its fade-in.
+      const first = [...byName.keys()].filter((name) => /^keyframes\/\d+\.png$/.test(name)).sort()[0];
+      if (first) player.poster = await mediaURL(byName.get(first), view);
       player.src = await mediaURL(video, view);
     }
     await renderStoryboard(byName, view);
