@@ -39,8 +39,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 # configuration overrides, as a person may.
 TARGET_SECONDS = "15"
 CONFIG_OVERRIDES = {"render": {"aspect": "270x480", "fps": 12}}
-# How long a story may take from submit to done (the whole test should stay under ~3 minutes on two cores).
-STORY_TIMEOUT_S = 120
+# How long a story may take from submit to done before the test gives up: 69 s was seen on two cores shared with
+# seven builds, ~20 s on idle ones (the whole test then takes ~90 s).
+STORY_TIMEOUT_S = 240
 # Below this grey-level variance a screenshot is taken for blank (a uniform page has ~0; the page with a video
 # frame and keyframes is in the hundreds).
 MIN_SCREENSHOT_VARIANCE = 50.0
@@ -76,8 +77,17 @@ class Server:
         self.store = store or os.path.join(work, "store-%d" % self.port)
         self.log_path = os.path.join(work, "server-%d.log" % self.port)
         # --shutdown-seconds 2: a story still running when the test stops the server is released at once.
-        arguments = [binary, "--host", "127.0.0.1", "--port", str(self.port), "--store", self.store,
-                     "--shutdown-seconds", "2"]
+        arguments = [
+            binary,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--store",
+            self.store,
+            "--shutdown-seconds",
+            "2",
+        ]
         if tokens_file:
             arguments += ["--tokens", tokens_file]
         log("starting " + " ".join(arguments))
@@ -86,7 +96,9 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:
-                raise CheckFailed("story-server exited with %d before it answered:\n%s" % (self.process.returncode, self.tail()))
+                raise CheckFailed(
+                    "story-server exited with %d before it answered:\n%s" % (self.process.returncode, self.tail())
+                )
             try:
                 with urllib.request.urlopen(self.base + "healthz", timeout=2) as answer:
                     if answer.status == 200:
@@ -179,13 +191,19 @@ def submit_story(driver, topic):
     # Tab order: topic → length → aspect → voice → seed → the overrides' summary.
     active = driver.switch_to.active_element
     active.send_keys(Keys.TAB)
-    check(driver.switch_to.active_element.get_attribute("id") == "length", "Tab from the topic does not reach the length")
+    check(
+        driver.switch_to.active_element.get_attribute("id") == "length", "Tab from the topic does not reach the length"
+    )
     driver.switch_to.active_element.send_keys(TARGET_SECONDS, Keys.TAB)
-    check(driver.switch_to.active_element.get_attribute("id") == "aspect", "Tab from the length does not reach the aspect")
+    check(
+        driver.switch_to.active_element.get_attribute("id") == "aspect", "Tab from the length does not reach the aspect"
+    )
     # The server's default aspect: the overrides give the (small) frame size.
     Select(driver.find_element(By.ID, "aspect")).select_by_value("")
     driver.switch_to.active_element.send_keys(Keys.TAB)
-    check(driver.switch_to.active_element.get_attribute("id") == "voice", "Tab from the aspect does not reach the voice")
+    check(
+        driver.switch_to.active_element.get_attribute("id") == "voice", "Tab from the aspect does not reach the voice"
+    )
     driver.switch_to.active_element.send_keys(Keys.TAB)
     check(driver.switch_to.active_element.get_attribute("id") == "seed", "Tab from the voice does not reach the seed")
     driver.switch_to.active_element.send_keys("7", Keys.TAB)
@@ -229,7 +247,10 @@ def watch_progress(driver, story_id):
             seen.append(value)
         if state == "succeeded":
             return seen
-        check(state in ("queued", "running"), "the story ended %s: %s" % (state, driver.find_element(By.CSS_SELECTOR, selector).text))
+        check(
+            state in ("queued", "running"),
+            "the story ended %s: %s" % (state, driver.find_element(By.CSS_SELECTOR, selector).text),
+        )
         time.sleep(0.1)
     raise CheckFailed("the story was not done within %d s; progress seen: %s" % (STORY_TIMEOUT_S, seen))
 
@@ -238,8 +259,12 @@ def check_story_page(driver, server, story_id, token, work, label):
     link = driver.find_element(By.CSS_SELECTOR, '#story-list li[data-story-id="%s"] a' % story_id)
     link.send_keys(Keys.ENTER)
     wait_for(driver, 10, visible("story-view"), "Enter on the story's link does not open its page")
-    wait_for(driver, 5, lambda d: d.switch_to.active_element.get_attribute("id") == "story-title",
-             "focus does not move to the story's heading on its page")
+    wait_for(
+        driver,
+        5,
+        lambda d: d.switch_to.active_element.get_attribute("id") == "story-title",
+        "focus does not move to the story's heading on its page",
+    )
     wait_for(driver, 20, visible("result"), "the story's page shows no result")
 
     status = server.get_json("v1/stories/%s" % story_id, token)
@@ -251,15 +276,22 @@ def check_story_page(driver, server, story_id, token, work, label):
     def video_ready(driver):
         state = driver.execute_script(
             "const v = document.getElementById('player'); return [v.readyState, v.duration, v.currentSrc,"
-            " v.error && v.error.message];")
+            " v.error && v.error.message];"
+        )
         if state[3]:
             raise CheckFailed("the video element failed: %s (%s)" % (state[3], state[2]))
         return state if state[0] >= 2 else False
 
     ready_state, duration, source, _ = wait_for(driver, 30, video_ready, "the video did not reach readyState >= 2")
-    log("%s: video readyState %d, duration %.3f s, manifest %.3f s, source %s" % (label, ready_state, duration, expected_duration, source[:40]))
-    check(abs(duration - expected_duration) <= DURATION_TOLERANCE_S,
-          "the video's duration %.3f s is not within %.1f s of the manifest's %.3f s" % (duration, DURATION_TOLERANCE_S, expected_duration))
+    log(
+        "%s: video readyState %d, duration %.3f s, manifest %.3f s, source %s"
+        % (label, ready_state, duration, expected_duration, source[:40])
+    )
+    check(
+        abs(duration - expected_duration) <= DURATION_TOLERANCE_S,
+        "the video's duration %.3f s is not within %.1f s of the manifest's %.3f s"
+        % (duration, DURATION_TOLERANCE_S, expected_duration),
+    )
     if token:
         check(source.startswith("blob:"), "on a token server the video is not played from a blob URL: " + source)
 
@@ -273,17 +305,26 @@ def check_story_page(driver, server, story_id, token, work, label):
         counts = driver.execute_script(
             "const images = [...document.querySelectorAll('#storyboard li img')];"
             "return [document.querySelectorAll('#storyboard li').length, images.length,"
-            " images.filter((i) => i.complete && i.naturalWidth > 0).length];")
+            " images.filter((i) => i.complete && i.naturalWidth > 0).length];"
+        )
         return counts if counts[2] == shots else False
 
-    items, images, loaded = wait_for(driver, 20, pictures_loaded, "the storyboard does not show %d loaded pictures" % shots)
-    check(items == shots and images == shots, "the storyboard shows %d items and %d pictures for %d shots" % (items, images, shots))
+    items, images, loaded = wait_for(
+        driver, 20, pictures_loaded, "the storyboard does not show %d loaded pictures" % shots
+    )
+    check(
+        items == shots and images == shots,
+        "the storyboard shows %d items and %d pictures for %d shots" % (items, images, shots),
+    )
     captions = [element.text for element in driver.find_elements(By.CSS_SELECTOR, "#storyboard figcaption")]
     check(all(caption.startswith("Shot ") for caption in captions), "a storyboard caption is missing: %s" % captions)
     log("%s: storyboard %d pictures" % (label, loaded))
 
     downloads = [element.text for element in driver.find_elements(By.CSS_SELECTOR, "#files a")]
-    check("video.mp4" in downloads and "manifest.json" in downloads, "the files list lacks the video or manifest: %s" % downloads)
+    check(
+        "video.mp4" in downloads and "manifest.json" in downloads,
+        "the files list lacks the video or manifest: %s" % downloads,
+    )
 
     # Let the video show a frame, then the page must not be blank.
     driver.execute_script("const v = document.getElementById('player'); v.currentTime = Math.min(1, v.duration / 2);")
@@ -302,20 +343,44 @@ def check_cancel_and_retry(driver, server, token):
     cancel = wait_for(driver, 15, visible("cancel-button"), "a queued story's page shows no Cancel button")
     cancel.send_keys(Keys.ENTER)
     # A running story stops at its next checkpoint, which may be a render away.
-    wait_for(driver, 60, lambda d: d.find_element(By.ID, "story-state").text == "Cancelled", "the story does not show Cancelled after Cancel")
+    wait_for(
+        driver,
+        60,
+        lambda d: d.find_element(By.ID, "story-state").text == "Cancelled",
+        "the story does not show Cancelled after Cancel",
+    )
     retry = wait_for(driver, 10, visible("retry-button"), "a cancelled story shows no Retry button")
-    wait_for(driver, 5, lambda d: d.switch_to.active_element.get_attribute("id") == "retry-button", "focus does not move to Retry after Cancel")
+    wait_for(
+        driver,
+        5,
+        lambda d: d.switch_to.active_element.get_attribute("id") == "retry-button",
+        "focus does not move to Retry after Cancel",
+    )
     retry.send_keys(Keys.ENTER)
-    wait_for(driver, 15, lambda d: d.find_element(By.ID, "story-state").text.split(":")[0] in ("Queued", "Running", "Done"),
-             "the story does not run again after Retry")
-    wait_for(driver, 5, lambda d: d.switch_to.active_element.get_attribute("id") == "cancel-button",
-             "focus does not move to Cancel after Retry")
-    check(server.get_json("v1/stories/%s" % story_id, token)["status"] in ("queued", "running", "succeeded"),
-          "the API disagrees with the page after Retry")
+    wait_for(
+        driver,
+        15,
+        lambda d: d.find_element(By.ID, "story-state").text.split(":")[0] in ("Queued", "Running", "Done"),
+        "the story does not run again after Retry",
+    )
+    wait_for(
+        driver,
+        5,
+        lambda d: d.switch_to.active_element.get_attribute("id") == "cancel-button",
+        "focus does not move to Cancel after Retry",
+    )
+    check(
+        server.get_json("v1/stories/%s" % story_id, token)["status"] in ("queued", "running", "succeeded"),
+        "the API disagrees with the page after Retry",
+    )
     # Cancelled again, so that it does not compete with the next scenario for the cores (its server stops next).
     driver.switch_to.active_element.send_keys(Keys.ENTER)
-    wait_for(driver, 10, lambda d: d.find_element(By.ID, "action-status").text in ("Cancelling\u2026", "Cancelled."),
-             "Cancel after Retry is not acknowledged")
+    wait_for(
+        driver,
+        10,
+        lambda d: d.find_element(By.ID, "action-status").text in ("Cancelling\u2026", "Cancelled."),
+        "Cancel after Retry is not acknowledged",
+    )
     log("cancel and retry: ok")
 
 
@@ -325,18 +390,30 @@ def scenario(driver, server, token, work, label, progress_steps=3):
         field = wait_for(driver, 10, visible("token-input"), "a token server's page does not ask for a token")
         check(driver.switch_to.active_element.get_attribute("id") == "token-input", "the token field is not focused")
         field.send_keys("not-the-token", Keys.ENTER)
-        wait_for(driver, 10, lambda d: "did not accept" in d.find_element(By.ID, "token-error").text, "a wrong token is not refused")
+        wait_for(
+            driver,
+            10,
+            lambda d: "did not accept" in d.find_element(By.ID, "token-error").text,
+            "a wrong token is not refused",
+        )
         # The wrong token's 401 is the one error the browser may log: reading the log empties it.
         driver.get_log("browser")
         field.clear()
         field.send_keys(token, Keys.ENTER)
         wait_for(driver, 10, visible("home-view"), "the home page does not show after the token")
-        wait_for(driver, 5, lambda d: d.switch_to.active_element.get_attribute("id") == "home-heading",
-                 "focus does not move to the page's heading after the token")
+        wait_for(
+            driver,
+            5,
+            lambda d: d.switch_to.active_element.get_attribute("id") == "home-heading",
+            "focus does not move to the page's heading after the token",
+        )
     else:
         wait_for(driver, 10, visible("home-view"), "the home page does not show")
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
-        check(driver.switch_to.active_element.get_attribute("class") == "skip-link", "the first Tab does not reach the skip link")
+        check(
+            driver.switch_to.active_element.get_attribute("class") == "skip-link",
+            "the first Tab does not reach the skip link",
+        )
 
     started = time.monotonic()
     story_id = submit_story(driver, "a lighthouse keeper who befriends a storm")
@@ -387,7 +464,9 @@ def main():
             # so the bar still moves), while the token's owner sees none of the first server's stories.
             token_server = Server(arguments.server, work, tokens_file, store=server.store)
             servers.append(token_server)
-            check(token_server.get_json("v1/stories", token)["stories"] == [], "a token sees the loopback owner's stories")
+            check(
+                token_server.get_json("v1/stories", token)["stories"] == [], "a token sees the loopback owner's stories"
+            )
             scenario(driver, token_server, token, work, "tokens", progress_steps=1)
     except (CheckFailed, JavascriptException) as failure:
         log("FAILED: %s" % failure)

@@ -272,6 +272,13 @@
   function leaveView() {
     if (!current) return;
     current.controller.abort();
+    // The player lets go of its file before a blob URL it plays is revoked.
+    const player = $("player");
+    if (player.hasAttribute("src")) {
+      player.removeAttribute("src");
+      player.removeAttribute("poster");
+      player.load();
+    }
     for (const url of current.blobs.values()) URL.revokeObjectURL(url);
     current = null;
   }
@@ -656,7 +663,8 @@
   }
 
   async function renderResult(status, view) {
-    const files = Array.isArray(status.files) ? status.files.filter((file) => file && typeof file.name === "string") : [];
+    const listed = Array.isArray(status.files) ? status.files : [];
+    const files = listed.filter((file) => file && typeof file.name === "string" && typeof file.url === "string");
     const byName = new Map(files.map((file) => [file.name, file]));
     $("result").hidden = false;
     renderFiles(files, view);
