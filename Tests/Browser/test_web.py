@@ -45,6 +45,8 @@ STORY_TIMEOUT_S = 240
 # Below this grey-level variance a screenshot is taken for blank (a uniform page has ~0; the page with a video
 # frame and keyframes is in the hundreds).
 MIN_SCREENSHOT_VARIANCE = 50.0
+# A topic with markup, which the page must show as text.
+MARKUP_TOPIC = 'a clock <img src=x onerror="window.__storyforgeInjected=true"> that runs backwards'
 # The duration the <video> reports may differ from the manifest's by the container's rounding: 0.1 s (the issue).
 DURATION_TOLERANCE_S = 0.1
 
@@ -338,9 +340,16 @@ def check_cancel_and_retry(driver, server, token):
     """A second story, cancelled from its page and retried: the buttons follow the state, focus follows the action."""
     driver.get(server.base)
     wait_for(driver, 10, visible("home-view"), "the home page does not show")
-    story_id = submit_story(driver, "a clock that runs backwards")
+    # Markup in the topic comes back from the API and must show as text: no element, no handler run.
+    story_id = submit_story(driver, MARKUP_TOPIC)
     driver.get(server.base + "#/stories/" + story_id)
     cancel = wait_for(driver, 15, visible("cancel-button"), "a queued story's page shows no Cancel button")
+    shown = driver.find_element(By.ID, "story-title").text + " " + driver.find_element(By.ID, "story-topic").text
+    check("<img src=x" in shown, "the topic's markup is not shown as text: %r" % shown)
+    injected = driver.execute_script(
+        "return [window.__storyforgeInjected === true, document.querySelectorAll('img[src=\"x\"]').length];"
+    )
+    check(injected == [False, 0], "markup from the API became an element (handler ran, img count): %s" % injected)
     cancel.send_keys(Keys.ENTER)
     # A running story stops at its next checkpoint, which may be a render away.
     wait_for(
