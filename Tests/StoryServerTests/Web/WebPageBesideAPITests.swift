@@ -18,20 +18,25 @@ import Testing
         WebPage.addWebRoutes(to: router, configuration: .init(requiresToken: true))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            let page = try await client.call(.get, "/", token: nil)
+            @Sendable func get(_ uri: String, token: String? = nil) async throws -> TestResponse {
+                var headers = HTTPFields()
+                if let token { headers[.authorization] = "Bearer \(token)" }
+                return try await client.execute(uri: uri, method: .get, headers: headers)
+            }
+            let page = try await get("/")
             #expect(page.status == .ok)
             #expect(page.headers[.contentSecurityPolicy] == WebPage.contentSecurityPolicy)
-            let settings = try await client.call(.get, "/app/settings.json", token: nil)
-            #expect(settings.text == #"{"requires_token":true}"# + "\n")
-            #expect(try await client.call(.get, "/app/app.js", token: nil).status == .ok)
-            #expect(try await client.call(.get, "/v1/stories", token: nil).status == .unauthorized)
-            #expect(try await client.call(.get, "/v1/stories").status == .ok)
+            let settings = try await get("/app/settings.json")
+            #expect(String(buffer: settings.body) == #"{"requires_token":true}"# + "\n")
+            #expect(try await get("/app/app.js").status == .ok)
+            #expect(try await get("/v1/stories").status == .unauthorized)
+            #expect(try await get("/v1/stories", token: ServerFixture.aliceToken).status == .ok)
             // The page's own 404 is not the API's JSON error: nothing under /app/ is an API route.
-            let missing = try await client.call(.get, "/app/v1/stories", token: nil)
+            let missing = try await get("/app/v1/stories")
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType] == "text/plain; charset=utf-8")
             // A token sent with a page request is not needed and changes nothing.
-            #expect(try await client.call(.get, "/").status == .ok)
+            #expect(try await get("/", token: ServerFixture.aliceToken).status == .ok)
         }
     }
 }
