@@ -402,6 +402,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web page, compiled in as bytes: no resource bundle to ship beside the executable.
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css"),
+                .embedInCode("Web/icon.svg"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

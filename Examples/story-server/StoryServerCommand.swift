@@ -151,6 +151,7 @@ extension StoryServerCommand {
             routes.add(to: router)
             MCPCommand.addHTTPRoutes(
                 to: router, service: service, auth: routes.authMiddleware, host: options.host, logger: logger)
+            WebPage.addWebRoutes(to: router, configuration: .init(requiresToken: tokens != nil))
             let workerCount = options.workers ?? (options.isPostgres ? 0 : 1)
             var services: [any Service] = []
             if workerCount > 0 {
