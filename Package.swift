@@ -54,6 +54,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // StoryServer only: the REST API and web page (Hummingbird 2).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // StoryServer only: GET /metrics renders swift-metrics in the Prometheus text format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: StoryForgeCore
@@ -386,8 +388,14 @@ let package = Package(
             name: "StoryServer",
             dependencies: [
                 "StoryQueue", "StoryPipeline", "QueueKit", "StoryForgeCore",
+                // Webhooks: the pinned-address HTTP transport (ProviderKit) and their HMAC-SHA256 signature (Crypto).
+                "ProviderKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),
@@ -395,8 +403,14 @@ let package = Package(
             name: "StoryServerTests",
             dependencies: [
                 "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
+                "ProviderKit", "ProviderKitTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
