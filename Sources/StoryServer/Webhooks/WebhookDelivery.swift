@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One webhook to send: the queue payload of a `story.webhook` job (``WebhookJobs``). It carries the body as
 /// it will be signed, so that every retry sends the same bytes; never the secret, which stays with the server.

@@ -1,5 +1,4 @@
-public import Foundation
-public import Logging
+import Foundation
 public import QueueKit
 
 /// Webhooks as queue jobs of their own kind, `story.webhook`, so that a delivery survives a restart and is
@@ -65,7 +64,8 @@ public enum WebhookJobs {
                 return try JSONEncoder().encode(Result(outcome: "delivered", status: status))
             } catch let error as StoryServerError where error.code == .invalidRequest {
                 context.logger.warning(
-                    "webhook refused", metadata: ["story.id": "\(delivery.storyID)", "webhook.reason": "\(error.message)"])
+                    "webhook refused",
+                    metadata: ["story.id": "\(delivery.storyID)", "webhook.reason": "\(error.message)"])
                 return try JSONEncoder().encode(Result(outcome: "refused", reason: error.message))
             }
         }

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import Foundation
 
 /// The key that signs webhooks (HMAC-SHA256), read from a file or the environment, never from a flag's value
@@ -12,8 +12,11 @@ public struct WebhookSecret: Sendable, CustomStringConvertible {
     /// The environment variable ``fromEnvironment(_:)`` reads by default.
     public static let environmentVariable = "STORYFORGE_WEBHOOK_SECRET"
 
+    /// The key's bytes (swift-crypto's `SymmetricKey` is not `Sendable`, so the key is made where it is used).
+    private let bytes: Data
+
     /// The HMAC key.
-    let key: SymmetricKey
+    var key: SymmetricKey { SymmetricKey(data: bytes) }
 
     /// Creates a secret from its text (leading and trailing white space, such as a file's last newline, removed).
     ///
@@ -25,7 +28,7 @@ public struct WebhookSecret: Sendable, CustomStringConvertible {
                 "the webhook secret has \(trimmed.utf8.count) bytes; it needs at least \(Self.minimumBytes) "
                     + "(e.g. `openssl rand -hex 32`)")
         }
-        key = SymmetricKey(data: Data(trimmed.utf8))
+        bytes = Data(trimmed.utf8)
     }
 
     /// Reads a secret from a file of at most ``maximumFileBytes``.

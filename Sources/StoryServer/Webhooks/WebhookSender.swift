@@ -1,7 +1,7 @@
 public import Foundation
+import HTTPTypes
 public import Logging
 public import ProviderKit
-import HTTPTypes
 
 /// POSTs one webhook: checks and resolves its target (``WebhookTargetPolicy``), connects to the checked address,
 /// signs the body (``WebhookSignature``), waits at most ``Configuration/timeout``, follows no redirect.
@@ -109,7 +109,9 @@ public struct WebhookSender: Sendable {
         }
         logger.debug(
             "webhook delivered",
-            metadata: ["webhook.receiver": "\(receiver)", "story.id": "\(delivery.storyID)", "http.status": "\(status)"])
+            metadata: [
+                "webhook.receiver": "\(receiver)", "story.id": "\(delivery.storyID)", "http.status": "\(status)",
+            ])
         return status
     }
 

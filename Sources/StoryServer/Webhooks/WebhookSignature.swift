@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import Foundation
 import StoryForgeCore
 
@@ -48,7 +48,9 @@ public enum WebhookSignature {
             return false
         }
         let message = Data("\(timestamp).".utf8) + body
-        return signatures.contains { HMAC<SHA256>.isValidAuthenticationCode($0, authenticating: message, using: secret.key) }
+        return signatures.contains {
+            HMAC<SHA256>.isValidAuthenticationCode($0, authenticating: message, using: secret.key)
+        }
     }
 
     private static func mac(seconds: Int64, body: Data, secret: WebhookSecret) -> Data {

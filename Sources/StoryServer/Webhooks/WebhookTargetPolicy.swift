@@ -59,7 +59,8 @@ public struct WebhookTargetPolicy: Sendable, Hashable {
             let lower = bare.lowercased().hasSuffix(".") ? String(bare.lowercased().dropLast()) : bare.lowercased()
             if lower == "localhost" || lower.hasSuffix(".localhost") {
                 throw StoryServerError.invalidRequest(
-                    "webhook_url points at localhost; the server refuses it unless started with --allow-private-webhooks")
+                    "webhook_url points at localhost; the server refuses it unless started with --allow-private-webhooks"
+                )
             }
         }
         return url
@@ -183,7 +184,7 @@ struct IPAddressBytes: Hashable, Sendable, CustomStringConvertible {
             inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count))
         }
         guard written != nil else { return "?" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Why the address is refused by default, or `nil` for a public one.

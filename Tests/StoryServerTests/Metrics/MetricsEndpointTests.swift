@@ -60,10 +60,12 @@ import Testing
             try await client.execute(uri: "/no/such/route/\(UUID())", method: .get) { _ in }
             let text = try await Self.scrape(client)
             #expect(
-                Self.sample(text, #"storyforge_http_requests_total{route="/v1/stories/{id}",method="GET",status="200"}"#)
+                Self.sample(
+                    text, #"storyforge_http_requests_total{route="/v1/stories/{id}",method="GET",status="200"}"#)
                     == 3)
             #expect(
-                Self.sample(text, #"storyforge_http_requests_total{route="/v1/stories/{id}",method="GET",status="404"}"#)
+                Self.sample(
+                    text, #"storyforge_http_requests_total{route="/v1/stories/{id}",method="GET",status="404"}"#)
                     == 1)
             #expect(
                 Self.sample(text, #"storyforge_http_requests_total{route="NotFound",method="GET",status="404"}"#) == 1)
@@ -98,7 +100,7 @@ import Testing
             let url = try #require(URL(string: "http://127.0.0.1:\(port)/v1/stories/known/events"))
             #expect(Self.sample(try await Self.scrape(client), "storyforge_sse_clients") ?? 0 == 0)
             do {
-                let stream = try await DefaultHTTPTransport().stream(HTTPRequest(url: url))
+                let stream = try await DefaultHTTPTransport().stream(ProviderKit.HTTPRequest(url: url))
                 var chunks = stream.body.makeAsyncIterator()
                 _ = try await chunks.next()
                 #expect(Self.sample(try await Self.scrape(client), "storyforge_sse_clients") == 1)

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import StoryServer
 import Testing
+
+@testable import StoryServer
 
 /// The hand-written OpenAPI document against the code: it parses, every reference resolves, and the wire types'
 /// JSON conforms to its schemas, field for field.
@@ -72,7 +73,9 @@ import Testing
     @Test func theCheckerItselfCatchesMissingExtraAndMistypedFields() throws {
         let missing = Data(#"{"id":"s1","status":"queued"}"#.utf8)
         #expect(try !checker.problems(json: missing, against: "StoryStatus").isEmpty)
-        let mistyped = Data(#"{"id":"s1","status":"queued","topic":"t","fraction":"half","attempt":0,"created_at":"x","files":[]}"#.utf8)
+        let mistyped = Data(
+            #"{"id":"s1","status":"queued","topic":"t","fraction":"half","attempt":0,"created_at":"x","files":[]}"#.utf8
+        )
         #expect(try checker.problems(json: mistyped, against: "StoryStatus") == ["$.fraction: string is not number"])
         let extra = Data(#"{"topic":"t","colour":"red"}"#.utf8)
         #expect(try checker.problems(json: extra, against: "CreateStoryRequest") == ["$: colour is not a property"])

@@ -11,7 +11,8 @@ import Testing
 @Suite struct WebhookJobsTests {
     private let secret: WebhookSecret
     private let status = StoryStatus(
-        id: "story-9", status: .failed, topic: "storms", attempt: 3, createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+        id: "story-9", status: .failed, topic: "storms", attempt: 3,
+        createdAt: Date(timeIntervalSince1970: 1_700_000_000),
         finishedAt: Date(timeIntervalSince1970: 1_700_000_500),
         error: .init(code: "qc_failed", message: "the video is silent"))
 
@@ -37,7 +38,8 @@ import Testing
             queue: queue,
             configuration: .init(kinds: [WebhookJobs.kind], name: "webhooks", pollInterval: .milliseconds(20)),
             handler: WebhookJobs.handler(sender: sender))
-        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = ContinuousClock.now + .seconds(30)
@@ -52,7 +54,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let calls = Mutex(0)
         let receiver = try LoopbackHTTPServer { _ in
-            calls.withLock { $0 += 1; return $0 } <= 2 ? .json("{}", status: 500) : .json("{}", status: 204)
+            calls.withLock {
+                $0 += 1
+                return $0
+            } <= 2 ? .json("{}", status: 500) : .json("{}", status: 204)
         }
         defer { receiver.shutdown() }
         let id = try await WebhookJobs.enqueue(status, url: "\(receiver.baseURL)/hook", on: queue).job.id

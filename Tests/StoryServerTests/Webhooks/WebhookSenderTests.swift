@@ -90,7 +90,9 @@ import Testing
     @Test func onlyFinalStatesHaveWebhooks() {
         var running = status
         running.status = .running
-        #expect(throws: StoryServerError.invalidRequest("")) { try WebhookDelivery(status: running, url: "https://x.test") }
+        #expect(throws: StoryServerError.invalidRequest("")) {
+            try WebhookDelivery(status: running, url: "https://x.test")
+        }
     }
 
     /// The transport connects to the pinned address whatever the name resolves to (here: nothing, `.invalid`), and

@@ -1,6 +1,7 @@
 import Foundation
-@testable import StoryServer
 import Testing
+
+@testable import StoryServer
 
 @Suite struct WebhookTargetPolicyTests {
     private let strict = WebhookTargetPolicy()
