@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "QueueKitPostgres", targets: ["QueueKitPostgres"]),
         .library(name: "StoryQueue", targets: ["StoryQueue"]),
         .library(name: "StoryServer", targets: ["StoryServer"]),
+        .executable(name: "story-server", targets: ["story-server"]),
         .executable(name: "story-worker", targets: ["story-worker"]),
         .executable(name: "story-queue", targets: ["story-queue"]),
         .executable(name: "image-convert", targets: ["image-convert"]),
@@ -391,8 +392,8 @@ let package = Package(
                 // Webhooks: the pinned-address HTTP transport (ProviderKit) and their HMAC-SHA256 signature (Crypto).
                 "ProviderKit",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -402,16 +403,30 @@ let package = Package(
         .testTarget(
             name: "StoryServerTests",
             dependencies: [
-                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore",
-                "ProviderKit", "ProviderKitTesting",
+                "StoryServer", "StoryQueue", "QueueKit", "StoryPipeline", "StoryForgeCore", "PipelineKit",
+                "story-server", "ProviderKit", "ProviderKitTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The REST API over a queue: alone with a SQLite queue and in-process workers, or over PostgreSQL.
+        .executableTarget(
+            name: "story-server",
+            dependencies: [
+                "StoryServer", "StoryQueue", "QueueKit", "QueueKitPostgres", "StoryPipeline", "StoryForgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/story-server",
             swiftSettings: strictSettings
         ),
 

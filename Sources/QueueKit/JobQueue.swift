@@ -206,12 +206,15 @@ public struct JobFilter: Sendable, Hashable {
     public var kind: String?
     /// At most this many, newest first (clamped to 1...10 000).
     public var limit: Int
+    /// Only jobs with a smaller id (older ones): the last id of a page, to list the next; `nil` starts at the newest.
+    public var before: JobID?
 
     /// Creates a filter.
-    public init(states: Set<JobState>? = nil, kind: String? = nil, limit: Int = 100) {
+    public init(states: Set<JobState>? = nil, kind: String? = nil, limit: Int = 100, before: JobID? = nil) {
         self.states = states
         self.kind = kind
         self.limit = limit
+        self.before = before
     }
 }
 
@@ -270,6 +273,15 @@ public protocol JobQueue: Sendable {
 
     /// Marks a running job whose cancel was requested as cancelled (its worker stopped).
     func acknowledgeCancel(_ token: FencingToken) async throws
+
+    /// Gives a dead or cancelled job one more attempt: available at once, its ``JobRecord/maxAttempts`` raised to
+    /// the attempts it has used plus one (its last error stays until that attempt ends). A worker's checkpoints
+    /// for the job (fenced by its new token) are still there, so a resumable run continues where it stopped.
+    /// Returns the job as it now stands, or `nil` when there is no such job.
+    ///
+    /// - Throws: ``JobQueueError`` with code `invalidState` when the job is not dead or cancelled, has used
+    ///   ``JobQueueLimits/maximumAttempts``, or its unique key is now held by another job not yet final.
+    func retry(_ id: JobID) async throws -> JobRecord?
 
     /// The job with that id, if any.
     func job(_ id: JobID) async throws -> JobRecord?

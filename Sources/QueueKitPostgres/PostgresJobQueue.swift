@@ -414,6 +414,36 @@ public final class PostgresJobQueue: JobQueue, Service {
         }
     }
 
+    /// Gives a dead or cancelled job one more attempt, and announces it to the listening workers.
+    public func retry(_ id: JobID) async throws -> JobRecord? {
+        try await PostgresAccess.queueOperation("retrying job \(id)", target: target) { () async throws -> JobRecord? in
+            let rows = try await client.query(
+                """
+                WITH retried AS (
+                    UPDATE \(unescaped: jobs) AS j SET state = 'available', cancel_requested = false,
+                        max_attempts = GREATEST(j.max_attempts, j.attempt - j.releases + 1), run_after = now(),
+                        worker = NULL, lease_expires_at = NULL, finished_at = NULL, updated_at = now()
+                    WHERE j.id = \(id.rawValue) AND j.state IN ('dead', 'cancelled')
+                        AND j.attempt - j.releases < \(JobQueueLimits.maximumAttempts)
+                        AND (j.unique_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM \(unescaped: jobs) AS o
+                            WHERE o.unique_key = j.unique_key AND o.state IN ('available', 'running')))
+                    RETURNING j.*
+                )
+                SELECT \(unescaped: Self.columns), pg_notify(\(schema.channel), kind)::text FROM retried
+                """)
+            for try await row in rows { return try Self.job(from: row.makeRandomAccess(), offset: 0) }
+            guard let job = try await self.job(id) else { return nil }
+            guard job.state == .dead || job.state == .cancelled else {
+                throw JobQueueError.invalidState(
+                    "job \(id) is \(job.state.rawValue); only a dead or cancelled job can be retried")
+            }
+            throw JobQueueError.invalidState(
+                "job \(id) cannot be retried: it has used the most attempts a job may have, or its unique key is "
+                    + "held by another job not yet final")
+        }
+    }
+
     /// The job with that id, if any.
     public func job(_ id: JobID) async throws -> JobRecord? {
         try await PostgresAccess.queueOperation("reading job \(id)", target: target) { () async throws -> JobRecord? in
@@ -428,12 +458,14 @@ public final class PostgresJobQueue: JobQueue, Service {
     public func jobs(_ filter: JobFilter) async throws -> [JobRecord] {
         let limit = min(max(filter.limit, 1), 10_000)
         let states = filter.states.map { $0.map(\.rawValue).sorted() }
+        let before = filter.before?.rawValue
         return try await PostgresAccess.queueOperation("listing jobs", target: target) {
             let rows = try await client.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM \(unescaped: jobs)
                 WHERE (\(states)::text[] IS NULL OR state = ANY(\(states)::text[]))
                     AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
+                    AND (\(before)::bigint IS NULL OR id < \(before))
                 ORDER BY id DESC LIMIT \(limit)
                 """)
             var found: [JobRecord] = []

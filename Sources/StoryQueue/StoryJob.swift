@@ -26,14 +26,24 @@ public struct StoryJob: Sendable, Hashable {
     public var story: StoryConfiguration.Story
     /// The base configuration; `nil` is the defaults.
     public var configuration: ConfigurationSource?
+    /// Who asked for the story, for a server that keeps each caller's stories apart (`story-server`: the token's
+    /// name); `nil` for jobs queued by other means. Workers ignore it.
+    public var owner: String?
+    /// Where a server POSTs the story's final state; `nil` for none. Workers ignore it.
+    public var webhookURL: String?
 
     /// Creates a job; the topic must be non-empty.
-    public init(story: StoryConfiguration.Story, configuration: ConfigurationSource? = nil) throws {
+    public init(
+        story: StoryConfiguration.Story, configuration: ConfigurationSource? = nil, owner: String? = nil,
+        webhookURL: String? = nil
+    ) throws {
         guard let topic = story.topic, !topic.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw JobQueueError.invalidRequest("a story job needs a topic")
         }
         self.story = story
         self.configuration = configuration
+        self.owner = owner
+        self.webhookURL = webhookURL
     }
 
     /// A job for the queue.
@@ -45,6 +55,8 @@ public struct StoryJob: Sendable, Hashable {
     /// The JSON payload.
     public func payload() throws -> Data {
         var wire = Wire(story: story)
+        wire.owner = owner
+        wire.webhookUrl = webhookURL
         switch configuration {
         case .contents(let text, let yaml):
             wire.configText = text
@@ -83,7 +95,7 @@ public struct StoryJob: Sendable, Hashable {
         case (nil, let path?): source = .path(path)
         case (.some, .some): throw JobQueueError.invalidRequest("a story job has config_text or config_path, not both")
         }
-        try self.init(story: wire.story, configuration: source)
+        try self.init(story: wire.story, configuration: source, owner: wire.owner, webhookURL: wire.webhookUrl)
     }
 
     /// The configuration to run: the base, with the job's story settings over its `story` section, checked as a
@@ -114,6 +126,9 @@ public struct StoryJob: Sendable, Hashable {
         var configText: String?
         var configFormat: String?
         var configPath: String?
+        // Absent from payloads without them (Codable skips nil optionals), so older payloads read the same.
+        var owner: String?
+        var webhookUrl: String?
 
         init(story: StoryConfiguration.Story) { self.story = story }
     }

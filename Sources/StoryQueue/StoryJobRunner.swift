@@ -70,21 +70,30 @@ public struct StoryJobRunner: Sendable {
         let exporter = StoryExporter()
         try exporter.check(directory, runID: runID)
 
+        let pipeline = studio.pipeline()
+        // The stage count and the attempt's start go with every report, so that a reader (story-server) can tell
+        // how far the run is and since when, from the job's record alone.
+        let stageCount = pipeline.stages.count
+        let startedAt = Date().timeIntervalSince1970
+        let started = #"{"stage":"","index":-1,"count":\#(stageCount),"started_at":\#(startedAt)}"#
+        try? await context.reportProgress(Data(started.utf8))
         let state = try await withThrowingTaskGroup(of: StoryState?.self) { group in
             let events = runner.events()
             group.addTask {
                 // The latest stage, as progress others can read; a refused report ends nothing (the run finds out).
                 for await event in events where event.kind == .stageStarted {
-                    let progress = #"{"stage":"\#(event.stage?.rawValue ?? "")","index":\#(event.index ?? -1)}"#
+                    let progress =
+                        #"{"stage":"\#(event.stage?.rawValue ?? "")","index":\#(event.index ?? -1),"#
+                        + #""count":\#(stageCount),"started_at":\#(startedAt)}"#
                     try? await context.reportProgress(Data(progress.utf8))
                 }
                 return nil
             }
             group.addTask {
                 if try await context.checkpoints.run(runID) == nil {
-                    return try await runner.run(studio.pipeline(), input: studio.request(), runID: runID)
+                    return try await runner.run(pipeline, input: studio.request(), runID: runID)
                 }
-                return try await runner.resume(studio.pipeline(), runID: runID)
+                return try await runner.resume(pipeline, runID: runID)
             }
             defer { group.cancelAll() }
             while let next = try await group.next() {

@@ -433,6 +433,47 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
+    /// Gives a dead or cancelled job one more attempt.
+    public func retry(_ id: JobID) async throws -> JobRecord? {
+        let retried = try access {
+            try pool.write { db -> JobRecord? in
+                guard let job = try Self.fetchJob(id, db) else { return nil }
+                guard job.state == .dead || job.state == .cancelled else {
+                    throw JobQueueError.invalidState(
+                        "job \(id) is \(job.state.rawValue); only a dead or cancelled job can be retried")
+                }
+                if let key = job.uniqueKey,
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM queue_jobs
+                                WHERE unique_key = ? AND state IN ('available', 'running') AND id != ?)
+                            """, arguments: [key, id.rawValue]) == true
+                {
+                    throw JobQueueError.invalidState("job \(id)'s unique key is held by another job not yet final")
+                }
+                guard
+                    let counts = try Row.fetchOne(
+                        db, sql: "SELECT attempt - released FROM queue_jobs WHERE id = ?", arguments: [id.rawValue])
+                else { return nil }
+                let used = try JobRowDecoder.int(counts, 0, "attempts used", in: 0...Int.max, job: id)
+                guard used < JobQueueLimits.maximumAttempts else {
+                    throw JobQueueError.invalidState("job \(id) has used \(used) attempts, the most a job may have")
+                }
+                let now = Date().timeIntervalSince1970
+                try db.execute(
+                    sql: """
+                        UPDATE queue_jobs SET state = 'available', max_attempts = ?, cancel_requested = 0,
+                            run_after = ?, worker = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = NULL
+                        WHERE id = ?
+                        """, arguments: [max(job.maxAttempts, used + 1), now, now, id.rawValue])
+                return try Self.fetchJob(id, db)
+            }
+        }
+        if retried != nil { signal.broadcast() }
+        return retried
+    }
+
     // MARK: - Reading
 
     /// The job with that id, if any.
@@ -453,6 +494,10 @@ public final class SQLiteJobQueue: JobQueue {
         if let kind = filter.kind {
             conditions.append("kind = ?")
             arguments += [kind]
+        }
+        if let before = filter.before {
+            conditions.append("id < ?")
+            arguments += [before.rawValue]
         }
         // 10 000: the documented clamp of JobFilter.limit.
         arguments += [min(max(filter.limit, 1), 10_000)]
