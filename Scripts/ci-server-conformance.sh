@@ -7,9 +7,9 @@
 #   bash Scripts/ci-server-conformance.sh
 #
 # Schemathesis goes into a virtualenv under $XDG_CACHE_HOME (or ~/.cache), reused while its version matches.
-# The server is the debug build of story-server on a free loopback port with a store in a temporary folder and
-# no workers, so the stories schemathesis creates are queued, never rendered. SCHEMATHESIS_MAX_EXAMPLES (default
-# 25) bounds the examples per operation, which keeps the run under about 3 minutes.
+# The server is the debug build of story-server on a free loopback port with a store in a temporary folder, no
+# workers (the stories schemathesis creates are queued, never rendered) and no rate limit (--rate 0).
+# SCHEMATHESIS_MAX_EXAMPLES (default 25) bounds the examples per operation: about a minute of schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,7 @@ bin="$(swift build --show-bin-path)/story-server"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 0 >"$work/server.log" 2>&1 &
+"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 0 --rate 0 >"$work/server.log" 2>&1 &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true

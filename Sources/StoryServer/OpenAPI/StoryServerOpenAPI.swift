@@ -345,7 +345,7 @@ public enum StoryServerOpenAPI {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string"
+                          "$ref": "#/components/schemas/StoryServerSentEvent"
                         }
                       }
                     }
@@ -763,6 +763,34 @@ public enum StoryServerOpenAPI {
                         "type": "string"
                       }
                     }
+                  }
+                }
+              },
+              "StoryServerSentEvent": {
+                "description": "One event of the stream: `id` increases, `event` is progress or done, `data` is a StoryStatus as JSON; the first block carries only `retry` (milliseconds).",
+                "type": "object",
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "pattern": "^[0-9]+$"
+                  },
+                  "event": {
+                    "type": "string",
+                    "enum": [
+                      "progress",
+                      "done"
+                    ]
+                  },
+                  "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {
+                      "$ref": "#/components/schemas/StoryStatus"
+                    }
+                  },
+                  "retry": {
+                    "type": "integer",
+                    "minimum": 0
                   }
                 }
               }
