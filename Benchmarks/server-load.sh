@@ -8,7 +8,9 @@
 #   BUILD=debug bash Benchmarks/server-load.sh     # debug build (quicker to build, slower to serve)
 #   SECONDS_UNDER_LOAD=10 CONNECTIONS=50 bash Benchmarks/server-load.sh
 #
-# Needs wrk (`apt-get install -y wrk`) and python3. Everything runs on loopback with a store in a temporary folder.
+# Needs wrk (`apt-get install -y wrk`) and python3. Everything runs on loopback with a store in a temporary folder,
+# one in-process worker and no per-token rate limit (--rate 0: the load is one client, which the default limit of
+# 10 requests/s would answer with 429s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +27,7 @@ bin="$(swift build -c "$build" --show-bin-path)/story-server"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 1 >"$work/server.log" 2>&1 &
+"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 1 --rate 0 >"$work/server.log" 2>&1 &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
@@ -62,9 +64,15 @@ cat "$work/wrk.txt"
 curl -fsS "$base/metrics" | grep -E '^storyforge_sse_clients' || true
 wait "$sse"
 echo "SSE clients: $(cat "$work/sse.json")"
-sleep 1
 echo "server RSS after: $(rss)"
-curl -fsS "$base/metrics" | grep -E '^storyforge_sse_clients' || true
+# The clients have gone; the server notices each at its next write (an event or the 15 s heartbeat) and frees it.
+for waited in $(seq 0 30); do
+    open="$(curl -fsS "$base/metrics" | awk '/^storyforge_sse_clients / { print $2 }')"
+    [[ "${open%.*}" == "0" ]] && break
+    sleep 1
+done
+echo "SSE streams still open ${waited} s after the clients left: $open"
+echo "server RSS after the streams closed: $(rss)"
 echo "story now: $(curl -fsS "$base/v1/stories/$id" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["status"], s.get("stage"), s["fraction"])')"
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg)"
 
