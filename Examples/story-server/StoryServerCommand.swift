@@ -59,6 +59,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds running stories may finish after SIGTERM before they are released.")
     var shutdownSeconds: Int = 30
 
+    @Option(help: "Seconds a worker's claim on a story lasts unrenewed: how soon another worker takes a killed one's.")
+    var leaseSeconds: Int = 60
+
     @Option(
         help: "The file holding the secret that signs webhooks (or set STORYFORGE_WEBHOOK_SECRET); none: no webhooks.")
     var webhookSecretFile: String?
@@ -73,6 +76,8 @@ struct ServerOptions: ParsableArguments {
         guard rate.isFinite, rate >= 0 else { throw ValidationError("--rate must be a number ≥ 0") }
         guard burst.isFinite, burst >= 1 else { throw ValidationError("--burst must be ≥ 1") }
         guard (0...3_600).contains(shutdownSeconds) else { throw ValidationError("--shutdown-seconds: 0...3600") }
+        // 3 s: heartbeats go every third of the lease, and a second between them is the least a loaded host keeps.
+        guard (3...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds: 3...3600") }
     }
 
     var storeURL: URL { URL(fileURLWithPath: store, isDirectory: true).standardizedFileURL }
@@ -188,7 +193,7 @@ extension StoryServerCommand {
                     JobWorker(
                         queue: queue,
                         configuration: .init(
-                            kinds: [StoryJob.kind], concurrency: workerCount, lease: .seconds(60),
+                            kinds: [StoryJob.kind], concurrency: workerCount, lease: .seconds(options.leaseSeconds),
                             pollInterval: .seconds(1), shutdownDeadline: .seconds(options.shutdownSeconds)),
                         logger: logger, handler: webhooks?.notifying(story) ?? story))
                 if let webhookSecret {
