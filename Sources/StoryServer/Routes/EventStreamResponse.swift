@@ -17,7 +17,8 @@ enum EventStreamResponse {
     }
 
     static func response(
-        _ events: AsyncThrowingStream<StoryEvent, any Error>, heartbeat: Duration, reconnect: Int
+        _ events: AsyncThrowingStream<StoryEvent, any Error>, heartbeat: Duration, reconnect: Int,
+        counter: StreamCounter
     ) -> Response {
         let headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-store",
@@ -25,6 +26,8 @@ enum EventStreamResponse {
             HTTPField.Name("X-Accel-Buffering")!: "no",
         ]
         let body = ResponseBody { writer in
+            counter.add(1)
+            defer { counter.add(-1) }
             try await writer.write(ByteBuffer(string: "retry: \(reconnect)\n\n"))
             let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(16))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -66,4 +69,17 @@ enum EventStreamResponse {
         let data = try APIResponse.encoder().encode(event.status)
         return "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
     }
+}
+
+/// How many event streams are open, for a host's metrics and for the tests that check a client that goes away
+/// closes its stream.
+///
+/// `@unchecked Sendable`: `count` is only touched under `lock`.
+final class StreamCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add(_ delta: Int) { lock.withLock { count += delta } }
+
+    var value: Int { lock.withLock { count } }
 }

@@ -60,6 +60,10 @@ public struct StoryServerRoutes<Context: StoryRequestContextProtocol>: Sendable 
     /// Checked by `GET /healthz`: throws when the server cannot serve (the queue unreachable).
     public let healthCheck: @Sendable () async throws -> Void
     let limiter: TokenBucketLimiter?
+    let streams = StreamCounter()
+
+    /// The event streams open now (a client that goes away closes its stream at the next heartbeat at the latest).
+    public var openEventStreams: Int { streams.value }
 
     /// Creates the routes.
     public init(
@@ -114,7 +118,8 @@ public struct StoryServerRoutes<Context: StoryRequestContextProtocol>: Sendable 
                 throw Self.notFound(id)
             }
             return EventStreamResponse.response(
-                events, heartbeat: configuration.heartbeatInterval, reconnect: configuration.reconnectMilliseconds)
+                events, heartbeat: configuration.heartbeatInterval, reconnect: configuration.reconnectMilliseconds,
+                counter: streams)
         }
         api.get("stories/:id/files/**") { request, context in
             let (id, owner) = try Self.story(context)

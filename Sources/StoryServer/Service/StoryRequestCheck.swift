@@ -16,19 +16,36 @@ public enum StoryRequestCheck {
     /// - Throws: ``StoryServerError`` with code `invalidRequest` naming the unknown field, or the field whose value
     ///   has the wrong type, or saying the body is not a JSON object.
     public static func decode(_ body: Data) throws -> CreateStoryRequest {
-        let object: Any
+        let value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: body)
+            value = try JSONDecoder().decode(JSONValue.self, from: body)
         } catch {
             throw StoryServerError.invalidRequest("the body is not JSON: send a JSON object such as {\"topic\": \"…\"}")
         }
-        guard let members = object as? [String: Any] else {
+        guard case .object(let members) = value else {
             throw StoryServerError.invalidRequest("the body must be a JSON object such as {\"topic\": \"…\"}")
         }
         let known = Set(CreateStoryRequest.CodingKeys.allCases.map(\.rawValue))
         if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
             throw StoryServerError.invalidRequest(
                 "unknown field \"\(unknown.prefix(100))\" (expected \(known.sorted().joined(separator: ", ")))")
+        }
+        // Each field's JSON type, checked before decoding so that the message names the field whatever the
+        // decoder's own wording (Foundation's differs between platforms and loses the path for numbers).
+        for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+            if case .null = member, name != "topic" { continue }
+            switch (name, member) {
+            case ("topic", .string), ("aspect", .string), ("voice", .string), ("language", .string),
+                ("webhook_url", .string), ("target_seconds", .number), ("config", .object):
+                continue
+            case ("seed", .number(let number)):
+                // 2^63: the first Double past Int.max.
+                guard number.rounded() == number, number >= 0, number < 9_223_372_036_854_775_808 else {
+                    throw StoryServerError.invalidRequest("seed: expected a whole number from 0 to 2^63−1")
+                }
+            default:
+                throw StoryServerError.invalidRequest("\(name): expected \(expectedType[name] ?? "another type")")
+            }
         }
         do {
             return try JSONDecoder().decode(CreateStoryRequest.self, from: body)
@@ -38,6 +55,11 @@ public enum StoryRequestCheck {
             throw StoryServerError.invalidRequest("the body cannot be read: \(error)")
         }
     }
+
+    private static let expectedType: [String: String] = [
+        "topic": "a string", "seed": "a whole number", "target_seconds": "a number", "aspect": "a string",
+        "voice": "a string", "language": "a string", "webhook_url": "a string", "config": "an object",
+    ]
 
     /// The queue job for a checked request: the request's settings and `config` over `baseConfiguration`, checked
     /// as a configuration file is.
@@ -110,10 +132,11 @@ public enum StoryRequestCheck {
         }
     }
 
-    /// The sections of `config` a caller may set: the story, render and provider choices, and stages' `enabled`
-    /// flags and parameters. Not `routing` (it names servers and the environment variables that hold API keys), and
-    /// no parameter string that could name a file on the server (a music bed path): those belong in the server's
-    /// own base configuration.
+    /// The sections of `config` a caller may set: the story and render sections, the voice (`providers.espeak_voice`),
+    /// and stages' `enabled` flags and parameters. Not the other providers (which run, and whose keys pay, is the
+    /// server's choice), not `routing` (it names servers and the environment variables that hold API keys), and no
+    /// parameter string that could name a file on the server (a music bed path): those belong in the server's own
+    /// base configuration.
     static func checkOverrides(_ config: [String: JSONValue]) throws {
         let sections: Set<String> = ["story", "render", "providers", "pipeline"]
         for (key, value) in config.sorted(by: { $0.key < $1.key }) {
@@ -124,6 +147,14 @@ public enum StoryRequestCheck {
             }
             guard case .object(let members) = value else {
                 throw StoryServerError.invalidRequest("config.\(key): must be an object")
+            }
+            if key == "providers" {
+                // Which providers run (and whose keys pay for them) is the server's choice; the voice is the caller's.
+                for name in members.keys.sorted() where name != "espeak_voice" {
+                    throw StoryServerError.invalidRequest(
+                        "config.providers.\(name.prefix(100)): the providers are the server's choice (its --config "
+                            + "file); only espeak_voice may be set")
+                }
             }
             if key != "pipeline" {
                 for (name, member) in members where !isScalar(member) {

@@ -49,6 +49,40 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 
+    /// With a PostgreSQL queue (`STORYFORGE_POSTGRES_URL`, set by `.ci/run`), the server queues for workers
+    /// elsewhere: no worker of its own takes the story.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["STORYFORGE_POSTGRES_URL"] != nil))
+    func overPostgreSQLTheServerQueuesForWorkersElsewhere() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["STORYFORGE_POSTGRES_URL"])
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("storyserver-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let (process, output, _) = try Self.start(["--port", "0", "--store", store.path, "--queue", url])
+        defer { if process.isRunning { process.terminate() } }
+        let port = try #require(Self.port(from: output))
+        let client = TestClient(host: "127.0.0.1", port: port)
+        client.connect()
+        let created = try await client.post(
+            "/v1/stories", headers: [.contentType: "application/json"],
+            body: .init(string: #"{"topic": "a fox over postgres"}"#))
+        #expect(created.status == .accepted)
+        let decoder = JSONDecoder()
+        let id = try decoder.decode(StoryCreated.self, from: Data((created.body ?? .init()).readableBytesView)).id
+        try await Task.sleep(for: .milliseconds(1500))
+        let status = try await client.get("/v1/stories/\(id)")
+        #expect(status.status == .ok)
+        decoder.dateDecodingStrategy = .iso8601
+        let story = try decoder.decode(StoryStatus.self, from: Data((status.body ?? .init()).readableBytesView))
+        #expect(story.status == .queued)
+        #expect(story.topic == "a fox over postgres")
+        // Cancelled, so that no other test's worker on this database picks it up.
+        #expect(try await client.delete("/v1/stories/\(id)", body: .init()).status == .ok)
+        try await client.shutdown()
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test func hashTokenPrintsALineTheTokensFileReads() throws {
         let (process, output, _) = try Self.start(
             ["hash-token", "--name", "alice"], input: "a-long-enough-token-value\n")

@@ -108,6 +108,40 @@ func parseEventStream(_ text: String) -> (events: [ParsedEvent], comments: Int, 
         }
     }
 
+    @Test func aClientThatGoesAwayClosesItsStream() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let configuration = StoryServerRoutes<StoryRequestContext>.Configuration(heartbeatInterval: .milliseconds(50))
+        try await fixture.withRoutes(tokens: try ServerFixture.tokens, configuration: configuration) { client, routes in
+            let id = try await client.call(.post, "/v1/stories", json: #"{"topic": "a fox"}"#)
+                .decode(StoryCreated.self).id
+            let port = try #require(client.port)
+            // Three clients follow the queued story (it never finishes here), then hang up.
+            var listeners: [TestClient] = []
+            for _ in 0..<3 {
+                let listener = TestClient(host: "127.0.0.1", port: port)
+                listener.connect()
+                try await listener.executeAndDontWaitForResponse(
+                    .init(
+                        "/v1/stories/\(id)/events", method: .get, authority: "localhost",
+                        headers: [.authorization: "Bearer \(ServerFixture.aliceToken)"]))
+                listeners.append(listener)
+            }
+            #expect(try await Self.waitUntil { routes.openEventStreams == 3 })
+            for listener in listeners { try await listener.shutdown() }
+            #expect(try await Self.waitUntil { routes.openEventStreams == 0 }, "\(routes.openEventStreams) left open")
+        }
+    }
+
+    /// Polls `condition` for up to 5 s.
+    static func waitUntil(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<250 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
     @Test func eventIdsComeFromTheRecordAlone() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }

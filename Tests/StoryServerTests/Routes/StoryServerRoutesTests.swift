@@ -114,6 +114,7 @@ import Testing
                 (#"{"topic": "a fox", "language": "not a tag"}"#, "language"),
                 (#"{"topic": "a fox", "webhook_url": "ftp://example.com/x"}"#, "webhook_url"),
                 (#"{"topic": "a fox", "config": {"routing": {}}}"#, "config.routing"),
+                (#"{"topic": "a fox", "config": {"providers": {"text": "openai"}}}"#, "config.providers.text"),
                 (#"{"topic": "a fox", "config": {"render": {"fps": "x"}}}"#, "render.fps"),
                 (
                     #"{"topic": "a fox", "config": {"pipeline": {"stages": {"assemble": {"parameters": {"music": "/etc/passwd"}}}}}}"#,

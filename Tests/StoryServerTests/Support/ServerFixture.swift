@@ -47,14 +47,22 @@ struct ServerFixture {
         tokens: BearerTokens? = nil, configuration: StoryServerRoutes<StoryRequestContext>.Configuration = .init(),
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
+        try await withRoutes(tokens: tokens, configuration: configuration) { client, _ in try await body(client) }
+    }
+
+    /// Runs `body` against a live server with these routes, and the routes themselves.
+    func withRoutes(
+        tokens: BearerTokens? = nil, configuration: StoryServerRoutes<StoryRequestContext>.Configuration = .init(),
+        _ body: @Sendable (any TestClientProtocol, StoryServerRoutes<StoryRequestContext>) async throws -> Void
+    ) async throws {
         let router = Router(context: StoryRequestContext.self)
         let service = self.service
-        StoryServerRoutes<StoryRequestContext>(
+        let routes = StoryServerRoutes<StoryRequestContext>(
             service: service, tokens: tokens, configuration: configuration,
-            healthCheck: { try await service.checkHealth() }
-        ).add(to: router)
+            healthCheck: { try await service.checkHealth() })
+        routes.add(to: router)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in try await body(client) }
+        try await app.test(.live) { client in try await body(client, routes) }
     }
 
     /// Makes a story succeed without running the pipeline: claims its job, writes an export with a manifest
