@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version="4.32.5"
-venv="${SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/storyforge/schemathesis-$version}"
+venv="$(realpath -m "${SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/storyforge/schemathesis-$version}")"
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
     rm -rf "$venv"
     python3 -m venv "$venv"
@@ -43,10 +43,11 @@ for _ in $(seq 1 300); do
 done
 
 status=0
-"$venv/bin/schemathesis" --no-color run "$base/openapi.json" \
+# From inside the temporary folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+(cd "$work" && "$venv/bin/schemathesis" --no-color run "$base/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" --request-timeout 10 --seed 18 --workers 2 \
-    --suppress-health-check all --generation-database none --report-dir "$work/report" || status=$?
+    --suppress-health-check all --generation-database none --report-dir "$work/report") || status=$?
 if [[ $status -ne 0 ]]; then
     echo "ci-server-conformance: schemathesis failed ($status); the server's log:" >&2
     tail -n 50 "$work/server.log" >&2
