@@ -82,6 +82,9 @@ public struct StoryServerRoutes<Context: StoryRequestContextProtocol>: Sendable 
     public var authMiddleware: StoryAuthMiddleware<Context> { StoryAuthMiddleware(tokens: tokens, limiter: limiter) }
 
     /// Adds the routes to `router`, with ``APIErrorMiddleware`` on the router (so that its own 404s are JSON too).
+    ///
+    /// Call it before adding a host's own routes: Hummingbird applies a router's middleware only to the routes added
+    /// after it, so routes added earlier answer their errors in Hummingbird's own format.
     public func add(to router: Router<Context>) {
         router.add(middleware: APIErrorMiddleware<Context>())
         router.get("healthz") { _, _ -> Response in

@@ -30,7 +30,7 @@ import Testing
         ])
         defer { if process.isRunning { process.terminate() } }
         let port = try #require(Self.port(from: output))
-        let client = TestClient(host: "127.0.0.1", port: port)
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(300)))
         client.connect()
         let health = try await client.get("/healthz")
         #expect(health.status == .ok)
@@ -59,7 +59,7 @@ import Testing
         let (process, output, _) = try Self.start(["--port", "0", "--store", store.path, "--queue", url])
         defer { if process.isRunning { process.terminate() } }
         let port = try #require(Self.port(from: output))
-        let client = TestClient(host: "127.0.0.1", port: port)
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(300)))
         client.connect()
         let created = try await client.post(
             "/v1/stories", headers: [.contentType: "application/json"],

@@ -52,7 +52,7 @@ func parseEventStream(_ text: String) -> (events: [ParsedEvent], comments: Int, 
             let id = try await client.call(.post, "/v1/stories", json: #"{"topic": "a fox"}"#)
                 .decode(StoryCreated.self).id
             let queue = fixture.queue
-            let stream = try await withThrowingTaskGroup(of: TestResponse?.self) { group in
+            let stream = try await withThrowingTaskGroup(of: Answer?.self) { group in
                 group.addTask {
                     // A worker's steps, slower than the stream's poll so that each one is seen.
                     let claim = try #require(
@@ -67,7 +67,7 @@ func parseEventStream(_ text: String) -> (events: [ParsedEvent], comments: Int, 
                     return nil
                 }
                 group.addTask { try await client.call(.get, "/v1/stories/\(id)/events") }
-                var stream: TestResponse?
+                var stream: Answer?
                 for try await response in group where response != nil { stream = response }
                 return try #require(stream)
             }

@@ -1,7 +1,10 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import QueueKit
+import ServiceLifecycle
 import StoryForgeCore
 import StoryQueue
 import Testing
@@ -45,7 +48,7 @@ struct ServerFixture {
     /// Runs `body` against a live server with these routes.
     func withServer(
         tokens: BearerTokens? = nil, configuration: StoryServerRoutes<StoryRequestContext>.Configuration = .init(),
-        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        _ body: @Sendable (ServerClient) async throws -> Void
     ) async throws {
         try await withRoutes(tokens: tokens, configuration: configuration) { client, _ in try await body(client) }
     }
@@ -53,7 +56,7 @@ struct ServerFixture {
     /// Runs `body` against a live server with these routes, and the routes themselves.
     func withRoutes(
         tokens: BearerTokens? = nil, configuration: StoryServerRoutes<StoryRequestContext>.Configuration = .init(),
-        _ body: @Sendable (any TestClientProtocol, StoryServerRoutes<StoryRequestContext>) async throws -> Void
+        _ body: @Sendable (ServerClient, StoryServerRoutes<StoryRequestContext>) async throws -> Void
     ) async throws {
         let router = Router(context: StoryRequestContext.self)
         let service = self.service
@@ -61,8 +64,31 @@ struct ServerFixture {
             service: service, tokens: tokens, configuration: configuration,
             healthCheck: { try await service.checkHealth() })
         routes.add(to: router)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in try await body(client, routes) }
+        let (ports, announce) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                announce.yield(channel.localAddress?.port ?? 0)
+                announce.finish()
+            }, logger: Logger(label: "test"))
+        let services = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var waiting = ports.makeAsyncIterator()
+            let port = try #require(await waiting.next())
+            let client = ServerClient(port: port)
+            do {
+                try await body(client, routes)
+            } catch {
+                await client.close()
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            await client.close()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 
     /// Makes a story succeed without running the pipeline: claims its job, writes an export with a manifest
@@ -95,21 +121,47 @@ struct ServerFixture {
     }
 }
 
-extension TestClientProtocol {
+/// A client of the fixture's server over one keep-alive connection: HummingbirdTesting's client, with a time limit
+/// for a whole answer (5 minutes) that a starved CI machine does not reach, unlike its live test framework's 20 s.
+struct ServerClient: Sendable {
+    let client: TestClient
+    let port: Int?
+
+    init(port: Int) {
+        self.port = port
+        client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(300)))
+        client.connect()
+    }
+
+    func close() async { try? await client.shutdown() }
+
     /// Sends a request with Alice's token (or `token`), optionally with a JSON body.
     func call(
         _ method: HTTPRequest.Method, _ uri: String, token: String? = ServerFixture.aliceToken, json: String? = nil,
         headers: HTTPFields = [:]
-    ) async throws -> TestResponse {
+    ) async throws -> Answer {
         var fields = headers
         if let token { fields[.authorization] = "Bearer \(token)" }
         if json != nil { fields[.contentType] = "application/json" }
-        return try await execute(
-            uri: uri, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+        fields[.connection] = "keep-alive"
+        let response = try await client.execute(
+            .init(
+                uri, method: method, authority: "localhost", headers: fields, body: json.map { ByteBuffer(string: $0) })
+        )
+        return Answer(head: response.head, body: response.body ?? ByteBuffer())
     }
 }
 
-extension TestResponse {
+/// An answer of the server.
+struct Answer: Sendable {
+    let head: HTTPResponse
+    let body: ByteBuffer
+
+    var status: HTTPResponse.Status { head.status }
+    var headers: HTTPFields { head.headerFields }
+}
+
+extension Answer {
     /// The body as text.
     var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
 
