@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import QueueKit
 import QueueKitPostgres
 import ServiceLifecycle
@@ -57,6 +59,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds running stories may finish after SIGTERM before they are released.")
     var shutdownSeconds: Int = 30
 
+    @Option(help: "Seconds a worker's claim on a story lasts unrenewed: how soon another worker takes a killed one's.")
+    var leaseSeconds: Int = 60
+
+    @Option(
+        help: "The file holding the secret that signs webhooks (or set STORYFORGE_WEBHOOK_SECRET); none: no webhooks.")
+    var webhookSecretFile: String?
+
+    @Flag(help: "Let webhooks reach loopback, private, link-local and other non-public addresses.")
+    var allowPrivateWebhooks = false
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         // 64 at once: far more than one machine renders; a typo such as 1000 fails here, not in ffmpeg.
@@ -64,6 +76,8 @@ struct ServerOptions: ParsableArguments {
         guard rate.isFinite, rate >= 0 else { throw ValidationError("--rate must be a number ≥ 0") }
         guard burst.isFinite, burst >= 1 else { throw ValidationError("--burst must be ≥ 1") }
         guard (0...3_600).contains(shutdownSeconds) else { throw ValidationError("--shutdown-seconds: 0...3600") }
+        // 3 s: heartbeats go every third of the lease, and a second between them is the least a loaded host keeps.
+        guard (3...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds: 3...3600") }
     }
 
     var storeURL: URL { URL(fileURLWithPath: store, isDirectory: true).standardizedFileURL }
@@ -84,6 +98,16 @@ struct ServerOptions: ParsableArguments {
             let loaded = try StoryConfiguration.load(contentsOf: URL(fileURLWithPath: config))
             return try JSONDecoder().decode([String: JSONValue].self, from: loaded.jsonData())
         } catch let error as StoryPipelineError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The webhook secret: `--webhook-secret-file`, else `STORYFORGE_WEBHOOK_SECRET`, else none.
+    func webhookSecret() throws -> WebhookSecret? {
+        do {
+            if let webhookSecretFile { return try .contentsOfFile(URL(fileURLWithPath: webhookSecretFile)) }
+            return try WebhookSecret.fromEnvironment()
+        } catch let error as StoryServerError {
             throw ValidationError(error.message)
         }
     }
@@ -112,6 +136,9 @@ extension StoryServerCommand {
 
         func run() async throws {
             LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            // Once per process: the library records through swift-metrics; GET /metrics renders this registry.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             var logger = Logger(label: "story-server")
             logger.logLevel = .info
             let tokens = try options.bearerTokens()
@@ -129,7 +156,8 @@ extension StoryServerCommand {
             }
             do {
                 try await QueueURL.withQueue(options.queueText, logger: logger) { queue in
-                    try await serve(queue, tokens: tokens, base: base, shared: shared, logger: logger)
+                    try await serve(
+                        queue, tokens: tokens, base: base, shared: shared, registry: registry, logger: logger)
                 }
             } catch let error as JobQueueError where error.code == .invalidURL {
                 throw ValidationError(error.message)
@@ -138,7 +166,7 @@ extension StoryServerCommand {
 
         private func serve(
             _ queue: any JobQueue, tokens: BearerTokens?, base: [String: JSONValue], shared: SharedStore,
-            logger: Logger
+            registry: PrometheusCollectorRegistry, logger: Logger
         ) async throws {
             let store = options.storeURL
             let service = QueueStoryService(
@@ -148,22 +176,43 @@ extension StoryServerCommand {
                 service: service, tokens: tokens, configuration: .init(rate: rate),
                 healthCheck: { try await service.checkHealth() })
             let router = Router(context: StoryRequestContext.self)
+            let metrics = ServerMetrics()
+            router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
             routes.add(to: router)
             MCPCommand.addHTTPRoutes(
                 to: router, service: service, auth: routes.authMiddleware, host: options.host, logger: logger)
             WebPage.addWebRoutes(to: router, configuration: .init(requiresToken: tokens != nil))
+            PrometheusEndpoint(registry: registry, metrics: metrics, storyCounts: { try await service.countsByState() })
+                .addRoutes(to: router)
+            StoryServerOpenAPI.addRoutes(to: router)
+            let webhookSecret = try options.webhookSecret()
+            let webhooks = webhookSecret.map { _ in StoryWebhookNotifier(service: service) }
             let workerCount = options.workers ?? (options.isPostgres ? 0 : 1)
             var services: [any Service] = []
             if workerCount > 0 {
                 let runner = StoryJobRunner(store: store, logger: logger)
+                let story: JobWorker.Handler = { context in try await runner.run(context) }
                 services.append(
                     JobWorker(
                         queue: queue,
                         configuration: .init(
-                            kinds: [StoryJob.kind], concurrency: workerCount, lease: .seconds(60),
+                            kinds: [StoryJob.kind], concurrency: workerCount, lease: .seconds(options.leaseSeconds),
                             pollInterval: .seconds(1), shutdownDeadline: .seconds(options.shutdownSeconds)),
-                        logger: logger
-                    ) { context in try await runner.run(context) })
+                        logger: logger, handler: webhooks?.notifying(story) ?? story))
+                if let webhookSecret {
+                    let policy = WebhookTargetPolicy(allowPrivateAddresses: options.allowPrivateWebhooks)
+                    let sender = WebhookSender(secret: webhookSecret, configuration: .init(policy: policy))
+                    services.append(
+                        JobWorker(
+                            queue: queue,
+                            configuration: .init(
+                                kinds: [WebhookJobs.kind], concurrency: 4, pollInterval: .seconds(1),
+                                shutdownDeadline: .seconds(10)),
+                            logger: logger, handler: WebhookJobs.handler(sender: sender)))
+                }
+            }
+            if webhookSecret == nil {
+                logger.warning("no webhook secret (--webhook-secret-file or STORYFORGE_WEBHOOK_SECRET): no webhooks")
             }
             let host = options.host
             let app = Application(

@@ -87,6 +87,8 @@
         private let maxResponseBytes: Int
         private let host: String
         private var headerList: UnsafeMutablePointer<curl_slist>?
+        /// CURLOPT_CONNECT_TO's one entry when the request pins an address.
+        private var connectToList: UnsafeMutablePointer<curl_slist>?
         private let requestBody: UnsafeMutableRawBufferPointer?
         private let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -145,6 +147,7 @@
         deinit {
             curl_easy_cleanup(easy)
             curl_slist_free_all(headerList)
+            curl_slist_free_all(connectToList)
             requestBody?.deallocate()
             errorBuffer.deallocate()
         }
@@ -161,6 +164,9 @@
                 sf_curl_set_long(easy, CURLOPT_TCP_NODELAY, 1),
             ]
             if let share { codes.append(sf_curl_set_pointer(easy, CURLOPT_SHARE, share.handle)) }
+            if let pinned = request.pinnedAddress {
+                codes.append(sf_curl_set_pointer(easy, CURLOPT_CONNECT_TO, try connectTo(pinned, url: request.url)))
+            }
             if let requestBody {
                 codes.append(
                     sf_curl_set_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body?.count ?? 0)))
@@ -175,6 +181,25 @@
                 throw ProviderError.transport(
                     "libcurl refused an option: \(String(cString: curl_easy_strerror(failed)))")
             }
+        }
+
+        /// The CURLOPT_CONNECT_TO list that sends this transfer to `address`: `::ADDRESS:PORT` (the empty host and
+        /// port match the URL's, whatever they are), IPv6 in brackets. The URL keeps its host, so the `Host`
+        /// header, SNI and the certificate check use the name, not the address.
+        private func connectTo(_ address: String, url: URL) throws -> UnsafeMutablePointer<curl_slist>? {
+            var v4 = in_addr()
+            var v6 = in6_addr()
+            let literal: String
+            if inet_pton(AF_INET, address, &v4) == 1 {
+                literal = address
+            } else if inet_pton(AF_INET6, address, &v6) == 1 {
+                literal = "[\(address)]"
+            } else {
+                throw ProviderError.badRequest("the pinned address \(address) is not an IPv4 or IPv6 address")
+            }
+            let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+            connectToList = curl_slist_append(nil, "::\(literal):\(port)")
+            return connectToList
         }
 
         /// Whole milliseconds for libcurl, at least 1 and at most `Int32.max` (about 24 days: the

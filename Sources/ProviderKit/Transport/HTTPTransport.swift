@@ -67,6 +67,11 @@ public struct HTTPRequest: Sendable {
     public var timeouts: HTTPTimeouts
     /// The largest response body accepted, in bytes; more is a ``ProviderError/responseTooLarge`` error.
     public var maxResponseBytes: Int
+    /// An IP address (`203.0.113.7`, `2001:db8::1`) to connect to instead of resolving the URL's host; TLS still
+    /// checks the certificate against the host's name. A caller that vetted the address (a webhook target that
+    /// must not be private) pins it so that DNS cannot change it between the check and the connection. `nil`
+    /// resolves as usual. Only ``CurlHTTPTransport`` can pin; URLSession refuses a pinned request.
+    public var pinnedAddress: String?
 
     /// Creates a request.
     public init(
@@ -75,7 +80,8 @@ public struct HTTPRequest: Sendable {
         headers: HTTPFields = [:],
         body: Data? = nil,
         timeouts: HTTPTimeouts = HTTPTimeouts(),
-        maxResponseBytes: Int = 64 << 20
+        maxResponseBytes: Int = 64 << 20,
+        pinnedAddress: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -83,6 +89,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeouts = timeouts
         self.maxResponseBytes = maxResponseBytes
+        self.pinnedAddress = pinnedAddress
     }
 }
 

@@ -25,6 +25,10 @@
         /// Sends a request and returns once the status and headers have arrived.
         public func stream(_ request: HTTPRequest) async throws -> HTTPStreamingResponse {
             try Task.checkCancellation()
+            // URLSession resolves names itself and has no way to be told an address.
+            guard request.pinnedAddress == nil else {
+                throw ProviderError.badRequest("URLSession cannot connect to a pinned address; use CurlHTTPTransport")
+            }
             var urlRequest = URLRequest(url: request.url)
             urlRequest.httpMethod = request.method.rawValue
             for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name.rawName) }
