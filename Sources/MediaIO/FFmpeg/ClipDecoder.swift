@@ -88,13 +88,15 @@ public final class ClipDecoder: @unchecked Sendable {
             Filter("setpts", positional: [speed == 1 ? "PTS-STARTPTS" : "\(format(speed))*(PTS-STARTPTS)"]),
             // Constant frame rate from any input, variable ones too: each output tick takes the nearest frame.
             Filter("fps", ["fps": "\(frameRate)", "round": "near"]),
+            // Fill the frame: the centred crop of the output's aspect first, then the scale to its size, so swscale
+            // makes only the output's pixels (a 16:9 clip scaled to fill 9:16 first would make 3.2 times as many).
+            Filter("crop", ["w": "min(iw,ih*\(width)/\(height))", "h": "min(ih,iw*\(height)/\(width))"]),
             Filter(
                 "scale",
                 [
-                    "w": "\(width)", "h": "\(height)", "force_original_aspect_ratio": "increase", "flags": "lanczos",
-                    "out_color_matrix": "bt709", "out_range": "tv",
+                    "w": "\(width)", "h": "\(height)", "flags": "lanczos", "out_color_matrix": "bt709",
+                    "out_range": "tv",
                 ]),
-            Filter("crop", ["w": "\(width)", "h": "\(height)"]),
             Filter("setsar", positional: ["1"]),
             Filter("format", ["pix_fmts": "yuv420p"]),
         ]

@@ -6,7 +6,7 @@ import Testing
 @testable import UpscaleKit
 
 /// Stills and clips for the clip renderer's tests, made fresh by real ffmpeg and espeak-ng; each notes how.
-struct ClipScene: ~Copyable {
+final class ClipScene {
     let directory: URL
     let ffmpeg: FFmpeg
     /// 2 s at 30 fps, 64×64, lossless x264: frame N is flat gray at luma 16 + 3·N.
@@ -57,14 +57,16 @@ struct ClipScene: ~Copyable {
             "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=1.5", "-vf", "loop=loop=105:size=1:start=30",
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-y", freezingClip.path,
         ])
-        let espeak = try #require(Subprocess.find("espeak-ng"))
-        _ = try await Subprocess.run(espeak, ["-w", voice.path, "A still, a clip of mine, and a generated clip."])
+        let espeak = Process()
+        espeak.executableURL = URL(filePath: "/usr/bin/env")
+        espeak.arguments = ["espeak-ng", "-w", voice.path, "A still, a clip of mine, and a generated clip."]
+        try espeak.run()
+        espeak.waitUntilExit()
+        #expect(espeak.terminationStatus == 0)
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 }
-
-import StoryForgeCore
 
 /// Draws every frame of `source` in order on a thread of its own while its clip decoders run; returns each frame's
 /// luma plane.
