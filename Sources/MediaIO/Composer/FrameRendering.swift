@@ -183,12 +183,15 @@ public struct VideoTimeline: Sendable, Hashable {
         public var audio: Bool
         /// Whether the clip has a sound track at all.
         public var hasAudio: Bool
+        /// The clip's colour matrix tag as ffprobe gives it (`bt709`, `smpte170m`), `nil` when untagged.
+        public var colorSpace: String?
 
         /// Creates a clip's playback.
         public init(
             file: URL, fit: VideoComposition.ClipFit, speed: Double, playedFrames: Int, duration: Double, audio: Bool,
-            hasAudio: Bool
+            hasAudio: Bool, colorSpace: String? = nil
         ) {
+            self.colorSpace = colorSpace
             self.file = file
             self.fit = fit
             self.speed = speed

@@ -401,6 +401,7 @@ public struct VideoComposer: Sendable {
             clips[index] = Self.fit(
                 clip, duration: probe.duration, hasAudio: probe.hasAudio, frames: shotFrames[index],
                 frameRate: settings.frameRate)
+            clips[index]?.colorSpace = probe.colorSpace
         }
         return Framing(
             shotFrames: shotFrames, transitionFrames: transitionFrames, totalFrames: max(pictureFrames, voiceFrames),
@@ -410,7 +411,7 @@ public struct VideoComposer: Sendable {
     /// A clip's length and whether it has sound, from ffprobe.
     /// - Throws: ``FFmpegError/unsupportedMedia(_:underlying:)`` naming the file when it is not a video (no video
     ///   stream, a still image, a length that is not a positive number of seconds up to ``maximumDuration``).
-    func probeClip(_ url: URL) async throws -> (duration: Double, hasAudio: Bool) {
+    func probeClip(_ url: URL) async throws -> (duration: Double, hasAudio: Bool, colorSpace: String?) {
         let name = url.lastPathComponent
         let probe: MediaProbe
         do {
@@ -432,7 +433,7 @@ public struct VideoComposer: Sendable {
             throw FFmpegError.unsupportedMedia(
                 "\(name) lasts \(duration) s: a clip needs a length from one frame to \(Int(Self.maximumDuration)) s")
         }
-        return (duration, probe.audio != nil)
+        return (duration, probe.audio != nil, video.colorSpace)
     }
 
     /// How a clip of `duration` seconds fills a shot of `frames` frames: trimmed when long enough, else as its fit

@@ -83,6 +83,10 @@ public final class ClipDecoder: @unchecked Sendable {
         if clip.fit == .loop { arguments += ["-stream_loop", "-1"] }
         arguments += ["-i", "file:" + clip.file.path, "-map", "0:v:0", "-an", "-sn", "-dn"]
         let speed = clip.speed.isFinite ? min(VideoComposition.ClipFit.maximumSlowdown, max(1, clip.speed)) : 1
+        // Untagged clips are taken as BT.709, as players take HD video (swscale would assume BT.601 and convert,
+        // which also darkens grays by two levels); a clip tagged otherwise (SD's smpte170m) is converted.
+        let tag = clip.colorSpace ?? "unknown"
+        let matrix = ["bt709", "unknown", "reserved", ""].contains(tag) ? "bt709" : "auto"
         let filters = [
             // Slowing stretches the timestamps; the fps filter then repeats frames at the output rate.
             Filter("setpts", positional: [speed == 1 ? "PTS-STARTPTS" : "\(format(speed))*(PTS-STARTPTS)"]),
@@ -94,8 +98,8 @@ public final class ClipDecoder: @unchecked Sendable {
             Filter(
                 "scale",
                 [
-                    "w": "\(width)", "h": "\(height)", "flags": "lanczos", "out_color_matrix": "bt709",
-                    "out_range": "tv",
+                    "w": "\(width)", "h": "\(height)", "flags": "lanczos", "in_color_matrix": matrix,
+                    "out_color_matrix": "bt709", "out_range": "tv",
                 ]),
             Filter("setsar", positional: ["1"]),
             Filter("format", ["pix_fmts": "yuv420p"]),

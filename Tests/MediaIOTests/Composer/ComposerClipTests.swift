@@ -55,6 +55,21 @@ struct UnusedRenderer: VideoFrameRenderer {
     }
 }
 
+/// Draws flat gray frames whatever the shots (the sound tests need a picture, not the clips').
+struct FlatRenderer: VideoFrameRenderer {
+    func prepare(_ timeline: VideoTimeline) async throws -> any VideoFrameSource { Source() }
+
+    struct Source: VideoFrameSource {
+        func render(frame index: Int, into frame: inout YUV420Frame) throws {
+            let count = frame.lumaCount
+            frame.bytes.withUnsafeMutableBufferPointer { bytes in
+                // A moving line keeps the picture from being frozen.
+                for offset in 0..<count { bytes[offset] = UInt8(60 + (offset / 32 + index) % 64) }
+            }
+        }
+    }
+}
+
 /// Reads every frame of a decoder in order on a thread of its own (frames block) while it runs, and returns the
 /// source frame each shows (from the counter's luma) or the luma plane's column means.
 func decodeFrames(_ decoder: ClipDecoder) async throws -> [[UInt8]] {
@@ -259,7 +274,7 @@ func counterFrame(_ luma: [UInt8]) -> Double {
             let output = fixtures.directory.appendingPathComponent("sound-\(audio).mp4")
             let composition = VideoComposition(
                 shots: [.init(clip: .init(file: clip, audio: audio), duration: 3)], voice: voice)
-            let composer = VideoComposer(ffmpeg: ffmpegTool, frameRenderer: TestFrameRenderer())
+            let composer = VideoComposer(ffmpeg: ffmpegTool, frameRenderer: FlatRenderer())
             _ = try await composer.render(composition, settings: Self.settings, to: output)
             let raw = fixtures.directory.appendingPathComponent("sound-\(audio).f32")
             try ffmpeg(["-i", output.path, "-ac", "1", "-ar", "48000", "-f", "f32le", raw.path])
