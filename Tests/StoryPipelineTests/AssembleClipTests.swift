@@ -52,7 +52,9 @@ struct UseTestClips: StoryStage {
             "ultrafast", "-pix_fmt", "yuv420p", "-y", generatedClip.path,
         ])
         var configuration = OfflineRunTests.configuration()
-        configuration.story.targetSeconds = 20
+        // Shorter shots, so that the 10 s story has a still and two clips.
+        configuration.pipeline.stages["shots"] = StageConfiguration(
+            parameters: StageParameters(["min_seconds": .number(1.5), "max_seconds": .number(4), "preferred_seconds": .number(3)]))
         let studio = try await StoryStudio.make(
             store: root.appendingPathComponent("store"), configuration: configuration, providers: .offline()
         ) { services in
