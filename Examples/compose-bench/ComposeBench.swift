@@ -136,7 +136,9 @@ struct ComposeBench: AsyncParsableCommand {
         }
         let out = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("composed.mp4")
         var rendered: RenderReport?
-        let composed = try await timeAsync { rendered = try await composer.render(composition, settings: settings, to: out) }
+        let composed = try await timeAsync {
+            rendered = try await composer.render(composition, settings: settings, to: out)
+        }
         guard let report = rendered else { return }
         print(
             String(
@@ -212,7 +214,8 @@ struct ComposeBench: AsyncParsableCommand {
         for (index, url) in stills.enumerated() {
             let extra = (index > 0 ? crossfade / 2 : 0) + (index < count - 1 ? crossfade / 2 : 0)
             if index < clipShots {
-                let clip = try await makeClip(index, seconds: clipSeconds ?? each + extra + 1, in: folder, ffmpeg: ffmpeg)
+                let clip = try await makeClip(
+                    index, seconds: clipSeconds ?? each + extra + 1, in: folder, ffmpeg: ffmpeg)
                 shots.append(VideoComposition.Shot(clip: .init(file: clip), duration: each + extra))
             } else {
                 shots.append(

@@ -275,17 +275,17 @@ public enum Subprocess {
                 } else {
                     DispatchQueue.global().async {
                         var pending = Data()
-                    readAll(child.stdout_fd) { chunk in
-                        state.appendStdout(chunk)
-                        if let onStdoutLine {
-                            pending.append(chunk)
-                            while let newline = pending.firstIndex(of: 0x0A) {
-                                onStdoutLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                                pending.removeSubrange(pending.startIndex...newline)
+                        readAll(child.stdout_fd) { chunk in
+                            state.appendStdout(chunk)
+                            if let onStdoutLine {
+                                pending.append(chunk)
+                                while let newline = pending.firstIndex(of: 0x0A) {
+                                    onStdoutLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                                    pending.removeSubrange(pending.startIndex...newline)
+                                }
                             }
                         }
-                    }
-                    group.leave()
+                        group.leave()
                     }
                 }
                 DispatchQueue.global().async {

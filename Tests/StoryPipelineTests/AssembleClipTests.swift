@@ -54,7 +54,9 @@ struct UseTestClips: StoryStage {
         var configuration = OfflineRunTests.configuration()
         // Shorter shots, so that the 10 s story has a still and two clips.
         configuration.pipeline.stages["shots"] = StageConfiguration(
-            parameters: StageParameters(["min_seconds": .number(1.5), "max_seconds": .number(4), "preferred_seconds": .number(3)]))
+            parameters: StageParameters([
+                "min_seconds": .number(1.5), "max_seconds": .number(4), "preferred_seconds": .number(3),
+            ]))
         let studio = try await StoryStudio.make(
             store: root.appendingPathComponent("store"), configuration: configuration, providers: .offline()
         ) { services in

@@ -20,6 +20,10 @@ public import Foundation
 /// burns the subtitles (libass), encodes and muxes. Without one, ffmpeg draws them: each image is prescaled and
 /// moved by `zoompan`, joined by `xfade` (whole-pixel crop steps; about 2.75× the encoder's time).
 ///
+/// Clips (``VideoComposition/Clip``): each is probed with ffprobe and fitted to its shot (``VideoTimeline/Clip``); the
+/// frame renderer decodes them (UpscaleKit's `StillFrameRenderer` with one ``ClipDecoder`` per clip shot, run by its
+/// source's ``VideoFrameSource/run()`` beside the encode). The zoompan path draws stills only.
+///
 /// Sound: voice and music at 48 kHz stereo; the music loops, is ducked under the voice by
 /// `sidechaincompress` and mixed with `amix normalize=0` (no −6 dB); the mix is mastered by
 /// two-pass `loudnorm` to ``RenderSettings/loudnessTarget`` and measured by ``LoudnessMeter``.
@@ -180,7 +184,8 @@ public struct VideoComposer: Sendable {
         return RenderReport(
             output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
             ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total),
-            clips: timeline.shots.enumerated().reduce(into: [:]) { clips, shot in clips[shot.offset] = shot.element.clip },
+            clips: timeline.shots.enumerated().reduce(into: [:]) { clips, shot in clips[shot.offset] = shot.element.clip
+            },
             heldStretches: Self.heldStretches(timeline))
     }
 
@@ -190,7 +195,8 @@ public struct VideoComposer: Sendable {
         let fps = Double(max(1, timeline.frameRate))
         var stretches = [ClosedRange<Double>]()
         for (index, shot) in timeline.shots.enumerated() {
-            let previousEnd = index > 0 ? timeline.shots[index - 1].startFrame + timeline.shots[index - 1].frameCount : 0
+            let previousEnd =
+                index > 0 ? timeline.shots[index - 1].startFrame + timeline.shots[index - 1].frameCount : 0
             let nextStart = index + 1 < timeline.shots.count ? timeline.shots[index + 1].startFrame : Int.max
             let end = min(shot.startFrame + shot.frameCount, nextStart, max(timeline.totalFrames, 0))
             var start: Int
@@ -504,7 +510,8 @@ public struct VideoComposer: Sendable {
         if let music = composition.music {
             arguments += ["-stream_loop", "-1", "-i", "file:" + music.path]
             graph.chain(
-                ["\(input):a"], normalize + [Filter("volume", ["volume": "\(format(settings.musicGain))dB"])], ["music"])
+                ["\(input):a"], normalize + [Filter("volume", ["volume": "\(format(settings.musicGain))dB"])], ["music"]
+            )
             beds.append("music")
             input += 1
         }
@@ -519,14 +526,15 @@ public struct VideoComposer: Sendable {
                 filters.append(Filter("atempo", positional: [format(1 / sound.clip.speed)]))
             }
             let length = max(sound.duration, 2 * ramp)
-            filters += normalize + [
-                Filter("atrim", ["duration": format(length)]),
-                Filter("asetpts", positional: ["PTS-STARTPTS"]),
-                Filter("afade", ["t": "in", "d": format(ramp)]),
-                Filter("afade", ["t": "out", "st": format(length - ramp), "d": format(ramp)]),
-                Filter("volume", ["volume": "\(format(settings.clipAudioGain))dB"]),
-                Filter("adelay", ["delays": "\(Int((sound.start * 1000).rounded()))", "all": "1"]),
-            ]
+            filters +=
+                normalize + [
+                    Filter("atrim", ["duration": format(length)]),
+                    Filter("asetpts", positional: ["PTS-STARTPTS"]),
+                    Filter("afade", ["t": "in", "d": format(ramp)]),
+                    Filter("afade", ["t": "out", "st": format(length - ramp), "d": format(ramp)]),
+                    Filter("volume", ["volume": "\(format(settings.clipAudioGain))dB"]),
+                    Filter("adelay", ["delays": "\(Int((sound.start * 1000).rounded()))", "all": "1"]),
+                ]
             graph.chain(["\(input):a"], filters, ["clip\(index)"])
             beds.append("clip\(index)")
             input += 1

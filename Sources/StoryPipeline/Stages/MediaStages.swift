@@ -107,7 +107,13 @@ public struct UpscaleKeyframes: StoryStage {
 ///
 /// The frames are drawn by ``StoryServices/frameRenderer`` (UpscaleKit's `StillFrameRenderer` when it is `nil`:
 /// fractional Ken Burns motion, Lanczos-3, crossfades in fixed point) and streamed to ffmpeg for the subtitles and
-/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them.
+/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them (stills only).
+///
+/// A shot whose ``StoryState/shotMedia`` record is a clip plays its clip instead of its keyframe: fitted by the
+/// record's `clipFit` (automatic when it has none: trimmed, slowed up to 2× or looped), cropped to fill, its sound
+/// mixed under the voice when `clipAudio`. The fit each clip got is written back into its record, and the stretches
+/// the video holds on purpose into ``StoryState/heldStretches`` for the quality gate. Without shot media, the stage
+/// renders exactly as before.
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
 /// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, a folder of tracks chosen by mood tag, or `synth` for a synthesized pad; none by default), `subtitles` (`burned` or `soft`),
@@ -349,7 +355,8 @@ public struct AssembleVideo: StoryStage {
         for (index, clip) in clips where index < shots.count {
             let used: ShotMedia.ClipFit =
                 clip.fit == .loop ? .loop : clip.fit == .slow ? .slow : .trim
-            for position in media.indices where media[position].shotID == shots[index] && media[position].kind == .clip {
+            for position in media.indices where media[position].shotID == shots[index] && media[position].kind == .clip
+            {
                 media[position].clipFit = used
             }
         }
@@ -359,7 +366,8 @@ public struct AssembleVideo: StoryStage {
     /// A clip artifact's file extension, for ffmpeg's probe (letters and digits only, `mp4` otherwise).
     static func fileExtension(of path: String) -> String {
         let suffix = (path as NSString).pathExtension
-        let safe = !suffix.isEmpty && suffix.count <= 8 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        let safe =
+            !suffix.isEmpty && suffix.count <= 8 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
         return safe ? suffix.lowercased() : "mp4"
     }
 

@@ -31,7 +31,8 @@ struct ClipFixtures {
         let count = "format=yuv420p,geq=lum='16+3*N':cb=128:cr=128"
         let lossless = ["-c:v", "libx264", "-qp", "0", "-preset", "ultrafast"]
         try ffmpeg(["-f", "lavfi", "-i", "color=c=black:s=64x64:r=30:d=2", "-vf", count] + lossless + [counter.path])
-        try ffmpeg(["-f", "lavfi", "-i", "color=c=black:s=64x64:r=30:d=1", "-vf", count] + lossless + [shortCounter.path])
+        try ffmpeg(
+            ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=30:d=1", "-vf", count] + lossless + [shortCounter.path])
         try ffmpeg(
             [
                 "-f", "lavfi", "-i", "color=c=black:s=64x64:r=30:d=1.5", "-vf",
@@ -140,7 +141,8 @@ func counterFrame(_ luma: [UInt8]) -> Double {
                 }
                 // Slowing picks the nearest source frame to each output tick: within one of the exact position.
                 let tolerance = index == 2 ? 1.05 : 0.2
-                #expect(abs(value - expected) <= tolerance, "shot \(index) frame \(frame) shows \(value), not \(expected)")
+                #expect(
+                    abs(value - expected) <= tolerance, "shot \(index) frame \(frame) shows \(value), not \(expected)")
             }
         }
     }
@@ -263,7 +265,8 @@ func counterFrame(_ luma: [UInt8]) -> Double {
         let voice = fixtures.directory.appendingPathComponent("voice.wav")
         try ffmpeg([
             "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=30:duration=3", "-f", "lavfi", "-i",
-            "sine=frequency=1000:sample_rate=48000:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+            "sine=frequency=1000:sample_rate=48000:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a",
+            "aac",
             "-shortest", clip.path,
         ])
         try ffmpeg([

@@ -105,7 +105,8 @@ func meanLuma(_ luma: [UInt8]) -> Double { Double(luma.reduce(0) { $0 + Int($1) 
         let composer = VideoComposer(ffmpeg: scene.ffmpeg, frameRenderer: renderer)
         let composition = VideoComposition(
             shots: [
-                .init(image: scene.gray, duration: 1, motion: .still), .init(clip: .init(file: scene.counter), duration: 2),
+                .init(image: scene.gray, duration: 1, motion: .still),
+                .init(clip: .init(file: scene.counter), duration: 2),
                 .init(image: scene.gray, duration: 1, motion: .still),
             ], transitions: [.crossfade(0.5), .crossfade(0.5)])
         let timeline = try await composer.timeline(for: composition, settings: Self.small)
@@ -124,7 +125,9 @@ func meanLuma(_ luma: [UInt8]) -> Double { Double(luma.reduce(0) { $0 + Int($1) 
             case 30..<60: expected = clip(index - 15)
             default: expected = clip(index - 15) + (still - clip(index - 15)) * Double(index - 59) / 16
             }
-            #expect(abs(meanLuma(frames[index]) - expected) < 1, "frame \(index): \(meanLuma(frames[index])), not \(expected)")
+            #expect(
+                abs(meanLuma(frames[index]) - expected) < 1,
+                "frame \(index): \(meanLuma(frames[index])), not \(expected)")
         }
         // Deterministic: a second source draws the same bytes.
         let again = try await drawAll(try renderer.makeSource(timeline))
@@ -200,7 +203,9 @@ func meanLuma(_ luma: [UInt8]) -> Double { Double(luma.reduce(0) { $0 + Int($1) 
         let composer = VideoComposer(
             ffmpeg: scene.ffmpeg, frameRenderer: StillFrameRenderer(configuration: .init(ffmpeg: scene.ffmpeg)))
         // A minute of a looped clip: far longer than the test waits.
-        let composition = VideoComposition(shots: [.init(clip: .init(file: scene.generatedClip, fit: .loop), duration: 60)])
+        let composition = VideoComposition(shots: [
+            .init(clip: .init(file: scene.generatedClip, fit: .loop), duration: 60)
+        ])
         let output = scene.directory.appending(path: "cancelled.mp4")
         let started = Mutex(false)
         let render = Task {
@@ -216,7 +221,9 @@ func meanLuma(_ luma: [UInt8]) -> Double { Double(luma.reduce(0) { $0 + Int($1) 
         await #expect(throws: CancellationError.self) { _ = try await render.value }
         // SIGTERM ends the decoder at once; 3 s is Subprocess's SIGKILL fallback.
         let gone = clock.now + .seconds(3)
-        while decoders(reading: scene.generatedClip) > 0, clock.now < gone { try await Task.sleep(for: .milliseconds(50)) }
+        while decoders(reading: scene.generatedClip) > 0, clock.now < gone {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(decoders(reading: scene.generatedClip) == 0)
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
