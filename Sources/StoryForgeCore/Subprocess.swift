@@ -210,10 +210,13 @@ public enum Subprocess {
     /// back-pressure a consumer of decoded video frames needs. The bytes are valid during the call only. Nothing of
     /// stdout is kept in the result.
     ///
+    /// A name of its own, not an overload of `run`: a trailing closure `{ _ in }` would fit both this and the `input`
+    /// closure of ``run(_:_:outputLimit:errorTailLimit:onStdoutLine:input:)``.
+    ///
     /// Other parameters as in ``run(_:_:outputLimit:errorTailLimit:onStdoutLine:)``.
     /// - Throws: ``SubprocessError`` when the program cannot be started; `CancellationError` when the task was
     ///   cancelled (the child has then been ended).
-    public static func run(
+    public static func runStreaming(
         _ executable: URL, _ arguments: [String],
         errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
         onStdoutBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void

@@ -116,7 +116,7 @@ public final class ClipDecoder: @unchecked Sendable {
         let arguments = self.arguments
         let result: SubprocessResult
         do {
-            result = try await FFmpegProcess.run(tool, arguments) { [self] bytes in consume(bytes) }
+            result = try await FFmpegProcess.runStreaming(tool, arguments) { [self] bytes in consume(bytes) }
         } catch {
             fail(error)
             if isClosed { return }

@@ -17,12 +17,12 @@ enum FFmpegProcess {
     }
 
     /// As above with stdout handed raw, as it arrives, to `onStdoutBytes` on a thread of its own (which may block).
-    static func run(
+    static func runStreaming(
         _ executable: URL, _ arguments: [String],
         onStdoutBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) async throws -> SubprocessResult {
         do {
-            return try await Subprocess.run(executable, arguments, onStdoutBytes: onStdoutBytes)
+            return try await Subprocess.runStreaming(executable, arguments, onStdoutBytes: onStdoutBytes)
         } catch let error as SubprocessError {
             throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
         }
