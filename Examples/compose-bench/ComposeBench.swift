@@ -22,6 +22,10 @@ struct ComposeBench: AsyncParsableCommand {
             pan down). Modes:
               ratio    (default) x264 alone from raw frames, then the composer; prints both and the ratio
               compose  the composer only (for comparisons with other tools)
+            With --clip-shots N, the first N shots are video clips instead of stills: generated with ffmpeg
+            (lavfi patterns at --clip-size, x264, --clip-seconds long: by default a second longer than their shot,
+            so they are trimmed; shorter clips are slowed or looped), decoded by one ffmpeg child per clip shot.
+            The floor is the same: x264 alone on the very frames the composer draws.
             Build in release: swift build -c release --product compose-bench
             """
     )
@@ -68,6 +72,15 @@ struct ComposeBench: AsyncParsableCommand {
     @Option(help: "Render threads for the composer (0: its default).")
     var renderThreads = 0
 
+    @Option(help: "How many shots, from the first, are video clips instead of stills.")
+    var clipShots = 0
+
+    @Option(help: "The generated clips' size, WIDTHxHEIGHT (1920x1080: a landscape clip cropped to fill).")
+    var clipSize = "1920x1080"
+
+    @Option(help: "The generated clips' length in seconds (default: a second longer than their shot).")
+    var clipSeconds: Double?
+
     @Option(help: "Work folder (default: a fresh one under the temporary directory, removed afterwards).")
     var work: String?
 
@@ -86,13 +99,15 @@ struct ComposeBench: AsyncParsableCommand {
 
         let composition = try await inputs(in: folder, ffmpeg: ffmpeg)
         let settings = RenderSettings(width: width, height: height, frameRate: fps, preset: preset, crf: crf)
-        let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: StillFrameRenderer(), renderThreads: renderThreads)
+        let renderer = StillFrameRenderer(configuration: .init(ffmpeg: ffmpeg))
+        let composer = VideoComposer(ffmpeg: ffmpeg, frameRenderer: renderer, renderThreads: renderThreads)
         let timeline = try await composer.timeline(for: composition, settings: settings)
         let load =
             (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?"
         print(
-            "\(timeline.totalFrames) frames, \(width)×\(height) at \(fps) fps, \(composition.shots.count) shots, "
+            "\(timeline.totalFrames) frames, \(width)×\(height) at \(fps) fps, \(composition.shots.count) shots "
+                + "(\(composition.shots.filter { $0.clip != nil }.count) clips), "
                 + "x264 \(preset) crf \(crf), subtitles \(subtitles ? "burned" : "none"), "
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores, load \(load), "
                 + "\(composer.renderThreads) render threads")
@@ -101,7 +116,7 @@ struct ComposeBench: AsyncParsableCommand {
         if mode == "ratio" {
             // The same frames, drawn once into a raw file (not part of the floor), then x264 alone on them.
             let raw = folder.appendingPathComponent("frames.yuv")
-            let drawing = try time { try Self.draw(timeline, to: raw) }
+            let drawing = try await timeAsync { try await Self.draw(timeline, renderer: renderer, to: raw) }
             print(
                 String(
                     format: "drawing the frames into a raw file, 1 thread: %.2f s wall, %.2f s CPU (%.0f frames/CPU-s)",
@@ -120,10 +135,18 @@ struct ComposeBench: AsyncParsableCommand {
             print(String(format: "x264 alone from raw yuv420p: %.2f s wall, %.2f s CPU", encode.wall, encode.cpu))
         }
         let out = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("composed.mp4")
-        let composed = try await timeAsync { _ = try await composer.render(composition, settings: settings, to: out) }
+        var rendered: RenderReport?
+        let composed = try await timeAsync {
+            rendered = try await composer.render(composition, settings: settings, to: out)
+        }
+        guard let report = rendered else { return }
         print(
             String(
                 format: "VideoComposer with StillFrameRenderer: %.2f s wall, %.2f s CPU", composed.wall, composed.cpu))
+        if !report.clips.isEmpty {
+            let fits = report.clips.keys.sorted().compactMap { report.clips[$0].map { "\($0.fit)" } }
+            print("clip fits: " + fits.joined(separator: " "))
+        }
         if let floor {
             print(
                 String(
@@ -187,28 +210,61 @@ struct ComposeBench: AsyncParsableCommand {
         let count = stills.count
         // Shots share the length; each lasts half a crossfade longer at each joined end.
         let each = seconds / Double(count)
-        let shots = stills.enumerated().map { index, url in
+        var shots = [VideoComposition.Shot]()
+        for (index, url) in stills.enumerated() {
             let extra = (index > 0 ? crossfade / 2 : 0) + (index < count - 1 ? crossfade / 2 : 0)
-            return VideoComposition.Shot(image: url, duration: each + extra, motion: motions[index % motions.count])
+            if index < clipShots {
+                let clip = try await makeClip(
+                    index, seconds: clipSeconds ?? each + extra + 1, in: folder, ffmpeg: ffmpeg)
+                shots.append(VideoComposition.Shot(clip: .init(file: clip), duration: each + extra))
+            } else {
+                shots.append(
+                    VideoComposition.Shot(image: url, duration: each + extra, motion: motions[index % motions.count]))
+            }
         }
         return VideoComposition(
             shots: shots, transitions: Array(repeating: .crossfade(crossfade), count: max(0, count - 1)),
             voice: voiceURL, subtitles: subtitleURL)
     }
 
-    /// Draws every frame of `timeline` in order on this thread and appends it to `url`.
-    private static func draw(_ timeline: VideoTimeline, to url: URL) throws {
-        let source = try StillFrameRenderer().makeSource(timeline)
+    /// A moving test clip for shot `index`: a lavfi pattern at ``clipSize``, x264 ultrafast, `seconds` long.
+    private func makeClip(_ index: Int, seconds: Double, in folder: URL, ffmpeg: FFmpeg) async throws -> URL {
+        let sources = ["testsrc2", "mandelbrot", "testsrc", "rgbtestsrc", "life", "cellauto"]
+        let url = folder.appendingPathComponent(String(format: "clip-%02d.mp4", index))
+        let source = "\(sources[index % sources.count])=size=\(clipSize):rate=30"
+        try await ffmpeg.run([
+            "-f", "lavfi", "-i", source, "-t", String(format: "%.3f", seconds), "-c:v", "libx264", "-preset",
+            "ultrafast", "-pix_fmt", "yuv420p", "-y", "file:" + url.path,
+        ])
+        return url
+    }
+
+    /// Draws every frame of `timeline` in order on a thread of its own (its clips decoded alongside) and appends
+    /// it to `url`.
+    private static func draw(_ timeline: VideoTimeline, renderer: StillFrameRenderer, to url: URL) async throws {
+        let source = try renderer.makeSource(timeline)
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw ValidationError("cannot create \(url.path)")
         }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
-        var frame = try YUV420Frame(width: timeline.width, height: timeline.height)
-        for index in 0..<timeline.totalFrames {
-            try source.render(frame: index, into: &frame)
-            try frame.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
+        async let decoding: Void = source.run()
+        let drawn: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(
+                    returning: Result {
+                        var frame = try YUV420Frame(width: timeline.width, height: timeline.height)
+                        for index in 0..<timeline.totalFrames {
+                            try source.render(frame: index, into: &frame)
+                            try frame.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
+                        }
+                    })
+            }
+            thread.start()
         }
+        source.finish()
+        try await decoding
+        try drawn.get()
     }
 }
 
@@ -234,13 +290,6 @@ private func cpuSeconds() -> Double {
         total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
     return total
-}
-
-private func time(_ body: () throws -> Void) throws -> Measured {
-    let clock = ContinuousClock()
-    let (start, cpu) = (clock.now, cpuSeconds())
-    try body()
-    return Measured(wall: seconds(clock.now - start), cpu: cpuSeconds() - cpu)
 }
 
 private func timeAsync(_ body: () async throws -> Void) async throws -> Measured {

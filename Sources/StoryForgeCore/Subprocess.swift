@@ -205,9 +205,31 @@ public enum Subprocess {
             onStdoutLine: onStdoutLine, feed: input)
     }
 
+    /// Runs `executable` with `arguments` and hands its stdout, raw and as it arrives, to `onStdoutBytes`, on a
+    /// thread of its own: the callback may block (the child then blocks on its full pipe), which is the
+    /// back-pressure a consumer of decoded video frames needs. The bytes are valid during the call only. Nothing of
+    /// stdout is kept in the result.
+    ///
+    /// A name of its own, not an overload of `run`: a trailing closure `{ _ in }` would fit both this and the `input`
+    /// closure of ``run(_:_:outputLimit:errorTailLimit:onStdoutLine:input:)``.
+    ///
+    /// Other parameters as in ``run(_:_:outputLimit:errorTailLimit:onStdoutLine:)``.
+    /// - Throws: ``SubprocessError`` when the program cannot be started; `CancellationError` when the task was
+    ///   cancelled (the child has then been ended).
+    public static func runStreaming(
+        _ executable: URL, _ arguments: [String],
+        errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
+        onStdoutBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+    ) async throws -> SubprocessResult {
+        try await run(
+            executable, arguments, outputLimit: 0, errorTailLimit: errorTailLimit, onStdoutLine: nil, feed: nil,
+            stdoutBytes: onStdoutBytes)
+    }
+
     private static func run(
         _ executable: URL, _ arguments: [String], outputLimit: Int, errorTailLimit: Int,
-        onStdoutLine: (@Sendable (String) -> Void)?, feed: (@Sendable (SubprocessInput) throws -> Void)?
+        onStdoutLine: (@Sendable (String) -> Void)?, feed: (@Sendable (SubprocessInput) throws -> Void)?,
+        stdoutBytes: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil
     ) async throws -> SubprocessResult {
         let state = SubprocessState(outputLimit: max(0, outputLimit), errorTailLimit: max(0, errorTailLimit))
         let result: SubprocessResult = try await withTaskCancellationHandler {
@@ -244,19 +266,30 @@ public enum Subprocess {
                 }
                 group.enter()
                 group.enter()
-                DispatchQueue.global().async {
-                    var pending = Data()
-                    readAll(child.stdout_fd) { chunk in
-                        state.appendStdout(chunk)
-                        if let onStdoutLine {
-                            pending.append(chunk)
-                            while let newline = pending.firstIndex(of: 0x0A) {
-                                onStdoutLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                                pending.removeSubrange(pending.startIndex...newline)
+                if let stdoutBytes {
+                    // A thread of its own: the consumer blocks for as long as it is behind, which a thread of
+                    // Dispatch's must not.
+                    let reader = Thread {
+                        readAll(child.stdout_fd, raw: stdoutBytes)
+                        group.leave()
+                    }
+                    reader.name = "storyforge.subprocess.stdout"
+                    reader.start()
+                } else {
+                    DispatchQueue.global().async {
+                        var pending = Data()
+                        readAll(child.stdout_fd) { chunk in
+                            state.appendStdout(chunk)
+                            if let onStdoutLine {
+                                pending.append(chunk)
+                                while let newline = pending.firstIndex(of: 0x0A) {
+                                    onStdoutLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                                    pending.removeSubrange(pending.startIndex...newline)
+                                }
                             }
                         }
+                        group.leave()
                     }
-                    group.leave()
                 }
                 DispatchQueue.global().async {
                     readAll(child.stderr_fd) { state.appendStderr($0) }
@@ -304,6 +337,22 @@ public enum Subprocess {
             throw .cannotStart("cannot start \(executable.path): \(String(cString: strerror(code)))")
         }
         return (child, stdinDescriptor)
+    }
+
+    /// Reads a descriptor to its end, handing each chunk to `body` in place, then closes it.
+    private static func readAll(_ descriptor: Int32, raw body: (UnsafeRawBufferPointer) -> Void) {
+        defer { close(descriptor) }
+        // 1 MiB: the most a pipe holds once the reader lags, so one read takes what is there.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            } else if count == 0 || errno != EINTR {
+                return
+            }
+        }
     }
 
     /// Reads a descriptor to its end, handing each chunk to `body`, then closes it.

@@ -104,6 +104,10 @@ public struct StoryState: Codable, Hashable, Sendable {
     /// is a still from the image provider (and then absent from every encoding, so cache keys of such runs are
     /// unchanged).
     public var shotMedia: [ShotMedia]?
+    /// Where the video holds one unmoving picture on purpose, in seconds (still shots without motion, clips held on
+    /// their last frame), for the quality gate's frozen-frame check; set by the assemble stage for stories with
+    /// ``shotMedia`` only (`nil` otherwise, and then absent from every encoding).
+    public var heldStretches: [ClosedRange<Double>]?
     /// The rendered video.
     public var video: ArtifactRef?
     /// The video's duration in seconds.

@@ -143,18 +143,62 @@ public struct VideoTimeline: Sendable, Hashable {
         public var startFrame: Int
         /// How many frames show it (including crossfade overlaps).
         public var frameCount: Int
+        /// The clip it plays instead of the still, already fitted to ``frameCount``; `nil` for a still.
+        public var clip: Clip?
 
         /// Creates a shot.
-        public init(image: URL, motion: VideoComposition.Motion, startFrame: Int, frameCount: Int) {
+        public init(
+            image: URL, motion: VideoComposition.Motion, startFrame: Int, frameCount: Int, clip: Clip? = nil
+        ) {
             self.image = image
             self.motion = motion
             self.startFrame = startFrame
             self.frameCount = frameCount
+            self.clip = clip
         }
 
         /// The motion's progress at `localFrame` (0 at the first frame, 1 at the last).
         public func progress(atLocalFrame localFrame: Int) -> Double {
             frameCount > 1 ? Double(min(max(0, localFrame), frameCount - 1)) / Double(frameCount - 1) : 0
+        }
+    }
+
+    /// A clip shot's playback, fitted to its shot: the shot's frame `k < playedFrames` shows the clip at
+    /// `k / (frameRate × speed)` seconds from its start (modulo its length when ``fit`` is loop), later frames hold the
+    /// last one played.
+    public struct Clip: Sendable, Hashable {
+        /// The clip's file.
+        public var file: URL
+        /// The fit used: ``VideoComposition/ClipFit/trim``, ``VideoComposition/ClipFit/loop`` or
+        /// ``VideoComposition/ClipFit/slow`` (never automatic).
+        public var fit: VideoComposition.ClipFit
+        /// How much slower than real time the clip plays (1, or up to ``VideoComposition/ClipFit/maximumSlowdown``
+        /// when slowed).
+        public var speed: Double
+        /// Frames of the shot that show the clip moving; the rest (``frameCount`` − this) hold its last frame.
+        public var playedFrames: Int
+        /// The clip's length in seconds, as ffprobe measured it.
+        public var duration: Double
+        /// Whether the clip's sound is mixed in.
+        public var audio: Bool
+        /// Whether the clip has a sound track at all.
+        public var hasAudio: Bool
+        /// The clip's colour matrix tag as ffprobe gives it (`bt709`, `smpte170m`), `nil` when untagged.
+        public var colorSpace: String?
+
+        /// Creates a clip's playback.
+        public init(
+            file: URL, fit: VideoComposition.ClipFit, speed: Double, playedFrames: Int, duration: Double, audio: Bool,
+            hasAudio: Bool, colorSpace: String? = nil
+        ) {
+            self.colorSpace = colorSpace
+            self.file = file
+            self.fit = fit
+            self.speed = speed
+            self.playedFrames = playedFrames
+            self.duration = duration
+            self.audio = audio
+            self.hasAudio = hasAudio
         }
     }
 
@@ -234,7 +278,7 @@ public struct VideoTimeline: Sendable, Hashable {
 
 /// Draws a video's pictures frame by frame, for ``VideoComposer`` to stream into the encoder.
 ///
-/// UpscaleKit's `StillFrameRenderer` is the one StoryForge ships; a host may bring its own (video clips, a
+/// UpscaleKit's `StillFrameRenderer` is the one StoryForge ships (stills and clips); a host may bring its own (a
 /// title card). The composer keeps the audio, subtitles and encoding.
 public protocol VideoFrameRenderer: Sendable {
     /// Prepares to draw `timeline` (checks and opens its images); called once per render.
@@ -250,4 +294,20 @@ public protocol VideoFrameRenderer: Sendable {
 public protocol VideoFrameSource: Sendable {
     /// Draws frame `index` (`0..<totalFrames`) into `frame`, which has the timeline's size.
     func render(frame index: Int, into frame: inout YUV420Frame) throws
+
+    /// Does the source's background work (a clip source runs its decoders here) until ``finish()``; the composer
+    /// runs it alongside the frames it asks for. A source without such work returns at once (the default).
+    func run() async throws
+
+    /// Ends ``run()`` and anything it started (decoder processes); called once the frames are written, or when the
+    /// render fails or is cancelled. The default does nothing.
+    func finish()
+}
+
+extension VideoFrameSource {
+    /// Nothing to do: returns at once.
+    public func run() async throws {}
+
+    /// Nothing to end.
+    public func finish() {}
 }

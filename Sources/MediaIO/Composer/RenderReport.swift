@@ -14,12 +14,20 @@ public struct RenderReport: Sendable, Hashable {
     public var ffmpegSeconds: Double
     /// Wall time of the whole render, seconds.
     public var totalSeconds: Double
+    /// How each clip shot (by its index in the composition) was fitted: the fit used (trim, loop or slow), the speed,
+    /// the frames it moved for.
+    public var clips: [Int: VideoTimeline.Clip]
+    /// Where the video holds one unmoving picture on purpose, in seconds: still shots without motion, clips holding
+    /// their last frame. For ``QualityGate/check(_:subtitles:speechEnd:intendedHolds:)``.
+    public var heldStretches: [ClosedRange<Double>]
 
     /// Creates a report.
     public init(
         output: URL, frameCount: Int, duration: Double, loudness: LoudnessMeasurement, ffmpegSeconds: Double,
-        totalSeconds: Double
+        totalSeconds: Double, clips: [Int: VideoTimeline.Clip] = [:], heldStretches: [ClosedRange<Double>] = []
     ) {
+        self.clips = clips
+        self.heldStretches = heldStretches
         self.output = output
         self.frameCount = frameCount
         self.duration = duration

@@ -29,6 +29,9 @@ public struct RenderSettings: Sendable, Hashable {
     public var threads: Int
     /// How Ken Burns motions advance when a ``VideoFrameRenderer`` draws the frames (`zoompan` is linear).
     public var motionEasing: MotionEasing
+    /// The level of a clip's own sound (when its ``VideoComposition/Clip/audio`` is on) before the voice ducks it, dB
+    /// (−6: the clip's sound as a presence under the narration, louder than a music bed).
+    public var clipAudioGain: Double = -6
 
     /// Creates settings; the defaults make a 1080×1920, 30 fps social video.
     public init(

@@ -20,6 +20,10 @@ public import Foundation
 /// burns the subtitles (libass), encodes and muxes. Without one, ffmpeg draws them: each image is prescaled and
 /// moved by `zoompan`, joined by `xfade` (whole-pixel crop steps; about 2.75× the encoder's time).
 ///
+/// Clips (``VideoComposition/Clip``): each is probed with ffprobe and fitted to its shot (``VideoTimeline/Clip``); the
+/// frame renderer decodes them (UpscaleKit's `StillFrameRenderer` with one ``ClipDecoder`` per clip shot, run by its
+/// source's ``VideoFrameSource/run()`` beside the encode). The zoompan path draws stills only.
+///
 /// Sound: voice and music at 48 kHz stereo; the music loops, is ducked under the voice by
 /// `sidechaincompress` and mixed with `amix normalize=0` (no −6 dB); the mix is mastered by
 /// two-pass `loudnorm` to ``RenderSettings/loudnessTarget`` and measured by ``LoudnessMeter``.
@@ -101,13 +105,14 @@ public struct VideoComposer: Sendable {
         // and a killed render leaves its partial video where the next render's sweep removes it.
         let temporary = work.appendingPathComponent("partial.mp4")
         let loudness: LoudnessMeasurement
+        let timeline = Self.timeline(
+            composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
+            totalFrames: totalFrames, clips: framing.clips)
         if let frameRenderer {
-            let timeline = Self.timeline(
-                composition, settings, shotFrames: shotFrames, transitionFrames: transitionFrames,
-                totalFrames: totalFrames)
             // The sound is mastered while the pictures are drawn and encoded, and muxed after: mastering is a
             // few single-threaded ffmpeg passes, which would otherwise leave cores idle before x264 starts.
-            async let mastering = master(composition, settings, duration: totalDuration, in: work)
+            async let mastering = master(
+                composition, settings, duration: totalDuration, clips: Self.clipSounds(timeline), in: work)
             let source = try await frameRenderer.prepare(timeline)
             try Task.checkCancellation()
             let pipeline = try FramePipeline(
@@ -119,10 +124,25 @@ public struct VideoComposer: Sendable {
             let job = ffmpeg.job(arguments, expectedDuration: totalDuration) { input in
                 try pipeline.run { frame in try input.write(frame) }
             }
-            try await withTaskCancellationHandler {
-                _ = try await job.run()
-            } onCancel: {
-                pipeline.cancel()
+            // The source's own work (a clip source's decoders) runs beside the encode and ends with it.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await source.run() }
+                do {
+                    try await withTaskCancellationHandler {
+                        _ = try await job.run()
+                    } onCancel: {
+                        pipeline.cancel()
+                        source.finish()
+                    }
+                } catch {
+                    source.finish()
+                    group.cancelAll()
+                    // The encode's error names the cause (a decoder's error reaches it through the frames).
+                    _ = await group.nextResult()
+                    throw error
+                }
+                source.finish()
+                try await group.waitForAll()
             }
             ffmpegTime += clock.now - time
             let sound = try await mastering
@@ -135,7 +155,7 @@ public struct VideoComposer: Sendable {
                     to: temporary))
             ffmpegTime += clock.now - time
         } else {
-            let sound = try await master(composition, settings, duration: totalDuration, in: work)
+            let sound = try await master(composition, settings, duration: totalDuration, clips: [], in: work)
             ffmpegTime += sound.ffmpegTime
             loudness = sound.loudness
             let mastered = sound.url
@@ -163,7 +183,34 @@ public struct VideoComposer: Sendable {
         let total = clock.now - started
         return RenderReport(
             output: output, frameCount: totalFrames, duration: totalDuration, loudness: loudness,
-            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total))
+            ffmpegSeconds: seconds(ffmpegTime), totalSeconds: seconds(total),
+            clips: timeline.shots.enumerated().reduce(into: [:]) { clips, shot in clips[shot.offset] = shot.element.clip
+            },
+            heldStretches: Self.heldStretches(timeline))
+    }
+
+    /// The stretches, in seconds, where the timeline shows one unmoving picture on purpose: a still shot without
+    /// motion, and a clip shorter than its shot holding its last frame (outside crossfades, which always move).
+    static func heldStretches(_ timeline: VideoTimeline) -> [ClosedRange<Double>] {
+        let fps = Double(max(1, timeline.frameRate))
+        var stretches = [ClosedRange<Double>]()
+        for (index, shot) in timeline.shots.enumerated() {
+            let previousEnd =
+                index > 0 ? timeline.shots[index - 1].startFrame + timeline.shots[index - 1].frameCount : 0
+            let nextStart = index + 1 < timeline.shots.count ? timeline.shots[index + 1].startFrame : Int.max
+            let end = min(shot.startFrame + shot.frameCount, nextStart, max(timeline.totalFrames, 0))
+            var start: Int
+            if let clip = shot.clip {
+                guard clip.playedFrames < shot.frameCount else { continue }
+                start = shot.startFrame + max(0, clip.playedFrames)
+            } else {
+                guard shot.motion == .still else { continue }
+                start = shot.startFrame
+            }
+            start = max(start, previousEnd)
+            if end > start { stretches.append(Double(start) / fps...Double(end) / fps) }
+        }
+        return stretches
     }
 
     /// The mastered mix and how it measured.
@@ -174,15 +221,16 @@ public struct VideoComposer: Sendable {
     }
 
     /// Mixes, measures and masters the sound to `duration` seconds in `work`.
-    private func master(_ composition: VideoComposition, _ settings: RenderSettings, duration: Double, in work: URL)
-        async throws -> Sound
-    {
+    private func master(
+        _ composition: VideoComposition, _ settings: RenderSettings, duration: Double, clips: [ClipSound],
+        in work: URL
+    ) async throws -> Sound {
         let mix = work.appendingPathComponent("mix.wav")
         let mastered = work.appendingPathComponent("mastered.wav")
         let clock = ContinuousClock()
         let time = clock.now
-        try await ffmpeg.run(audioMixArguments(composition, settings, duration: duration, to: mix))
-        if composition.voice == nil && composition.music == nil {
+        try await ffmpeg.run(audioMixArguments(composition, settings, duration: duration, clips: clips, to: mix))
+        if composition.voice == nil && composition.music == nil && clips.isEmpty {
             // Silence cannot be normalised; keep it as it is.
             try FileManager.default.copyItem(at: mix, to: mastered)
         } else {
@@ -260,9 +308,10 @@ public struct VideoComposer: Sendable {
 
     /// The ffmpeg arguments of the audio mix: voice and looped, ducked music at 48 kHz stereo,
     /// padded or trimmed to `duration`, as Float32 WAV.
-    func audioMixArguments(_ composition: VideoComposition, _ settings: RenderSettings, duration: Double, to url: URL)
-        -> [String]
-    {
+    func audioMixArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, duration: Double, clips: [ClipSound] = [],
+        to url: URL
+    ) -> [String] {
         var arguments = [String]()
         var graph = FilterGraph()
         let normalize = [
@@ -270,6 +319,9 @@ public struct VideoComposer: Sendable {
             Filter("aformat", ["sample_fmts": "fltp", "channel_layouts": "stereo"]),
         ]
         let end = [Filter("apad", ["whole_dur": format(duration)]), Filter("atrim", ["duration": format(duration)])]
+        if !clips.isEmpty {
+            return clipMixArguments(composition, settings, duration: duration, clips: clips, to: url)
+        }
         switch (composition.voice, composition.music) {
         case (let voice?, let music?):
             arguments += ["-i", "file:" + voice.path, "-stream_loop", "-1", "-i", "file:" + music.path]
@@ -309,7 +361,7 @@ public struct VideoComposer: Sendable {
         let framing = try await framing(composition, settings)
         return Self.timeline(
             composition, settings, shotFrames: framing.shotFrames, transitionFrames: framing.transitionFrames,
-            totalFrames: framing.totalFrames)
+            totalFrames: framing.totalFrames, clips: framing.clips)
     }
 
     /// The longest programme accepted, in seconds (24 hours: beyond any story; keeps frame counts far from overflow).
@@ -319,6 +371,7 @@ public struct VideoComposer: Sendable {
         var shotFrames: [Int]
         var transitionFrames: [Int]
         var totalFrames: Int
+        var clips: [Int: VideoTimeline.Clip] = [:]
     }
 
     /// Shot and transition lengths in whole frames, the last shot held to the voice. Durations were checked by
@@ -347,20 +400,183 @@ public struct VideoComposer: Sendable {
         let pictureFrames = shotFrames.reduce(0, +) - transitionFrames.reduce(0, +)
         let voiceFrames = Int((max(0, voiceDuration) * fps).rounded())
         if voiceFrames > pictureFrames { shotFrames[shotFrames.count - 1] += voiceFrames - pictureFrames }
+        var clips = [Int: VideoTimeline.Clip]()
+        for (index, shot) in composition.shots.enumerated() {
+            guard let clip = shot.clip else { continue }
+            let probe = try await probeClip(clip.file)
+            clips[index] = Self.fit(
+                clip, duration: probe.duration, hasAudio: probe.hasAudio, frames: shotFrames[index],
+                frameRate: settings.frameRate)
+            clips[index]?.colorSpace = probe.colorSpace
+        }
         return Framing(
-            shotFrames: shotFrames, transitionFrames: transitionFrames, totalFrames: max(pictureFrames, voiceFrames))
+            shotFrames: shotFrames, transitionFrames: transitionFrames, totalFrames: max(pictureFrames, voiceFrames),
+            clips: clips)
+    }
+
+    /// A clip's length and whether it has sound, from ffprobe.
+    /// - Throws: ``FFmpegError/unsupportedMedia(_:underlying:)`` naming the file when it is not a video (no video
+    ///   stream, a still image, a length that is not a positive number of seconds up to ``maximumDuration``).
+    func probeClip(_ url: URL) async throws -> (duration: Double, hasAudio: Bool, colorSpace: String?) {
+        let name = url.lastPathComponent
+        let probe: MediaProbe
+        do {
+            probe = try await ffmpeg.probe(url)
+        } catch let error as FFmpegError where error.code == .failed || error.code == .invalidOutput {
+            throw FFmpegError.unsupportedMedia(
+                "\(name) is not a video ffmpeg can read (\(error.message)); point the shot at a video file",
+                underlying: error)
+        }
+        // Still images probe as one-frame "videos" in the image2 and *_pipe demuxers.
+        let formats = probe.formatName.split(separator: ",")
+        guard let video = probe.video, !formats.contains(where: { $0 == "image2" || $0.hasSuffix("_pipe") }) else {
+            throw FFmpegError.unsupportedMedia(
+                "\(name) has no video stream (ffprobe reads it as \(probe.formatName.isEmpty ? "nothing" : probe.formatName)); "
+                    + "point the shot at a video file")
+        }
+        let duration = video.duration ?? probe.duration ?? 0
+        guard duration.isFinite, duration > 0, duration <= Self.maximumDuration else {
+            throw FFmpegError.unsupportedMedia(
+                "\(name) lasts \(duration) s: a clip needs a length from one frame to \(Int(Self.maximumDuration)) s")
+        }
+        return (duration, probe.audio != nil, video.colorSpace)
+    }
+
+    /// How a clip of `duration` seconds fills a shot of `frames` frames: trimmed when long enough, else as its fit
+    /// asks (automatic: slowed when at most ``VideoComposition/ClipFit/maximumSlowdown`` times too short, looped
+    /// beyond).
+    static func fit(
+        _ clip: VideoComposition.Clip, duration: Double, hasAudio: Bool, frames: Int, frameRate: Int
+    ) -> VideoTimeline.Clip {
+        // `duration` is finite and at most a day (probeClip), so the frame count fits an Int.
+        let available = max(1, Int((duration * Double(frameRate)).rounded(.down)))
+        let maximum = VideoComposition.ClipFit.maximumSlowdown
+        var fit = clip.fit
+        if fit == .automatic {
+            fit = Double(frames) <= Double(available) * maximum ? .slow : .loop
+        }
+        var speed = 1.0
+        var played = frames
+        if available >= frames {
+            fit = .trim
+        } else if fit == .trim {
+            played = available
+        } else if fit == .slow {
+            speed = min(maximum, Double(frames) / Double(available))
+            played = min(frames, Int((Double(available) * speed).rounded(.down)))
+        }
+        return VideoTimeline.Clip(
+            file: clip.file, fit: fit, speed: speed, playedFrames: played, duration: duration, audio: clip.audio,
+            hasAudio: hasAudio)
+    }
+
+    /// A clip's sound in the mix: where its shot starts and how long it lasts, in seconds.
+    struct ClipSound: Sendable, Hashable {
+        var clip: VideoTimeline.Clip
+        var start: Double
+        var duration: Double
+    }
+
+    /// The sounds of the clips whose audio is on and who have some.
+    static func clipSounds(_ timeline: VideoTimeline) -> [ClipSound] {
+        let fps = Double(max(1, timeline.frameRate))
+        return timeline.shots.compactMap { shot in
+            guard let clip = shot.clip, clip.audio, clip.hasAudio else { return nil }
+            return ClipSound(clip: clip, start: Double(shot.startFrame) / fps, duration: Double(shot.frameCount) / fps)
+        }
+    }
+
+    /// The audio mix with clip sound: each clip's sound fitted as its picture is (looped, or slowed by `atempo`,
+    /// which keeps the pitch), faded in and out over 20 ms so cuts do not click, delayed to its shot, at
+    /// ``RenderSettings/clipAudioGain``; mixed with the music into one bed that the voice ducks.
+    func clipMixArguments(
+        _ composition: VideoComposition, _ settings: RenderSettings, duration: Double, clips: [ClipSound], to url: URL
+    ) -> [String] {
+        var arguments = [String]()
+        var graph = FilterGraph()
+        let normalize = [
+            Filter("aresample", ["out_sample_rate": "48000"]),
+            Filter("aformat", ["sample_fmts": "fltp", "channel_layouts": "stereo"]),
+        ]
+        let end = [Filter("apad", ["whole_dur": format(duration)]), Filter("atrim", ["duration": format(duration)])]
+        var input = 0
+        var voiceLabel: String?
+        if let voice = composition.voice {
+            arguments += ["-i", "file:" + voice.path]
+            voiceLabel = "\(input):a"
+            input += 1
+        }
+        var beds = [String]()
+        if let music = composition.music {
+            arguments += ["-stream_loop", "-1", "-i", "file:" + music.path]
+            graph.chain(
+                ["\(input):a"], normalize + [Filter("volume", ["volume": "\(format(settings.musicGain))dB"])], ["music"]
+            )
+            beds.append("music")
+            input += 1
+        }
+        // 20 ms: long enough that a cut into a sound does not click, short enough not to be heard as a fade.
+        let ramp = 0.02
+        for (index, sound) in clips.enumerated() {
+            if sound.clip.fit == .loop { arguments += ["-stream_loop", "-1"] }
+            arguments += ["-i", "file:" + sound.clip.file.path]
+            var filters = [Filter]()
+            if sound.clip.speed > 1 {
+                // atempo takes 0.5...100: a slowdown of at most 2× is within one instance.
+                filters.append(Filter("atempo", positional: [format(1 / sound.clip.speed)]))
+            }
+            let length = max(sound.duration, 2 * ramp)
+            filters +=
+                normalize + [
+                    Filter("atrim", ["duration": format(length)]),
+                    Filter("asetpts", positional: ["PTS-STARTPTS"]),
+                    Filter("afade", ["t": "in", "d": format(ramp)]),
+                    Filter("afade", ["t": "out", "st": format(length - ramp), "d": format(ramp)]),
+                    Filter("volume", ["volume": "\(format(settings.clipAudioGain))dB"]),
+                    Filter("adelay", ["delays": "\(Int((sound.start * 1000).rounded()))", "all": "1"]),
+                ]
+            graph.chain(["\(input):a"], filters, ["clip\(index)"])
+            beds.append("clip\(index)")
+            input += 1
+        }
+        let bed: String
+        if beds.count > 1 {
+            graph.chain(
+                beds, [Filter("amix", ["inputs": "\(beds.count)", "duration": "longest", "normalize": "0"])], ["bed"])
+            bed = "bed"
+        } else {
+            bed = beds[0]
+        }
+        if let voiceLabel {
+            graph.chain([voiceLabel], normalize + [Filter("asplit", positional: ["2"])], ["voice", "key"])
+            // Duck the bed ~12 dB while the voice speaks, as for music alone.
+            graph.chain(
+                [bed, "key"],
+                [Filter("sidechaincompress", ["threshold": "0.03", "ratio": "8", "attack": "20", "release": "400"])],
+                ["ducked"])
+            graph.chain(
+                ["voice", "ducked"],
+                [Filter("amix", ["inputs": "2", "duration": "first", "normalize": "0"])] + end, ["mix"])
+        } else {
+            graph.chain([bed], [Filter("anull")] + end, ["mix"])
+        }
+        return arguments + [
+            "-filter_complex", graph.description, "-map", "[mix]", "-c:a", "pcm_f32le", "-y", "file:" + url.path,
+        ]
     }
 
     /// The composition's pictures in whole frames: shot `k` starts where shot `k − 1` ends less their crossfade.
     static func timeline(
         _ composition: VideoComposition, _ settings: RenderSettings, shotFrames: [Int], transitionFrames: [Int],
-        totalFrames: Int
+        totalFrames: Int, clips: [Int: VideoTimeline.Clip] = [:]
     ) -> VideoTimeline {
         var shots = [VideoTimeline.Shot]()
         var start = 0
         for (index, shot) in composition.shots.enumerated() {
             shots.append(
-                .init(image: shot.image, motion: shot.motion, startFrame: start, frameCount: shotFrames[index]))
+                .init(
+                    image: shot.image, motion: shot.motion, startFrame: start, frameCount: shotFrames[index],
+                    clip: clips[index]))
             if index < transitionFrames.count { start += shotFrames[index] - transitionFrames[index] }
         }
         return VideoTimeline(
@@ -547,6 +763,11 @@ public struct VideoComposer: Sendable {
         for shot in composition.shots {
             guard shot.duration > 0 else {
                 throw FFmpegError.invalidArgument("shot \(shot.image.lastPathComponent) has no duration")
+            }
+            if shot.clip != nil, frameRenderer == nil {
+                throw FFmpegError.invalidArgument(
+                    "shot \(shot.image.lastPathComponent) is a clip: clips are drawn by a frame renderer "
+                        + "(UpscaleKit's StillFrameRenderer), not by the zoompan path")
             }
         }
         let total = composition.shots.reduce(0) { $0 + $1.duration }

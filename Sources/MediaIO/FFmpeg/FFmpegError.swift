@@ -7,7 +7,7 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `switch` over codes needs a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case notFound, unsupportedVersion, failed, invalidOutput, invalidArgument, brokenPipe
+            case notFound, unsupportedVersion, failed, invalidOutput, invalidArgument, brokenPipe, unsupportedMedia
         }
 
         private let base: Base
@@ -26,6 +26,9 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
         /// ffmpeg stopped reading the frames written to its stdin (it failed or exited mid-stream); the error
         /// carries its stderr tail and exit status.
         public static let brokenPipe = Code(.brokenPipe)
+        /// A file is not the kind of media it was given as (a text file named `.mp4` given as a clip, a still image
+        /// given as a video); the message names the file.
+        public static let unsupportedMedia = Code(.unsupportedMedia)
 
         /// The kind in words, e.g. `not found`.
         public var description: String {
@@ -36,6 +39,7 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
             case .invalidOutput: "invalid output"
             case .invalidArgument: "invalid argument"
             case .brokenPipe: "broken pipe"
+            case .unsupportedMedia: "unsupported media"
             }
         }
     }
@@ -92,6 +96,10 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     /// ffprobe's output could not be understood.
     public static func invalidOutput(_ message: String, underlying: (any Error)? = nil) -> Self {
         Self(.invalidOutput, message, underlying: underlying)
+    }
+    /// A file is not the kind of media it was given as; the message names it.
+    public static func unsupportedMedia(_ message: String, underlying: (any Error)? = nil) -> Self {
+        Self(.unsupportedMedia, message, underlying: underlying)
     }
     /// A parameter was invalid (an input file missing, a duration not positive, ...).
     public static func invalidArgument(_ message: String, underlying: (any Error)? = nil) -> Self {

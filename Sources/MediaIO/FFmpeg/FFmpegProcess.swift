@@ -16,6 +16,18 @@ enum FFmpegProcess {
         }
     }
 
+    /// As above with stdout handed raw, as it arrives, to `onStdoutBytes` on a thread of its own (which may block).
+    static func runStreaming(
+        _ executable: URL, _ arguments: [String],
+        onStdoutBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+    ) async throws -> SubprocessResult {
+        do {
+            return try await Subprocess.runStreaming(executable, arguments, onStdoutBytes: onStdoutBytes)
+        } catch let error as SubprocessError {
+            throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
+        }
+    }
+
     /// As above with ffmpeg's stdin on a pipe that `input` writes from a thread of its own.
     static func run(
         _ executable: URL, _ arguments: [String], collectStdout: Bool,

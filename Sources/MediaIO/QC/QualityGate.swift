@@ -92,9 +92,15 @@ public struct QualityGate: Sendable {
     ///   - subtitles: the cues shown with the video; without them the subtitle check is skipped.
     ///   - speechEnd: when the voice stops, seconds; without it, the end of the last sound above
     ///     −45 dBFS is used.
+    ///   - intendedHolds: stretches, in seconds, where the composition holds one picture on purpose (a still shot
+    ///     without motion, a clip held on its last frame: ``RenderReport/heldStretches``). A frozen stretch inside
+    ///     one (within ``holdTolerance``) does not fail the frozen-frame check; a freeze anywhere else, a clip
+    ///     that stops in its middle, still does.
     /// - Throws: ``FFmpegError`` when the file cannot be probed or decoded.
-    public func check(_ video: URL, subtitles: [SubtitleCue]? = nil, speechEnd: Double? = nil) async throws -> QCReport
-    {
+    public func check(
+        _ video: URL, subtitles: [SubtitleCue]? = nil, speechEnd: Double? = nil,
+        intendedHolds: [ClosedRange<Double>] = []
+    ) async throws -> QCReport {
         let t = thresholds
         let probe = try await ffmpeg.probe(video)
         var checks = [QCCheck]()
@@ -160,11 +166,21 @@ public struct QualityGate: Sendable {
                 kind: .blackFrames, passed: longestBlack <= t.maxBlackSeconds,
                 measured: String(format: "longest black stretch %.2f s", longestBlack),
                 expected: String(format: "≤ %.2f s", t.maxBlackSeconds)))
-        let longestFreeze = analysis.frozen.max() ?? 0
+        let unintended = analysis.frozen.filter { freeze in
+            !intendedHolds.contains { hold in
+                freeze.start >= hold.lowerBound - Self.holdTolerance
+                    && freeze.start + freeze.duration <= hold.upperBound + Self.holdTolerance
+            }
+        }
+        let longestFreeze = unintended.map(\.duration).max() ?? 0
+        let heldLongest = (analysis.frozen.map(\.duration).max() ?? 0)
+        var frozenMeasured = String(format: "longest frozen stretch %.2f s", longestFreeze)
+        if !intendedHolds.isEmpty, heldLongest > longestFreeze {
+            frozenMeasured += String(format: " (%.2f s where the composition holds a picture)", heldLongest)
+        }
         checks.append(
             QCCheck(
-                kind: .frozenFrames, passed: longestFreeze <= t.maxFrozenSeconds,
-                measured: String(format: "longest frozen stretch %.2f s", longestFreeze),
+                kind: .frozenFrames, passed: longestFreeze <= t.maxFrozenSeconds, measured: frozenMeasured,
                 expected: String(format: "≤ %.2f s", t.maxFrozenSeconds)))
         if let subtitles {
             let lastEnd = subtitles.map(\.end).max() ?? 0
@@ -192,9 +208,18 @@ public struct QualityGate: Sendable {
         return QCReport(checks: checks)
     }
 
+    /// How far a freeze may reach past an intended hold and still be the hold (0.25 s: freezedetect places a freeze's
+    /// edges within a few frames, and x264 settles a held picture over its first frames).
+    public static let holdTolerance = 0.25
+
+    private struct Freeze {
+        var start: Double
+        var duration: Double
+    }
+
     private struct Analysis {
         var black: [Double]
-        var frozen: [Double]
+        var frozen: [Freeze]
         var audio: AudioBuffer?
     }
 
@@ -218,22 +243,25 @@ public struct QualityGate: Sendable {
         }
         let log = String(decoding: result.stderrTail, as: UTF8.self)
         var black = [Double]()
-        var frozen = [Double]()
+        var frozen = [Freeze]()
+        var openStart: Double?
         for line in log.split(separator: "\n") {
             if let range = line.range(of: "black_duration:") {
                 black.append(Double(line[range.upperBound...].prefix { !$0.isWhitespace }) ?? 0)
             }
+            if let range = line.range(of: "lavfi.freezedetect.freeze_start:") {
+                openStart = Double(line[range.upperBound...].trimmingCharacters(in: .whitespaces))
+            }
             if let range = line.range(of: "lavfi.freezedetect.freeze_duration:") {
-                frozen.append(Double(line[range.upperBound...].trimmingCharacters(in: .whitespaces)) ?? 0)
+                let duration = Double(line[range.upperBound...].trimmingCharacters(in: .whitespaces)) ?? 0
+                frozen.append(Freeze(start: openStart ?? 0, duration: duration))
+                openStart = nil
             }
         }
         // A freeze that lasts to the end is reported with a start and no duration.
-        if let start = log.components(separatedBy: "lavfi.freezedetect.freeze_start:").dropFirst().last,
-            log.components(separatedBy: "freeze_start:").count > log.components(separatedBy: "freeze_end:").count,
-            let value = Double(start.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? "")
-        {
-            let duration = try await ffmpeg.probe(video).duration ?? value
-            frozen.append(duration - value)
+        if let start = openStart, start.isFinite {
+            let end = try await ffmpeg.probe(video).duration ?? start
+            frozen.append(Freeze(start: start, duration: max(0, end - start)))
         }
         var audio: AudioBuffer?
         if hasAudio {

@@ -107,7 +107,13 @@ public struct UpscaleKeyframes: StoryStage {
 ///
 /// The frames are drawn by ``StoryServices/frameRenderer`` (UpscaleKit's `StillFrameRenderer` when it is `nil`:
 /// fractional Ken Burns motion, Lanczos-3, crossfades in fixed point) and streamed to ffmpeg for the subtitles and
-/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them.
+/// x264; `renderer: zoompan` keeps the older path where ffmpeg's `zoompan` draws them (stills only).
+///
+/// A shot whose ``StoryState/shotMedia`` record is a clip plays its clip instead of its keyframe: fitted by the
+/// record's `clipFit` (automatic when it has none: trimmed, slowed up to 2× or looped), cropped to fill, its sound
+/// mixed under the voice when `clipAudio`. The fit each clip got is written back into its record, and the stretches
+/// the video holds on purpose into ``StoryState/heldStretches`` for the quality gate. Without shot media, the stage
+/// renders exactly as before.
 ///
 /// Parameters: `width` (1080), `height` (1920), `fps` (30), `crossfade` (0.5 s), `preset` (`veryfast`), `crf` (20),
 /// `loudness` (−14 LUFS), `true_peak` (−1.5 dBTP before AAC encoding), `music` (a path to an audio file, a folder of tracks chosen by mood tag, or `synth` for a synthesized pad; none by default), `subtitles` (`burned` or `soft`),
@@ -115,8 +121,9 @@ public struct UpscaleKeyframes: StoryStage {
 public struct AssembleVideo: StoryStage {
     /// `assemble`.
     public static let id: StageID = "assemble"
-    /// Bumped when the composition changes (2: frames drawn by the frame renderer, eased motion).
-    public static let version = 2
+    /// Bumped when the composition changes (2: frames drawn by the frame renderer, eased motion; 3: clip shots from
+    /// ``StoryState/shotMedia``).
+    public static let version = 3
 
     /// The shared services.
     public let services: StoryServices
@@ -257,16 +264,26 @@ public struct AssembleVideo: StoryStage {
         let fades = (0..<max(0, shotlist.shots.count - 1)).map { index -> Double in
             shotlist.shots[index + 1].transition == .cut ? 0 : fade
         }
+        let media = try Self.clipMedia(state.shotMedia, shots: shotlist.shots.map(\.id))
         for (index, shot) in shotlist.shots.enumerated() {
-            let image = try await services.file(
-                for: pictures[index], in: context.artifacts, directory: directory, name: "shot-\(index).png")
             // Each crossfade is centred on its boundary: a shot lasts half of each fade longer on either side.
             let before = index > 0 ? fades[index - 1] / 2 : 0
             let after = index < fades.count ? fades[index] / 2 : 0
-            shots.append(
-                .init(
-                    image: image, duration: shot.duration + before + after,
-                    motion: Self.motion(shot.motion, camera: shot.camera)))
+            let duration = shot.duration + before + after
+            if let record = media[index], let clip = record.clip {
+                let file = try await services.file(
+                    for: clip, in: context.artifacts, directory: directory,
+                    name: "clip-\(index).\(Self.fileExtension(of: clip.path))")
+                shots.append(
+                    .init(
+                        clip: .init(file: file, fit: Self.fit(record.clipFit), audio: record.clipAudio),
+                        duration: duration))
+            } else {
+                let image = try await services.file(
+                    for: pictures[index], in: context.artifacts, directory: directory, name: "shot-\(index).png")
+                shots.append(
+                    .init(image: image, duration: duration, motion: Self.motion(shot.motion, camera: shot.camera)))
+            }
             if index < fades.count { transitions.append(fades[index] > 0 ? .crossfade(fades[index]) : .cut) }
         }
         let composition = VideoComposition(
@@ -291,8 +308,67 @@ public struct AssembleVideo: StoryStage {
         let drawing = parameters.zoompan ? "zoompan" : renderer.map { "\(type(of: $0))" } ?? "zoompan"
         // The music bed's style is named only when one was synthesized, so the default run's report is unchanged.
         let bedNote = bedStyle.map { ", music bed: \($0)" } ?? ""
+        // Only a story with shot media records the fits and the held pictures, so a run of stills is unchanged.
+        var clipNote = ""
+        if state.shotMedia != nil {
+            Self.recordFits(report.clips, shots: shotlist.shots.map(\.id), in: &state)
+            state.heldStretches = report.heldStretches
+            let fits = report.clips.keys.sorted().compactMap { report.clips[$0].map { "\($0.fit)" } }
+            clipNote = fits.isEmpty ? "" : ", clips: " + fits.joined(separator: " ")
+        }
         return StoryStageReport(
-            provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)\(bedNote)")
+            provider: "ffmpeg", model: "libx264/\(settings.preset), frames: \(drawing)\(bedNote)\(clipNote)")
+    }
+
+    /// The clip records of a story's shot media, by shot index: a shot whose record is a clip; stills (and shots with
+    /// no record) are absent.
+    /// - Throws: ``StoryPipelineError`` (`missingInput`) for a clip record without its clip file.
+    static func clipMedia(_ media: [ShotMedia]?, shots: [Int]) throws -> [Int: ShotMedia] {
+        guard let media else { return [:] }
+        var byID = [Int: ShotMedia]()
+        for record in media where byID[record.shotID] == nil { byID[record.shotID] = record }
+        var clips = [Int: ShotMedia]()
+        for (index, id) in shots.enumerated() {
+            guard let record = byID[id], record.kind == .clip else { continue }
+            guard record.clip != nil else {
+                throw StoryPipelineError.missingInput(
+                    "shot \(id) is a clip from \(record.source) with no clip file: rerun the keyframes stage")
+            }
+            clips[index] = record
+        }
+        return clips
+    }
+
+    /// The composer's fit for a record's: automatic when the record names none.
+    static func fit(_ fit: ShotMedia.ClipFit?) -> VideoComposition.ClipFit {
+        switch fit {
+        case .trim?: .trim
+        case .loop?: .loop
+        case .slow?: .slow
+        case nil: .automatic
+        }
+    }
+
+    /// Writes the fit each clip shot was given into its shot media record, for the manifest.
+    static func recordFits(_ clips: [Int: VideoTimeline.Clip], shots: [Int], in state: inout StoryState) {
+        guard var media = state.shotMedia else { return }
+        for (index, clip) in clips where index < shots.count {
+            let used: ShotMedia.ClipFit =
+                clip.fit == .loop ? .loop : clip.fit == .slow ? .slow : .trim
+            for position in media.indices where media[position].shotID == shots[index] && media[position].kind == .clip
+            {
+                media[position].clipFit = used
+            }
+        }
+        state.shotMedia = media
+    }
+
+    /// A clip artifact's file extension, for ffmpeg's probe (letters and digits only, `mp4` otherwise).
+    static func fileExtension(of path: String) -> String {
+        let suffix = (path as NSString).pathExtension
+        let safe =
+            !suffix.isEmpty && suffix.count <= 8 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        return safe ? suffix.lowercased() : "mp4"
     }
 
     /// The composer's motion for a shot's planned `motion` ("zoom in", "pan left"…), or for its free-text `camera`
@@ -373,8 +449,8 @@ extension AssembleVideo {
 public struct QualityCheck: StoryStage {
     /// `qc`.
     public static let id: StageID = "qc"
-    /// Bumped when the checks change.
-    public static let version = 1
+    /// Bumped when the checks change (2: pictures the composition holds on purpose pass the frozen-frame check).
+    public static let version = 2
 
     /// The shared services.
     public let services: StoryServices
@@ -438,7 +514,7 @@ public struct QualityCheck: StoryStage {
         let report: QCReport
         do {
             report = try await QualityGate(ffmpeg: ffmpeg, thresholds: thresholds).check(
-                url, subtitles: cues, speechEnd: state.words?.last?.end)
+                url, subtitles: cues, speechEnd: state.words?.last?.end, intendedHolds: state.heldStretches ?? [])
         } catch let error as CancellationError {
             throw error
         } catch {

@@ -1,10 +1,11 @@
 import Foundation
 public import MediaIO
 
-/// Draws a ``MediaIO/VideoTimeline`` of stills frame by frame for ``MediaIO/VideoComposer``: each
-/// still placed by its Ken Burns motion at fractional position and zoom, resampled once per frame
-/// from the full-resolution image, crossfades blended in fixed point, straight into yuv420p BT.709
-/// limited range.
+/// Draws a ``MediaIO/VideoTimeline`` of stills and clips frame by frame for ``MediaIO/VideoComposer``:
+/// each still placed by its Ken Burns motion at fractional position and zoom, resampled once per frame
+/// from the full-resolution image; each clip decoded by an ffmpeg child of its own (``MediaIO/ClipDecoder``:
+/// fitted, scaled to fill, at the output's size and rate), started a little ahead of its shot; crossfades
+/// between any two blended in fixed point, straight into yuv420p BT.709 limited range.
 ///
 /// ```swift
 /// let source = try await StillFrameRenderer().prepare(timeline)
@@ -34,16 +35,29 @@ public struct StillFrameRenderer: VideoFrameRenderer {
         /// grow with the number of shots; a frame asked for later than that still renders, after
         /// decoding its still again. Clamped to 0...4096.
         public var retainedFrames: Int
+        /// The ffmpeg that decodes clip shots; `nil` finds one on PATH when a timeline has clips
+        /// (``prepare(_:)``).
+        public var ffmpeg: FFmpeg?
+        /// How many frames before a clip shot's first frame its decoder starts (default 15, half a second at
+        /// 30 fps: ffmpeg takes a few tenths of a second to open a clip, so its first frames are ready when
+        /// drawn). Clamped to 0...600.
+        public var clipLeadFrames: Int
+        /// Frames each clip decoder keeps decoded ahead of the drawing threads (default 4; see
+        /// ``MediaIO/ClipDecoder/framesAhead``).
+        public var clipFramesAhead: Int
 
         /// Creates a configuration; every parameter has a default.
         public init(
             kernel: ResamplingKernel = .lanczos3,
             decoder: ImageDecoder = ImageDecoder(configuration: .init(maxPixelCount: 8192 * 8192)),
-            retainedFrames: Int = 16
+            retainedFrames: Int = 16, ffmpeg: FFmpeg? = nil, clipLeadFrames: Int = 15, clipFramesAhead: Int = 4
         ) {
             self.kernel = kernel
             self.decoder = decoder
             self.retainedFrames = retainedFrames
+            self.ffmpeg = ffmpeg
+            self.clipLeadFrames = clipLeadFrames
+            self.clipFramesAhead = clipFramesAhead
         }
     }
 
@@ -56,16 +70,22 @@ public struct StillFrameRenderer: VideoFrameRenderer {
     }
 
     /// Checks `timeline` (sizes, frames, and each still's header: a file that is missing or not an
-    /// image fails here, before any encoding starts) and returns its frames.
+    /// image fails here, before any encoding starts) and returns its frames. A timeline with clip shots
+    /// gets a source whose ``StillFrameSource/run()`` runs their decoders (ffmpeg from the configuration,
+    /// or found on PATH).
     ///
     /// - Throws: ``UpscaleError/invalidConfiguration(_:underlying:)`` for a timeline that cannot be
-    ///   drawn; ``MediaIO/ImageCodecError`` naming the file for a still that cannot be opened.
+    ///   drawn; ``MediaIO/ImageCodecError`` naming the file for a still that cannot be opened;
+    ///   ``MediaIO/FFmpegError`` when clips need an ffmpeg that cannot be found.
     public func prepare(_ timeline: VideoTimeline) async throws -> any VideoFrameSource {
-        try makeSource(timeline)
+        var ffmpeg = configuration.ffmpeg
+        if ffmpeg == nil, timeline.shots.contains(where: { $0.clip != nil }) { ffmpeg = try await FFmpeg.locate() }
+        return try StillFrameSource(timeline: timeline, configuration: configuration, ffmpeg: ffmpeg)
     }
 
-    /// ``prepare(_:)`` without the `async`, returning the concrete source (with its statistics).
+    /// ``prepare(_:)`` without the `async`, returning the concrete source (with its statistics); clips are
+    /// decoded by the configuration's ``Configuration/ffmpeg``.
     public func makeSource(_ timeline: VideoTimeline) throws -> StillFrameSource {
-        try StillFrameSource(timeline: timeline, configuration: configuration)
+        try StillFrameSource(timeline: timeline, configuration: configuration, ffmpeg: configuration.ffmpeg)
     }
 }

@@ -4,7 +4,8 @@ public import MediaIO
 import Synchronization
 
 /// The frames of one timeline, drawn by ``StillFrameRenderer``; safe to call from several threads at
-/// once for different frames.
+/// once for different frames. A clip shot's frames come from its ``MediaIO/ClipDecoder``, run by
+/// ``run()``; each is drawn once (the decoder streams, it does not seek).
 ///
 /// A shot's still is decoded when a frame first needs it and let go once the newest frame asked for
 /// is more than ``StillFrameRenderer/Configuration/retainedFrames`` past the shot's last frame, so at
@@ -20,6 +21,8 @@ public final class StillFrameSource: VideoFrameSource {
         public var decodedShots: Int
         /// The most shots held at once.
         public var peakDecodedShots: Int
+        /// Clip decoders started so far.
+        public var clipDecodersStarted: Int = 0
     }
 
     /// The timeline drawn.
@@ -29,10 +32,34 @@ public final class StillFrameSource: VideoFrameSource {
     private let table: KernelTable
     private let state = Mutex(CacheState())
     private let pool = Mutex([FrameScratch]())
+    /// Clip shots' decoders by shot index.
+    private let decoders: [Int: ClipDecoder]
+    /// Clip shots in the order their decoders start, and the next to start.
+    private let clipOrder: [Int]
+    private let nextClip = Mutex(0)
+    private let clipLead: Int
+    private let starts: AsyncStream<Int>
+    private let startRequests: AsyncStream<Int>.Continuation
 
-    init(timeline: VideoTimeline, configuration: StillFrameRenderer.Configuration) throws {
+    init(timeline: VideoTimeline, configuration: StillFrameRenderer.Configuration, ffmpeg: FFmpeg?) throws {
         try Self.check(timeline)
-        for shot in timeline.shots {
+        var decoders = [Int: ClipDecoder]()
+        for (index, shot) in timeline.shots.enumerated() {
+            guard let clip = shot.clip else { continue }
+            guard let ffmpeg else {
+                throw UpscaleError.invalidConfiguration(
+                    "shot \(index) plays the clip \(clip.file.lastPathComponent): set the renderer's configuration's "
+                        + "ffmpeg (or use prepare, which finds one)")
+            }
+            decoders[index] = ClipDecoder(
+                ffmpeg: ffmpeg, clip: clip, frameCount: shot.frameCount, width: timeline.width,
+                height: timeline.height, frameRate: timeline.frameRate, framesAhead: configuration.clipFramesAhead)
+        }
+        self.decoders = decoders
+        clipOrder = decoders.keys.sorted()
+        clipLead = min(max(configuration.clipLeadFrames, 0), 600)
+        (starts, startRequests) = AsyncStream.makeStream(of: Int.self)
+        for shot in timeline.shots where shot.clip == nil {
             do {
                 // The header only: a missing file or one that is not an image fails before any frame.
                 _ = try configuration.decoder.rowReader(contentsOf: shot.image).info
@@ -71,7 +98,54 @@ public final class StillFrameSource: VideoFrameSource {
 
     /// What the source has done so far.
     public var statistics: Statistics {
-        state.withLock { Statistics(decodes: $0.decodes, decodedShots: $0.slots.count, peakDecodedShots: $0.peak) }
+        let started = nextClip.withLock { $0 }
+        return state.withLock {
+            Statistics(
+                decodes: $0.decodes, decodedShots: $0.slots.count, peakDecodedShots: $0.peak,
+                clipDecodersStarted: started)
+        }
+    }
+
+    /// Runs the clip shots' decoders, each from a little before its shot's first frame is drawn
+    /// (``StillFrameRenderer/Configuration/clipLeadFrames``) until it has given all its frames, until
+    /// ``finish()``; returns at once for a timeline without clips. Frames of a clip shot wait for it: run it
+    /// alongside the frames asked for, once (``MediaIO/VideoComposer`` does).
+    /// - Throws: a decoder's ``MediaIO/FFmpegError`` (the frames waiting for it get the same error).
+    public func run() async throws {
+        guard !decoders.isEmpty else { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for await index in starts {
+                guard let decoder = decoders[index] else { continue }
+                group.addTask { try await decoder.run() }
+            }
+            // finish(): decoders still running are ended (those closed return quietly).
+            group.cancelAll()
+            var failure: (any Error)?
+            while let result = await group.nextResult() {
+                if case .failure(let error) = result, !(error is CancellationError), failure == nil { failure = error }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// Ends ``run()`` and every clip decoder: frames still waiting for one throw `CancellationError`.
+    public func finish() {
+        startRequests.finish()
+        for decoder in decoders.values { decoder.close() }
+    }
+
+    deinit { finish() }
+
+    /// Asks ``run()`` to start the decoders of clip shots that begin by frame `index` + the lead.
+    private func startClips(near index: Int) {
+        guard !clipOrder.isEmpty else { return }
+        let horizon = index > Int.max - clipLead ? Int.max : index + clipLead
+        nextClip.withLock { next in
+            while next < clipOrder.count, timeline.shots[clipOrder[next]].startFrame <= horizon {
+                startRequests.yield(clipOrder[next])
+                next += 1
+            }
+        }
     }
 
     /// Draws frame `index` into `frame` (which has the timeline's size).
@@ -87,27 +161,37 @@ public final class StillFrameSource: VideoFrameSource {
                 "frame \(index) into a \(frame.width)×\(frame.height) buffer of \(frame.bytes.count) bytes: the timeline draws "
                     + "\(timeline.width)×\(timeline.height) frames from 0 (and has \(timeline.shots.count) shots)")
         }
+        startClips(near: index)
         let scratch = pool.withLock { $0.popLast() } ?? FrameScratch()
         defer { pool.withLock { $0.append(scratch) } }
         let count = frame.bytes.count
         switch timeline.picture(at: index) {
         case .single(let layer):
-            let still = try self.still(shot: layer.shot, frame: index)
             try frame.bytes.withUnsafeMutableBufferPointer { bytes in
-                try draw(still, layer, into: bytes.baseAddress!, scratch)
+                try draw(layer, frame: index, into: bytes.baseAddress!, count: count, scratch)
             }
         case .crossfade(let outgoing, let incoming, let step, let steps):
-            let first = try self.still(shot: outgoing.shot, frame: index)
-            let second = try self.still(shot: incoming.shot, frame: index)
             let layer = scratch.layer(count)
-            try draw(second, incoming, into: layer, scratch)
+            try draw(incoming, frame: index, into: layer, count: count, scratch)
             // The incoming share in Q16, rounded: step / steps within 2⁻¹⁷, so each sample lands within
             // 0.502 of the exact blend of the two pictures.
             let weight = UInt32((step * 65536 + steps / 2) / max(steps, 1))
             try frame.bytes.withUnsafeMutableBufferPointer { bytes in
-                try draw(first, outgoing, into: bytes.baseAddress!, scratch)
+                try draw(outgoing, frame: index, into: bytes.baseAddress!, count: count, scratch)
                 sf_frame_blend_u8(bytes.baseAddress!, layer, count, weight)
             }
+        }
+    }
+
+    /// Draws one shot's picture at one of its frames: a clip's decoded frame, or the still moved.
+    private func draw(
+        _ layer: VideoTimeline.Layer, frame index: Int, into out: UnsafeMutablePointer<UInt8>, count: Int,
+        _ scratch: FrameScratch
+    ) throws {
+        if let decoder = decoders[layer.shot] {
+            try decoder.frame(layer.localFrame, into: UnsafeMutableRawBufferPointer(start: out, count: count))
+        } else {
+            try draw(try still(shot: layer.shot, frame: index), layer, into: out, scratch)
         }
     }
 
