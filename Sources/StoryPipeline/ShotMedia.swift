@@ -65,6 +65,8 @@ public struct ShotMedia: Codable, Hashable, Sendable {
     public var sourceItem: String?
     /// Who made it, for stock media.
     public var attribution: Attribution?
+    /// What the media cost in US dollars, for paid sources; `nil` for free ones.
+    public var costUsd: Double?
 
     /// Creates a record.
     public init(
@@ -76,8 +78,10 @@ public struct ShotMedia: Codable, Hashable, Sendable {
         clipAudio: Bool = false,
         matchScore: Double? = nil,
         sourceItem: String? = nil,
-        attribution: Attribution? = nil
+        attribution: Attribution? = nil,
+        costUsd: Double? = nil
     ) {
+        self.costUsd = costUsd
         self.shotID = shotID
         self.kind = kind
         self.source = source
