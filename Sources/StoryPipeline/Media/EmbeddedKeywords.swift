@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Keywords embedded in an image file: XMP `dc:subject` (any file type that carries an XMP packet) and IPTC-IIM
 /// keywords (dataset 2:25) in a JPEG's Photoshop APP13 segment. Parsed defensively: only the first

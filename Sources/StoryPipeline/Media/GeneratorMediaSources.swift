@@ -28,13 +28,16 @@ public struct ImageGeneratorSource: ShotMediaSource {
             prompt: request.prompt, negativePrompt: request.negativePrompt, width: request.width,
             height: request.height, seed: request.seed, count: 1)
         let images: [GeneratedImage]
-        if let referenced = generator as? any ReferenceImageGenerator, !request.references.isEmpty {
+        let referenced = generator as? any ReferenceImageGenerator
+        if let referenced, !request.references.isEmpty {
             images = try await referenced.generateImages(imageRequest, references: request.references)
         } else {
             images = try await generator.generateImages(imageRequest)
         }
         guard let image = images.first else { return nil }
-        return ShotMediaCandidate(content: .still(image.data), costUsd: estimatedCostUsd)
+        return ShotMediaCandidate(
+            content: .still(image.data), costUsd: estimatedCostUsd,
+            usedReferences: referenced != nil && !request.references.isEmpty)
     }
 }
 
@@ -80,6 +83,8 @@ public struct ClipGeneratorSource: ShotMediaSource {
                 prompt: request.prompt, negativePrompt: request.negativePrompt, referenceImages: request.references,
                 seconds: seconds, width: request.width, height: request.height, seed: request.seed),
             to: destination)
-        return ShotMediaCandidate(content: .clip(clip.file), costUsd: costPerSecondUsd * (clip.seconds ?? seconds))
+        let reported = clip.seconds.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? seconds
+        return ShotMediaCandidate(
+            content: .clip(clip.file), costUsd: costPerSecondUsd * reported, usedReferences: !request.references.isEmpty)
     }
 }

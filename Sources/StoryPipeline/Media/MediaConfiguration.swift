@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The configuration file's `media` section: where each shot's picture comes from, in order.
 ///

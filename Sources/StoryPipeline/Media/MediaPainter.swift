@@ -92,6 +92,7 @@ struct MediaPainter {
     ) async throws -> KeyframeImage {
         let shotID = job.prompt.shotId
         let cost = candidate.costUsd > 0 ? candidate.costUsd : nil
+        let references = candidate.usedReferences ? sources.referenceNames : nil
         switch candidate.content {
         case .still(let data):
             let png: Data
@@ -111,7 +112,8 @@ struct MediaPainter {
             let ref = try await context.artifacts.put(png, fileExtension: "png")
             let media = ShotMedia(
                 shotID: shotID, kind: .still, source: source.name, matchScore: candidate.matchScore,
-                sourceItem: candidate.sourceItem, attribution: candidate.attribution, costUsd: cost)
+                sourceItem: candidate.sourceItem, attribution: candidate.attribution, costUsd: cost,
+                references: references)
             return KeyframeImage(shotId: shotID, image: ref, state: job.state, media: media)
         case .clip(let file):
             let seconds = try await Self.checkedClipSeconds(file, shotID: shotID, ffmpeg: ffmpeg)
@@ -131,7 +133,7 @@ struct MediaPainter {
                 shotID: shotID, kind: .clip, source: source.name, clip: clipRef,
                 clipFit: seconds + 0.001 >= shotSeconds ? .trim : .loop, clipAudio: sources.clipAudio,
                 matchScore: candidate.matchScore, sourceItem: candidate.sourceItem, attribution: candidate.attribution,
-                costUsd: cost)
+                costUsd: cost, references: references)
             return KeyframeImage(shotId: shotID, image: posterRef, state: job.state, media: media)
         }
     }

@@ -101,12 +101,15 @@ public struct ShotMediaCandidate: Sendable, Hashable {
     public var attribution: ShotMedia.Attribution?
     /// What it cost in US dollars (0 for free sources), booked against the media budget.
     public var costUsd: Double
+    /// Whether the source used the request's reference images (recorded in the manifest).
+    public var usedReferences: Bool
 
     /// Creates a candidate.
     public init(
         content: Content, matchScore: Double? = nil, sourceItem: String? = nil,
-        attribution: ShotMedia.Attribution? = nil, costUsd: Double = 0
+        attribution: ShotMedia.Attribution? = nil, costUsd: Double = 0, usedReferences: Bool = false
     ) {
+        self.usedReferences = usedReferences
         self.content = content
         self.matchScore = matchScore
         self.sourceItem = sourceItem

@@ -133,7 +133,8 @@ struct MediaSourceFactory {
     let environment: [String: String]
     let transport: any HTTPTransport
 
-    /// 0.04 USD: OpenAI's list price of one standard-quality 1024×1792 `dall-e-3` image, the price table's default.
+    /// 0.04 USD: OpenAI's list price of one standard-quality 1024×1792 `dall-e-3` image (and about a medium
+    /// `gpt-image-1` one); check it before relying on a budget.
     static let openAIImagePrice = 0.04
 
     func source(named name: String) throws(StoryPipelineError) -> any ShotMediaSource {
@@ -149,9 +150,8 @@ struct MediaSourceFactory {
             guard environment["OPENAI_API_KEY"].map({ !$0.isEmpty }) ?? false else {
                 throw .invalidConfiguration("media.sources names openai-images but OPENAI_API_KEY is not set")
             }
-            let provider = OpenAICompatibleProvider(
-                configuration: .fromEnvironment(environment), transport: transport)
-                .withRetry(name: "openai-compatible").withCircuitBreaker(name: "openai-compatible")
+            // The editor takes the story's reference images (image edits); without them it generates.
+            let provider = OpenAIImageEditor(configuration: .fromEnvironment(environment), transport: transport)
             return ImageGeneratorSource(provider, name: "openai-images", costPerImageUsd: Self.openAIImagePrice)
         default:
             return try remoteSource(named: name)

@@ -1,5 +1,6 @@
 public import Foundation
 public import ProviderKit
+import StoryForgeCore
 
 /// Pexels as a shot source: searches the shot's keywords (its first six, then its first two when that finds
 /// nothing), keeps results in the shot's orientation, picks by resolution, downloads the file and records the
@@ -72,6 +73,8 @@ public struct StockMediaSource: ShotMediaSource {
 }
 
 extension ComfyUIProvider: ReferenceImageGenerator {}
+
+extension OpenAIImageEditor: ReferenceImageGenerator {}
 
 extension MediaSourceFactory {
     /// The remote sources: ComfyUI (`COMFYUI_URL`), Pexels (`PEXELS_API_KEY`), OpenAI video (`OPENAI_API_KEY`).

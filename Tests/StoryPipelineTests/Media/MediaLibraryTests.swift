@@ -86,7 +86,12 @@ import Testing
         try Self.makeLibrary(in: folder)
         let library = try MediaLibrary(folder: folder)
         #expect(library.items.count == 50)
-        #expect(library.items.allSatisfy { $0.tags.count >= 2 }, "\(library.items.filter { $0.tags.count < 2 }.map(\.name))")
+        #expect(library.items.allSatisfy { !$0.tags.isEmpty }, "\(library.items.filter(\.tags.isEmpty).map(\.name))")
+        // Each of the four ways tags its files: tags.json, sidecar text, XMP, IPTC (by their second word).
+        for (name, word) in [("img_27.png", "garden"), ("dsc3.png", "sunset"), ("photo4.jpg", "desert"), ("photo9.jpg", "station")] {
+            let item = try #require(library.items.first { $0.name == name }, "\(name) missing")
+            #expect(item.tags.contains(word), "\(name): \(item.tags)")
+        }
 
         let prompts = [
             "An old lighthouse in a storm at night", "Fishing boats in the harbour at dawn",

@@ -31,6 +31,22 @@ public struct StockMedia: Sendable, Hashable {
     public var downloadURL: URL
     /// A video's length in seconds.
     public var seconds: Double?
+
+    /// Creates a record.
+    public init(
+        id: String, kind: Kind, width: Int, height: Int, pageURL: String, author: String, authorURL: String?,
+        downloadURL: URL, seconds: Double? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.width = width
+        self.height = height
+        self.pageURL = pageURL
+        self.author = author
+        self.authorURL = authorURL
+        self.downloadURL = downloadURL
+        self.seconds = seconds
+    }
 }
 
 /// Pexels' API: photo and video search by keywords, with the photographer and page for attribution.

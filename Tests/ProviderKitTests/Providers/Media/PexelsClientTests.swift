@@ -98,7 +98,8 @@ struct PexelsClientTests {
     func spentLimitWaits() async throws {
         let calls = MediaRequestCounter()
         let server = try LoopbackHTTPServer { _ in
-            let reset = Int(Date().timeIntervalSince1970) + 1
+            // Whole seconds: +2 is 1 to 2 s away.
+            let reset = Int(Date().timeIntervalSince1970) + 2
             return .json(
                 #"{"photos":[]}"#,
                 headers: [("X-Ratelimit-Remaining", calls.next() == 0 ? "0" : "5"), ("X-Ratelimit-Reset", "\(reset)")])
