@@ -85,6 +85,7 @@ public struct ClipGeneratorSource: ShotMediaSource {
             to: destination)
         let reported = clip.seconds.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? seconds
         return ShotMediaCandidate(
-            content: .clip(clip.file), costUsd: costPerSecondUsd * reported, usedReferences: !request.references.isEmpty)
+            content: .clip(clip.file), costUsd: costPerSecondUsd * reported, usedReferences: !request.references.isEmpty
+        )
     }
 }

@@ -56,7 +56,9 @@ struct MediaPainter {
                 reasons.append("\(source.name): \(error)")
                 context.logger.warning(
                     "a media source failed; asking the next one",
-                    metadata: ["story.shot": "\(job.prompt.shotId)", "media.source": "\(source.name)", "error": "\(error)"])
+                    metadata: [
+                        "story.shot": "\(job.prompt.shotId)", "media.source": "\(source.name)", "error": "\(error)",
+                    ])
                 continue
             }
             guard let candidate else {
@@ -73,7 +75,9 @@ struct MediaPainter {
                 reasons.append("\(source.name): \(error.message)")
                 context.logger.warning(
                     "a media source's file is unusable; asking the next one",
-                    metadata: ["story.shot": "\(job.prompt.shotId)", "media.source": "\(source.name)", "error": "\(error)"])
+                    metadata: [
+                        "story.shot": "\(job.prompt.shotId)", "media.source": "\(source.name)", "error": "\(error)",
+                    ])
             }
         }
         throw StoryPipelineError.provider(
@@ -107,7 +111,8 @@ struct MediaPainter {
                 } catch {
                     throw StoryPipelineError.file("cannot write to the scratch directory: \(error)", underlying: error)
                 }
-                png = try await Self.frame(of: input, at: 0, width: width, height: height, ffmpeg: ffmpeg, scratch: scratch)
+                png = try await Self.frame(
+                    of: input, at: 0, width: width, height: height, ffmpeg: ffmpeg, scratch: scratch)
             }
             let ref = try await context.artifacts.put(png, fileExtension: "png")
             let media = ShotMedia(
@@ -125,7 +130,8 @@ struct MediaPainter {
             } catch {
                 throw StoryPipelineError.file("cannot read the clip for shot \(shotID): \(error)", underlying: error)
             }
-            let ext = ["mp4", "mov", "m4v", "webm", "mkv"].contains(file.pathExtension.lowercased())
+            let ext =
+                ["mp4", "mov", "m4v", "webm", "mkv"].contains(file.pathExtension.lowercased())
                 ? file.pathExtension.lowercased() : "mp4"
             let clipRef = try await context.artifacts.put(data, fileExtension: ext)
             let posterRef = try await context.artifacts.put(poster, fileExtension: "png")

@@ -35,7 +35,9 @@ public struct ShotMediaSources: Sendable {
     /// Every source's identity, the references' digests and the settings that change the pictures; no secret.
     public var fingerprint: String {
         var parts = sources.map { "\($0.name)=\($0.identity.fingerprint)" }
-        if !references.isEmpty { parts.append("references=" + references.map { HexDigest.sha256($0) }.joined(separator: ",")) }
+        if !references.isEmpty {
+            parts.append("references=" + references.map { HexDigest.sha256($0) }.joined(separator: ","))
+        }
         if clipAudio { parts.append("clip_audio") }
         return parts.joined(separator: ",")
     }
@@ -140,12 +142,14 @@ struct MediaSourceFactory {
     func source(named name: String) throws(StoryPipelineError) -> any ShotMediaSource {
         switch name {
         case "library":
-            return MediaLibrarySource(library: try MediaLibrary(folder: URL(fileURLWithPath: configuration.library ?? "")))
+            return MediaLibrarySource(
+                library: try MediaLibrary(folder: URL(fileURLWithPath: configuration.library ?? "")))
         case "procedural":
             return ImageGeneratorSource(ProceduralImageGenerator(), name: "procedural")
         case "images":
             let price = imagesArePaid ? Self.openAIImagePrice : 0
-            return ImageGeneratorSource(images, name: imagesArePaid ? "openai-images" : "procedural", costPerImageUsd: price)
+            return ImageGeneratorSource(
+                images, name: imagesArePaid ? "openai-images" : "procedural", costPerImageUsd: price)
         case "openai-images":
             guard environment["OPENAI_API_KEY"].map({ !$0.isEmpty }) ?? false else {
                 throw .invalidConfiguration("media.sources names openai-images but OPENAI_API_KEY is not set")

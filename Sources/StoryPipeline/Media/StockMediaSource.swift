@@ -65,7 +65,9 @@ public struct StockMediaSource: ShotMediaSource {
             abs(log(Double(max(1, item.width)) / Double(max(1, item.height)) / wanted))
         }
         let large = results.filter { $0.width >= width && $0.height >= height }
-        if let best = large.enumerated().min(by: { (shapeError($0.element), $0.offset) < (shapeError($1.element), $1.offset) }) {
+        if let best = large.enumerated().min(by: {
+            (shapeError($0.element), $0.offset) < (shapeError($1.element), $1.offset)
+        }) {
             return best.element
         }
         return results.max { $0.width * $0.height < $1.width * $1.height }
@@ -123,7 +125,8 @@ extension MediaSourceFactory {
             if let model = configuration.openaiVideo?.model { settings.model = model }
             return ClipGeneratorSource(
                 OpenAIVideoGenerator(configuration: settings, transport: transport), name: "openai-video",
-                costPerSecondUsd: Self.openAIVideoPricePerSecond, maxSeconds: configuration.openaiVideo?.maxSeconds ?? 8)
+                costPerSecondUsd: Self.openAIVideoPricePerSecond, maxSeconds: configuration.openaiVideo?.maxSeconds ?? 8
+            )
         default:
             throw .invalidConfiguration("media.sources: unknown source \"\(name.prefix(40))\"")
         }

@@ -43,7 +43,9 @@ import Testing
         }
         var resource = Data("8BIM".utf8) + Data([0x04, 0x04, 0, 0])  // id 0x0404, empty name padded to 2
         let size = iim.count
-        resource.append(contentsOf: [UInt8(size >> 24), UInt8((size >> 16) & 0xFF), UInt8((size >> 8) & 0xFF), UInt8(size & 0xFF)])
+        resource.append(contentsOf: [
+            UInt8(size >> 24), UInt8((size >> 16) & 0xFF), UInt8((size >> 8) & 0xFF), UInt8(size & 0xFF),
+        ])
         resource.append(iim)
         if size % 2 != 0 { resource.append(0) }
         return inserting(0xED, Data("Photoshop 3.0\0".utf8) + resource, into: jpeg)
@@ -88,7 +90,9 @@ import Testing
         #expect(library.items.count == 50)
         #expect(library.items.allSatisfy { !$0.tags.isEmpty }, "\(library.items.filter(\.tags.isEmpty).map(\.name))")
         // Each of the four ways tags its files: tags.json, sidecar text, XMP, IPTC (by their second word).
-        for (name, word) in [("img_27.png", "garden"), ("dsc3.png", "sunset"), ("photo4.jpg", "desert"), ("photo9.jpg", "station")] {
+        for (name, word) in [
+            ("img_27.png", "garden"), ("dsc3.png", "sunset"), ("photo4.jpg", "desert"), ("photo9.jpg", "station"),
+        ] {
             let item = try #require(library.items.first { $0.name == name }, "\(name) missing")
             #expect(item.tags.contains(word), "\(name): \(item.tags)")
         }
@@ -104,7 +108,8 @@ import Testing
             ShotMediaRequest.ShotQuery(shotID: index + 1, keywords: MediaKeywords.keywords(in: prompt))
         }
         let picks = library.assignment(for: shots)
-        let matchable = shots.filter { shot in library.items.contains { !Set($0.tags).isDisjoint(with: shot.keywords) } }
+        let matchable = shots.filter { shot in library.items.contains { !Set($0.tags).isDisjoint(with: shot.keywords) }
+        }
         #expect(matchable.count == 8)
         for shot in matchable {
             let pick = try #require(picks[shot.shotID], "shot \(shot.shotID) has an overlapping file but got none")
@@ -116,7 +121,9 @@ import Testing
         // The match rate the report gives: matched shots over shots with an overlapping file.
         print("media library match rate: \(picks.count)/\(matchable.count) matchable shots (\(shots.count) shots)")
         // Deterministic: the same folder and shots give the same picks.
-        #expect(try MediaLibrary(folder: folder).assignment(for: shots).mapValues(\.item.name) == picks.mapValues(\.item.name))
+        #expect(
+            try MediaLibrary(folder: folder).assignment(for: shots).mapValues(\.item.name)
+                == picks.mapValues(\.item.name))
     }
 
     @Test func eachFileIsUsedOnceBeforeAnyRepeats() throws {
@@ -166,13 +173,17 @@ import Testing
     }
 
     @Test func keywordsDropStopWordsAndFoldPlurals() {
-        #expect(MediaKeywords.keywords(in: "The waves and the cities, cinematic still. Mood: calm") == ["wave", "city", "calm"])
+        #expect(
+            MediaKeywords.keywords(in: "The waves and the cities, cinematic still. Mood: calm") == [
+                "wave", "city", "calm",
+            ])
     }
 
     @Test func theMediaSectionDecodesStrictly() throws {
-        let json = Data(
-            #"{"media":{"sources":["library","procedural"],"library":"/tmp/x","budget_usd":1.5,"#
-                .utf8) + Data(#""comfyui":{"url":"http://127.0.0.1:8188"},"clip_audio":true}}"#.utf8)
+        let json =
+            Data(
+                #"{"media":{"sources":["library","procedural"],"library":"/tmp/x","budget_usd":1.5,"#
+                    .utf8) + Data(#""comfyui":{"url":"http://127.0.0.1:8188"},"clip_audio":true}}"#.utf8)
         let configuration = try StoryConfiguration.decode(json: json)
         #expect(configuration.media?.sources == ["library", "procedural"])
         #expect(configuration.media?.budgetUsd == 1.5 && configuration.media?.clipAudio == true)

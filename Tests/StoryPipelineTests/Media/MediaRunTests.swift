@@ -29,11 +29,17 @@ import Testing
     @Test func aStoryWithStockPhotosRecordsEachShotAndWritesCredits() async throws {
         let root = try temporaryDirectory("media-run")
         defer { try? FileManager.default.removeItem(at: root) }
-        let photo = try ImageEncoder(format: .jpeg()).encode(
-            PixelBuffer(width: 120, height: 200, layout: .rgb, componentType: .uint8))
+        // A picture with something in it (the quality gate fails black frames): ffmpeg's test pattern.
+        let ffmpeg = try await FFmpeg.locate()
+        let photoURL = root.appendingPathComponent("photo.jpg")
+        try await ffmpeg.run([
+            "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=120x200", "-frames:v", "1", "file:" + photoURL.path,
+        ])
+        let photo = try Data(contentsOf: photoURL)
         let server = try Self.photoServer(photo)
         defer { server.shutdown() }
         var configuration = OfflineRunTests.configuration()
+        configuration.story.targetSeconds = 5  // the shortest story: the test is about the pictures' records
         configuration.media = MediaConfiguration(sources: ["pexels", "procedural"])
         let environment = ["PEXELS_API_KEY": "pexels-key-XYZ", "PEXELS_BASE_URL": server.baseURL.absoluteString]
         let (studio, notes) = try await StoryStudio.make(
@@ -58,8 +64,9 @@ import Testing
         let qc = try StoryJSON.decode(QCSummary.self, from: Data(contentsOf: output.appendingPathComponent("qc.json")))
         #expect(qc.passed, "\(qc.failures)")
         // The key went only to the API, never into the manifest or the saved configuration.
-        #expect(!String(decoding: try Data(contentsOf: output.appendingPathComponent("manifest.json")), as: UTF8.self)
-            .contains("pexels-key-XYZ"))
+        #expect(
+            !String(decoding: try Data(contentsOf: output.appendingPathComponent("manifest.json")), as: UTF8.self)
+                .contains("pexels-key-XYZ"))
         let downloads = server.requests.filter { $0.path.hasPrefix("/files/") }
         #expect(!downloads.isEmpty && downloads.allSatisfy { $0.header("Authorization") == nil })
 

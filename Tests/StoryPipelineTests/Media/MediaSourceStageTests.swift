@@ -66,10 +66,14 @@ import Testing
             configuration: StageParameters(["width": .number(90), "height": .number(160)]))
         var painted: [KeyframeImage] = []
         for prompt in Self.state().keyframePrompts ?? [] {
-            painted.append(try await PaintKeyframe(services: services).run(KeyframeJob(prompt: prompt, state: stateRef), context: context))
+            painted.append(
+                try await PaintKeyframe(services: services).run(
+                    KeyframeJob(prompt: prompt, state: stateRef), context: context))
         }
         let collected = try await CollectKeyframes(services: services).run(
-            painted, context: StageContext(runID: "media", stageID: CollectKeyframes.id, logger: .init(label: "test"), artifacts: artifacts))
+            painted,
+            context: StageContext(
+                runID: "media", stageID: CollectKeyframes.id, logger: .init(label: "test"), artifacts: artifacts))
         return (collected, artifacts)
     }
 
@@ -79,8 +83,10 @@ import Testing
         let ffmpeg = try await FFmpeg.locate()
         let folder = root.appendingPathComponent("library")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try ImageEncoder(format: .png()).encode(PixelBuffer(width: 300, height: 200, layout: .rgb, componentType: .uint8))
-            .write(to: folder.appendingPathComponent("lighthouse-storm.png"))
+        try ImageEncoder(format: .png()).encode(
+            PixelBuffer(width: 300, height: 200, layout: .rgb, componentType: .uint8)
+        )
+        .write(to: folder.appendingPathComponent("lighthouse-storm.png"))
         try await Self.mp4(folder.appendingPathComponent("kitchen-bread.mp4"), ffmpeg: ffmpeg)
         let generated = root.appendingPathComponent("surf.mp4")
         try await Self.mp4(generated, ffmpeg: ffmpeg, seconds: 3)
@@ -88,7 +94,8 @@ import Testing
         defer { server.shutdown() }
 
         let video = OpenAIVideoGenerator(
-            configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-test", pollInterval: .milliseconds(5)))
+            configuration: .init(
+                baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-test", pollInterval: .milliseconds(5)))
         let sources = ShotMediaSources(sources: [
             MediaLibrarySource(library: try MediaLibrary(folder: folder)),
             ClipGeneratorSource(video, name: "openai-video", costPerSecondUsd: 0.1, maxSeconds: 4),
@@ -122,7 +129,8 @@ import Testing
         let server = try Self.videoServer(clip: Data())
         defer { server.shutdown() }
         let video = OpenAIVideoGenerator(
-            configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-test", pollInterval: .milliseconds(5)))
+            configuration: .init(
+                baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-test", pollInterval: .milliseconds(5)))
         let sources = ShotMediaSources(
             sources: [
                 ClipGeneratorSource(video, name: "openai-video", costPerSecondUsd: 0.1, maxSeconds: 8),

@@ -140,7 +140,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
         let output = try await run(template, values)
         let data = try await view(output, maxBytes: configuration.maxDownloadBytes)
         guard data.starts(with: [0x89, 0x50, 0x4E, 0x47]) || data.starts(with: [0xFF, 0xD8, 0xFF]) else {
-            throw ProviderError.malformedResponse("\(client.providerName): the output \(output.filename) is not a PNG or JPEG")
+            throw ProviderError.malformedResponse(
+                "\(client.providerName): the output \(output.filename) is not a PNG or JPEG")
         }
         return [
             GeneratedImage(
@@ -167,7 +168,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
             maxBytes: configuration.maxDownloadBytes, what: "the output \(output.filename)")
         let prefix = MediaDownload.prefix(of: destination)
         // WebP and GIF animations are what ComfyUI's own save nodes write; ffprobe reads them as video.
-        let animated = prefix.starts(with: Array("GIF8".utf8)) || (prefix.count >= 12 && prefix.prefix(4) == Data("RIFF".utf8))
+        let animated =
+            prefix.starts(with: Array("GIF8".utf8)) || (prefix.count >= 12 && prefix.prefix(4) == Data("RIFF".utf8))
         guard bytes > 0, MediaDownload.looksLikeVideo(prefix) || animated else {
             try? FileManager.default.removeItem(at: destination)
             throw ProviderError.malformedResponse(
@@ -241,7 +243,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
         let clientID = UUID().uuidString.lowercased()
         let queued = try await client.json(.post, "prompt", body: ["prompt": workflow, "client_id": .string(clientID)])
         guard let id = queued["prompt_id"]?.stringValue, OpenAIVideoGenerator.isSafeID(id) else {
-            throw ProviderError.malformedResponse("ComfyUI queued the workflow without a usable prompt_id", rawText: queued.jsonText)
+            throw ProviderError.malformedResponse(
+                "ComfyUI queued the workflow without a usable prompt_id", rawText: queued.jsonText)
         }
         do {
             return try await waitForOutput(id)
@@ -263,7 +266,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
         var failures = 0
         while true {
             guard ContinuousClock.now < deadline else {
-                throw ProviderError.timeout("\(client.providerName): job \(id) did not finish within \(configuration.maxWait)")
+                throw ProviderError.timeout(
+                    "\(client.providerName): job \(id) did not finish within \(configuration.maxWait)")
             }
             do {
                 try await Task.sleep(for: configuration.pollInterval)
@@ -286,7 +290,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
             }
             if let output = Self.firstOutput(job["outputs"]) { return output }
             if status?["completed"] == .bool(true) {
-                throw ProviderError.malformedResponse("\(client.providerName): job \(id) finished without an output file")
+                throw ProviderError.malformedResponse(
+                    "\(client.providerName): job \(id) finished without an output file")
             }
         }
     }
@@ -327,7 +332,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
         let name = "storyforge-" + String(HexDigest.sha256(image).prefix(16)) + (type == "image/png" ? ".png" : ".jpg")
         let form = MediaDownload.multipart(
             fields: [("overwrite", "true")], files: [(name: "image", filename: name, type: type, data: image)])
-        let answer = try JSONValue(parsing: try await client.raw(.post, "upload/image", body: form.body, contentType: form.contentType))
+        let answer = try JSONValue(
+            parsing: try await client.raw(.post, "upload/image", body: form.body, contentType: form.contentType))
         guard let stored = answer["name"]?.stringValue else {
             throw ProviderError.malformedResponse("ComfyUI's upload answer has no name", rawText: answer.jsonText)
         }
@@ -338,7 +344,8 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
     private func view(_ output: Output, maxBytes: Int) async throws -> Data {
         let data = try await client.raw(.get, output.viewPath)
         guard data.count <= maxBytes else {
-            throw ProviderError.responseTooLarge("\(client.providerName): \(output.filename) is larger than \(maxBytes) bytes")
+            throw ProviderError.responseTooLarge(
+                "\(client.providerName): \(output.filename) is larger than \(maxBytes) bytes")
         }
         return data
     }

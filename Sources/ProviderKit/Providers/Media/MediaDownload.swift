@@ -30,7 +30,8 @@ enum MediaDownload {
             for try await chunk in response.body {
                 let (total, overflow) = written.addingReportingOverflow(chunk.count)
                 guard !overflow, total <= maxBytes else {
-                    throw ProviderError.responseTooLarge("\(client.providerName): \(what) is larger than \(maxBytes) bytes")
+                    throw ProviderError.responseTooLarge(
+                        "\(client.providerName): \(what) is larger than \(maxBytes) bytes")
                 }
                 try handle.write(contentsOf: chunk)
                 written = total
@@ -69,7 +70,8 @@ enum MediaDownload {
         let boundary = "storyforge-" + UUID().uuidString
         var body = Data()
         for (name, value) in fields {
-            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+            body.append(
+                Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
         }
         for file in files {
             body.append(

@@ -108,7 +108,8 @@ public struct OpenAIImageEditor: ImageGenerator {
             json = try await client.json(
                 .post, "images/generations",
                 body: [
-                    "model": .string(model), "prompt": .string(request.prompt), "n": .number(Double(max(1, request.count))),
+                    "model": .string(model), "prompt": .string(request.prompt),
+                    "n": .number(Double(max(1, request.count))),
                     "size": .string(size),
                 ])
         } else {
@@ -120,13 +121,16 @@ public struct OpenAIImageEditor: ImageGenerator {
                 )
             }
             let form = MediaDownload.multipart(
-                fields: [("model", model), ("prompt", request.prompt), ("n", String(max(1, request.count))), ("size", size)],
+                fields: [
+                    ("model", model), ("prompt", request.prompt), ("n", String(max(1, request.count))), ("size", size),
+                ],
                 files: Array(files))
             let data = try await client.raw(.post, "images/edits", body: form.body, contentType: form.contentType)
             do {
                 json = try JSONValue(parsing: data)
             } catch {
-                throw ProviderError.malformedResponse("\(client.providerName) answered images/edits with something that is not JSON")
+                throw ProviderError.malformedResponse(
+                    "\(client.providerName) answered images/edits with something that is not JSON")
             }
         }
         guard case .array(let items)? = json["data"] else {

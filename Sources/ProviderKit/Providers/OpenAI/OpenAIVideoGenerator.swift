@@ -136,12 +136,14 @@ public struct OpenAIVideoGenerator: VideoClipGenerator {
         ]
         let files = request.referenceImages.prefix(1).map {
             (
-                name: "input_reference", filename: MediaDownload.imageType($0) == "image/png" ? "reference.png" : "reference.jpg",
+                name: "input_reference",
+                filename: MediaDownload.imageType($0) == "image/png" ? "reference.png" : "reference.jpg",
                 type: MediaDownload.imageType($0), data: $0
             )
         }
         let form = MediaDownload.multipart(fields: fields, files: Array(files))
-        let created = try JSONValue(parsing: try await client.raw(.post, "videos", body: form.body, contentType: form.contentType))
+        let created = try JSONValue(
+            parsing: try await client.raw(.post, "videos", body: form.body, contentType: form.contentType))
         guard let id = created["id"]?.stringValue, Self.isSafeID(id) else {
             throw ProviderError.malformedResponse("the video job answer has no usable id", rawText: created.jsonText)
         }
@@ -163,7 +165,8 @@ public struct OpenAIVideoGenerator: VideoClipGenerator {
             }
             return GeneratedClip(
                 file: destination, mimeType: type ?? "video/mp4", seconds: reported ?? Double(seconds),
-                origin: ResponseOrigin(provider: identity.name, model: request.model ?? configuration.model,
+                origin: ResponseOrigin(
+                    provider: identity.name, model: request.model ?? configuration.model,
                     fingerprint: identity.fingerprint))
         } catch {
             if error is CancellationError || Task.isCancelled || (error as? ProviderError)?.code == .cancelled
@@ -203,6 +206,7 @@ public struct OpenAIVideoGenerator: VideoClipGenerator {
 
     /// Ids go into URL paths: letters, digits, `-` and `_` only.
     static func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 200 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        !id.isEmpty && id.count <= 200
+            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }

@@ -1,6 +1,6 @@
 public import Foundation
-public import Logging
 import HTTPTypes
+public import Logging
 import StoryForgeCore
 
 /// One photo or video found by a stock search, with what attribution needs.
@@ -164,7 +164,8 @@ public struct PexelsClient: Provider {
         let url = media.downloadURL
         let sameOrigin =
             url.scheme?.lowercased() == configuration.baseURL.scheme?.lowercased()
-            && url.host?.lowercased() == configuration.baseURL.host?.lowercased() && url.port == configuration.baseURL.port
+            && url.host?.lowercased() == configuration.baseURL.host?.lowercased()
+            && url.port == configuration.baseURL.port
         guard url.scheme?.lowercased() == "https" || sameOrigin, url.host?.isEmpty == false else {
             throw ProviderError.insecureTransport(
                 "Pexels linked a file at \(url.scheme ?? "?")://\(url.host ?? "?"), which is neither https nor Pexels' "
@@ -208,7 +209,8 @@ public struct PexelsClient: Provider {
             var error = client.mapError(status: response.status.code, head: response.head, body: response.body)
             if response.status.code == 429 {
                 error = .rateLimited(
-                    "Pexels: rate limited (HTTP 429)", retryAfter: reset ?? ProviderErrorMapping.retryAfter(response.head),
+                    "Pexels: rate limited (HTTP 429)",
+                    retryAfter: reset ?? ProviderErrorMapping.retryAfter(response.head),
                     statusCode: 429)
             }
             client.log(.get, path, start: start, status: response.status.code, error: error)
@@ -243,7 +245,8 @@ public struct PexelsClient: Provider {
             else { return nil }
             return StockMedia(
                 id: id, kind: .photo, width: width, height: height, pageURL: page,
-                author: item["photographer"]?.stringValue ?? "unknown", authorURL: item["photographer_url"]?.stringValue,
+                author: item["photographer"]?.stringValue ?? "unknown",
+                authorURL: item["photographer_url"]?.stringValue,
                 downloadURL: url)
         }
     }
@@ -263,8 +266,9 @@ public struct PexelsClient: Provider {
                 return (w, h, url)
             }
             let large = renditions.filter { min($0.width, $0.height) >= min(width, height) }
-            guard let chosen = large.min(by: { $0.width * $0.height < $1.width * $1.height })
-                ?? renditions.max(by: { $0.width * $0.height < $1.width * $1.height })
+            guard
+                let chosen = large.min(by: { $0.width * $0.height < $1.width * $1.height })
+                    ?? renditions.max(by: { $0.width * $0.height < $1.width * $1.height })
             else { return nil }
             let seconds: Double? = {
                 guard case .number(let number)? = item["duration"], number.isFinite, number > 0 else { return nil }

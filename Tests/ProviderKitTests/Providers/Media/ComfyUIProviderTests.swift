@@ -26,7 +26,9 @@ struct ComfyUIProviderTests {
         ComfyUIProvider(
             configuration: .init(
                 baseURL: server.baseURL, imageWorkflow: image, videoWorkflow: video, pollInterval: .milliseconds(10),
-                maxWait: .seconds(5), timeouts: HTTPTimeouts(connect: .seconds(2), firstByte: .seconds(2), idle: .milliseconds(300), total: .seconds(5))))
+                maxWait: .seconds(5),
+                timeouts: HTTPTimeouts(
+                    connect: .seconds(2), firstByte: .seconds(2), idle: .milliseconds(300), total: .seconds(5))))
     }
 
     static func history(_ id: String, file: String) -> String {
@@ -113,7 +115,8 @@ struct ComfyUIProviderTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let clip = try await Self.provider(server, video: ["40": ["inputs": ["length": "{{frames}}"]]]).generateClip(
-            ClipRequest(prompt: "surf", seconds: 3, width: 480, height: 832), to: directory.appendingPathComponent("c.webm"))
+            ClipRequest(prompt: "surf", seconds: 3, width: 480, height: 832),
+            to: directory.appendingPathComponent("c.webm"))
         #expect(try Data(contentsOf: clip.file) == Self.webm)
         #expect(clip.seconds == 3)
         let queued = try JSONValue(parsing: try #require(server.requests.first { $0.path == "/prompt" }).body)

@@ -17,7 +17,8 @@ struct OpenAIImageEditorTests {
     func edits() async throws {
         let server = try Self.server()
         defer { server.shutdown() }
-        let editor = OpenAIImageEditor(configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-x"))
+        let editor = OpenAIImageEditor(
+            configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-x"))
         let images = try await editor.generateImages(
             ImageRequest(prompt: "the keeper at dawn", width: 1024, height: 1536), references: [Self.png, Self.png])
         #expect(images.first?.data == Self.png)
@@ -32,7 +33,8 @@ struct OpenAIImageEditorTests {
     func generates() async throws {
         let server = try Self.server()
         defer { server.shutdown() }
-        let editor = OpenAIImageEditor(configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-x"))
+        let editor = OpenAIImageEditor(
+            configuration: .init(baseURL: server.baseURL.appending(path: "v1"), apiKey: "sk-x"))
         _ = try await editor.generateImages(ImageRequest(prompt: "a harbour"))
         let request = try #require(server.requests.first)
         #expect(request.path == "/v1/images/generations")

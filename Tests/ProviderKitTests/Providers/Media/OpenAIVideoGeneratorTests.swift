@@ -65,7 +65,8 @@ struct OpenAIVideoGeneratorTests {
     func failedJob() async throws {
         let server = try LoopbackHTTPServer { request in
             if request.method == "POST" { return .json(#"{"id":"video_9","status":"queued"}"#) }
-            return .json(#"{"id":"video_9","status":"failed","error":{"code":"moderation","message":"blocked by policy"}}"#)
+            return .json(
+                #"{"id":"video_9","status":"failed","error":{"code":"moderation","message":"blocked by policy"}}"#)
         }
         defer { server.shutdown() }
         let directory = try Self.directory()
@@ -131,7 +132,8 @@ struct OpenAIVideoGeneratorTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let generator = Self.generator(server)
         let task = Task {
-            try await generator.generateClip(ClipRequest(prompt: "x", seconds: 4), to: directory.appendingPathComponent("c.mp4"))
+            try await generator.generateClip(
+                ClipRequest(prompt: "x", seconds: 4), to: directory.appendingPathComponent("c.mp4"))
         }
         while !server.requests.contains(where: { $0.method == "GET" }) { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()

@@ -67,7 +67,9 @@ struct PexelsClientTests {
                 let reset = Int(Date().timeIntervalSince1970) + 1
                 return .json(
                     #"{"error":"Rate limit exceeded"}"#, status: 429,
-                    headers: [("X-Ratelimit-Limit", "200"), ("X-Ratelimit-Remaining", "0"), ("X-Ratelimit-Reset", "\(reset)")])
+                    headers: [
+                        ("X-Ratelimit-Limit", "200"), ("X-Ratelimit-Remaining", "0"), ("X-Ratelimit-Reset", "\(reset)"),
+                    ])
             }
             return .json(#"{"photos":[]}"#, headers: [("X-Ratelimit-Remaining", "199")])
         }
@@ -82,11 +84,15 @@ struct PexelsClientTests {
         let server = try LoopbackHTTPServer { _ in
             .json(
                 #"{"error":"Rate limit exceeded"}"#, status: 429,
-                headers: [("X-Ratelimit-Remaining", "0"), ("X-Ratelimit-Reset", "\(Int(Date().timeIntervalSince1970) + 3600)")])
+                headers: [
+                    ("X-Ratelimit-Remaining", "0"),
+                    ("X-Ratelimit-Reset", "\(Int(Date().timeIntervalSince1970) + 3600)"),
+                ])
         }
         defer { server.shutdown() }
         let error = await #expect(throws: ProviderError.self) {
-            _ = try await Self.client(server, maxWait: .milliseconds(100)).search(.photo, keywords: ["sea"], orientation: nil)
+            _ = try await Self.client(server, maxWait: .milliseconds(100)).search(
+                .photo, keywords: ["sea"], orientation: nil)
         }
         #expect(error?.code == .rateLimited)
         #expect((error?.retryAfter ?? .zero) > .seconds(3000))
