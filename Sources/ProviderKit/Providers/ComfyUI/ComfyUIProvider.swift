@@ -8,7 +8,8 @@ public import StoryForgeCore
 /// request: `"{{prompt}}"`, `"{{negative_prompt}}"`, `"{{seed}}"`, `"{{width}}"`, `"{{height}}"`, `"{{frames}}"`,
 /// `"{{seconds}}"`, `"{{reference_image}}"` (a string that is exactly a numeric placeholder becomes a number; text
 /// placeholders may sit inside longer strings). The client queues it (`POST /prompt`), follows the job on
-/// `GET /history/{id}` until it has outputs or an error, downloads the first output with `GET /view`, uploads
+/// its WebSocket (`/ws`: progress, and the end of the job) and `GET /history/{id}` until it has outputs or an
+/// error (polling alone when the socket is unavailable or drops), downloads the first output with `GET /view`, uploads
 /// reference images first (`POST /upload/image`), and on cancellation interrupts the job (`POST /interrupt`).
 ///
 /// `Examples/comfyui/` holds an image (SD 1.5) and a video (Wan 2.1) template.
@@ -35,6 +36,11 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
         public var timeouts: HTTPTimeouts
         /// Where requests are logged.
         public var logger: Logger
+        /// Whether to follow jobs on ComfyUI's `/ws` WebSocket (progress, and the end of a job without polling);
+        /// `/history` is polled when it is off, the server is `https://`, or the socket drops.
+        public var usesWebSocket: Bool
+        /// Called with each progress fraction (0...1) of the running job that `/ws` reports.
+        public var progress: (@Sendable (Double) -> Void)?
 
         /// Creates a configuration.
         public init(
@@ -42,8 +48,11 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
             imageWorkflow: JSONValue? = nil, videoWorkflow: JSONValue? = nil, framesPerSecond: Int = 16,
             maxFrames: Int = 81, pollInterval: Duration = .milliseconds(500), maxWait: Duration = .seconds(1800),
             maxDownloadBytes: Int = 512 << 20, timeouts: HTTPTimeouts = HTTPTimeouts(),
-            logger: Logger = Logger(label: "storyforge.provider")
+            logger: Logger = Logger(label: "storyforge.provider"), usesWebSocket: Bool = true,
+            progress: (@Sendable (Double) -> Void)? = nil
         ) {
+            self.usesWebSocket = usesWebSocket
+            self.progress = progress
             self.baseURL = baseURL
             self.imageWorkflow = imageWorkflow
             self.videoWorkflow = videoWorkflow
@@ -241,12 +250,19 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
     private func run(_ template: JSONValue, _ values: Placeholders) async throws -> Output {
         let workflow = try Self.fill(template, values)
         let clientID = UUID().uuidString.lowercased()
+        // Connected before the job is queued, so that no message of it is missed.
+        let socket = progressSocket(clientID)
+        defer { socket?.close() }
         let queued = try await client.json(.post, "prompt", body: ["prompt": workflow, "client_id": .string(clientID)])
         guard let id = queued["prompt_id"]?.stringValue, OpenAIVideoGenerator.isSafeID(id) else {
             throw ProviderError.malformedResponse(
                 "ComfyUI queued the workflow without a usable prompt_id", rawText: queued.jsonText)
         }
         do {
+            if let socket {
+                await follow(id, on: socket)
+                if Task.isCancelled { throw ProviderError.cancelled("the ComfyUI job \(id) was cancelled") }
+            }
             return try await waitForOutput(id)
         } catch {
             if error is CancellationError || Task.isCancelled || (error as? ProviderError)?.code == .cancelled
@@ -256,6 +272,53 @@ public struct ComfyUIProvider: ImageGenerator, VideoClipGenerator {
                 _ = try? await Task.detached { [client] in try await client.raw(.post, "interrupt") }.value
             }
             throw error
+        }
+    }
+
+    /// The `/ws` connection for `clientID`, or `nil` (polling only) when it is off, not `http://`, or fails.
+    private func progressSocket(_ clientID: String) -> ComfyUIWebSocket? {
+        guard configuration.usesWebSocket, configuration.baseURL.scheme?.lowercased() == "http",
+            var components = URLComponents(url: configuration.baseURL, resolvingAgainstBaseURL: false)
+        else { return nil }
+        components.scheme = "ws"
+        components.path =
+            (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + "/ws"
+        components.queryItems = [URLQueryItem(name: "clientId", value: clientID)]
+        guard let url = components.url else { return nil }
+        do {
+            return try ComfyUIWebSocket.connect(url, timeout: configuration.timeouts.connect)
+        } catch {
+            configuration.logger.debug(
+                "ComfyUI progress socket unavailable; polling /history", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Follows job `id` on `/ws` until it ends (`executing` with no node, `execution_success`, `execution_error`),
+    /// reporting `progress`; returns early when the socket drops, and the caller polls `/history` for the result.
+    private func follow(_ id: String, on socket: ComfyUIWebSocket) async {
+        do {
+            for try await message in socket.messages() {
+                let data = message["data"]
+                guard data?["prompt_id"]?.stringValue == id else { continue }
+                switch message["type"]?.stringValue {
+                case "progress":
+                    if case .number(let value)? = data?["value"], case .number(let maximum)? = data?["max"],
+                        value.isFinite, maximum.isFinite, maximum > 0
+                    {
+                        configuration.progress?(min(1, max(0, value / maximum)))
+                    }
+                case "executing" where data?["node"] == .null:
+                    return
+                case "execution_success", "execution_error", "execution_interrupted":
+                    return
+                default:
+                    continue
+                }
+            }
+        } catch {
+            configuration.logger.debug(
+                "ComfyUI progress socket dropped; polling /history", metadata: ["error": "\(error)"])
         }
     }
 

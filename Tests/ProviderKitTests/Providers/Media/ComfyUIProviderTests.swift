@@ -123,6 +123,68 @@ struct ComfyUIProviderTests {
         #expect(queued["prompt"]?["40"]?["inputs"]?["length"] == .number(48))  // 3 s × 16 fps
     }
 
+    /// A server whose `/ws` reports progress of job `p-ws` and then either ends the job or drops mid-run.
+    static func webSocketServer(drops: Bool) throws -> LoopbackHTTPServer {
+        try LoopbackHTTPServer { request in
+            if request.path.hasPrefix("/ws") {
+                func progress(_ value: Int) -> LoopbackHTTPServer.WebSocketScript.Step {
+                    .text(#"{"type":"progress","data":{"value":\#(value),"max":4,"prompt_id":"p-ws","node":"3"}}"#)
+                }
+                var steps: [LoopbackHTTPServer.WebSocketScript.Step] = [
+                    .text(#"{"type":"status","data":{"status":{"exec_info":{"queue_remaining":1}}}}"#),
+                    .pause(.milliseconds(150)), progress(1), progress(2),
+                ]
+                if !drops {
+                    steps += [progress(4), .text(#"{"type":"executing","data":{"node":null,"prompt_id":"p-ws"}}"#)]
+                }
+                return .init(status: 101, webSocket: .init(steps, drops: drops))
+            }
+            if request.path == "/prompt" { return .json(#"{"prompt_id":"p-ws"}"#) }
+            if request.path.hasPrefix("/view") { return .bytes(Self.png, contentType: "image/png") }
+            return .json(Self.history("p-ws", file: "out.png"))
+        }
+    }
+
+    @Test("progress comes over /ws, and the end of the job there needs one look at history")
+    func webSocketProgress() async throws {
+        let server = try Self.webSocketServer(drops: false)
+        defer { server.shutdown() }
+        let seen = ProgressLog()
+        var configuration = ComfyUIProvider.Configuration(
+            baseURL: server.baseURL, imageWorkflow: ["1": ["inputs": ["text": "{{prompt}}"]]],
+            pollInterval: .milliseconds(10), maxWait: .seconds(5))
+        configuration.progress = { seen.append($0) }
+        let images = try await ComfyUIProvider(configuration: configuration).generateImages(ImageRequest(prompt: "x"))
+        #expect(images.first?.data == Self.png)
+        #expect(seen.values == [0.25, 0.5, 1])
+        #expect(server.requests.filter { $0.path.hasPrefix("/history") }.count == 1)
+        let upgrade = try #require(server.requests.first { $0.path.hasPrefix("/ws") })
+        #expect(upgrade.path.contains("clientId="))
+        let queued = try JSONValue(parsing: try #require(server.requests.first { $0.path == "/prompt" }).body)
+        #expect(upgrade.path.hasSuffix(queued["client_id"]?.stringValue ?? "?"))
+    }
+
+    @Test("a WebSocket that drops mid-run falls back to polling history, and the job still finishes")
+    func webSocketDrops() async throws {
+        let server = try Self.webSocketServer(drops: true)
+        defer { server.shutdown() }
+        let seen = ProgressLog()
+        var configuration = ComfyUIProvider.Configuration(
+            baseURL: server.baseURL, imageWorkflow: ["1": ["inputs": ["text": "{{prompt}}"]]],
+            pollInterval: .milliseconds(10), maxWait: .seconds(5))
+        configuration.progress = { seen.append($0) }
+        let images = try await ComfyUIProvider(configuration: configuration).generateImages(ImageRequest(prompt: "x"))
+        #expect(images.first?.data == Self.png)
+        #expect(seen.values == [0.25, 0.5])
+        #expect(server.requests.contains { $0.path.hasPrefix("/history") })
+    }
+
+    @Test("the handshake's accept value is RFC 6455's example")
+    func handshakeAccept() {
+        // RFC 6455 §1.3: key "dGhlIHNhbXBsZSBub25jZQ==" is answered with "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
+        #expect(WebSocketHandshake.accept(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    }
+
     @Test("an output that is not a video is a malformed response")
     func notAVideo() async throws {
         let server = try LoopbackHTTPServer { request in
@@ -174,4 +236,12 @@ struct ComfyUIProviderTests {
             }
         }
     }
+}
+
+/// Progress fractions reported from the provider's socket thread (guarded by `lock`).
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Double] = []
+    func append(_ value: Double) { lock.withLock { list.append(value) } }
+    var values: [Double] { lock.withLock { list } }
 }
