@@ -22,13 +22,14 @@ struct ComfyUIProviderTests {
     static func provider(_ server: LoopbackHTTPServer, image: JSONValue? = template, video: JSONValue? = template)
         -> ComfyUIProvider
     {
-        // A short idle limit: a poll whose body stalls fails in a fraction of a second.
+        // A short idle limit: a poll whose body stalls fails in a second. The job limit is far above what a working
+        // job takes, so that a loaded machine (the whole suite on 2 cores) does not fail it.
         ComfyUIProvider(
             configuration: .init(
                 baseURL: server.baseURL, imageWorkflow: image, videoWorkflow: video, pollInterval: .milliseconds(10),
-                maxWait: .seconds(5),
+                maxWait: .seconds(120),
                 timeouts: HTTPTimeouts(
-                    connect: .seconds(2), firstByte: .seconds(2), idle: .milliseconds(300), total: .seconds(5))))
+                    connect: .seconds(30), firstByte: .seconds(30), idle: .seconds(1), total: .seconds(60))))
     }
 
     static func history(_ id: String, file: String) -> String {
@@ -105,7 +106,7 @@ struct ComfyUIProviderTests {
             if request.path.hasPrefix("/view") { return .bytes(Self.webm, contentType: "video/webm") }
             switch polls.next() {
             case 0: return .json("{}")
-            // A body cut short: the server promises 500 bytes and sends 2; the poll fails on the idle limit.
+            // A body cut short: the server promises 500 bytes and sends 2; the poll fails (the idle limit or the close).
             case 1: return .init(status: 200, parts: [.data(Data("{\"".utf8))], framing: .contentLength(500))
             default: return .json(Self.history("p-3", file: "clip_0001.webm"))
             }
@@ -152,7 +153,7 @@ struct ComfyUIProviderTests {
         let seen = ProgressLog()
         var configuration = ComfyUIProvider.Configuration(
             baseURL: server.baseURL, imageWorkflow: ["1": ["inputs": ["text": "{{prompt}}"]]],
-            pollInterval: .milliseconds(10), maxWait: .seconds(5))
+            pollInterval: .milliseconds(10), maxWait: .seconds(120))
         configuration.progress = { seen.append($0) }
         let images = try await ComfyUIProvider(configuration: configuration).generateImages(ImageRequest(prompt: "x"))
         #expect(images.first?.data == Self.png)
@@ -171,7 +172,7 @@ struct ComfyUIProviderTests {
         let seen = ProgressLog()
         var configuration = ComfyUIProvider.Configuration(
             baseURL: server.baseURL, imageWorkflow: ["1": ["inputs": ["text": "{{prompt}}"]]],
-            pollInterval: .milliseconds(10), maxWait: .seconds(5))
+            pollInterval: .milliseconds(10), maxWait: .seconds(120))
         configuration.progress = { seen.append($0) }
         let images = try await ComfyUIProvider(configuration: configuration).generateImages(ImageRequest(prompt: "x"))
         #expect(images.first?.data == Self.png)
@@ -218,7 +219,7 @@ struct ComfyUIProviderTests {
         }
         task.cancel()
         _ = await task.result
-        for _ in 0..<200 where !server.requests.contains(where: { $0.path == "/interrupt" }) {
+        for _ in 0..<2000 where !server.requests.contains(where: { $0.path == "/interrupt" }) {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(server.requests.contains { $0.method == "POST" && $0.path == "/interrupt" })

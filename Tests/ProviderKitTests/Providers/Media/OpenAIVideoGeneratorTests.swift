@@ -15,7 +15,7 @@ struct OpenAIVideoGeneratorTests {
         OpenAIVideoGenerator(
             configuration: .init(
                 baseURL: server.baseURL.appending(path: "v1"), apiKey: secret, pollInterval: .milliseconds(10),
-                maxWait: .seconds(5)))
+                maxWait: .seconds(120)))
     }
 
     static func directory() throws -> URL {
@@ -138,7 +138,7 @@ struct OpenAIVideoGeneratorTests {
         while !server.requests.contains(where: { $0.method == "GET" }) { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         _ = await task.result
-        for _ in 0..<200 where !server.requests.contains(where: { $0.method == "DELETE" }) {
+        for _ in 0..<2000 where !server.requests.contains(where: { $0.method == "DELETE" }) {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(server.requests.contains { $0.method == "DELETE" && $0.path == "/v1/videos/video_7" })
