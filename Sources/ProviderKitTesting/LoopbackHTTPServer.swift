@@ -1,4 +1,5 @@
 public import Foundation
+import ProviderKit
 
 #if canImport(Glibc)
     import Glibc
@@ -74,6 +75,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         public var framing: Framing
         /// A pause before anything is sent (a slow first byte).
         public var delayBeforeHead: Duration
+        /// When set, the server accepts a WebSocket upgrade (RFC 6455, `101 Switching Protocols` with the
+        /// request key's accept value) and plays this script instead of an HTTP body.
+        public var webSocket: WebSocketScript?
 
         /// Creates a response.
         public init(
@@ -81,8 +85,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             headers: [(name: String, value: String)] = [],
             parts: [Part] = [],
             framing: Framing = .contentLength(nil),
-            delayBeforeHead: Duration = .zero
+            delayBeforeHead: Duration = .zero,
+            webSocket: WebSocketScript? = nil
         ) {
+            self.webSocket = webSocket
             self.status = status
             self.headers = headers
             self.parts = parts
@@ -129,6 +135,29 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                 parts.append(.data(Data(chunk.utf8)))
             }
             return Self(status: status, headers: [("Content-Type", contentType)], parts: parts, framing: .close)
+        }
+    }
+
+    /// What a WebSocket connection sends after the upgrade: text frames and pauses, then a close frame or a
+    /// connection dropped without one (the fault of a server that dies mid-run).
+    public struct WebSocketScript: Sendable {
+        /// One step of the script.
+        public enum Step: Sendable {
+            /// A text frame.
+            case text(String)
+            /// A pause before the next step.
+            case pause(Duration)
+        }
+
+        /// The steps in order.
+        public var steps: [Step]
+        /// Whether the connection ends without a close frame.
+        public var drops: Bool
+
+        /// Creates a script.
+        public init(_ steps: [Step], drops: Bool = false) {
+            self.steps = steps
+            self.drops = drops
         }
     }
 
@@ -240,6 +269,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         while let request = reader.next() {
             lock.withLock { received.append(request) }
             let response = handler(request)
+            if let script = response.webSocket {
+                play(script, for: request, to: client)
+                return
+            }
             if !write(response, to: client) { return }
             if case .close = response.framing { return }
             if request.header("Connection")?.lowercased() == "close" { return }
@@ -274,6 +307,24 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             return false  // the body was cut short on purpose: end the connection
         }
         return true
+    }
+
+    private func play(_ script: WebSocketScript, for request: Request, to client: Int32) {
+        let key = request.header("Sec-WebSocket-Key") ?? ""
+        let head =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: \(WebSocketHandshake.accept(forKey: key))\r\n\r\n"
+        guard send(Data(head.utf8), to: client) else { return }
+        for step in script.steps {
+            switch step {
+            case .text(let text):
+                guard send(WebSocketHandshake.frame(opcode: 0x1, payload: Data(text.utf8)), to: client) else { return }
+            case .pause(let duration):
+                Thread.sleep(forTimeInterval: seconds(duration))
+            }
+        }
+        if !script.drops { _ = send(WebSocketHandshake.frame(opcode: 0x8, payload: Data()), to: client) }
+        _ = shutdownSocket(client)
     }
 
     private func send(_ data: Data, to client: Int32) -> Bool {

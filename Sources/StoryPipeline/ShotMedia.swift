@@ -1,4 +1,5 @@
 public import PipelineKit
+public import StoryModels
 
 /// What a shot shows and where it came from: a still (painted, upscaled and moved by the composer) or a video clip
 /// (trimmed, looped or slowed to the shot's length), with the source that supplied it.
@@ -65,6 +66,10 @@ public struct ShotMedia: Codable, Hashable, Sendable {
     public var sourceItem: String?
     /// Who made it, for stock media.
     public var attribution: Attribution?
+    /// What the media cost in US dollars, for paid sources; `nil` for free ones.
+    public var costUsd: Double?
+    /// The story's reference images the source was given, by file name; `nil` when it took none.
+    public var references: [String]?
 
     /// Creates a record.
     public init(
@@ -76,8 +81,12 @@ public struct ShotMedia: Codable, Hashable, Sendable {
         clipAudio: Bool = false,
         matchScore: Double? = nil,
         sourceItem: String? = nil,
-        attribution: Attribution? = nil
+        attribution: Attribution? = nil,
+        costUsd: Double? = nil,
+        references: [String]? = nil
     ) {
+        self.costUsd = costUsd
+        self.references = references
         self.shotID = shotID
         self.kind = kind
         self.source = source
@@ -87,5 +96,26 @@ public struct ShotMedia: Codable, Hashable, Sendable {
         self.matchScore = matchScore
         self.sourceItem = sourceItem
         self.attribution = attribution
+    }
+}
+
+extension ShotMedia {
+    /// The manifest's record of this shot's media.
+    public var manifestRecord: ExportManifest.ShotMediaRecord {
+        ExportManifest.ShotMediaRecord(
+            shotId: shotID, kind: kind.rawValue, source: source, sourceItem: sourceItem, matchScore: matchScore,
+            clipFit: clipFit?.rawValue, author: attribution?.author, url: attribution?.url,
+            license: attribution?.license, references: references, costUsd: costUsd)
+    }
+
+    /// The lines of `credits.txt` for these shots' stock media: one per distinct item, in shot order; empty when none
+    /// has an author to credit.
+    public static func credits(_ media: [ShotMedia]) -> [String] {
+        var seen: Set<String> = []
+        return media.compactMap { item in
+            guard let attribution = item.attribution, seen.insert(attribution.url).inserted else { return nil }
+            let license = attribution.license.map { ", \($0)" } ?? ""
+            return "Shot \(item.shotID): \(attribution.author) on \(attribution.source)\(license), \(attribution.url)"
+        }
     }
 }

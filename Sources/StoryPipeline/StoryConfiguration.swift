@@ -172,6 +172,8 @@ public struct StoryConfiguration: Sendable, Hashable {
     public var pipeline: PipelineConfiguration
     /// Per-task model routing for the text provider; `nil` for the one text provider `providers.text` selects.
     public var routing: RouterConfiguration?
+    /// Where each shot's picture comes from (``MediaConfiguration``); `nil` for a still from `providers.images`.
+    public var media: MediaConfiguration?
 
     /// Creates a configuration; the defaults make a 45-second 1080×1920 video with providers from the environment.
     public init(
@@ -241,8 +243,10 @@ public struct StoryConfiguration: Sendable, Hashable {
             "providers": ["text", "speech", "images", "espeak_voice"],
             "render": ["width", "height", "fps", "loudness", "aspect"],
         ]
-        for key in object.keys.sorted() where sections[key] == nil && key != "pipeline" && key != "routing" {
-            throw .invalidConfiguration("\(key): unknown key (expected story, providers, render, routing or pipeline)")
+        for key in object.keys.sorted()
+        where sections[key] == nil && key != "pipeline" && key != "routing" && key != "media" {
+            throw .invalidConfiguration(
+                "\(key): unknown key (expected story, providers, render, routing, media or pipeline)")
         }
         for (section, allowed) in sections {
             guard let value = object[section] else { continue }
@@ -285,6 +289,13 @@ public struct StoryConfiguration: Sendable, Hashable {
         }
         if let routing = object["routing"] {
             configuration.routing = try Self.routing(routing)
+        }
+        if let media = object["media"] {
+            try MediaConfiguration.checkKeys(media)
+            configuration.media = try section("media", as: MediaConfiguration.self)
+            if let issues = configuration.media?.issues, !issues.isEmpty {
+                throw .invalidConfiguration(issues.joined(separator: "; "))
+            }
         }
         try configuration.validate()
         return configuration
@@ -396,6 +407,7 @@ public struct StoryConfiguration: Sendable, Hashable {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             object["routing"] = try JSONSerialization.jsonObject(with: encoder.encode(routing))
         }
+        if let media { object["media"] = try JSONSerialization.jsonObject(with: StoryJSON.encode(media)) }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 

@@ -113,8 +113,13 @@ public struct StoryExporter: Sendable {
         files.append(("script.md", Data(Self.markdown(state, idea: idea, script: script).utf8)))
         files += try Storyboard.exportFiles(state, runID: runID)
         if let qc = state.qc { files.append(("qc.json", try StoryJSON.encode(qc))) }
+        let credits = ShotMedia.credits(state.shotMedia ?? [])
+        if !credits.isEmpty {
+            let text = "Stock media in this video\n\n" + credits.joined(separator: "\n") + "\n"
+            files.append(("credits.txt", Data(text.utf8)))
+        }
 
-        let manifest = ExportManifest(
+        var manifest = ExportManifest(
             runId: runID.rawValue, ideaId: idea.id, scriptId: script.id, createdAt: createdAt,
             title: idea.rankedTitles.first?.text ?? idea.title,
             alternativeTitles: idea.rankedTitles.dropFirst().prefix(4).map(\.text),
@@ -127,6 +132,7 @@ public struct StoryExporter: Sendable {
             stages: state.stageRecords,
             files: files.map { .init(path: $0.path, bytes: $0.data.count, sha256: HexDigest.sha256($0.data)) },
             capsApplied: state.capsApplied)
+        manifest.shotMedia = state.shotMedia.map { $0.map(\.manifestRecord) }
         files.append(("manifest.json", try StoryJSON.encode(manifest)))
 
         _ = try Self.checkLocation(directory)

@@ -24,6 +24,9 @@ public struct StoryProviders: Sendable {
     /// Prices per model for the manifest's cost figures (ProviderKit's published list prices by default; add your
     /// own models). Models not in the table cost 0.
     public var prices: PriceTable
+    /// Where each shot's picture comes from, in order (a configuration file's `media` section); `nil` for a still
+    /// from ``images`` for every shot.
+    public var media: ShotMediaSources?
 
     /// Creates a set of providers without a transcriber.
     public init(
@@ -88,6 +91,7 @@ public struct StoryProviders: Sendable {
             "text=\(text.identity.fingerprint); speech=\(speech.identity.fingerprint); "
             + "images=\(images.identity.fingerprint)"
         if let transcriber { line += "; transcriber=\(transcriber.identity.fingerprint)" }
+        if let media { line += "; media=\(media.fingerprint)" }
         return line
     }
 
@@ -237,7 +241,7 @@ public struct StoryProviders: Sendable {
     ///   `routing.tasks.script.1.model`).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
-        selection: Selection = .automatic, routing: RouterConfiguration? = nil
+        selection: Selection = .automatic, routing: RouterConfiguration? = nil, media: MediaConfiguration? = nil
     ) async throws(StoryPipelineError) -> (providers: StoryProviders, notes: [String]) {
         // A selection built in code may hold any choice: check each against its job, as decoding does.
         let textChoice = try Choice.named(selection.text.rawValue, for: "text", among: Choice.text, offline: .template)
@@ -350,6 +354,12 @@ public struct StoryProviders: Sendable {
         }
         var providers = StoryProviders(text: text, speech: speech, images: images, prices: prices)
         providers.transcriber = transcriber
+        if let media {
+            let chain = try ShotMediaSources.make(
+                media, images: images, imagesArePaid: !images.capabilities.contains(.offline), environment: environment)
+            providers.media = chain
+            notes.append("media: \(chain.name) (media.sources)")
+        }
         return (providers, notes)
     }
 }

@@ -97,7 +97,8 @@ public struct StoryStudio: Sendable {
         logger: Logger = Logger(label: "storyforge.story"), eventSinks: [any PipelineEventSink] = []
     ) async throws -> (studio: StoryStudio, notes: [String]) {
         let (providers, notes) = try await StoryProviders.fromEnvironment(
-            environment, selection: configuration.providers, routing: configuration.routing)
+            environment, selection: configuration.providers, routing: configuration.routing,
+            media: configuration.media)
         let studio = try await make(
             store: store, configuration: configuration, providers: providers, logger: logger, eventSinks: eventSinks)
         return (studio, notes)

@@ -136,6 +136,51 @@ public struct ExportManifest: Codable, Hashable, Sendable {
         }
     }
 
+    /// Where one shot's picture came from: the source, the file or stock item, its match score and its author.
+    public struct ShotMediaRecord: Codable, Hashable, Sendable {
+        /// The shot's id.
+        public var shotId: Int
+        /// `still` or `clip`.
+        public var kind: String
+        /// The source: `library`, `procedural`, `comfyui`, `pexels`, `openai-video`, …
+        public var source: String
+        /// The item at the source (a library file name, `pexels:123`).
+        public var sourceItem: String?
+        /// How well it matched the shot, 0...1, for search sources.
+        public var matchScore: Double?
+        /// How a clip fits the shot: `trim`, `loop` or `slow`.
+        public var clipFit: String?
+        /// The author, for stock media.
+        public var author: String?
+        /// The media's page at its source, for stock media.
+        public var url: String?
+        /// The licence, when the source names one.
+        public var license: String?
+        /// The reference images the source was given, by file name.
+        public var references: [String]?
+        /// What it cost in US dollars, for paid sources.
+        public var costUsd: Double?
+
+        /// Creates a record.
+        public init(
+            shotId: Int, kind: String, source: String, sourceItem: String? = nil, matchScore: Double? = nil,
+            clipFit: String? = nil, author: String? = nil, url: String? = nil, license: String? = nil,
+            references: [String]? = nil, costUsd: Double? = nil
+        ) {
+            self.shotId = shotId
+            self.kind = kind
+            self.source = source
+            self.sourceItem = sourceItem
+            self.matchScore = matchScore
+            self.clipFit = clipFit
+            self.author = author
+            self.url = url
+            self.license = license
+            self.references = references
+            self.costUsd = costUsd
+        }
+    }
+
     /// The schema version this document was written with; see ``StoryJSON/schemaVersion``.
     public var schemaVersion: Int
     /// The pipeline run's identifier.
@@ -166,6 +211,9 @@ public struct ExportManifest: Codable, Hashable, Sendable {
     /// (stages.script.parameters.max_words)`); absent when none applied, so a run within every limit writes the
     /// same manifest as before the field existed.
     public var capsApplied: [String]?
+    /// Where each shot's picture came from, when the story had media sources; absent otherwise, so runs without
+    /// them write the same manifest as before the field existed.
+    public var shotMedia: [ShotMediaRecord]?
 
     /// Creates a manifest written with the current ``StoryJSON/schemaVersion``.
     public init(

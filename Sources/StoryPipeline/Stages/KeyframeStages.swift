@@ -26,12 +26,16 @@ public struct KeyframeImage: Codable, Hashable, Sendable {
     public var image: ArtifactRef
     /// The story state the fan-out started from.
     public var state: ArtifactRef
+    /// What the shot shows and which source supplied it, when the story has media sources (``StoryProviders/media``);
+    /// `nil` for a still from the image provider (and then absent from the encoding, so such runs' keys are unchanged).
+    public var media: ShotMedia?
 
     /// Creates the record.
-    public init(shotId: Int, image: ArtifactRef, state: ArtifactRef) {
+    public init(shotId: Int, image: ArtifactRef, state: ArtifactRef, media: ShotMedia? = nil) {
         self.shotId = shotId
         self.image = image
         self.state = state
+        self.media = media
     }
 }
 
@@ -186,6 +190,10 @@ public struct PaintKeyframe: PipelineStage {
         }
         let negative = job.prompt.negativePrompt.isEmpty ? parameters.negativePrompt : job.prompt.negativePrompt
         let prompt = [job.prompt.prompt, style].filter { !$0.isEmpty }.joined(separator: ". ")
+        if let media = services.providers.media {
+            return try await MediaPainter(services: services, sources: media, context: context).paint(
+                job, prompt: prompt, negativePrompt: negative.isEmpty ? nil : negative, width: width, height: height)
+        }
         let images: [GeneratedImage]
         do {
             images = try await services.providers.images.generateImages(
@@ -245,18 +253,30 @@ public struct CollectKeyframes: PipelineStage {
             throw StoryPipelineError.file("the stored story state is unreadable: \(error)", underlying: error)
         }
         let painted = input.sorted { $0.shotId < $1.shotId }
+        // Each shot's painted record: its own, or that of the painted shot before it.
+        var perShot: [(shotID: Int, record: KeyframeImage)] = painted.map { ($0.shotId, $0) }
         if let shots = state.shotlist?.shots, painted.count < shots.count {
             var next = 0
             var current = painted[0]
-            state.keyframes = shots.map { shot in
+            perShot = shots.map { shot in
                 while next < painted.count, painted[next].shotId <= shot.id {
                     current = painted[next]
                     next += 1
                 }
-                return current.image
+                return (shot.id, current)
             }
-        } else {
-            state.keyframes = painted.map(\.image)
+        }
+        state.keyframes = perShot.map(\.record.image)
+        if let media = services.providers.media {
+            state.shotMedia = perShot.compactMap { entry in
+                guard var record = entry.record.media else { return nil }
+                record.shotID = entry.shotID
+                return record
+            }
+            let cost = input.compactMap(\.media).reduce(0.0) { $0 + ($1.costUsd ?? 0) }
+            state.record(
+                .init(stage: PaintKeyframe.id.rawValue, provider: media.name, model: "", duration: 0, costUsd: cost))
+            return state
         }
         state.record(
             .init(
