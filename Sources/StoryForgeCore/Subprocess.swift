@@ -205,9 +205,30 @@ public enum Subprocess {
             onStdoutLine: onStdoutLine, feed: input)
     }
 
+    /// Runs `executable` with `arguments`, handing its stdout to `onStdoutData` chunk by chunk as it is read (none of
+    /// it is kept), and waits for it without blocking a thread of the cooperative pool. For binary output too large to
+    /// hold (ffmpeg decoding 20 minutes of audio for a meter): memory stays at one 64 KiB read, and a slow consumer
+    /// slows the child through the pipe.
+    ///
+    /// - Parameters:
+    ///   - errorTailLimit: the most stderr kept, from its end.
+    ///   - onStdoutData: called with each chunk in order, on one reader thread; chunks split the stream anywhere.
+    /// - Throws: ``SubprocessError`` when the program cannot be started; `CancellationError` when the task was
+    ///   cancelled (the child has then been ended).
+    public static func runStreaming(
+        _ executable: URL, _ arguments: [String],
+        errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
+        onStdoutData: @escaping @Sendable (Data) -> Void
+    ) async throws -> SubprocessResult {
+        try await run(
+            executable, arguments, outputLimit: 0, errorTailLimit: errorTailLimit,
+            onStdoutLine: nil, onStdoutData: onStdoutData, feed: nil)
+    }
+
     private static func run(
         _ executable: URL, _ arguments: [String], outputLimit: Int, errorTailLimit: Int,
-        onStdoutLine: (@Sendable (String) -> Void)?, feed: (@Sendable (SubprocessInput) throws -> Void)?
+        onStdoutLine: (@Sendable (String) -> Void)?, onStdoutData: (@Sendable (Data) -> Void)? = nil,
+        feed: (@Sendable (SubprocessInput) throws -> Void)?
     ) async throws -> SubprocessResult {
         let state = SubprocessState(outputLimit: max(0, outputLimit), errorTailLimit: max(0, errorTailLimit))
         let result: SubprocessResult = try await withTaskCancellationHandler {
@@ -247,6 +268,7 @@ public enum Subprocess {
                 DispatchQueue.global().async {
                     var pending = Data()
                     readAll(child.stdout_fd) { chunk in
+                        onStdoutData?(chunk)
                         state.appendStdout(chunk)
                         if let onStdoutLine {
                             pending.append(chunk)

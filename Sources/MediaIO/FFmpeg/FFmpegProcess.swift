@@ -16,6 +16,19 @@ enum FFmpegProcess {
         }
     }
 
+    /// As above, with stdout handed to `onStdoutData` chunk by chunk (none kept) and `errorTailLimit` of stderr kept.
+    static func runStreaming(
+        _ executable: URL, _ arguments: [String], errorTailLimit: Int,
+        onStdoutData: @escaping @Sendable (Data) -> Void
+    ) async throws -> SubprocessResult {
+        do {
+            return try await Subprocess.runStreaming(
+                executable, arguments, errorTailLimit: errorTailLimit, onStdoutData: onStdoutData)
+        } catch let error as SubprocessError {
+            throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
+        }
+    }
+
     /// As above with ffmpeg's stdin on a pipe that `input` writes from a thread of its own.
     static func run(
         _ executable: URL, _ arguments: [String], collectStdout: Bool,

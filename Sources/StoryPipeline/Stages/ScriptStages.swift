@@ -11,7 +11,7 @@ public import StoryModels
 /// `max_words` words (CJK characters for Chinese and Japanese), cut at a sentence end or else a word; a cut is noted
 /// in ``StoryState/capsApplied``.
 ///
-/// Parameters: `max_words` (1…6000; default 1.5 × the words the target length takes at the language's speaking rate,
+/// Parameters: `max_words` (1…12000; default 1.5 × the words the target length takes at the language's speaking rate,
 /// 169 for 45 s of English).
 public struct WriteScript: StoryStage {
     /// `script`.
@@ -59,7 +59,7 @@ public struct WriteScript: StoryStage {
         let idea = try state.required(\.idea)
         let language = state.request.language
         let target = try state.request.checkedTargetSeconds()
-        // At most 600 s × 300 words a minute: the conversion cannot trap.
+        // At most 1200 s × 300 words a minute: the conversion cannot trap.
         let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
         let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
         let schema: JSONValue = [
