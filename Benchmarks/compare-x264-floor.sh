@@ -9,5 +9,7 @@
 #   bash Benchmarks/compare-x264-floor.sh --zoompan
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product compose-bench >/dev/null
-.build/release/compose-bench --mode ratio "$@"
+# BUILD_PATH: another build folder (a release build beside the debug one; default .build).
+build="${BUILD_PATH:-.build}"
+swift build -c release --product compose-bench --build-path "$build" >/dev/null
+"$build/release/compose-bench" --mode ratio "$@"
