@@ -31,6 +31,7 @@ for aspect in $aspects; do
             --target-seconds "$length" --aspect "$aspect" >"$work/$name.log" 2>&1 || { tail -40 "$work/$name.log"; exit 1; }
         sed -n '/— .* s of video/p; /^quality gate/p; /^stages:/,/^wall time/p' "$work/$name.log"
         grep -E "Maximum resident set size|Percent of CPU" "$work/$name.time" | sed 's/^\s*/  /'
+        echo "  process tree: $(cat "$work/$name.json")"
         echo "  load after $(cut -d' ' -f1-3 /proc/loadavg)"
         # The files that grow with the length besides the video: subtitles and the manifest.
         find "$work/out-$name" -maxdepth 1 -type f \( -name '*.ass' -o -name '*.srt' -o -name '*.vtt' -o -name 'manifest.json' \) \
