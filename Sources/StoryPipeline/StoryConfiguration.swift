@@ -432,7 +432,7 @@ extension StoryConfiguration {
         /// `story.seed`: any non-negative 64-bit integer.
         public static let seed: ClosedRange<Int> = 0...Int.max
         /// `story.target_seconds`: 5 s to 20 minutes of narration (the composer, QC and audio paths run in bounded
-        /// memory at any length; Docs/Architecture.md, "Long videos").
+        /// memory at any length; Docs/MediaIO.md, "Long videos").
         public static let targetSeconds: ClosedRange<Double> = 5...1200
         /// `story.idea_count`: candidates per idea request.
         public static let ideaCount: ClosedRange<Int> = 1...10
