@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 length="${SECONDS_OF_VIDEO:-43.1}"
-swift build -c release --product compose-bench >/dev/null
+# BUILD_PATH: another build folder (a release build beside the debug one; default .build).
+build="${BUILD_PATH:-.build}"
+swift build -c release --product compose-bench --build-path "$build" >/dev/null
 if [ ! -x .venv-moviepy/bin/python ]; then
     python3 -m venv .venv-moviepy
     .venv-moviepy/bin/pip install --quiet "moviepy>=2.1,<3"
@@ -32,7 +34,7 @@ echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $length s of 108
 image_flags=()
 for still in "${images[@]}"; do image_flags+=(--image "$still"); done
 echo "== StoryForge VideoComposer + StillFrameRenderer (release build)"
-.build/release/compose-bench --mode compose --no-subtitles --seconds "$length" "${image_flags[@]}" \
+"$build/release/compose-bench" --mode compose --no-subtitles --seconds "$length" "${image_flags[@]}" \
     --voice "$work/voice.wav" --output "$work/storyforge.mp4" | tee "$work/storyforge.log"
 storyforge="$(sed -n 's/^compose_seconds=//p' "$work/storyforge.log")"
 storyforge_cpu="$(sed -n 's/^compose_cpu_seconds=//p' "$work/storyforge.log")"

@@ -13,13 +13,15 @@
 #   bash Benchmarks/compare-x264-floor.sh clips
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product compose-bench >/dev/null
+# BUILD_PATH: another build folder (a release build beside the debug one; default .build).
+build="${BUILD_PATH:-.build}"
+swift build -c release --product compose-bench --build-path "$build" >/dev/null
 if [[ "${1:-}" == "clips" ]]; then
     shift
     echo "== stills"
-    .build/release/compose-bench --mode ratio "$@"
+    "$build/release/compose-bench" --mode ratio "$@"
     echo "== clips (every shot a 1920x1080 x264 clip, decoded by ffmpeg)"
-    .build/release/compose-bench --mode ratio --clip-shots 6 "$@"
+    "$build/release/compose-bench" --mode ratio --clip-shots 6 "$@"
 else
-    .build/release/compose-bench --mode ratio "$@"
+    "$build/release/compose-bench" --mode ratio "$@"
 fi

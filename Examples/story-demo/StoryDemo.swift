@@ -88,8 +88,10 @@ struct StoryDemo: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
-        if let targetSeconds, !(5...600).contains(targetSeconds) {
-            throw ValidationError("--target-seconds must be between 5 and 600")
+        let targetRange = StoryConfiguration.Limits.targetSeconds
+        if let targetSeconds, !targetRange.contains(targetSeconds) {
+            throw ValidationError(
+                "--target-seconds must be between \(Int(targetRange.lowerBound)) and \(Int(targetRange.upperBound))")
         }
         if resume != nil, topic != nil || seed != nil || aspect != nil || language != nil || speechRate != nil {
             throw ValidationError(

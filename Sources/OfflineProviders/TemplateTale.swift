@@ -170,7 +170,7 @@ struct SentenceBook {
         self.angle = angle
     }
 
-    /// 99 chapters at about 60 words each is past 6,000 words, the most any narration may have (OutputCaps).
+    /// 99 chapters at about 60 words each is about 6,000 words, past the 4,500 a 20-minute target (the longest) takes.
     static let maxChapters = 99
 
     // The hero's forms.

@@ -11,12 +11,12 @@ import StoryModels
 /// above what a script of the target length needs, so a well-behaved run never meets them. A limit that cuts is
 /// noted in ``StoryState/capsApplied`` and so in the manifest.
 enum OutputCaps {
-    /// The most shots (and image calls) any configuration may ask for: 200 shots of the shortest 3 s would be 10
+    /// The most shots (and image calls) any configuration may ask for: 400 shots of the shortest 3 s are 20
     /// minutes, the longest target length (``StoryConfiguration/Limits/targetSeconds``).
-    static let hardMaximumShots = 200
-    /// The most words any configuration may allow: 10 minutes at 300 words (or CJK characters) a minute, Japanese's
+    static let hardMaximumShots = 400
+    /// The most words any configuration may allow: 20 minutes at 300 words (or CJK characters) a minute, Japanese's
     /// rate in ``SpeakingRate``, twice over.
-    static let hardMaximumWords = 6000
+    static let hardMaximumWords = 12_000
 
     /// 1.5 × the words the target length takes at the language's rate (`SpeakingRate`): 169 words for 45 s of
     /// English (3.75 words/s), 270 characters of Chinese.
@@ -31,9 +31,10 @@ enum OutputCaps {
         Int(min(max((safeTarget(targetSeconds) / 2).rounded(.up), 1), Double(hardMaximumShots)))
     }
 
-    /// A target length for deriving limits: a request built in code may hold anything.
+    /// A target length for deriving limits: a request built in code may hold anything, so it is clamped to
+    /// 1 s…``StoryConfiguration/Limits/targetSeconds``' upper bound (20 minutes).
     static func safeTarget(_ seconds: Double) -> Double {
-        seconds.isFinite ? min(max(seconds, 1), 600) : 45
+        seconds.isFinite ? min(max(seconds, 1), StoryConfiguration.Limits.targetSeconds.upperBound) : 45
     }
 
     /// The full-width `。`, `！`, `？`, `．` of Chinese and Japanese, which no space follows.

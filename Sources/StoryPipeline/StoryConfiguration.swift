@@ -445,8 +445,9 @@ extension StoryConfiguration {
     public enum Limits {
         /// `story.seed`: any non-negative 64-bit integer.
         public static let seed: ClosedRange<Int> = 0...Int.max
-        /// `story.target_seconds`: 5 s to 10 minutes of narration.
-        public static let targetSeconds: ClosedRange<Double> = 5...600
+        /// `story.target_seconds`: 5 s to 20 minutes of narration (the composer, QC and audio paths run in bounded
+        /// memory at any length; Docs/MediaIO.md, "Long videos").
+        public static let targetSeconds: ClosedRange<Double> = 5...1200
         /// `story.idea_count`: candidates per idea request.
         public static let ideaCount: ClosedRange<Int> = 1...10
         /// `story.topic`: characters; a topic is a line, not a document.
@@ -472,7 +473,7 @@ extension StoryConfiguration {
                 + (unit.isEmpty ? "" : " \(unit)")
         }
 
-        /// `a number between 5 and 600 seconds`.
+        /// `a number between 5 and 1200 seconds`.
         static func numberExpectation(_ range: ClosedRange<Double>, unit: String) -> String {
             "a number between \(format(range.lowerBound)) and \(format(range.upperBound))"
                 + (unit.isEmpty ? "" : " \(unit)")

@@ -39,9 +39,15 @@ public struct StoryServices: Sendable {
     }
 
     /// Everything besides the request that changes what the stages make: the providers' identities
-    /// (``StoryProviders/fingerprint``) and the scorer's. It goes into ``StoryRequest/providers``, which is part of
-    /// every stage's cache key.
-    public var fingerprint: String { providers.fingerprint + "; scorer=\(scorer.identity)" }
+    /// (``StoryProviders/fingerprint``), the scorer's, and a host's ``frameRenderer``'s
+    /// (``MediaIO/VideoFrameRenderer/identity``; left out when it is `nil`, the default renderer, so stores made
+    /// before it was keyed keep their cache). It goes into ``StoryRequest/providers``, which is part of every stage's
+    /// cache key, so a host that swaps renderers on one store gets its own video, never the other's.
+    public var fingerprint: String {
+        var line = providers.fingerprint + "; scorer=\(scorer.identity)"
+        if let frameRenderer { line += "; renderer=\(frameRenderer.identity)" }
+        return line
+    }
 
     func requireFFmpeg(for stage: String) throws(StoryPipelineError) -> FFmpeg {
         guard let ffmpeg else {

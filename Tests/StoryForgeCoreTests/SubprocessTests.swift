@@ -1,5 +1,6 @@
 import Foundation
 import StoryForgeCore
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -108,6 +109,40 @@ import Testing
         // Unbounded by default: every byte of stdout is kept.
         let all = try await Subprocess.run(Self.shell, ["-c", "head -c 2097152 /dev/zero"])
         #expect(all.stdout.count == 2 << 20)
+    }
+
+    @Test("a streamed run hands every stdout byte to the callback in order and keeps none of it")
+    func streamedOutputArrivesInOrderAndIsNotKept() async throws {
+        // 3 MiB, at least 48 reads of the runner's 64 KiB buffer, from a file `cat` copies out.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("subprocess-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 64 KiB of random bytes, 48 times over, each copy ending in its own number (so order matters).
+        var generator = SystemRandomNumberGenerator()
+        let block = (0..<(64 << 10)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var bytes = Data()
+        for index in 0..<48 {
+            bytes.append(contentsOf: block)
+            bytes[bytes.count - 1] = UInt8(index)
+        }
+        let file = directory.appendingPathComponent("random.bin")
+        try bytes.write(to: file)
+        let received = Mutex(Data())
+        let chunks = Mutex(0)
+        let result = try await Subprocess.runStreaming(URL(filePath: "/bin/cat"), [file.path]) { chunk in
+            received.withLock { $0.append(contentsOf: chunk) }
+            chunks.withLock { $0 += 1 }
+        }
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(received.withLock { $0 } == bytes)
+        #expect(chunks.withLock { $0 } >= 48)
+        // stderr is still kept, to the limit given.
+        let failed = try await Subprocess.runStreaming(
+            URL(filePath: "/bin/cat"), [directory.appendingPathComponent("missing").path], errorTailLimit: 16
+        ) { _ in }
+        #expect(failed.status != 0)
+        #expect(failed.stderrTail.count == 16)
     }
 
     @Test("a child reads what the input closure writes, blocking writes and all, and sees the end when it returns")

@@ -34,7 +34,7 @@ import Testing
         (#"{"story": {"topic": 3}}"#, "story.topic"),
         (
             #"{"story": {"target_seconds": 2}}"#,
-            "story.target_seconds: must be a number between 5 and 600 seconds, got 2"
+            "story.target_seconds: must be a number between 5 and 1200 seconds, got 2"
         ),
         (#"{"providers": {"txt": "openai"}}"#, "providers.txt: unknown key"),
         (

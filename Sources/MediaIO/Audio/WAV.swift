@@ -22,9 +22,11 @@ public enum WAV {
         } catch {
             throw AudioError.corrupt(error.message)
         }
-        return try decodeSamples(
-            bytes, layout.dataOffset, layout.dataCount,
-            (layout.formatTag, layout.channels, layout.sampleRate, layout.bitsPerSample))
+        return try bytes.withUnsafeBufferPointer { raw in
+            try decodeSamples(
+                raw, layout.dataOffset, layout.dataCount,
+                (layout.formatTag, layout.channels, layout.sampleRate, layout.bitsPerSample))
+        }
     }
 
     /// Reads and decodes a WAV file.
@@ -82,55 +84,59 @@ public enum WAV {
         try writeAtomically(encode(buffer, format: format), to: url)
     }
 
-    private static func decodeSamples(
-        _ bytes: [UInt8], _ start: Int, _ size: Int,
-        _ format: (tag: Int, channels: Int, rate: Int, bits: Int)
-    ) throws -> AudioBuffer {
+    /// The sample format of a fmt chunk's tag and bit depth.
+    /// - Throws: ``AudioError/corrupt`` for no channels or no rate, ``AudioError/unsupported`` for another format.
+    static func sampleFormat(_ format: (tag: Int, channels: Int, rate: Int, bits: Int)) throws -> WAVSampleFormat {
         guard format.channels > 0, format.rate > 0 else {
             throw AudioError.corrupt("fmt chunk says \(format.channels) channels at \(format.rate) Hz")
         }
-        let sampleFormat: WAVSampleFormat
         switch (format.tag, format.bits) {
-        case (1, 8): sampleFormat = .pcm8
-        case (1, 16): sampleFormat = .pcm16
-        case (1, 24): sampleFormat = .pcm24
-        case (1, 32): sampleFormat = .pcm32
-        case (3, 32): sampleFormat = .float32
+        case (1, 8): return .pcm8
+        case (1, 16): return .pcm16
+        case (1, 24): return .pcm24
+        case (1, 32): return .pcm32
+        case (3, 32): return .float32
         default:
             throw AudioError.unsupported(
                 "WAV format tag \(format.tag) with \(format.bits) bits; convert to PCM 16/24/32 or Float32 first")
         }
+    }
+
+    /// Decodes the whole frames among `size` bytes of `bytes` from `start`.
+    static func decodeSamples(
+        _ raw: UnsafeBufferPointer<UInt8>, _ start: Int, _ size: Int,
+        _ format: (tag: Int, channels: Int, rate: Int, bits: Int)
+    ) throws -> AudioBuffer {
+        let sampleFormat = try sampleFormat(format)
         let width = sampleFormat.bitsPerSample / 8
         let frameBytes = width * format.channels
         let frames = size / frameBytes
         let count = frames * format.channels
         var samples = [Float](repeating: 0, count: count)
-        bytes.withUnsafeBufferPointer { raw in
-            samples.withUnsafeMutableBufferPointer { out in
-                var p = start
-                for i in 0..<count {
-                    switch sampleFormat {
-                    case .pcm8:
-                        out[i] = (Float(raw[p]) - 128) / 128
-                    case .pcm16:
-                        out[i] = Float(Int16(bitPattern: UInt16(raw[p]) | UInt16(raw[p + 1]) << 8)) / 32_768
-                    case .pcm24:
-                        let value = Int32(
-                            bitPattern: UInt32(raw[p]) << 8 | UInt32(raw[p + 1]) << 16 | UInt32(raw[p + 2]) << 24)
-                        out[i] = Float(value >> 8) / 8_388_608
-                    case .pcm32:
-                        let bits =
-                            UInt32(raw[p]) | UInt32(raw[p + 1]) << 8 | UInt32(raw[p + 2]) << 16 | UInt32(raw[p + 3])
-                            << 24
-                        out[i] = Float(Double(Int32(bitPattern: bits)) / 2_147_483_648)
-                    case .float32:
-                        let bits =
-                            UInt32(raw[p]) | UInt32(raw[p + 1]) << 8 | UInt32(raw[p + 2]) << 16 | UInt32(raw[p + 3])
-                            << 24
-                        out[i] = Float(bitPattern: bits)
-                    }
-                    p += width
+        samples.withUnsafeMutableBufferPointer { out in
+            var p = start
+            for i in 0..<count {
+                switch sampleFormat {
+                case .pcm8:
+                    out[i] = (Float(raw[p]) - 128) / 128
+                case .pcm16:
+                    out[i] = Float(Int16(bitPattern: UInt16(raw[p]) | UInt16(raw[p + 1]) << 8)) / 32_768
+                case .pcm24:
+                    let value = Int32(
+                        bitPattern: UInt32(raw[p]) << 8 | UInt32(raw[p + 1]) << 16 | UInt32(raw[p + 2]) << 24)
+                    out[i] = Float(value >> 8) / 8_388_608
+                case .pcm32:
+                    let bits =
+                        UInt32(raw[p]) | UInt32(raw[p + 1]) << 8 | UInt32(raw[p + 2]) << 16 | UInt32(raw[p + 3])
+                        << 24
+                    out[i] = Float(Double(Int32(bitPattern: bits)) / 2_147_483_648)
+                case .float32:
+                    let bits =
+                        UInt32(raw[p]) | UInt32(raw[p + 1]) << 8 | UInt32(raw[p + 2]) << 16 | UInt32(raw[p + 3])
+                        << 24
+                    out[i] = Float(bitPattern: bits)
                 }
+                p += width
             }
         }
         return AudioBuffer(unchecked: format.rate, format.channels, samples)

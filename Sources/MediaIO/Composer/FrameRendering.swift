@@ -281,6 +281,10 @@ public struct VideoTimeline: Sendable, Hashable {
 /// UpscaleKit's `StillFrameRenderer` is the one StoryForge ships (stills and clips); a host may bring its own (a
 /// title card). The composer keeps the audio, subtitles and encoding.
 public protocol VideoFrameRenderer: Sendable {
+    /// What this renderer draws, for cache keys (StoryPipeline's `StoryServices.fingerprint`): change it when the
+    /// same timeline would give other pixels. The default is the type's full name.
+    var identity: String { get }
+
     /// Prepares to draw `timeline` (checks and opens its images); called once per render.
     func prepare(_ timeline: VideoTimeline) async throws -> any VideoFrameSource
 }

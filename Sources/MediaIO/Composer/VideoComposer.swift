@@ -274,7 +274,7 @@ public struct VideoComposer: Sendable {
                 var applied = gain
                 for _ in 0..<2 {
                     try await applyGainAndLimit(mix, to: mastered, gain: applied, settings: settings)
-                    let check = try LoudnessMeter().measure(WAV.read(from: mastered))
+                    let check = try LoudnessMeter().measure(wavAt: mastered)
                     // Limiting lowers the loudness a little: correct once.
                     guard abs(check.integrated - settings.loudnessTarget) > 0.3, check.integrated > -70 else { break }
                     applied += settings.loudnessTarget - check.integrated
@@ -282,7 +282,7 @@ public struct VideoComposer: Sendable {
             }
         }
         let ffmpegTime = clock.now - time
-        let loudness = try LoudnessMeter().measure(WAV.read(from: mastered))
+        let loudness = try LoudnessMeter().measure(wavAt: mastered)
         try Task.checkCancellation()
         return Sound(url: mastered, loudness: loudness, ffmpegTime: ffmpegTime)
 

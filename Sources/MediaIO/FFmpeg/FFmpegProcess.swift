@@ -16,13 +16,15 @@ enum FFmpegProcess {
         }
     }
 
-    /// As above with stdout handed raw, as it arrives, to `onStdoutBytes` on a thread of its own (which may block).
+    /// As above with stdout handed raw, as it arrives, to `onStdoutBytes` on a thread of its own (which may block;
+    /// none of it is kept), and `errorTailLimit` of stderr kept.
     static func runStreaming(
-        _ executable: URL, _ arguments: [String],
+        _ executable: URL, _ arguments: [String], errorTailLimit: Int = Subprocess.defaultErrorTailLimit,
         onStdoutBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) async throws -> SubprocessResult {
         do {
-            return try await Subprocess.runStreaming(executable, arguments, onStdoutBytes: onStdoutBytes)
+            return try await Subprocess.runStreaming(
+                executable, arguments, errorTailLimit: errorTailLimit, onStdoutBytes: onStdoutBytes)
         } catch let error as SubprocessError {
             throw error.code == .outOfMemory ? FFmpegError.invalidArgument(error.message) : .notFound(error.message)
         }

@@ -31,20 +31,46 @@ struct TruePeakOversampler: Sendable {
         kernel = polyphase
     }
 
-    /// The highest absolute value of the 4× oversampled channel.
-    func peak(_ input: UnsafeBufferPointer<Float>, channel: Int, channels: Int, frames: Int) -> Float {
-        let taps = Self.tapsPerPhase
-        var history = [Float](repeating: 0, count: 2 * taps)
+    /// One channel's filter history and the highest value so far, for measuring in blocks.
+    struct State: Sendable {
+        /// Each sample written twice, so a window of `tapsPerPhase` is always contiguous.
+        var ring = [Float](repeating: 0, count: 2 * TruePeakOversampler.tapsPerPhase)
         var position = 0
         var peak: Float = 0
+    }
+
+    /// The highest absolute value of the 4× oversampled channel.
+    func peak(_ input: UnsafeBufferPointer<Float>, channel: Int, channels: Int, frames: Int) -> Float {
+        var state = State()
+        feed(input, channel: channel, channels: channels, frames: frames, into: &state)
+        flush(&state)
+        return state.peak
+    }
+
+    /// Runs `frames` frames of one channel of interleaved `input` through the filter.
+    func feed(_ input: UnsafeBufferPointer<Float>, channel: Int, channels: Int, frames: Int, into state: inout State) {
+        var index = channel
+        run(frames, into: &state) { _ in
+            let x = input[index]
+            index += channels
+            return x
+        }
+    }
+
+    /// Runs `tapsPerPhase` zeros through the filter, so the last samples' ringing is seen.
+    func flush(_ state: inout State) {
+        run(Self.tapsPerPhase, into: &state) { _ in 0 }
+    }
+
+    @inline(__always)
+    private func run(_ count: Int, into state: inout State, _ next: (Int) -> Float) {
+        let taps = Self.tapsPerPhase
+        var position = state.position
+        var peak = state.peak
         kernel.withUnsafeBufferPointer { kernel in
-            history.withUnsafeMutableBufferPointer { ring in
-                var index = channel
-                // Run `taps` frames of zeros past the end so the last samples' ringing is seen.
-                for frame in 0..<(frames + taps) {
-                    let x: Float = frame < frames ? input[index] : 0
-                    index += channels
-                    // Write each sample twice so a window of `taps` is always contiguous.
+            state.ring.withUnsafeMutableBufferPointer { ring in
+                for frame in 0..<count {
+                    let x = next(frame)
                     ring[position] = x
                     ring[position + taps] = x
                     position = position + 1 == taps ? 0 : position + 1
@@ -57,6 +83,7 @@ struct TruePeakOversampler: Sendable {
                 }
             }
         }
-        return peak
+        state.position = position
+        state.peak = peak
     }
 }

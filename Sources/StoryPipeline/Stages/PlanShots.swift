@@ -18,7 +18,7 @@ import StoryModels
 ///
 /// Parameters: `min_seconds` (0.5…60, default 3), `max_seconds` (1…120, default 10), `preferred_seconds` (0.5…120,
 /// default 5), with `max_seconds ≥ 2 × min_seconds` and `min_seconds ≤ preferred_seconds ≤ max_seconds`;
-/// `max_shots` (1…200; default one per 2 s of the target length, 23 for 45 s).
+/// `max_shots` (1…400; default one per 2 s of the target length, 23 for 45 s).
 public struct PlanShots: StoryStage {
     /// `shots`.
     public static let id: StageID = "shots"
@@ -338,7 +338,7 @@ public struct PlanShots: StoryStage {
         let separator = SpeakingRate.countsCharacters(for: language) ? "" : " "
         var groups = pieces
         var seconds = pieces.map { SpeakingRate.estimatedDuration(of: $0, language: language) }
-        // At most 6,000 words (`OutputCaps.hardMaximumWords`) make at most a few thousand pieces: a scan per merge is
+        // At most 12,000 words (`OutputCaps.hardMaximumWords`) make at most a few thousand pieces: a scan per merge is
         // fast enough.
         while groups.count > limit {
             var best: Int?

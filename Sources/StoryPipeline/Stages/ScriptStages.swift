@@ -11,7 +11,7 @@ public import StoryModels
 /// `max_words` words (CJK characters for Chinese and Japanese), cut at a sentence end or else a word; a cut is noted
 /// in ``StoryState/capsApplied``.
 ///
-/// Parameters: `max_words` (1…6000; default 1.5 × the words the target length takes at the language's speaking rate,
+/// Parameters: `max_words` (1…12000; default 1.5 × the words the target length takes at the language's speaking rate,
 /// 169 for 45 s of English), `speech_rate` (0.75…1.5, the configuration's `story.speech_rate`: a voice that speaks
 /// 1.25× faster needs 1.25× the words to last the target length, so the words asked for, the cut and the default
 /// `max_words` scale with it).
@@ -70,7 +70,7 @@ public struct WriteScript: StoryStage {
         // The length the narration takes at the normal rate: a faster voice needs more words for the same target.
         // The rate is range-checked (0.75…1.5).
         let target = try state.request.checkedTargetSeconds() * (parameters.speechRate ?? 1)
-        // At most 1.5 × 600 s × 300 words a minute: the conversion cannot trap.
+        // At most 1.5 × 1200 s × 300 words a minute: the conversion cannot trap.
         let targetWords = Int(target * SpeakingRate.wordsPerMinute(for: language) / 60)
         let maxWords = parameters.maxWords ?? OutputCaps.defaultMaxWords(targetSeconds: target, language: language)
         let schema: JSONValue = [

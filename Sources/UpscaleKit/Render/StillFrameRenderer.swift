@@ -45,12 +45,17 @@ public struct StillFrameRenderer: VideoFrameRenderer {
         /// Frames each clip decoder keeps decoded ahead of the drawing threads (default 4; see
         /// ``MediaIO/ClipDecoder/framesAhead``).
         public var clipFramesAhead: Int
+        /// Whether a shot's first frame starts decoding the next shot's still on another thread (default `true`),
+        /// so the next shot's first frame does not wait for its decode; one more still is then held. The pixels
+        /// are the same either way.
+        public var lookAhead: Bool
 
         /// Creates a configuration; every parameter has a default.
         public init(
             kernel: ResamplingKernel = .lanczos3,
             decoder: ImageDecoder = ImageDecoder(configuration: .init(maxPixelCount: 8192 * 8192)),
-            retainedFrames: Int = 16, ffmpeg: FFmpeg? = nil, clipLeadFrames: Int = 15, clipFramesAhead: Int = 4
+            retainedFrames: Int = 16, ffmpeg: FFmpeg? = nil, clipLeadFrames: Int = 15, clipFramesAhead: Int = 4,
+            lookAhead: Bool = true
         ) {
             self.kernel = kernel
             self.decoder = decoder
@@ -58,6 +63,7 @@ public struct StillFrameRenderer: VideoFrameRenderer {
             self.ffmpeg = ffmpeg
             self.clipLeadFrames = clipLeadFrames
             self.clipFramesAhead = clipFramesAhead
+            self.lookAhead = lookAhead
         }
     }
 
@@ -68,6 +74,10 @@ public struct StillFrameRenderer: VideoFrameRenderer {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
+
+    /// `UpscaleKit.StillFrameRenderer kernel=lanczos3`: the resampling filter is the one setting that changes the
+    /// pixels (the retention window and the decoder's limits do not).
+    public var identity: String { "UpscaleKit.StillFrameRenderer kernel=\(configuration.kernel.rawValue)" }
 
     /// Checks `timeline` (sizes, frames, and each still's header: a file that is missing or not an
     /// image fails here, before any encoding starts) and returns its frames. A timeline with clip shots

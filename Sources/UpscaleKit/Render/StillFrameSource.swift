@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// A shot's still is decoded when a frame first needs it and let go once the newest frame asked for
 /// is more than ``StillFrameRenderer/Configuration/retainedFrames`` past the shot's last frame, so at
-/// most the shots of that window (two during a crossfade) are in memory, whatever the number of
-/// shots. Per-frame working memory (tap tables, the 16-bit row, the crossfade's second picture) comes
+/// most the shots of that window (two during a crossfade) and the next shot's, decoded ahead
+/// (``StillFrameRenderer/Configuration/lookAhead``), are in memory, whatever the number of shots. Per-frame working memory (tap tables, the 16-bit row, the crossfade's second picture) comes
 /// from a pool with one entry per thread drawing at the same time, reused frame after frame.
 public final class StillFrameSource: VideoFrameSource {
     /// What the source has done so far.
@@ -210,7 +210,7 @@ public final class StillFrameSource: VideoFrameSource {
     }
 
     private func still(shot: Int, frame: Int) throws -> YCbCrStill {
-        let slot = state.withLock { state in
+        let (slot, next) = state.withLock { state -> (ShotSlot, (Int, ShotSlot)?) in
             if frame > state.newest {
                 state.newest = frame
                 let horizon = frame - retainedFrames
@@ -219,12 +219,31 @@ public final class StillFrameSource: VideoFrameSource {
                     if old.startFrame + old.frameCount - 1 < horizon { state.slots[key] = nil }
                 }
             }
-            if let slot = state.slots[shot] { return slot }
-            let slot = ShotSlot()
+            let slot = state.slots[shot] ?? ShotSlot()
             state.slots[shot] = slot
+            // While a shot is drawn, the next shot's still is decoded beside its frames, so the next shot's first
+            // frame does not stall the pipe for the decode (100–430 ms for a 2160×3840 PNG). Not for a shot that
+            // has already left the window (a late frame of an old shot).
+            var next: (Int, ShotSlot)?
+            if configuration.lookAhead, shot + 1 < timeline.shots.count, state.slots[shot + 1] == nil {
+                let following = timeline.shots[shot + 1]
+                if following.startFrame + following.frameCount - 1 >= state.newest - retainedFrames {
+                    let ahead = ShotSlot()
+                    state.slots[shot + 1] = ahead
+                    next = (shot + 1, ahead)
+                }
+            }
             state.peak = max(state.peak, state.slots.count)
-            return slot
+            return (slot, next)
         }
+        if let (ahead, aheadSlot) = next {
+            DispatchQueue.global(qos: .userInitiated).async { _ = try? self.decode(shot: ahead, into: aheadSlot) }
+        }
+        return try decode(shot: shot, into: slot)
+    }
+
+    /// The slot's still, decoded here unless another thread (a frame's or the look-ahead's) has or is doing it.
+    private func decode(shot: Int, into slot: ShotSlot) throws -> YCbCrStill {
         let url = timeline.shots[shot].image
         let decoder = configuration.decoder
         return try slot.value.withLock { value in

@@ -63,8 +63,10 @@ struct StillFrameSourceTests {
         }
     }
 
-    @Test("200 shots keep at most a few stills decoded, each decoded once")
-    func boundedDecoding() throws {
+    @Test(
+        "200 shots keep at most a few stills decoded, each decoded once, with and without the look-ahead",
+        arguments: [false, true])
+    func boundedDecoding(lookAhead: Bool) throws {
         let directory = try RenderScratchDirectory()
         var shots: [VideoTimeline.Shot] = []
         for index in 0..<200 {
@@ -75,14 +77,47 @@ struct StillFrameSourceTests {
             shots.append(.init(image: url, motion: .zoomIn, startFrame: index * 3, frameCount: index == 199 ? 3 : 4))
         }
         let timeline = RenderGeometry.timeline(shots, width: 16, height: 26)
-        let source = try StillFrameRenderer(configuration: .init(retainedFrames: 4)).makeSource(timeline)
+        let source = try StillFrameRenderer(configuration: .init(retainedFrames: 4, lookAhead: lookAhead))
+            .makeSource(timeline)
         var frame = try YUV420Frame(width: 16, height: 26)
         for index in 0..<timeline.totalFrames { try source.render(frame: index, into: &frame) }
+        // The look-ahead's last decode may still be finishing on its own thread.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while source.statistics.decodes < 200, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let statistics = source.statistics
         #expect(statistics.decodes == 200)
-        // Frames newest−4 ... newest touch at most three shots, and one more is being added.
-        #expect(statistics.peakDecodedShots <= 4, "\(statistics)")
-        #expect(statistics.decodedShots <= 4)
+        // Frames newest−4 ... newest touch at most three shots, and one more is being added (and with the
+        // look-ahead, the one after it).
+        #expect(statistics.peakDecodedShots <= (lookAhead ? 5 : 4), "\(statistics)")
+        #expect(statistics.decodedShots <= (lookAhead ? 5 : 4))
+    }
+
+    @Test("a shot's first frame decodes the next shot's still ahead, and the frames are the same bytes")
+    func lookAheadDecodesTheNextStill() throws {
+        let directory = try RenderScratchDirectory()
+        var shots: [VideoTimeline.Shot] = []
+        for index in 0..<3 {
+            let url = try directory.grayStill("ahead-\(index).png", width: 48, height: 80) { x, y in
+                Double((x * 7 + y * 5 + index * 41) % 256)
+            }
+            shots.append(.init(image: url, motion: .pan(.right), startFrame: index * 5, frameCount: 5))
+        }
+        let timeline = RenderGeometry.timeline(shots, width: 32, height: 52)
+        let ahead = try StillFrameRenderer(configuration: .init(lookAhead: true)).makeSource(timeline)
+        let plain = try StillFrameRenderer(configuration: .init(lookAhead: false)).makeSource(timeline)
+        var frame = try YUV420Frame(width: 32, height: 52)
+        try ahead.render(frame: 0, into: &frame)
+        // Shot 1's still is decoded though no frame of it was asked for.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ahead.statistics.decodes < 2, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(ahead.statistics.decodes == 2)
+        try plain.render(frame: 0, into: &frame)
+        #expect(plain.statistics.decodes == 1)
+        for index in 0..<timeline.totalFrames {
+            #expect(try RenderGeometry.render(ahead, index).bytes == RenderGeometry.render(plain, index).bytes)
+        }
+        // Each still once: the frames of shot 1 found the look-ahead's decode.
+        #expect(ahead.statistics.decodes == 3)
     }
 
     @Test("a truncated still fails with a typed error naming the file")
