@@ -13,6 +13,8 @@ packages=(
     espeak-ng            # offline text-to-speech
     fonts-noto-core      # burned subtitles: glyphs for Latin, Greek, Cyrillic, Arabic, Hebrew, Indic, Thai…
     fonts-noto-cjk       # burned subtitles: glyphs for Chinese, Japanese and Korean
+    python3-venv         # CI's server checks only: schemathesis, Selenium and the Python MCP client in virtualenvs
+    openssl              # CI's MCP check: random bearer tokens
 )
 
 missing=()
