@@ -28,7 +28,7 @@ import Testing
         // Unknown keys, with the known ones listed.
         (
             #"{"pipeline": {"stages": {"script": {"parameters": {"max_wrods": 100}}}}}"#,
-            "pipeline.stages.script.parameters.max_wrods: unknown parameter (known: max_words)"
+            "pipeline.stages.script.parameters.max_wrods: unknown parameter (known: max_words, speech_rate)"
         ),
         (
             #"{"pipeline": {"stages": {"select-idea": {"parameters": {"x": 1}}}}}"#,
@@ -74,7 +74,7 @@ import Testing
             try WriteScript.decodeParameters(StageParameters(["max_words": .number(1e300)]))
         }
         // The declarations the runner checks are the Parameters' own.
-        #expect(WriteScript.parameters?.map(\.name) == ["max_words"])
+        #expect(WriteScript.parameters?.map(\.name) == ["max_words", "speech_rate"])
         #expect(SelectIdea.parameters?.isEmpty == true)
     }
 
