@@ -79,6 +79,8 @@ class Server:
         self.store = store or os.path.join(work, "store-%d" % self.port)
         self.log_path = os.path.join(work, "server-%d.log" % self.port)
         # --shutdown-seconds 2: a story still running when the test stops the server is released at once.
+        # --lease-seconds 6: the worker heartbeats every 2 s and so learns of a cancel within 2 s; with the default
+        # 60 s lease (a heartbeat every 20 s) a quiet machine finishes the 15 s story before the cancel lands.
         arguments = [
             binary,
             "--host",
@@ -89,6 +91,8 @@ class Server:
             self.store,
             "--shutdown-seconds",
             "2",
+            "--lease-seconds",
+            "6",
         ]
         if tokens_file:
             arguments += ["--tokens", tokens_file]
