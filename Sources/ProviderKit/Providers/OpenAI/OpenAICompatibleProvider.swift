@@ -85,10 +85,8 @@ public struct OpenAICompatibleProvider: TextGenerator, SpeechSynthesizer, Transc
             _ environment: [String: String] = ProcessInfo.processInfo.environment
         ) -> Self {
             var configuration = Self()
-            if let base = environment["OPENAI_BASE_URL"], !base.isEmpty, let url = URL(string: base) {
-                configuration.baseURL = url
-            }
-            if let key = environment["OPENAI_API_KEY"], !key.isEmpty { configuration.apiKey = key }
+            if let url = OpenAIEnvironment.baseURL(environment) { configuration.baseURL = url }
+            if let key = OpenAIEnvironment.apiKey(environment) { configuration.apiKey = key }
             if let model = environment["OPENAI_MODEL"], !model.isEmpty { configuration.chatModel = model }
             return configuration
         }

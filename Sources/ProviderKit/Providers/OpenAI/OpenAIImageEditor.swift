@@ -49,10 +49,8 @@ public struct OpenAIImageEditor: ImageGenerator {
         /// `OPENAI_BASE_URL` and `OPENAI_API_KEY` over the defaults.
         public static func fromEnvironment(_ environment: [String: String]) -> Self {
             var configuration = Self()
-            if let base = environment["OPENAI_BASE_URL"], !base.isEmpty, let url = URL(string: base) {
-                configuration.baseURL = url
-            }
-            if let key = environment["OPENAI_API_KEY"], !key.isEmpty { configuration.apiKey = key }
+            if let url = OpenAIEnvironment.baseURL(environment) { configuration.baseURL = url }
+            if let key = OpenAIEnvironment.apiKey(environment) { configuration.apiKey = key }
             return configuration
         }
     }
