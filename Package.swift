@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "UpscaleKit",
             dependencies: [
-                "MediaIO", "CStoryForgeResample", "CStoryForgeSR",
+                "MediaIO", "StoryForgeCore", "CStoryForgeResample", "CStoryForgeSR",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/LearnedSR")],

@@ -7,6 +7,7 @@
 #   bash Benchmarks/server-load.sh                 # release build
 #   BUILD=debug bash Benchmarks/server-load.sh     # debug build (quicker to build, slower to serve)
 #   SECONDS_UNDER_LOAD=10 CONNECTIONS=50 bash Benchmarks/server-load.sh
+#   SERVER_ARGS='--render-niceness 0' bash Benchmarks/server-load.sh   # extra story-server options
 #
 # Needs wrk (`apt-get install -y wrk`) and python3. Everything runs on loopback with a store in a temporary folder,
 # one in-process worker and no per-token rate limit (--rate 0: the load is one client, which the default limit of
@@ -27,7 +28,7 @@ bin="$(swift build -c "$build" --show-bin-path)/story-server"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 1 --rate 0 >"$work/server.log" 2>&1 &
+"$bin" --host 127.0.0.1 --port "$port" --store "$work/store" --workers 1 --rate 0 ${SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true

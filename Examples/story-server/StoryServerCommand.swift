@@ -69,6 +69,9 @@ struct ServerOptions: ParsableArguments {
     @Flag(help: "Let webhooks reach loopback, private, link-local and other non-public addresses.")
     var allowPrivateWebhooks = false
 
+    @Option(help: "How much lower in-process stories run than the requests (a nice increment, 0...19).")
+    var renderNiceness: Int = 10
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         // 64 at once: far more than one machine renders; a typo such as 1000 fails here, not in ffmpeg.
@@ -78,6 +81,7 @@ struct ServerOptions: ParsableArguments {
         guard (0...3_600).contains(shutdownSeconds) else { throw ValidationError("--shutdown-seconds: 0...3600") }
         // 3 s: heartbeats go every third of the lease, and a second between them is the least a loaded host keeps.
         guard (3...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds: 3...3600") }
+        guard (0...19).contains(renderNiceness) else { throw ValidationError("--render-niceness: 0...19") }
     }
 
     var storeURL: URL { URL(fileURLWithPath: store, isDirectory: true).standardizedFileURL }
@@ -191,7 +195,17 @@ extension StoryServerCommand {
             var services: [any Service] = []
             if workerCount > 0 {
                 let runner = StoryJobRunner(store: store, logger: logger)
-                let story: JobWorker.Handler = { context in try await runner.run(context) }
+                // The stories' computation on threads of their own and their encoders, both at a lower priority:
+                // the requests' handlers keep the cooperative pool and get the cores first.
+                let niceness = options.renderNiceness
+                let rendering = LowPriorityExecutor(
+                    threads: ProcessInfo.processInfo.activeProcessorCount, niceness: niceness,
+                    name: "story-server.render")
+                let story: JobWorker.Handler = { context in
+                    try await withTaskExecutorPreference(rendering) {
+                        try await RenderPriority.$niceness.withValue(niceness) { try await runner.run(context) }
+                    }
+                }
                 services.append(
                     JobWorker(
                         queue: queue,

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct sf_request {
     char *const *envp;
     sf_child *child;
     int *stdin_fd;
+    int niceness;
     int result;
     int done;
 };
@@ -66,6 +68,24 @@ static void report_and_exit(int report_fd) {
     ssize_t ignored = write(report_fd, &code, sizeof code);
     (void)ignored;
     _exit(127);
+}
+
+static int clamp_niceness(int niceness) {
+    if (niceness < 0) return 0;
+    return niceness > 19 ? 19 : niceness;
+}
+
+/// Raises the nice value of `who` (a process or, on Linux, a thread id; 0: the caller) by `niceness`, up to 19.
+/// Only system calls: the child runs this between fork and exec.
+static int lower_priority(id_t who, int niceness) {
+    if (niceness <= 0) return 0;
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, who);
+    if (current == -1 && errno != 0) return errno;
+    int wanted = current + niceness;
+    if (wanted > 19) wanted = 19;
+    if (wanted <= current) return 0;
+    return setpriority(PRIO_PROCESS, who, wanted) == 0 ? 0 : errno;
 }
 
 static void close_pair(int fds[2]) {
@@ -117,6 +137,7 @@ static int do_spawn(struct sf_request *request) {
         (void)parent;
 #endif
         setpgid(0, 0);
+        (void)lower_priority(0, request->niceness);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -193,10 +214,11 @@ static void start_spawner(void) {
     pthread_attr_destroy(&attributes);
 }
 
-static int spawn_request(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd) {
+static int spawn_request(
+    const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd, int niceness) {
     pthread_once(&spawner_once, start_spawner);
     if (spawner_error != 0) return spawner_error;
-    struct sf_request request = {path, argv, envp, child, stdin_fd, 0, 0};
+    struct sf_request request = {path, argv, envp, child, stdin_fd, clamp_niceness(niceness), 0, 0};
     pthread_mutex_lock(&call_lock);
     pthread_mutex_lock(&queue_lock);
     pending = &request;
@@ -208,13 +230,34 @@ static int spawn_request(const char *path, char *const argv[], char *const envp[
 }
 
 int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child *child) {
-    return spawn_request(path, argv, envp, child, NULL);
+    return spawn_request(path, argv, envp, child, NULL, 0);
+}
+
+int sf_spawn_nice(const char *path, char *const argv[], char *const envp[], sf_child *child, int niceness) {
+    return spawn_request(path, argv, envp, child, NULL, niceness);
 }
 
 int sf_spawn_stdin(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd) {
+    return sf_spawn_stdin_nice(path, argv, envp, child, stdin_fd, 0);
+}
+
+int sf_spawn_stdin_nice(
+    const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd, int niceness) {
     if (stdin_fd == NULL) return EINVAL;
     *stdin_fd = -1;
-    return spawn_request(path, argv, envp, child, stdin_fd);
+    return spawn_request(path, argv, envp, child, stdin_fd, niceness);
+}
+
+int sf_lower_thread_priority(int niceness) {
+#ifdef __linux__
+    // A thread inherits its creator's nice value: the spawner thread is started first, while this thread still
+    // runs at its old priority, so the children of later spawns do not start from the lowered one.
+    pthread_once(&spawner_once, start_spawner);
+    return lower_priority((id_t)syscall(SYS_gettid), clamp_niceness(niceness));
+#else
+    (void)niceness;
+    return 0;
+#endif
 }
 
 int sf_write_all(int fd, const void *bytes, size_t count, size_t *written) {

@@ -232,13 +232,16 @@ public enum Subprocess {
         stdoutBytes: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil
     ) async throws -> SubprocessResult {
         let state = SubprocessState(outputLimit: max(0, outputLimit), errorTailLimit: max(0, errorTailLimit))
+        // The children and the threads of this run start at the rendering's priority (see `RenderPriority`).
+        let niceness = RenderPriority.clampedNiceness
         let result: SubprocessResult = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<SubprocessResult, any Error>) in
                 let child: sf_child
                 let stdinDescriptor: Int32
                 do {
-                    (child, stdinDescriptor) = try spawn(executable, arguments, pipeStdin: feed != nil)
+                    (child, stdinDescriptor) = try spawn(
+                        executable, arguments, pipeStdin: feed != nil, niceness: niceness)
                 } catch {
                     continuation.resume(throwing: error)
                     return
@@ -252,6 +255,7 @@ public enum Subprocess {
                     // A thread of its own: `feed` blocks in writes (and in waits for what it writes) for as long as
                     // the child runs, which a thread of the cooperative pool or of Dispatch's must not.
                     let writer = Thread {
+                        RenderPriority.lowerCurrentThread(by: niceness)
                         do {
                             try feed(input)
                             input.close()
@@ -264,19 +268,17 @@ public enum Subprocess {
                     writer.name = "storyforge.subprocess.stdin"
                     writer.start()
                 }
+                // Every blocking read and the wait for the exit run on threads of their own, never on Dispatch's
+                // global queues: on Linux those share their few threads (one a core) with Swift's cooperative pool,
+                // so a reader blocked for as long as a child runs (an encoder: minutes) would take a thread from
+                // every task in the process, and a few running at once would stall it.
                 group.enter()
-                group.enter()
-                if let stdoutBytes {
-                    // A thread of its own: the consumer blocks for as long as it is behind, which a thread of
-                    // Dispatch's must not.
-                    let reader = Thread {
+                let reader = Thread {
+                    RenderPriority.lowerCurrentThread(by: niceness)
+                    if let stdoutBytes {
+                        // The consumer may block for as long as it is behind: the child then blocks on its pipe.
                         readAll(child.stdout_fd, raw: stdoutBytes)
-                        group.leave()
-                    }
-                    reader.name = "storyforge.subprocess.stdout"
-                    reader.start()
-                } else {
-                    DispatchQueue.global().async {
+                    } else {
                         var pending = Data()
                         readAll(child.stdout_fd) { chunk in
                             state.appendStdout(chunk)
@@ -288,14 +290,15 @@ public enum Subprocess {
                                 }
                             }
                         }
-                        group.leave()
                     }
-                }
-                DispatchQueue.global().async {
-                    readAll(child.stderr_fd) { state.appendStderr($0) }
                     group.leave()
                 }
-                group.notify(queue: .global()) {
+                reader.name = "storyforge.subprocess.stdout"
+                reader.start()
+                // The stderr reader then waits for the others and for the child's exit, and ends the run.
+                let waiter = Thread {
+                    readAll(child.stderr_fd) { state.appendStderr($0) }
+                    group.wait()
                     let status = state.waitForExit()
                     if let failure = state.inputFailure {
                         continuation.resume(throwing: failure)
@@ -306,6 +309,8 @@ public enum Subprocess {
                             status: status, stdout: state.stdout, stderrTail: state.stderrTail,
                             inputInterrupted: state.wasInputInterrupted))
                 }
+                waiter.name = "storyforge.subprocess.stderr"
+                waiter.start()
             }
         } onCancel: {
             state.cancel()
@@ -317,7 +322,7 @@ public enum Subprocess {
     /// Starts the child; the argument strings are copied for the duration of the call. Returns the write end of
     /// the child's stdin when `pipeStdin`, else -1 (its stdin is /dev/null).
     private static func spawn(
-        _ executable: URL, _ arguments: [String], pipeStdin: Bool
+        _ executable: URL, _ arguments: [String], pipeStdin: Bool, niceness: Int
     ) throws(SubprocessError) -> (sf_child, Int32) {
         let strings = [executable.path] + arguments
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
@@ -330,8 +335,8 @@ public enum Subprocess {
         var stdinDescriptor: Int32 = -1
         let code = pointers.withUnsafeBufferPointer { argv in
             pipeStdin
-                ? sf_spawn_stdin(executable.path, argv.baseAddress, nil, &child, &stdinDescriptor)
-                : sf_spawn(executable.path, argv.baseAddress, nil, &child)
+                ? sf_spawn_stdin_nice(executable.path, argv.baseAddress, nil, &child, &stdinDescriptor, Int32(niceness))
+                : sf_spawn_nice(executable.path, argv.baseAddress, nil, &child, Int32(niceness))
         }
         guard code == 0 else {
             throw .cannotStart("cannot start \(executable.path): \(String(cString: strerror(code)))")

@@ -25,11 +25,25 @@ typedef struct sf_child {
 /// Returns 0 and fills `child`, or an errno value (the child's exec error included: ENOENT, EACCES, ...).
 int sf_spawn(const char *path, char *const argv[], char *const envp[], sf_child *child);
 
+/// As `sf_spawn`, with the child's nice value raised by `niceness` (1...19; 0: as this process's) before it
+/// execs, so it yields the processor to this process's other work. A failure to lower the priority is ignored:
+/// the child then runs at the parent's.
+int sf_spawn_nice(const char *path, char *const argv[], char *const envp[], sf_child *child, int niceness);
+
 /// As `sf_spawn`, but the child's stdin is the read end of a fresh pipe instead of /dev/null; the write end goes
 /// to `*stdin_fd` (close-on-exec, so no other child inherits it; on Apple platforms F_SETNOSIGPIPE is set on it).
 /// Closing it is the child's end of input. On Linux the pipe is enlarged to 1 MiB where the system allows
 /// (`F_SETPIPE_SZ`), so a writer of large frames wakes the reader less often.
 int sf_spawn_stdin(const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd);
+
+/// As `sf_spawn_stdin`, with the child's nice value raised by `niceness` as in `sf_spawn_nice`.
+int sf_spawn_stdin_nice(
+    const char *path, char *const argv[], char *const envp[], sf_child *child, int *stdin_fd, int niceness);
+
+/// Raises the calling thread's nice value by `niceness` (1...19; values outside are clamped, 0 does nothing), on
+/// Linux, where the nice value is a thread's own; elsewhere it does nothing. Threads the caller starts afterwards
+/// inherit it. Returns 0 or an errno value.
+int sf_lower_thread_priority(int niceness);
 
 /// Writes all `count` bytes of `bytes` to `fd`, blocking, retrying interrupted and short writes, and stores how many
 /// were written in `*written`. Returns 0 or an errno value (EPIPE when the reader has gone).

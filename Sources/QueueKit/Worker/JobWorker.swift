@@ -147,7 +147,7 @@ public struct JobWorker: Service {
                     kinds: configuration.kinds, worker: configuration.name, lease: configuration.lease)
                 failingSince = nil
             } catch {
-                slots.free()
+                slots.giveBack()
                 if error is CancellationError { break }
                 let since = failingSince ?? .now
                 failingSince = since
@@ -159,7 +159,7 @@ public struct JobWorker: Service {
                 continue
             }
             guard let claim else {
-                slots.free()
+                slots.giveBack()
                 await slots.waitForChange(
                     orQueue: queue, kinds: configuration.kinds, timeout: configuration.pollInterval)
                 continue

@@ -27,6 +27,13 @@ final class WorkerSlots: @unchecked Sendable {
         wake()
     }
 
+    /// Gives back a slot the claim loop took but did not use (it found no job, or the queue failed), without a
+    /// wake: the loop is the one that would wait for it, and a wake pending for its next wait would make that wait
+    /// return at once, so an idle worker would claim in a busy loop instead of waiting for the queue.
+    func giveBack() {
+        lock.withLock { used -= 1 }
+    }
+
     /// Wakes the claim loop (or makes its next wait return at once).
     func wake() {
         let woken = lock.withLock { () -> CheckedContinuation<Void, Never>? in

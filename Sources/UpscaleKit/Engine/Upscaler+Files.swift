@@ -35,7 +35,7 @@ extension Upscaler {
             return report
         }
         let flag = CancellationFlag()
-        // The reader is used by one thread at a time: handed to the Dispatch thread, then dropped.
+        // The reader is used by one thread at a time: handed to the upscaler's thread, then dropped.
         let handOff = UncheckedSendable(reader)
         return try await withTaskCancellationHandler {
             try await Self.offCooperativePool {
@@ -150,7 +150,8 @@ extension Upscaler {
     }
 }
 
-/// Moves a value that is not `Sendable` to exactly one other thread, which then owns it.
+/// Moves a value that is not `Sendable` to exactly one other thread, which then owns it, or to threads whose use of
+/// it the sender orders and outlives (`WorkerThreads.concurrentPerform`).
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

@@ -1,6 +1,7 @@
 import CStoryForgeResample
 import Foundation
 public import MediaIO
+import StoryForgeCore
 import Synchronization
 
 /// Resizes images with separable filters: the classical core of UpscaleKit.
@@ -189,14 +190,11 @@ public struct Upscaler: Sendable {
         }
     }
 
-    /// Runs CPU-bound work on a Dispatch thread and awaits it, so that the Swift concurrency pool
-    /// (one thread per core) stays free for the host's other tasks while an upscale runs.
+    /// Runs CPU-bound work on a thread of its own, at the rendering's priority (`RenderPriority`), and awaits it,
+    /// so that the Swift concurrency pool (one thread per core) stays free for the host's other tasks while an
+    /// upscale runs.
     static func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
+        try await WorkerThreads.run(niceness: RenderPriority.clampedNiceness, name: "storyforge.upscale", work)
     }
 
     /// The engine for `info`, once the output size and the memory it plans for (see
@@ -306,7 +304,7 @@ public struct Upscaler: Sendable {
         cancellation: CancellationFlag
     ) throws {
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        WorkerThreads.concurrentPerform(iterations: threads) { _ in
             let buffers = ResampleBuffers()
             while !cancellation.isCancelled {
                 let index = next.add(1, ordering: .relaxed).oldValue

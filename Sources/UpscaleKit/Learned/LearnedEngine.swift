@@ -99,7 +99,7 @@ struct LearnedEngine: Sendable {
                     layout: image.layout,
                     type: image.componentType
                 )
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                WorkerThreads.concurrentPerform(iterations: workers) { _ in
                     let scratch = Scratch(engine: self)
                     while !cancellation.isCancelled {
                         let index = next.add(1, ordering: .relaxed).oldValue

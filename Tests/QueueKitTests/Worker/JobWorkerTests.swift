@@ -192,6 +192,23 @@ import Testing
         #expect(try await queue.checkpointStore.run(RunID("job-\(id)")) == nil)
     }
 
+    @Test func anIdleWorkerWaitsForThePollInsteadOfClaimingInALoop() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let queue = ClaimCountingQueue(try SQLiteJobQueue(path: directory.appendingPathComponent("q.sqlite").path))
+        let worker = JobWorker(
+            queue: queue,
+            configuration: .init(kinds: ["work"], name: "idle", concurrency: 2, pollInterval: .milliseconds(200)),
+            handler: { context in context.job.payload })
+        let started = ContinuousClock.now
+        try await Self.run(worker) { ContinuousClock.now - started > .seconds(1) }
+        let polls = Int((ContinuousClock.now - started) / .milliseconds(200)) + 1
+        // One claim at the start and one a poll (200 ms) after: about 6 in a second. A loop that woke itself
+        // claimed thousands of times a second and kept two cores busy on an empty queue.
+        #expect(queue.claims >= 1)
+        #expect(queue.claims <= 2 * polls + 5, "\(queue.claims) claims in \(polls) polls")
+    }
+
     /// Makes `claim`'s job look abandoned and claims it as worker `thief`.
     private static func steal(_ id: JobID, from claim: JobClaim, queue: SQLiteJobQueue) async throws {
         // A 1 ms heartbeat lease ends the current lease at once, then a claim takes the job over.
@@ -199,5 +216,43 @@ import Testing
         try await Task.sleep(for: .milliseconds(10))
         let stolen = try #require(try await queue.claim(kinds: ["work"], worker: "thief", lease: .seconds(60)))
         #expect(stolen.token.jobID == id)
+    }
+}
+
+/// A queue that counts the claims made through it and forwards everything to a real queue.
+private final class ClaimCountingQueue: JobQueue {
+    private let queue: any JobQueue
+    private let count = Mutex(0)
+
+    init(_ queue: any JobQueue) { self.queue = queue }
+
+    var claims: Int { count.withLock { $0 } }
+
+    func enqueue(_ job: NewJob) async throws -> Enqueued { try await queue.enqueue(job) }
+    func claim(kinds: Set<String>, worker: String, lease: Duration) async throws -> JobClaim? {
+        count.withLock { $0 += 1 }
+        return try await queue.claim(kinds: kinds, worker: worker, lease: lease)
+    }
+    func heartbeat(_ token: FencingToken, lease: Duration) async throws -> Heartbeat {
+        try await queue.heartbeat(token, lease: lease)
+    }
+    func reportProgress(_ progress: Data, for token: FencingToken) async throws {
+        try await queue.reportProgress(progress, for: token)
+    }
+    func complete(_ token: FencingToken, result: Data?) async throws { try await queue.complete(token, result: result) }
+    func fail(_ token: FencingToken, error: String) async throws -> JobRecord {
+        try await queue.fail(token, error: error)
+    }
+    func release(_ token: FencingToken) async throws { try await queue.release(token) }
+    func cancel(_ id: JobID) async throws -> JobRecord? { try await queue.cancel(id) }
+    func acknowledgeCancel(_ token: FencingToken) async throws { try await queue.acknowledgeCancel(token) }
+    func retry(_ id: JobID) async throws -> JobRecord? { try await queue.retry(id) }
+    func job(_ id: JobID) async throws -> JobRecord? { try await queue.job(id) }
+    func jobs(_ filter: JobFilter) async throws -> [JobRecord] { try await queue.jobs(filter) }
+    func waitForJobs(kinds: Set<String>, timeout: Duration) async throws {
+        try await queue.waitForJobs(kinds: kinds, timeout: timeout)
+    }
+    func checkpointStore(fencedBy token: FencingToken) -> any CheckpointStore {
+        queue.checkpointStore(fencedBy: token)
     }
 }
