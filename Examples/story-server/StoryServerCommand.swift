@@ -202,7 +202,9 @@ extension StoryServerCommand {
                     threads: ProcessInfo.processInfo.activeProcessorCount, niceness: niceness,
                     name: "story-server.render")
                 let story: JobWorker.Handler = { context in
-                    try await withTaskExecutorPreference(rendering) {
+                    // What the story's buffers and threads freed goes back to the system, not on to the next story.
+                    defer { ProcessMemory.releaseFreed() }
+                    return try await withTaskExecutorPreference(rendering) {
                         try await RenderPriority.$niceness.withValue(niceness) { try await runner.run(context) }
                     }
                 }

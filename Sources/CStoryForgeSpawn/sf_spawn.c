@@ -11,6 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -294,4 +298,12 @@ int sf_write_all(int fd, const void *bytes, size_t count, size_t *written) {
 #endif
     if (written != NULL) *written = done;
     return result;
+}
+
+int sf_release_free_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
 }

@@ -45,6 +45,10 @@ int sf_spawn_stdin_nice(
 /// inherit it. Returns 0 or an errno value.
 int sf_lower_thread_priority(int niceness);
 
+/// Returns the allocator's free memory to the system where the C library can (glibc's `malloc_trim(0)`: the free
+/// parts of every arena); elsewhere does nothing. Returns 1 when memory was released, else 0.
+int sf_release_free_memory(void);
+
 /// Writes all `count` bytes of `bytes` to `fd`, blocking, retrying interrupted and short writes, and stores how many
 /// were written in `*written`. Returns 0 or an errno value (EPIPE when the reader has gone).
 ///
