@@ -1,9 +1,9 @@
 import Foundation
 import StoryForgeCore
 
-/// Where the upscaler computes: threads of its own, never Dispatch's global queues (on Linux those share their
-/// threads with Swift's cooperative pool, so a long upscale there would hold threads every task needs), and at
-/// the rendering's priority (``StoryForgeCore/RenderPriority``) when the caller set one.
+/// Where the upscaler computes: threads of its own, never Dispatch's global queues (on Linux those run on a small
+/// pool that the rest of the process waits for too, so a long upscale there would hold threads other work needs),
+/// and at the rendering's priority (``StoryForgeCore/RenderPriority``) when the caller set one.
 enum WorkerThreads {
     /// Runs `work` on a new thread at `niceness` (see ``StoryForgeCore/RenderPriority``) and awaits its result.
     static func run<T: Sendable>(
