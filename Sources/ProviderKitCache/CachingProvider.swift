@@ -18,6 +18,8 @@ public struct ResponseCachePolicy: Sendable {
         case .chat(let request), .stream(let request): request.temperature == 0 || request.seed != nil
         case .images(let request): request.seed != nil
         case .speech, .transcription: true
+        // A clip is a file at the caller's path, not an answer the cache holds.
+        case .video: false
         }
     }
 

@@ -191,6 +191,15 @@ enum CanonicalRequest {
                 "seed": request.seed.map { .number(Double($0)) } ?? .null, "count": .number(Double(request.count)),
                 "model": optional(request.model),
             ]
+        case .video(let request):
+            object["request"] = [
+                "prompt": .string(request.prompt), "negative_prompt": optional(request.negativePrompt),
+                "reference_sha256": .array(request.referenceImages.map { .string(HexDigest.sha256($0)) }),
+                "seconds": request.seconds.isFinite ? .number(request.seconds) : .null,
+                "width": .number(Double(request.width)),
+                "height": .number(Double(request.height)),
+                "seed": request.seed.map { .number(Double($0)) } ?? .null, "model": optional(request.model),
+            ]
         }
         return .object(object)
     }

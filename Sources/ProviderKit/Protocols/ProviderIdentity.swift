@@ -113,6 +113,7 @@ extension ProviderCall {
         case .speech: .speech
         case .transcription: .transcription
         case .images: .images
+        case .video: .video
         }
     }
 }

@@ -341,6 +341,7 @@ extension CircuitBreakingProvider: TextGenerator where Base: TextGenerator {}
 extension CircuitBreakingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension CircuitBreakingProvider: Transcriber where Base: Transcriber {}
 extension CircuitBreakingProvider: ImageGenerator where Base: ImageGenerator {}
+extension CircuitBreakingProvider: VideoClipGenerator where Base: VideoClipGenerator {}
 
 extension Provider {
     /// Guards calls with `breaker`; keep the breaker to watch its ``CircuitBreaker/events``.

@@ -10,6 +10,8 @@ public struct ModelPrice: Sendable, Hashable, Codable {
     public var perImage: Double
     /// Per minute of transcribed audio (transcription models).
     public var perAudioMinute: Double
+    /// Per second of generated video (video models).
+    public var perVideoSecond: Double
 
     /// Creates a price.
     public init(
@@ -17,13 +19,15 @@ public struct ModelPrice: Sendable, Hashable, Codable {
         outputPerMillionTokens: Double = 0,
         perThousandCharacters: Double = 0,
         perImage: Double = 0,
-        perAudioMinute: Double = 0
+        perAudioMinute: Double = 0,
+        perVideoSecond: Double = 0
     ) {
         self.inputPerMillionTokens = inputPerMillionTokens
         self.outputPerMillionTokens = outputPerMillionTokens
         self.perThousandCharacters = perThousandCharacters
         self.perImage = perImage
         self.perAudioMinute = perAudioMinute
+        self.perVideoSecond = perVideoSecond
     }
 
     /// Nothing: a local model.
@@ -31,6 +35,7 @@ public struct ModelPrice: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case inputPerMillionTokens, outputPerMillionTokens, perThousandCharacters, perImage, perAudioMinute
+        case perVideoSecond
     }
 
     /// Decodes a price; missing fields are zero. In a router configuration the keys are
@@ -42,7 +47,7 @@ public struct ModelPrice: Sendable, Hashable, Codable {
             inputPerMillionTokens: try value(.inputPerMillionTokens),
             outputPerMillionTokens: try value(.outputPerMillionTokens),
             perThousandCharacters: try value(.perThousandCharacters), perImage: try value(.perImage),
-            perAudioMinute: try value(.perAudioMinute))
+            perAudioMinute: try value(.perAudioMinute), perVideoSecond: try value(.perVideoSecond))
     }
 }
 
@@ -92,6 +97,10 @@ public struct PriceTable: Sendable, Hashable {
             return (prompt * price.inputPerMillionTokens + output * price.outputPerMillionTokens) / 1e6
         case .speech(let request): return Double(request.text.count) * price.perThousandCharacters / 1000
         case .images(let request): return Double(request.count) * price.perImage
+        case .video(let request):
+            // The request's length is the caller's: only a finite, positive one costs anything.
+            guard request.seconds.isFinite, request.seconds > 0 else { return 0 }
+            return request.seconds * price.perVideoSecond
         case .transcription: return 0  // the audio's length is known only from the answer
         }
     }
@@ -110,7 +119,7 @@ public struct PriceTable: Sendable, Hashable {
         case .transcription:
             guard let audioSeconds, audioSeconds.isFinite, audioSeconds > 0 else { return 0 }
             return audioSeconds / 60 * price.perAudioMinute
-        case .speech, .images: return estimate(call, model: model)
+        case .speech, .images, .video: return estimate(call, model: model)
         }
     }
 }
@@ -132,6 +141,8 @@ public actor CostLedger {
         public var images = 0
         /// Seconds of audio transcribed.
         public var audioSeconds = 0.0
+        /// Seconds of video clips generated (as requested).
+        public var videoSeconds = 0.0
         /// Dollars spent.
         public var cost = 0.0
     }
@@ -190,6 +201,8 @@ public actor CostLedger {
         case .images(let request): entry.images = CheckedNumber.saturatingSum(entry.images, max(0, request.count))
         case .transcription:
             if let audioSeconds, audioSeconds.isFinite, audioSeconds > 0 { entry.audioSeconds += audioSeconds }
+        case .video(let request):
+            if request.seconds.isFinite, request.seconds > 0 { entry.videoSeconds += request.seconds }
         case .chat, .stream: break
         }
         let booked = cost > 0 ? cost : 0  // NaN > 0 is false

@@ -1,3 +1,4 @@
+public import Foundation
 public import Logging
 import Metrics
 
@@ -44,6 +45,15 @@ extension [GeneratedImage]: OriginTagged {
             copy.origin = origin
             return copy
         }
+    }
+}
+
+extension GeneratedClip: OriginTagged {
+    var responseOrigin: ResponseOrigin? { origin }
+    func tagged(_ origin: ResponseOrigin) -> Self {
+        var copy = self
+        copy.origin = origin
+        return copy
     }
 }
 
@@ -206,6 +216,17 @@ extension FallbackProvider: ImageGenerator where Primary: ImageGenerator, Second
             try await primary.generateImages(request)
         } secondary: {
             try await secondary.generateImages(request)
+        }
+    }
+}
+
+extension FallbackProvider: VideoClipGenerator where Primary: VideoClipGenerator, Secondary: VideoClipGenerator {
+    /// Generates a clip with the primary, or the secondary when the primary fails (it writes the same destination).
+    public func generateClip(_ request: ClipRequest, to destination: URL) async throws -> GeneratedClip {
+        try await run(ProviderCall(.video(request))) {
+            try await primary.generateClip(request, to: destination)
+        } secondary: {
+            try await secondary.generateClip(request, to: destination)
         }
     }
 }

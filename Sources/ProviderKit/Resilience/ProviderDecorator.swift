@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One call to a provider, as a decorator sees it.
 public struct ProviderCall: Sendable {
     /// The request, by kind.
@@ -12,6 +14,8 @@ public struct ProviderCall: Sendable {
         case transcription(TranscriptionRequest)
         /// Image generation.
         case images(ImageRequest)
+        /// A video clip.
+        case video(ClipRequest)
     }
 
     /// The request.
@@ -27,10 +31,12 @@ public struct ProviderCall: Sendable {
         case .speech(let request): request.model
         case .transcription(let request): request.model
         case .images(let request): request.model
+        case .video(let request): request.model
         }
     }
 
-    /// The kind of call, for logs and metrics: `chat`, `chat.stream`, `speech`, `transcription`, `images`.
+    /// The kind of call, for logs and metrics: `chat`, `chat.stream`, `speech`, `transcription`, `images`,
+    /// `video`.
     public var operation: String {
         switch request {
         case .chat: "chat"
@@ -38,6 +44,7 @@ public struct ProviderCall: Sendable {
         case .speech: "speech"
         case .transcription: "transcription"
         case .images: "images"
+        case .video: "video"
         }
     }
 
@@ -51,7 +58,7 @@ public struct ProviderCall: Sendable {
             return CheckedNumber.saturatingSum(characters / 4 + 1, max(0, request.maxTokens ?? 256))
         case .speech(let request): return request.text.count / 4 + 1
         case .transcription: return 1
-        case .images: return 1
+        case .images, .video: return 1
         }
     }
 }
@@ -125,6 +132,16 @@ extension ProviderDecorator where Base: ImageGenerator {
     public func generateImages(_ request: ImageRequest) async throws -> [GeneratedImage] {
         let base = base
         return try await intercept(ProviderCall(.images(request))) { try await base.generateImages(request) }
+    }
+}
+
+extension ProviderDecorator where Base: VideoClipGenerator {
+    /// Generates a clip through ``intercept(_:_:)``; a retried call writes the same destination again.
+    public func generateClip(_ request: ClipRequest, to destination: URL) async throws -> GeneratedClip {
+        let base = base
+        return try await intercept(ProviderCall(.video(request))) {
+            try await base.generateClip(request, to: destination)
+        }
     }
 }
 

@@ -91,6 +91,8 @@ public struct ProviderRouter: TextGenerator, SpeechSynthesizer, Transcriber, Ima
             case .speech: speechSynthesizer != nil
             case .transcription: transcriber != nil
             case .images: imageGenerator != nil
+            // The router routes no clips yet: a host calls its `VideoClipGenerator`, decorated, directly.
+            case .video: false
             }
         }
     }

@@ -349,6 +349,7 @@ extension RateLimitedProvider: TextGenerator where Base: TextGenerator {}
 extension RateLimitedProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension RateLimitedProvider: Transcriber where Base: Transcriber {}
 extension RateLimitedProvider: ImageGenerator where Base: ImageGenerator {}
+extension RateLimitedProvider: VideoClipGenerator where Base: VideoClipGenerator {}
 
 extension Provider {
     /// Passes calls through `limiter`; share one limiter between decorators of the same account.

@@ -212,6 +212,7 @@ extension RetryingProvider: TextGenerator where Base: TextGenerator {}
 extension RetryingProvider: SpeechSynthesizer where Base: SpeechSynthesizer {}
 extension RetryingProvider: Transcriber where Base: Transcriber {}
 extension RetryingProvider: ImageGenerator where Base: ImageGenerator {}
+extension RetryingProvider: VideoClipGenerator where Base: VideoClipGenerator {}
 
 extension Provider {
     /// Retries failed calls by `policy`.
