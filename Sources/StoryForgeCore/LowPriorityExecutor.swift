@@ -34,7 +34,7 @@ public final class LowPriorityExecutor: TaskExecutor, @unchecked Sendable {
     /// (clamped to 0...19).
     public init(threads: Int, niceness: Int, name: String = "storyforge.low-priority") {
         threadCount = min(max(threads, 1), 64)
-        self.niceness = min(max(niceness, 0), 19)
+        self.niceness = RenderPriority.clamped(niceness)
         for index in 0..<threadCount {
             let thread = Thread { [self] in work() }
             thread.name = "\(name).\(index)"

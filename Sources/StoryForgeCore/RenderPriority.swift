@@ -22,13 +22,16 @@ public enum RenderPriority {
     @TaskLocal public static var niceness = 0
 
     /// ``niceness`` clamped to 0...19.
-    public static var clampedNiceness: Int { min(max(niceness, 0), 19) }
+    public static var clampedNiceness: Int { clamped(niceness) }
+
+    /// `niceness` as a nice increment: 0...19.
+    static func clamped(_ niceness: Int) -> Int { min(max(niceness, 0), 19) }
 
     /// Raises the calling thread's nice value by `niceness` (clamped to 0...19) on Linux; elsewhere does nothing.
     /// Threads it starts afterwards inherit the lowered value, so call it only on a thread of one's own, at its
     /// start, never on a thread of a shared pool.
     public static func lowerCurrentThread(by niceness: Int) {
-        let clamped = min(max(niceness, 0), 19)
-        if clamped > 0 { _ = sf_lower_thread_priority(Int32(clamped)) }
+        let increment = clamped(niceness)
+        if increment > 0 { _ = sf_lower_thread_priority(Int32(increment)) }
     }
 }
