@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoryForgeCoreTests",
-            dependencies: ["StoryForgeCore"],
+            dependencies: ["StoryForgeCore", "StoryForgeTestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -133,6 +133,7 @@ let package = Package(
                 "UpscaleKit", "upscale",
                 "MediaIO",
                 "CStoryForgeResample",
+                "StoryForgeTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],

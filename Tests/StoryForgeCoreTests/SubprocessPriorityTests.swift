@@ -1,12 +1,13 @@
 import Foundation
 import StoryForgeCore
+import StoryForgeTestSupport
 import Synchronization
 import Testing
 
 /// How rendering yields to the rest of a host: children and threads at a lower priority, and runs whose waits never
 /// hold a thread that the process's tasks need.
 @Suite struct SubprocessPriorityTests {
-    private static let onLinux = FileManager.default.fileExists(atPath: "/proc/thread-self/stat")
+    private static let onLinux = ThreadNiceness.isReadable
 
     /// The nice value `nice` (coreutils) reports for itself when started by the runner.
     private static func childNiceness() async throws -> Int {
@@ -16,12 +17,8 @@ import Testing
             Int(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    /// The calling thread's nice value (Linux: field 19 of /proc/thread-self/stat, after the command's parentheses).
-    private static func threadNiceness() throws -> Int {
-        let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
-        let fields = try #require(stat.split(separator: ")").last).split(separator: " ")
-        return try #require(Int(fields[16]))
-    }
+    /// The calling thread's nice value.
+    private static func threadNiceness() throws -> Int { try #require(ThreadNiceness.current()) }
 
     @Test(.enabled(if: onLinux, "nice values are per thread on Linux"))
     func childrenStartedUnderANicenessRunThatMuchLower() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import StoryForgeCore
+import StoryForgeTestSupport
 import Synchronization
 import Testing
 
@@ -7,16 +8,9 @@ import Testing
 
 /// Where the upscaler computes: its own threads, at the rendering's priority.
 @Suite struct WorkerThreadsTests {
-    private static let onLinux = FileManager.default.fileExists(atPath: "/proc/thread-self/stat")
+    private static let onLinux = ThreadNiceness.isReadable
 
-    /// The calling thread's nice value (Linux: field 19 of /proc/thread-self/stat).
-    private static func threadNiceness() -> Int? {
-        guard let stat = try? String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8),
-            let tail = stat.split(separator: ")").last
-        else { return nil }
-        let fields = tail.split(separator: " ")
-        return fields.count > 16 ? Int(fields[16]) : nil
-    }
+    private static func threadNiceness() -> Int? { ThreadNiceness.current() }
 
     @Test func everyIterationRunsOnceAndAllAtOnce() {
         let calls = Mutex([Int](repeating: 0, count: 5))
